@@ -1,0 +1,20 @@
+//! pilotwatch: receive, journal and watch Pilot Status webhooks.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//!  HTTP ─► receiver ─► ingest (sequencer + journal writer) ─► store ─► views
+//!          verify,      seq, dedupe, group-commit fdatasync,   correlate   headless
+//!          parse        then apply and publish                             (tui later)
+//! ```
+//!
+//! - [`model`]: the provider's events, the tolerant parser, verdicts, dedupe identity.
+//! - [`record`]: one delivery as journaled: the hand-off type between all stages.
+//! - [`receiver`]: the axum router: signature, limits, the durable 2xx.
+//! - [`ingest`]: the one narrow interface from receiver to journal and store.
+//! - [`journal`]: the durable JSONL log: line format, writer, replay, segments.
+//! - [`store`]: bounded in-memory correlation of messages, numbers, calls, the feed.
+//! - [`headless`]: one line per delivery for pipes, logs and systemd.
+//! - [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
+
+pub mod model;
