@@ -17,4 +17,6 @@
 //! - [`headless`]: one line per delivery for pipes, logs and systemd.
 //! - [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
 
+pub mod journal;
 pub mod model;
+pub mod record;

@@ -1,0 +1,197 @@
+//! Reading a journal back at start: every segment in order, each line checked. A torn
+//! tail (a crash mid-write: no delivery in it was acknowledged) is moved to a quarantine
+//! file and cut off; a bad line with good ones after it is corruption, and is reported.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use super::line::{self, LineError};
+use super::storage::rolled_segments;
+use crate::record::Record;
+
+#[derive(Debug, Default, Clone)]
+pub struct ReplayReport {
+    pub records: u64,
+    pub segments: usize,
+    pub last_seq: Option<u64>,
+    /// Bytes cut from the end of the active segment, and where they were kept.
+    pub torn_tail: Option<(u64, PathBuf)>,
+    pub corrupt: Vec<Corruption>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Corruption {
+    pub segment: PathBuf,
+    /// 1-based line number in that segment.
+    pub line: u64,
+    pub error: LineError,
+}
+
+impl std::fmt::Display for Corruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.segment.display(), self.line, self.error)
+    }
+}
+
+/// The quarantine file beside the journal: `journal.jsonl` → `journal.jsonl.quarantine`.
+pub fn quarantine_path(active: &Path) -> PathBuf {
+    let mut p = active.as_os_str().to_owned();
+    p.push(".quarantine");
+    p.into()
+}
+
+/// Every segment of the journal whose active segment is `active`, oldest first.
+pub fn segments(active: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut all: Vec<PathBuf> = rolled_segments(active)?.into_iter().map(|(_, p)| p).collect();
+    if active.exists() {
+        all.push(active.to_owned());
+    }
+    Ok(all)
+}
+
+/// Feed every good record to `apply`, in journal order. With `repair`, a torn tail of the
+/// active segment is quarantined and truncated (the caller holds the journal's lock);
+/// without it (read-only viewing) the tail is only reported.
+pub fn replay(active: &Path, repair: bool, mut apply: impl FnMut(Record)) -> io::Result<ReplayReport> {
+    let mut report = ReplayReport::default();
+    let segments = segments(active)?;
+    report.segments = segments.len();
+    for (i, segment) in segments.iter().enumerate() {
+        let is_active = i + 1 == segments.len() && segment == active;
+        let mut reader = BufReader::with_capacity(1 << 20, File::open(segment)?);
+        let mut buf = Vec::with_capacity(4096);
+        let (mut offset, mut good_end, mut line_no) = (0u64, 0u64, 0u64);
+        // Bad lines since the last good one: corruption if a good line follows.
+        let mut pending: Vec<Corruption> = Vec::new();
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            offset += n as u64;
+            let complete = buf.last() == Some(&b'\n');
+            let content = if complete { &buf[..n - 1] } else { &buf[..] };
+            if content.iter().all(u8::is_ascii_whitespace) && complete {
+                good_end = offset;
+                continue;
+            }
+            let decoded = if complete { line::decode(content) } else { Err(LineError::Json("incomplete last line".into())) };
+            match decoded {
+                Ok(record) => {
+                    report.corrupt.append(&mut pending);
+                    report.records += 1;
+                    report.last_seq = Some(report.last_seq.map_or(record.seq, |s| s.max(record.seq)));
+                    good_end = offset;
+                    apply(record);
+                }
+                Err(error) => pending.push(Corruption { segment: segment.clone(), line: line_no, error }),
+            }
+        }
+        if pending.is_empty() {
+            continue;
+        }
+        if !is_active {
+            report.corrupt.append(&mut pending);
+            continue;
+        }
+        let cut = offset - good_end;
+        let quarantine = quarantine_path(active);
+        tracing::warn!(bytes = cut, lines = pending.len(), "journal ends in a torn write; dropping it");
+        if repair {
+            let mut tail = Vec::with_capacity(cut as usize);
+            let mut f = File::open(active)?;
+            io::Seek::seek(&mut f, io::SeekFrom::Start(good_end))?;
+            io::Read::read_to_end(&mut f, &mut tail)?;
+            let mut q = OpenOptions::new().create(true).append(true).open(&quarantine)?;
+            q.write_all(&tail)?;
+            if tail.last() != Some(&b'\n') {
+                q.write_all(b"\n")?;
+            }
+            q.sync_data()?;
+            let f = OpenOptions::new().write(true).open(active)?;
+            f.set_len(good_end)?;
+            f.sync_all()?;
+        }
+        report.torn_tail = Some((cut, quarantine));
+    }
+    Ok(report)
+}
+
+/// Only for tests and tools: the good records of a journal, in order.
+pub fn read_all(active: &Path) -> io::Result<(Vec<Record>, ReplayReport)> {
+    let mut out = Vec::new();
+    let report = replay(active, false, |r| out.push(r))?;
+    Ok((out, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EventName, Verdict};
+    use crate::record::SignatureCheck;
+
+    fn line(seq: u64) -> Vec<u8> {
+        let body = format!("{{\"event\":\"message.sent\",\"n\":{seq}}}");
+        let r = Record {
+            seq,
+            received_at: chrono::Utc::now(),
+            path: "/".into(),
+            remote: None,
+            signature: SignatureCheck::Unchecked,
+            verdict: Verdict::Broken,
+            event: Some(EventName::new("message.sent")),
+            duplicate_of: None,
+            problems: vec![],
+            body_len: body.len() as u64,
+            body: body.into(),
+            typed: None,
+        };
+        let mut out = Vec::new();
+        line::encode(&r, &mut out);
+        out
+    }
+
+    fn journal(lines: &[Vec<u8>]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        fs::write(&path, lines.concat()).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_at_every_byte_and_quarantined() {
+        let full: Vec<Vec<u8>> = (1..=3).map(line).collect();
+        let last = &full[2];
+        for cut in 0..last.len() {
+            let mut lines = full[..2].to_vec();
+            lines.push(last[..cut].to_vec());
+            let (_dir, path) = journal(&lines);
+            let (records, report) = read_all(&path).unwrap();
+            assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2], "cut at {cut}");
+            assert!(report.corrupt.is_empty(), "cut at {cut}: {:?}", report.corrupt);
+            assert_eq!(report.torn_tail.is_some(), cut > 0);
+            // Repair truncates to the last good line and keeps the tail aside.
+            let report = replay(&path, true, |_| {}).unwrap();
+            assert_eq!(fs::read(&path).unwrap(), full[..2].concat());
+            if cut > 0 {
+                assert_eq!(&fs::read(report.torn_tail.unwrap().1).unwrap()[..cut], &last[..cut]);
+            }
+        }
+    }
+
+    #[test]
+    fn corruption_in_the_middle_is_reported_and_the_rest_replayed() {
+        let mut lines: Vec<Vec<u8>> = (1..=3).map(line).collect();
+        let at = lines[1].len() / 2;
+        lines[1][at] ^= 0x01;
+        let (_dir, path) = journal(&lines);
+        let (records, report) = read_all(&path).unwrap();
+        assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(report.corrupt.len(), 1);
+        assert_eq!(report.corrupt[0].line, 2);
+        assert!(report.torn_tail.is_none());
+    }
+}

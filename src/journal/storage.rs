@@ -1,0 +1,152 @@
+//! Where journal bytes go: the I/O seam. The writer only sees [`Storage`], so tests can
+//! inject write and sync failures, and `--no-journal` is a storage that keeps nothing.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub trait Storage: Send + 'static {
+    /// Append bytes to the active segment (not yet durable).
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()>;
+    /// Make everything appended so far durable (`fdatasync`).
+    fn sync(&mut self) -> io::Result<()>;
+    /// Start a new segment if the active one is past its size. Called after a sync.
+    fn maybe_roll(&mut self) -> io::Result<()>;
+    /// Where it writes, for messages (`None`: nowhere).
+    fn path(&self) -> Option<&Path>;
+}
+
+/// `--no-journal`: nothing is kept, acks do not wait for a disk.
+#[derive(Debug, Default)]
+pub struct NoStorage;
+
+impl Storage for NoStorage {
+    fn append(&mut self, _: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn maybe_roll(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// The active segment is the configured path; full segments are renamed beside it to
+/// `<stem>.<NNNNNN>.<ext>` (numbered in write order), so `journal.jsonl` is always the
+/// newest and `ls` sorts the rest.
+#[derive(Debug)]
+pub struct FileStorage {
+    path: PathBuf,
+    file: File,
+    len: u64,
+    segment_max: u64,
+    next_segment: u64,
+    /// Held for the process's life: a second pilotwatch on the same journal is refused.
+    _lock: File,
+}
+
+impl FileStorage {
+    /// Open the active segment for appending. The caller holds `lock` (see [`lock`]).
+    pub fn open(path: &Path, segment_max: u64, lock: File) -> io::Result<Self> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let len = file.metadata()?.len();
+        sync_dir(path)?;
+        let next_segment = rolled_segments(path)?.last().map_or(1, |(n, _)| n + 1);
+        Ok(Self { path: path.to_owned(), file, len, segment_max, next_segment, _lock: lock })
+    }
+}
+
+impl Storage for FileStorage {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    fn maybe_roll(&mut self) -> io::Result<()> {
+        if self.len < self.segment_max {
+            return Ok(());
+        }
+        let rolled = segment_path(&self.path, self.next_segment);
+        fs::rename(&self.path, &rolled)?;
+        self.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        sync_dir(&self.path)?;
+        self.len = 0;
+        self.next_segment += 1;
+        tracing::info!(segment = %rolled.display(), "journal segment rolled");
+        Ok(())
+    }
+
+    fn path(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+}
+
+/// Take the journal's lock file (`<path>.lock`), creating the directory if needed.
+pub fn lock(path: &Path) -> io::Result<File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!("journal {} is in use by another pilotwatch", path.display()),
+        )),
+        Err(fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// `dir/journal.jsonl` + 3 → `dir/journal.000003.jsonl`.
+pub fn segment_path(active: &Path, n: u64) -> PathBuf {
+    let stem = active.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match active.extension() {
+        Some(ext) => format!("{stem}.{n:06}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{n:06}"),
+    };
+    active.with_file_name(name)
+}
+
+/// The rolled segments beside `active`, oldest first.
+pub fn rolled_segments(active: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
+    let dir = match active.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let stem = active.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    let ext = active.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let mut out = Vec::new();
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let middle = name.strip_prefix(&format!("{stem}.")).and_then(|r| r.strip_suffix(&ext));
+        if let Some(n) = middle.filter(|m| m.len() >= 6 && m.bytes().all(|b| b.is_ascii_digit())).and_then(|m| m.parse().ok()) {
+            out.push((n, dir.join(&name)));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}

@@ -1,0 +1,67 @@
+//! One delivery as it is journaled, stored and shown: the single hand-off type between
+//! the receiver, the journal, the store and the views. Its `seq` is assigned by the
+//! ingest sequencer, so every consumer (and, later, an attached client) can say
+//! "everything after N".
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::model::{Event, EventName, Verdict};
+
+/// What the signature check said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureCheck {
+    Valid,
+    Invalid,
+    Missing,
+    /// No webhook secret is configured: every delivery is accepted unverified.
+    Unchecked,
+}
+
+impl SignatureCheck {
+    pub const ALL: [SignatureCheck; 4] = [Self::Valid, Self::Invalid, Self::Missing, Self::Unchecked];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Invalid => "invalid",
+            Self::Missing => "missing",
+            Self::Unchecked => "unchecked",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub seq: u64,
+    pub received_at: DateTime<Utc>,
+    /// The request path it was POSTed to.
+    pub path: Box<str>,
+    pub remote: Option<SocketAddr>,
+    pub signature: SignatureCheck,
+    pub verdict: Verdict,
+    pub event: Option<EventName>,
+    /// The seq of the first delivery of the same event, when this is a retry.
+    pub duplicate_of: Option<u64>,
+    pub problems: Vec<String>,
+    /// The body as received (for rejected deliveries, its first few KiB).
+    pub body: Bytes,
+    /// The full body length; larger than `body.len()` when it was truncated.
+    pub body_len: u64,
+    /// The typed event, for `known` deliveries. Not journaled: it is re-derived from
+    /// `body` on replay.
+    pub typed: Option<Event>,
+}
+
+impl Record {
+    pub fn is_truncated(&self) -> bool {
+        self.body_len > self.body.len() as u64
+    }
+}
