@@ -20,3 +20,4 @@
 pub mod journal;
 pub mod model;
 pub mod record;
+pub mod store;

@@ -1,0 +1,186 @@
+//! The shared, bounded, in-memory view of what arrived, correlated: messages
+//! ([`messages`]), numbers ([`numbers`]), calls ([`calls`]), the raw feed and counters.
+//!
+//! It is written only by the ingest sequencer (in seq order, after the journal is
+//! durable) and read by the views. Everything here is derived from records, so a
+//! replayed journal rebuilds the same store.
+
+pub mod calls;
+pub mod messages;
+pub mod numbers;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::model::event::Event;
+use crate::model::{EventName, Verdict};
+use crate::record::{Record, SignatureCheck};
+
+pub use calls::{CallRow, Calls, Phase};
+pub use messages::{Direction, MessageRow, Messages, Status};
+pub use numbers::{NumberRow, NumberState, Numbers};
+
+pub type SharedStore = Arc<RwLock<Store>>;
+
+/// Default number of deliveries (and of message/call rows) kept in memory.
+pub const DEFAULT_CAPACITY: usize = 100_000;
+
+#[derive(Debug, Default, Clone)]
+pub struct Counters {
+    pub total: u64,
+    pub by_verdict: [u64; 4],
+    pub by_signature: [u64; 4],
+    pub duplicates: u64,
+    /// Messages that failed (counted once per message, not per webhook).
+    pub failed_messages: u64,
+    pub by_event: HashMap<EventName, u64>,
+}
+
+impl Counters {
+    /// Distinct event names counted; more (a sender inventing names) go to `other`.
+    const MAX_NAMES: usize = 1_000;
+
+    pub fn verdict(&self, v: Verdict) -> u64 {
+        self.by_verdict[v.index()]
+    }
+
+    pub fn signature(&self, s: SignatureCheck) -> u64 {
+        self.by_signature[s.index()]
+    }
+
+    fn count(&mut self, r: &Record) {
+        self.total += 1;
+        self.by_verdict[r.verdict.index()] += 1;
+        self.by_signature[r.signature.index()] += 1;
+        if r.duplicate_of.is_some() {
+            self.duplicates += 1;
+        }
+        if let Some(name) = &r.event {
+            let key = if self.by_event.len() < Self::MAX_NAMES || self.by_event.contains_key(name) {
+                name.clone()
+            } else {
+                EventName::new("other")
+            };
+            *self.by_event.entry(key).or_default() += 1;
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Store {
+    capacity: usize,
+    feed: VecDeque<Arc<Record>>,
+    /// Retries received for a delivery, by the seq of its first delivery.
+    redeliveries: HashMap<u64, u32>,
+    messages: Messages,
+    numbers: Numbers,
+    calls: Calls,
+    counters: Counters,
+    last_seq: u64,
+}
+
+impl Store {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            feed: VecDeque::new(),
+            redeliveries: HashMap::new(),
+            messages: Messages::default(),
+            numbers: Numbers::default(),
+            calls: Calls::default(),
+            counters: Counters::default(),
+            last_seq: 0,
+        }
+    }
+
+    pub fn shared(capacity: usize) -> SharedStore {
+        Arc::new(RwLock::new(Self::new(capacity)))
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The highest seq applied (0: none yet).
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn messages(&self) -> &Messages {
+        &self.messages
+    }
+
+    pub fn numbers(&self) -> &Numbers {
+        &self.numbers
+    }
+
+    pub fn calls(&self) -> &Calls {
+        &self.calls
+    }
+
+    /// Every delivery still in memory, oldest first.
+    pub fn feed(&self) -> impl DoubleEndedIterator<Item = &Arc<Record>> + ExactSizeIterator {
+        self.feed.iter()
+    }
+
+    /// A delivery by seq, if it is still in memory. Seqs in the feed are increasing, so
+    /// this is a binary search.
+    pub fn record(&self, seq: u64) -> Option<&Arc<Record>> {
+        let i = self.feed.binary_search_by_key(&seq, |r| r.seq).ok()?;
+        self.feed.get(i)
+    }
+
+    /// How many times this delivery arrived (1 + its retries).
+    pub fn deliveries(&self, seq: u64) -> u32 {
+        1 + self.redeliveries.get(&seq).copied().unwrap_or(0)
+    }
+
+    /// Fold one delivery in. Records arrive in seq order from the sequencer.
+    pub fn apply(&mut self, record: Arc<Record>) {
+        self.counters.count(&record);
+        self.last_seq = self.last_seq.max(record.seq);
+        let seq = record.seq;
+        if let Some(first) = record.duplicate_of {
+            *self.redeliveries.entry(first).or_default() += 1;
+        } else if let Some(event) = &record.typed {
+            self.correlate(event, seq, &record);
+        }
+        self.feed.push_back(record);
+        while self.feed.len() > self.capacity {
+            if let Some(old) = self.feed.pop_front() {
+                self.redeliveries.remove(&old.seq);
+            }
+        }
+    }
+
+    fn correlate(&mut self, event: &Event, seq: u64, record: &Record) {
+        match event {
+            Event::Message(m) => {
+                let change = self.messages.apply(m, seq, self.capacity);
+                let number = self.numbers.entry(&m.number_id, record.received_at);
+                match change.new {
+                    Some(Direction::In) => number.messages_in += 1,
+                    Some(Direction::Out) => number.messages_out += 1,
+                    None => {}
+                }
+                if change.first_failure {
+                    number.failures += 1;
+                    self.counters.failed_messages += 1;
+                }
+            }
+            Event::Number(n) => self.numbers.apply(n, seq, record.received_at),
+            Event::Call(c) => self.calls.apply(c, seq, self.capacity),
+            Event::Calls(native) => self.calls.apply_native(native, seq),
+            Event::Lead(_) | Event::PhoneLine(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,166 @@
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::*;
+use crate::model::parse;
+
+fn record(seq: u64, body: &str) -> Arc<Record> {
+    let p = parse(body.as_bytes()).expect("JSON");
+    Arc::new(Record {
+        seq,
+        received_at: chrono::Utc::now(),
+        path: "/".into(),
+        remote: None,
+        signature: SignatureCheck::Unchecked,
+        verdict: p.verdict,
+        event: p.name,
+        duplicate_of: None,
+        problems: p.problems,
+        body_len: body.len() as u64,
+        body: Bytes::copy_from_slice(body.as_bytes()),
+        typed: p.event,
+    })
+}
+
+fn status(event: &str, at: &str, extra: &str) -> String {
+    format!(
+        r#"{{"event":"message.{event}","data":{{"to":"+5511999999999","numberId":"n1","messageId":"wa1","id":"m1","type":"text","fromMe":true,"content":"hi","createdAt":"{at}"{extra}}}}}"#
+    )
+}
+
+const FAILED: &str = r#","error":"nope","errorCode":"DELIVER_NOT_CONFIRMED""#;
+
+/// Every order of the four status webhooks yields the same row.
+#[test]
+fn lifecycle_is_the_same_in_any_arrival_order() {
+    let events = [
+        ("sent", "2026-02-24T15:00:05Z", ""),
+        ("delivered", "2026-02-24T15:00:06Z", ""),
+        ("read", "2026-02-24T15:00:10Z", ""),
+        ("failed", "2026-02-24T15:00:07Z", FAILED),
+    ];
+    let mut orders = vec![];
+    permutations(&mut [0, 1, 2, 3], 0, &mut orders);
+    assert_eq!(orders.len(), 24);
+    let mut seen = None;
+    for order in orders {
+        let mut store = Store::new(100);
+        for (i, idx) in order.iter().enumerate() {
+            let (e, at, extra) = events[*idx];
+            store.apply(record(i as u64 + 1, &status(e, at, extra)));
+        }
+        assert_eq!(store.messages().len(), 1, "{order:?}");
+        let row = store.messages().outbound("m1").unwrap();
+        assert_eq!(row.status(), Status::Read, "{order:?}");
+        let l = &row.lifecycle;
+        let times = [l.sent, l.delivered, l.read, l.failed].map(|s| s.unwrap().at.unwrap().to_rfc3339());
+        assert_eq!(row.error.as_ref().unwrap().1.as_deref(), Some("DELIVER_NOT_CONFIRMED"));
+        assert_eq!(store.counters().failed_messages, 1);
+        match &seen {
+            None => seen = Some(times),
+            Some(t) => assert_eq!(t, &times, "{order:?}"),
+        }
+    }
+}
+
+fn permutations(items: &mut [usize; 4], k: usize, out: &mut Vec<[usize; 4]>) {
+    if k == items.len() {
+        out.push(*items);
+        return;
+    }
+    for i in k..items.len() {
+        items.swap(k, i);
+        permutations(items, k + 1, out);
+        items.swap(k, i);
+    }
+}
+
+#[test]
+fn a_failure_shows_until_a_delivery_proves_it_wrong() {
+    let mut store = Store::new(100);
+    store.apply(record(1, &status("failed", "2026-02-24T15:00:07Z", FAILED)));
+    assert_eq!(store.messages().outbound("m1").unwrap().status(), Status::Failed);
+    store.apply(record(2, &status("sent", "2026-02-24T15:00:05Z", "")));
+    assert_eq!(store.messages().outbound("m1").unwrap().status(), Status::Failed);
+    assert_eq!(store.numbers().get("n1").unwrap().failures, 1);
+    assert_eq!(store.numbers().get("n1").unwrap().messages_out, 1);
+}
+
+#[test]
+fn reply_is_linked_to_the_message_it_quotes_in_either_order() {
+    let sent = status("sent", "2026-02-24T15:00:05Z", "").replace("wa1", "msg_original_123");
+    let reply = r#"{"event":"message.reply","data":{"from":"+5511999999999","to":"+5511888888888","numberId":"n1","messageId":"msg_12345","id":"r1","type":"text","fromMe":false,"content":"Yes","quotedMessageId":"msg_original_123","createdAt":"2026-02-24T15:01:00Z"}}"#;
+    for order in [[&sent[..], reply], [reply, &sent[..]]] {
+        let mut store = Store::new(100);
+        for (i, body) in order.iter().enumerate() {
+            store.apply(record(i as u64 + 1, body));
+        }
+        let msgs = store.messages();
+        let (_, r) = msgs.newest().find(|(_, m)| m.kind == crate::model::event::MessageKind::Reply).unwrap();
+        assert_eq!(msgs.quoted(r).unwrap().id.as_ref(), "m1");
+        let orig = msgs.outbound("m1").unwrap();
+        assert_eq!(msgs.replies_to(orig).map(|m| m.id.as_ref()).collect::<Vec<_>>(), vec!["r1"]);
+    }
+}
+
+#[test]
+fn number_state_follows_event_time_not_arrival() {
+    let ev = |name: &str, at: &str| {
+        format!(r#"{{"event":"number.{name}","data":{{"numberId":"n1","phone":"+551","displayName":"Main","createdAt":"{at}"}}}}"#)
+    };
+    let mut store = Store::new(100);
+    store.apply(record(1, &ev("disconnected", "2026-02-24T15:10:00Z")));
+    store.apply(record(2, &ev("connected", "2026-02-24T15:00:00Z")));
+    store.apply(record(3, &ev("health_degraded", "2026-02-24T15:05:00Z")));
+    let n = store.numbers().get("n1").unwrap();
+    assert_eq!(n.state, NumberState::Disconnected);
+    assert_eq!(n.health.as_ref().unwrap().name.as_ref(), "degraded");
+    store.apply(record(4, &ev("restored", "2026-02-24T15:20:00Z")));
+    assert_eq!(store.numbers().get("n1").unwrap().state, NumberState::Restored);
+}
+
+#[test]
+fn call_goes_from_ringing_to_ended_whatever_the_order() {
+    let ev = |name: &str, status: &str, extra: &str| {
+        format!(
+            r#"{{"event":"call.{name}","callId":"c1","externalCallId":"wacid.1","direction":"INBOUND","status":"{status}","from":"551","to":"552","timestamp":"2026-07-03T15:00:00Z"{extra}}}"#
+        )
+    };
+    let mut store = Store::new(100);
+    store.apply(record(1, &ev("ended", "COMPLETED", r#","duration":120"#)));
+    store.apply(record(2, &ev("ringing", "RINGING", "")));
+    store.apply(record(3, &ev("connected", "ACCEPTED", "")));
+    let c = store.calls().get("c1").unwrap();
+    assert_eq!((c.phase, c.status.as_ref(), c.duration), (Phase::Ended, "COMPLETED", Some(120)));
+    assert_eq!(c.seqs, vec![1, 2, 3]);
+    assert_eq!(store.calls().len(), 1);
+}
+
+#[test]
+fn duplicates_count_on_the_first_and_do_not_add_rows() {
+    let mut store = Store::new(100);
+    store.apply(record(1, &status("sent", "2026-02-24T15:00:05Z", "")));
+    let mut dup = (*record(2, &status("sent", "2026-02-24T15:00:05Z", ""))).clone();
+    dup.duplicate_of = Some(1);
+    store.apply(Arc::new(dup));
+    assert_eq!(store.deliveries(1), 2);
+    assert_eq!(store.messages().len(), 1);
+    assert_eq!(store.feed().len(), 2);
+    assert_eq!(store.counters().duplicates, 1);
+}
+
+#[test]
+fn memory_is_bounded_by_capacity() {
+    let mut store = Store::new(10);
+    for i in 0..100u64 {
+        let body = status("sent", "2026-02-24T15:00:05Z", "").replace("\"m1\"", &format!("\"m{i}\"")).replace("wa1", &format!("wa{i}"));
+        store.apply(record(i + 1, &body));
+    }
+    assert_eq!(store.feed().len(), 10);
+    assert_eq!(store.messages().len(), 10);
+    assert!(store.messages().outbound("m5").is_none());
+    assert!(store.messages().outbound("m95").is_some());
+    assert!(store.record(95).is_some() && store.record(50).is_none());
+    assert_eq!(store.counters().total, 100);
+}
