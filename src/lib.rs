@@ -17,7 +17,12 @@
 //! - [`headless`]: one line per delivery for pipes, logs and systemd.
 //! - [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
 
+pub mod cli;
+pub mod config;
+pub mod ingest;
 pub mod journal;
 pub mod model;
+pub mod receiver;
 pub mod record;
+pub mod secret;
 pub mod store;

@@ -86,10 +86,34 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
         raw_base64,
     };
     serde_json::to_writer(&mut *out, &line).expect("serialising to a Vec cannot fail");
+    escape_terminal_controls(out, start);
     out.pop(); // the closing brace: the checksum goes before it
     let crc = crc32c::crc32c(&out[start..]);
     out.extend_from_slice(CRC_KEY);
     out.extend_from_slice(format!("{crc:08x}\"}}\n").as_bytes());
+}
+
+/// serde_json escapes C0 controls but leaves DEL and the C1 controls (U+0080–U+009F,
+/// U+009B being a one-byte CSI) raw. Escape them too, so `cat`ing a journal or piping
+/// `--json` output to a terminal cannot drive it. The JSON means the same.
+fn escape_terminal_controls(out: &mut Vec<u8>, start: usize) {
+    let risky = |w: &[u8]| w[0] == 0x7f || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]));
+    if !out[start..].windows(2).any(risky) && out.last() != Some(&0x7f) {
+        return;
+    }
+    let tail = out.split_off(start);
+    let mut i = 0;
+    while i < tail.len() {
+        match (tail[i], tail.get(i + 1)) {
+            (0x7f, _) => out.extend_from_slice(b"\\u007f"),
+            (0xc2, Some(b @ 0x80..=0x9f)) => {
+                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                i += 1;
+            }
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
 }
 
 /// Why a line could not be read back.
@@ -191,6 +215,16 @@ mod tests {
             let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
             assert!(v["crc32c"].is_string());
         }
+    }
+
+    #[test]
+    fn terminal_controls_are_escaped_but_kept() {
+        let body = "{\"t\":\"a\u{1b}[2Jb\u{7f}c\u{9b}31md\"}";
+        let mut out = Vec::new();
+        encode(&record(body.as_bytes()), &mut out);
+        assert!(!out.iter().any(|b| *b == 0x1b || *b == 0x7f), "{}", String::from_utf8_lossy(&out));
+        assert!(!String::from_utf8(out.clone()).unwrap().contains('\u{9b}'));
+        assert_eq!(&decode(&out[..out.len() - 1]).unwrap().body[..], body.as_bytes());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! tail (a crash mid-write: no delivery in it was acknowledged) is moved to a quarantine
 //! file and cut off; a bad line with good ones after it is corruption, and is reported.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -130,6 +130,8 @@ pub fn read_all(active: &Path) -> io::Result<(Vec<Record>, ReplayReport)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+
     use crate::model::{EventName, Verdict};
     use crate::record::SignatureCheck;
 

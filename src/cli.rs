@@ -1,0 +1,110 @@
+//! Command-line flags. Every setting is optional here: [`crate::config`] fills the gaps
+//! from the environment, then the config file, then defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Default, Parser)]
+#[command(
+    name = "pilotwatch",
+    version,
+    about = "Receive, journal and watch Pilot Status (WhatsApp API) webhooks",
+    long_about = "Receive, journal and watch Pilot Status (WhatsApp API) webhooks.\n\n\
+        Every delivery is verified (when a webhook secret is set), written durably to a JSONL \
+        journal before it is acknowledged, and correlated: message lifecycles, numbers, calls.\n\n\
+        Settings come from flags, then environment variables, then the TOML config file.",
+    after_help = "Environment:\n  \
+        PILOT_STATUS_WEBHOOK_SECRET           webhook signing secret (signatures are checked when set)\n  \
+        PILOT_STATUS_WEBHOOK_SECRET_PREVIOUS  the previous secret, accepted too while rotating\n  \
+        PILOT_STATUS_API_KEY                  REST API key (for replies)\n  \
+        PILOT_STATUS_BASE_URL                 REST API base URL (default https://pilotstatus.com.br)\n  \
+        PILOTWATCH_CONFIG                     config file (default: <config dir>/pilotwatch/config.toml)\n\n\
+        Secrets are never taken as flags (they would show in `ps`), never printed in full, never journaled."
+)]
+pub struct Cli {
+    /// Address to listen on [default: 127.0.0.1:3000]. Binding beyond loopback without a
+    /// webhook secret is allowed but warned about: anyone could post deliveries.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Take deliveries only on this path (e.g. /hooks/whatsapp) [default: any path].
+    /// POSTs elsewhere answer 404 and are recorded as rejected.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Journal file (JSONL; full segments roll beside it)
+    /// [default: <data dir>/pilotwatch/journal.jsonl].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_journal")]
+    pub journal: Option<PathBuf>,
+
+    /// Keep no journal: deliveries live only in memory and are lost on exit.
+    #[arg(long)]
+    pub no_journal: bool,
+
+    /// Largest body accepted, in bytes or with a unit (512KiB, 1MiB) [default: 1MiB].
+    /// Larger ones answer 413 and are recorded (truncated) as rejected.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: Option<u64>,
+
+    /// Journal segment size before it rolls to a new file [default: 64MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub segment_size: Option<u64>,
+
+    /// Deliveries kept in memory (older ones are evicted; the journal keeps all)
+    /// [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub capacity: Option<usize>,
+
+    /// Run without the dashboard: one line per delivery on stdout.
+    #[arg(long)]
+    pub headless: bool,
+
+    /// With --headless: print NDJSON (the journal's shape) instead of text lines.
+    #[arg(long)]
+    pub json: bool,
+
+    /// TOML config file with the same settings (snake_case keys).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `1048576`, `512KiB`, `1MiB`, `1MB`, `2k`…
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a size (try 1048576, 512KiB or 1MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} (use KiB, MiB, GiB)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("{s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("2000"), Ok(2000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("1 parsec").is_err());
+    }
+
+    #[test]
+    fn clap_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

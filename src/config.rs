@@ -1,0 +1,210 @@
+//! Settings resolved from flags, then environment variables, then the TOML file, then
+//! defaults — each setting on its own, so a file can set the journal while a flag moves
+//! the listen address.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use color_eyre::eyre::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::cli::{Cli, parse_size};
+use crate::secret::Secret;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_BASE_URL: &str = "https://pilotstatus.com.br";
+pub const DEFAULT_SEGMENT: u64 = 64 << 20;
+
+pub const ENV_SECRET: &str = "PILOT_STATUS_WEBHOOK_SECRET";
+pub const ENV_SECRET_PREVIOUS: &str = "PILOT_STATUS_WEBHOOK_SECRET_PREVIOUS";
+pub const ENV_API_KEY: &str = "PILOT_STATUS_API_KEY";
+pub const ENV_BASE_URL: &str = "PILOT_STATUS_BASE_URL";
+pub const ENV_CONFIG: &str = "PILOTWATCH_CONFIG";
+
+/// The config file: the flags' settings under snake_case names, plus secrets.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub path: Option<String>,
+    pub journal: Option<PathBuf>,
+    pub no_journal: Option<bool>,
+    pub max_body: Option<Size>,
+    pub segment_size: Option<Size>,
+    pub capacity: Option<usize>,
+    pub webhook_secret: Option<String>,
+    pub webhook_secret_previous: Option<String>,
+    pub api_key: Option<String>,
+    pub base_url: Option<String>,
+}
+
+/// A size written as a number of bytes or a string with a unit (`"1MiB"`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum Size {
+    Bytes(u64),
+    Text(SizeText),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SizeText(u64);
+
+impl<'de> Deserialize<'de> for SizeText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_size(&s).map(SizeText).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Size {
+    fn bytes(self) -> u64 {
+        match self {
+            Self::Bytes(n) | Self::Text(SizeText(n)) => n,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub path: Option<String>,
+    /// `None`: `--no-journal`.
+    pub journal: Option<PathBuf>,
+    pub max_body: usize,
+    pub segment_size: u64,
+    pub capacity: usize,
+    /// Current secret first; a previous one during rotation.
+    pub secrets: Vec<Secret>,
+    pub api_key: Option<Secret>,
+    pub base_url: String,
+    pub headless: bool,
+    pub json: bool,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn is_loopback(&self) -> bool {
+        self.listen.ip().is_loopback()
+    }
+}
+
+/// Resolve with the process environment and the default config file location.
+pub fn load(cli: &Cli) -> Result<Settings> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let default_file = dirs::config_dir().map(|d| d.join("pilotwatch").join("config.toml"));
+    resolve(cli, env, default_file.as_deref())
+}
+
+/// Resolve from explicit sources (tests pass their own environment).
+pub fn resolve(cli: &Cli, env: impl Fn(&str) -> Option<String>, default_file: Option<&Path>) -> Result<Settings> {
+    let explicit = cli.config.clone().or_else(|| env(ENV_CONFIG).map(PathBuf::from));
+    let (file, config_file) = match (&explicit, default_file) {
+        (Some(path), _) => (read_file(path)?, Some(path.clone())),
+        (None, Some(path)) if path.exists() => (read_file(path)?, Some(path.to_owned())),
+        _ => (FileConfig::default(), None),
+    };
+
+    let listen = match cli.listen.or(file.listen) {
+        Some(l) => l,
+        None => DEFAULT_LISTEN.parse().expect("valid default"),
+    };
+    let no_journal = cli.no_journal || (cli.journal.is_none() && file.no_journal.unwrap_or(false));
+    let journal = (!no_journal).then(|| cli.journal.clone().or(file.journal.clone()).unwrap_or_else(crate::journal::default_path));
+    let max_body = cli.max_body.or(file.max_body.map(Size::bytes)).unwrap_or(crate::receiver::DEFAULT_MAX_BODY as u64);
+    if max_body == 0 {
+        bail!("max_body must be at least 1 byte");
+    }
+    let path = cli.path.clone().or(file.path.clone());
+    if let Some(p) = &path
+        && !p.starts_with('/')
+    {
+        bail!("--path must start with '/': {p:?}");
+    }
+    let secrets: Vec<Secret> = [
+        env(ENV_SECRET).or(file.webhook_secret.clone()),
+        env(ENV_SECRET_PREVIOUS).or(file.webhook_secret_previous.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|s| !s.trim().is_empty())
+    .map(Secret::new)
+    .collect();
+
+    Ok(Settings {
+        listen,
+        path,
+        journal,
+        max_body: usize::try_from(max_body).unwrap_or(usize::MAX),
+        segment_size: cli.segment_size.or(file.segment_size.map(Size::bytes)).unwrap_or(DEFAULT_SEGMENT).max(4096),
+        capacity: cli.capacity.or(file.capacity).unwrap_or(crate::store::DEFAULT_CAPACITY).max(1),
+        secrets,
+        api_key: env(ENV_API_KEY).or(file.api_key).map(Secret::new),
+        base_url: env(ENV_BASE_URL).or(file.base_url).unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        headless: cli.headless,
+        json: cli.json,
+        config_file,
+    })
+}
+
+fn read_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path).wrap_err_with(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).wrap_err_with(|| format!("in config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use clap::Parser;
+
+    use super::*;
+
+    fn settings(args: &[&str], env: &[(&str, &str)], file: Option<&str>) -> Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        if let Some(f) = file {
+            std::fs::write(&path, f).unwrap();
+        }
+        let cli = Cli::try_parse_from(std::iter::once("pilotwatch").chain(args.iter().copied())).unwrap();
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        resolve(&cli, |k| env.get(k).cloned(), Some(&path))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings(&[], &[], None).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.max_body, 1 << 20);
+        assert!(s.secrets.is_empty());
+        assert!(s.journal.unwrap().ends_with("pilotwatch/journal.jsonl"));
+        assert_eq!(s.base_url, "https://pilotstatus.com.br");
+    }
+
+    #[test]
+    fn flags_over_env_over_file() {
+        let file = "listen = \"127.0.0.1:4000\"\nmax_body = \"2MiB\"\nwebhook_secret = \"from-file\"\napi_key = \"ps_file\"\njournal = \"/tmp/f.jsonl\"\n";
+        let s = settings(&[], &[], Some(file)).unwrap();
+        assert_eq!((s.listen.port(), s.max_body), (4000, 2 << 20));
+        assert_eq!(s.secrets[0].expose(), "from-file");
+        let s = settings(&["--listen", "127.0.0.1:5000", "--max-body", "10"], &[(ENV_SECRET, "from-env"), (ENV_API_KEY, "ps_env")], Some(file)).unwrap();
+        assert_eq!((s.listen.port(), s.max_body), (5000, 10));
+        assert_eq!(s.secrets[0].expose(), "from-env");
+        assert_eq!(s.api_key.unwrap().expose(), "ps_env");
+        assert_eq!(s.journal.unwrap(), PathBuf::from("/tmp/f.jsonl"));
+        let s = settings(&["--no-journal"], &[], Some(file)).unwrap();
+        assert!(s.journal.is_none());
+    }
+
+    #[test]
+    fn two_secrets_for_rotation() {
+        let s = settings(&[], &[(ENV_SECRET, "new"), (ENV_SECRET_PREVIOUS, "old")], None).unwrap();
+        assert_eq!(s.secrets.iter().map(Secret::expose).collect::<Vec<_>>(), vec!["new", "old"]);
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_an_error_that_names_it() {
+        let err = settings(&[], &[], Some("lisen = \"x\"\n")).unwrap_err();
+        assert!(format!("{err:?}").contains("lisen"), "{err:?}");
+    }
+}

@@ -1,0 +1,336 @@
+//! The one narrow interface from the receiver to everything downstream.
+//!
+//! Handlers [`Ingest::submit`] a delivery and wait. A single writer thread is the
+//! sequencer: it takes whatever is queued as one batch, gives each delivery its `seq`,
+//! decides duplicates, appends the batch to the journal, `fdatasync`s once, applies the
+//! batch to the store under one lock, publishes the records, and only then releases the
+//! handlers' 2xx (group commit). A failed write or sync is fatal for acks: every later
+//! submit fails, so the receiver answers 503 and never a 200 for an unwritten delivery.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::Mutex;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::journal::line;
+use crate::journal::replay::{self, ReplayReport};
+use crate::journal::storage::{self, FileStorage, NoStorage, Storage};
+use crate::model::{self, Identity, Verdict};
+use crate::record::Record;
+use crate::store::SharedStore;
+
+/// Most deliveries written (and synced) as one batch.
+const MAX_BATCH: usize = 4096;
+/// Deliveries waiting for the writer before handlers queue up behind them.
+const QUEUE: usize = 16 * 1024;
+/// Records kept for subscribers that fall behind (headless output, later the UI).
+const FANOUT: usize = 16 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// The active journal segment; `None` keeps no journal.
+    pub journal: Option<PathBuf>,
+    pub segment_max: u64,
+    /// How many identities the dedupe index remembers.
+    pub dedupe_window: usize,
+}
+
+/// A delivery as the receiver hands it over: a [`Record`] whose `seq` and
+/// `duplicate_of` the sequencer fills in, and its dedupe identity (`None`: rejected
+/// deliveries, which are never deduplicated).
+#[derive(Debug)]
+pub struct Incoming {
+    pub record: Record,
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    pub seq: u64,
+    pub duplicate_of: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestError {
+    /// The journal failed; nothing more can be made durable.
+    Unavailable(String),
+    /// Shutting down.
+    Closed,
+}
+
+impl std::fmt::Display for IngestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unavailable(why) => write!(f, "journal unavailable: {why}"),
+            Self::Closed => f.write_str("shutting down"),
+        }
+    }
+}
+
+enum Job {
+    Deliver(Box<Incoming>, oneshot::Sender<Result<Receipt, IngestError>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+#[derive(Debug)]
+pub struct Ingest {
+    tx: mpsc::Sender<Job>,
+    failure: Arc<Mutex<Option<String>>>,
+    store: SharedStore,
+    fanout: broadcast::Sender<Arc<Record>>,
+    last_seq: watch::Receiver<u64>,
+    journal: Option<PathBuf>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Ingest {
+    /// Replay the journal into `store`, then start the writer.
+    pub fn start(config: &IngestConfig, store: SharedStore) -> io::Result<(Self, ReplayReport)> {
+        let mut dedupe = Dedupe::new(config.dedupe_window);
+        let Some(path) = &config.journal else {
+            return Ok((Self::with_storage(Box::new(NoStorage), store, dedupe, 1), ReplayReport::default()));
+        };
+        let lock = storage::lock(path)?;
+        let report = {
+            let mut store = store.write();
+            replay::replay(path, true, |mut record| {
+                let identity = rederive(&mut record);
+                if let (Some(id), None) = (identity, record.duplicate_of) {
+                    dedupe.insert(id, record.seq);
+                }
+                store.apply(Arc::new(record));
+            })?
+        };
+        let file = FileStorage::open(path, config.segment_max, lock)?;
+        let next = report.last_seq.map_or(1, |s| s + 1);
+        Ok((Self::with_storage(Box::new(file), store, dedupe, next), report))
+    }
+
+    /// Start on any storage (tests inject failing ones here).
+    pub fn with_storage(storage: Box<dyn Storage>, store: SharedStore, dedupe: Dedupe, next_seq: u64) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let (fanout, _) = broadcast::channel(FANOUT);
+        let (seq_tx, last_seq) = watch::channel(next_seq - 1);
+        let failure = Arc::new(Mutex::new(None));
+        let journal = storage.path().map(Path::to_owned);
+        let writer = Writer {
+            storage,
+            store: store.clone(),
+            fanout: fanout.clone(),
+            last_seq: seq_tx,
+            failure: failure.clone(),
+            dedupe,
+            next_seq,
+            buf: Vec::with_capacity(1 << 20),
+        };
+        let thread = std::thread::Builder::new()
+            .name("pilotwatch-journal".into())
+            .spawn(move || writer.run(rx))
+            .expect("spawning the journal writer");
+        Self { tx, failure, store, fanout, last_seq, journal, thread: Mutex::new(Some(thread)) }
+    }
+
+    /// Hand a delivery over; resolves once it is durable (or known not to be).
+    pub async fn submit(&self, incoming: Incoming) -> Result<Receipt, IngestError> {
+        if let Some(why) = self.failure() {
+            return Err(IngestError::Unavailable(why));
+        }
+        let (done, wait) = oneshot::channel();
+        self.tx.send(Job::Deliver(Box::new(incoming), done)).await.map_err(|_| IngestError::Closed)?;
+        wait.await.unwrap_or(Err(IngestError::Closed))
+    }
+
+    /// Why acks stopped, once the journal has failed.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().clone()
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.journal.as_deref()
+    }
+
+    /// Every record from now on, in seq order. A subscriber that falls more than a few
+    /// thousand behind is told how many it missed (they are in the journal and store).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Record>> {
+        self.fanout.subscribe()
+    }
+
+    /// The seq of the newest record applied: changes whenever the store does.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.last_seq.clone()
+    }
+
+    /// Finish what is queued, sync, and stop the writer. Later submits fail.
+    pub async fn shutdown(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Job::Shutdown(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+        if let Some(t) = self.thread.lock().take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+/// On replay: the typed event and the identity are derived again from the body.
+pub fn rederive(record: &mut Record) -> Option<Identity> {
+    if record.verdict == Verdict::Rejected {
+        return None;
+    }
+    let parsed = model::parse(&record.body).ok()?;
+    if record.verdict == Verdict::Known {
+        record.typed = parsed.event;
+    }
+    Some(parsed.identity)
+}
+
+/// The identities seen recently, bounded: oldest forgotten first.
+#[derive(Debug)]
+pub struct Dedupe {
+    first: HashMap<Identity, u64>,
+    order: VecDeque<Identity>,
+    window: usize,
+}
+
+impl Dedupe {
+    pub fn new(window: usize) -> Self {
+        Self { first: HashMap::new(), order: VecDeque::new(), window: window.max(1) }
+    }
+
+    /// The seq of the first delivery with this identity, or record this one as first.
+    fn check(&mut self, id: Identity, seq: u64) -> Option<u64> {
+        if let Some(first) = self.first.get(&id) {
+            return Some(*first);
+        }
+        self.insert(id, seq);
+        None
+    }
+
+    fn insert(&mut self, id: Identity, seq: u64) {
+        if self.first.insert(id, seq).is_none() {
+            self.order.push_back(id);
+        }
+        while self.order.len() > self.window {
+            if let Some(old) = self.order.pop_front() {
+                self.first.remove(&old);
+            }
+        }
+    }
+
+    fn forget(&mut self, id: &Identity, seq: u64) {
+        if self.first.get(id) == Some(&seq) {
+            self.first.remove(id);
+        }
+    }
+}
+
+struct Writer {
+    storage: Box<dyn Storage>,
+    store: SharedStore,
+    fanout: broadcast::Sender<Arc<Record>>,
+    last_seq: watch::Sender<u64>,
+    failure: Arc<Mutex<Option<String>>>,
+    dedupe: Dedupe,
+    next_seq: u64,
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        let mut batch: Vec<(Box<Incoming>, oneshot::Sender<Result<Receipt, IngestError>>)> = Vec::with_capacity(MAX_BATCH);
+        let mut stop = None;
+        while stop.is_none() {
+            let Some(first) = rx.blocking_recv() else { break };
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Deliver(incoming, done) => batch.push((incoming, done)),
+                    Job::Shutdown(done) => {
+                        stop = Some(done);
+                        break;
+                    }
+                }
+                if batch.len() < MAX_BATCH {
+                    next = rx.try_recv().ok();
+                }
+            }
+            self.commit(&mut batch);
+        }
+        rx.close();
+        // Anything still queued behind the shutdown is refused, not dropped silently.
+        while let Ok(job) = rx.try_recv() {
+            if let Job::Deliver(_, done) = job {
+                let _ = done.send(Err(IngestError::Closed));
+            }
+        }
+        if let Some(done) = stop {
+            let _ = done.send(());
+        }
+    }
+
+    fn commit(&mut self, batch: &mut Vec<(Box<Incoming>, oneshot::Sender<Result<Receipt, IngestError>>)>) {
+        if batch.is_empty() {
+            return;
+        }
+        if let Some(why) = self.failure.lock().clone() {
+            for (_, done) in batch.drain(..) {
+                let _ = done.send(Err(IngestError::Unavailable(why.clone())));
+            }
+            return;
+        }
+        self.buf.clear();
+        let first_seq = self.next_seq;
+        for (incoming, _) in batch.iter_mut() {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            let record = &mut incoming.record;
+            record.seq = seq;
+            record.duplicate_of = incoming.identity.and_then(|id| self.dedupe.check(id, seq));
+            line::encode(record, &mut self.buf);
+        }
+        let written = self.storage.append(&self.buf).and_then(|()| self.storage.sync());
+        if let Err(e) = written {
+            let why = format!("{} ({e})", if self.storage.path().is_some() { "journal write/sync failed" } else { "storage failed" });
+            tracing::error!(error = %e, "journal failed; refusing further deliveries");
+            *self.failure.lock() = Some(why.clone());
+            // Nothing of this batch is durable: forget it so a retry is not a "duplicate".
+            for (incoming, _) in batch.iter() {
+                if let (Some(id), None) = (incoming.identity, incoming.record.duplicate_of) {
+                    self.dedupe.forget(&id, incoming.record.seq);
+                }
+            }
+            self.next_seq = first_seq;
+            for (_, done) in batch.drain(..) {
+                let _ = done.send(Err(IngestError::Unavailable(why.clone())));
+            }
+            return;
+        }
+        if let Err(e) = self.storage.maybe_roll() {
+            // The batch is durable; only the next segment could not be started. The next
+            // append to the old file still works, so warn and carry on.
+            tracing::warn!(error = %e, "journal segment roll failed");
+        }
+        let mut replies = Vec::with_capacity(batch.len());
+        {
+            let mut store = self.store.write();
+            for (incoming, done) in batch.drain(..) {
+                let record = Arc::new(incoming.record);
+                replies.push((done, Receipt { seq: record.seq, duplicate_of: record.duplicate_of }));
+                store.apply(record.clone());
+                let _ = self.fanout.send(record);
+            }
+        }
+        self.last_seq.send_replace(self.next_seq - 1);
+        for (done, receipt) in replies {
+            let _ = done.send(Ok(receipt));
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The webhook endpoint: `POST` on any path (or only `--path`), signature check, body
+//! limit, parse, then the durable hand-off to [`Ingest`]. Every request that reaches a
+//! handler is recorded, accepted or not; the 2xx goes out only once the delivery is in
+//! the journal.
+
+pub mod signature;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use http_body_util::BodyExt;
+use serde_json::json;
+
+use crate::ingest::{Incoming, Ingest, IngestError};
+use crate::model::{self, Verdict};
+use crate::record::{Record, SignatureCheck};
+use crate::secret::Secret;
+
+/// How much of a refused body (bad signature, too large) is kept: enough to see what it
+/// was, not enough to let a stranger fill the disk.
+pub const REJECTED_KEEP: usize = 4 * 1024;
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ReceiverConfig {
+    /// Only this path takes deliveries (`None`: any path).
+    pub path: Option<String>,
+    pub max_body: usize,
+    /// The current secret and, during a rotation, the previous one.
+    pub secrets: Vec<Secret>,
+}
+
+#[derive(Debug)]
+pub struct AppState {
+    pub ingest: Arc<Ingest>,
+    pub config: ReceiverConfig,
+    pub started: Instant,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new().route("/healthz", get(healthz)).fallback(deliver).with_state(state)
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let (last_seq, total) = {
+        let store = state.ingest.store().read();
+        (store.last_seq(), store.counters().total)
+    };
+    let failure = state.ingest.failure();
+    let body = json!({
+        "status": if failure.is_some() { "failing" } else { "ok" },
+        "reason": failure,
+        "journal": state.ingest.journal_path().map(|p| p.display().to_string()),
+        "signatures": if state.config.secrets.is_empty() { "unchecked" } else { "checked" },
+        "lastSeq": last_seq,
+        "deliveries": total,
+        "uptimeSeconds": state.started.elapsed().as_secs(),
+    });
+    let code = if failure.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    (code, axum::Json(body)).into_response()
+}
+
+/// What the handler decided, before the hand-off.
+struct Decision {
+    status: StatusCode,
+    verdict: Verdict,
+    parsed: Option<model::Parsed>,
+    problems: Vec<String>,
+    keep: usize,
+}
+
+async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let received_at = Utc::now();
+    if req.method() != Method::POST {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "POST webhook deliveries here\n").into_response();
+    }
+    if let Some(why) = state.ingest.failure() {
+        return unavailable(&why);
+    }
+    let remote = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    // The query string is not recorded: people put tokens in webhook URLs.
+    let path: Box<str> = req.uri().path().into();
+    let (parts, body) = req.into_parts();
+    let cfg = &state.config;
+
+    let wrong_path = cfg.path.as_deref().is_some_and(|p| p != &*path);
+    let (body, body_len, too_large) = match read_limited(body, &parts.headers, cfg.max_body).await {
+        Ok(read) => read,
+        Err(e) => (Bytes::new(), 0, Some(format!("body could not be read: {e}"))),
+    };
+    // Over a truncated body this can only fail; the reason recorded is the size.
+    let sig_headers = parts.headers.get_all(signature::HEADER).iter().map(|v| v.as_bytes());
+    let signature = signature::verify(&cfg.secrets, sig_headers, &body);
+    let d = if wrong_path {
+        let serves = cfg.path.as_deref().unwrap_or("/");
+        reject(StatusCode::NOT_FOUND, format!("path not served (deliveries go to {serves})"))
+    } else if let Some(why) = too_large {
+        let code = if body_len > cfg.max_body as u64 { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+        reject(code, why)
+    } else if matches!(signature, SignatureCheck::Invalid | SignatureCheck::Missing) {
+        reject(StatusCode::UNAUTHORIZED, format!("signature {}", signature.as_str()))
+    } else {
+        match model::parse(&body) {
+            // A real delivery that is not JSON: kept whole, it may be the provider's.
+            Err(e) => Decision { keep: usize::MAX, ..reject(StatusCode::BAD_REQUEST, e.0) },
+            Ok(p) => Decision { status: StatusCode::OK, verdict: p.verdict, problems: p.problems.clone(), parsed: Some(p), keep: usize::MAX },
+        }
+    };
+
+    let (event, typed, identity) = match d.parsed {
+        Some(p) => (p.name, p.event, Some(p.identity)),
+        None => (None, None, None),
+    };
+    let kept = if body.len() > d.keep { body.slice(..d.keep) } else { body };
+    let record = Record {
+        seq: 0,
+        received_at,
+        path,
+        remote,
+        signature,
+        verdict: d.verdict,
+        event,
+        duplicate_of: None,
+        problems: d.problems.clone(),
+        body: kept,
+        body_len,
+        typed,
+    };
+    match state.ingest.submit(Incoming { record, identity }).await {
+        Ok(receipt) if d.status == StatusCode::OK => {
+            let body = json!({"received": true, "seq": receipt.seq, "verdict": d.verdict, "duplicateOf": receipt.duplicate_of});
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        Ok(_) => (d.status, format!("{}\n", d.problems.join("; "))).into_response(),
+        Err(IngestError::Unavailable(why)) => unavailable(&why),
+        Err(IngestError::Closed) => unavailable("shutting down"),
+    }
+}
+
+fn reject(status: StatusCode, why: String) -> Decision {
+    Decision { status, verdict: Verdict::Rejected, parsed: None, problems: vec![why], keep: REJECTED_KEEP }
+}
+
+fn unavailable(why: &str) -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], format!("not accepting deliveries: {why}\n")).into_response()
+}
+
+/// Read at most `max` bytes. Over the limit: stop reading, keep the first
+/// [`REJECTED_KEEP`] bytes, and say why (a declared length over the limit is refused
+/// without reading at all). Returns the bytes, the body's (known or declared) length,
+/// and the reason it was refused, if it was.
+async fn read_limited(body: Body, headers: &HeaderMap, max: usize) -> Result<(Bytes, u64, Option<String>), axum::Error> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let too_large = |n: u64| Some(format!("body of {n} bytes is over the {max}-byte limit"));
+    if let Some(n) = declared.filter(|n| *n > max as u64) {
+        return Ok((Bytes::new(), n, too_large(n)));
+    }
+    let mut body = body;
+    let mut buf = Vec::with_capacity(declared.unwrap_or(1024).min(max as u64) as usize);
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else { continue };
+        if buf.len() + data.len() > max {
+            let seen = (buf.len() + data.len()) as u64;
+            buf.extend_from_slice(&data[..REJECTED_KEEP.saturating_sub(buf.len()).min(data.len())]);
+            buf.truncate(REJECTED_KEEP);
+            return Ok((buf.into(), seen, Some(format!("body is over the {max}-byte limit"))));
+        }
+        buf.extend_from_slice(&data);
+    }
+    let n = buf.len() as u64;
+    Ok((buf.into(), n, None))
+}
