@@ -19,10 +19,13 @@
 
 pub mod cli;
 pub mod config;
+pub mod headless;
 pub mod ingest;
 pub mod journal;
 pub mod model;
 pub mod receiver;
 pub mod record;
+pub mod sanitize;
 pub mod secret;
+pub mod service;
 pub mod store;

@@ -1,1 +1,87 @@
-fn main() {}
+//! The `pilotwatch` binary: install error hooks, read settings, run. The pieces live in
+//! the library (see `lib.rs` for the module map).
+
+use std::io::IsTerminal;
+
+use clap::Parser;
+use color_eyre::eyre::Result;
+use pilotwatch::cli::Cli;
+use pilotwatch::config::{self, Settings};
+use pilotwatch::headless;
+use pilotwatch::service::{self, Service};
+
+fn main() -> Result<()> {
+    color_eyre::install()?;
+    let cli = Cli::parse();
+    let settings = config::load(&cli)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "pilotwatch=info".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .init();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(settings))
+}
+
+async fn run(settings: Settings) -> Result<()> {
+    if !settings.headless {
+        eprintln!("pilotwatch: the dashboard is not built yet; running headless (as with --headless).");
+    }
+    let service = Service::start(&settings).await?;
+    banner(&settings, &service);
+
+    let rx = service.ingest.subscribe();
+    let store = service.ingest.store().clone();
+    let json = settings.json;
+    let (printer_done_tx, printer_done) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new().name("pilotwatch-stdout".into()).spawn(move || {
+        let result = headless::print(rx, store, json, std::io::stdout().lock());
+        let _ = printer_done_tx.send(result);
+    })?;
+    let stop = async move {
+        tokio::select! {
+            _ = service::stop_signal() => {}
+            result = printer_done => {
+                if let Ok(Err(e)) = result {
+                    eprintln!("pilotwatch: stdout closed ({e}); stopping");
+                }
+            }
+        }
+    };
+    service.serve(stop).await?;
+    eprintln!("pilotwatch: stopped; every acknowledged delivery is in the journal");
+    Ok(())
+}
+
+/// Where it listens, what it keeps, whether it verifies: on stderr, so stdout stays data.
+fn banner(settings: &Settings, service: &Service) {
+    let path = settings.path.as_deref().unwrap_or("any path");
+    eprintln!("pilotwatch {}: listening on http://{} ({path})", env!("CARGO_PKG_VERSION"), service.addr);
+    match service.ingest.journal_path() {
+        Some(p) => {
+            let r = &service.replay;
+            eprintln!("journal: {} ({} deliveries replayed from {} segment(s))", p.display(), r.records, r.segments);
+            if let Some((bytes, q)) = &r.torn_tail {
+                eprintln!("journal: dropped a torn last write of {bytes} bytes (kept in {})", q.display());
+            }
+            for c in &r.corrupt {
+                eprintln!("journal: CORRUPT line skipped: {c}");
+            }
+        }
+        None => eprintln!("journal: none (--no-journal): deliveries are kept in memory only"),
+    }
+    if settings.secrets.is_empty() {
+        eprintln!("signatures: NOT CHECKED (no PILOT_STATUS_WEBHOOK_SECRET): every delivery is accepted and marked unchecked");
+        if !settings.is_loopback() {
+            eprintln!(
+                "WARNING: listening on {} beyond loopback WITHOUT a webhook secret: anyone who can reach it can post deliveries",
+                settings.listen
+            );
+        }
+    } else {
+        let masked: Vec<String> = settings.secrets.iter().map(|s| s.masked()).collect();
+        eprintln!("signatures: checked ({} secret(s): {})", masked.len(), masked.join(", "));
+    }
+    if let Some(f) = &settings.config_file {
+        eprintln!("config: {}", f.display());
+    }
+}

@@ -1,0 +1,92 @@
+//! Wiring: replay the journal, bind the listener, serve the receiver until told to stop,
+//! then drain and sync. Used by `main` and by the integration tests, so both run the
+//! same thing.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::ingest::{Dedupe, Ingest, IngestConfig};
+use crate::journal::replay::ReplayReport;
+use crate::receiver::{self, AppState, ReceiverConfig};
+use crate::store::Store;
+
+#[derive(Debug)]
+pub struct Service {
+    pub ingest: Arc<Ingest>,
+    pub listener: TcpListener,
+    pub addr: SocketAddr,
+    pub replay: ReplayReport,
+    state: Arc<AppState>,
+}
+
+impl Service {
+    /// Replay the journal and bind; nothing is served until [`Service::serve`].
+    pub async fn start(settings: &Settings) -> Result<Self> {
+        let config = IngestConfig {
+            journal: settings.journal.clone(),
+            segment_max: settings.segment_size,
+            dedupe_window: settings.capacity,
+        };
+        let store = Store::shared(settings.capacity);
+        let (ingest, replay) = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || Ingest::start(&config, store)).await?
+        }
+        .wrap_err_with(|| match &settings.journal {
+            Some(p) => format!("cannot open the journal {}", p.display()),
+            None => "cannot start".into(),
+        })?;
+        let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                " (another pilotwatch? choose another port with --listen)"
+            } else {
+                ""
+            };
+            eyre!("cannot listen on {}: {e}{hint}", settings.listen)
+        })?;
+        let addr = listener.local_addr()?;
+        let ingest = Arc::new(ingest);
+        let state = Arc::new(AppState {
+            ingest: ingest.clone(),
+            config: ReceiverConfig { path: settings.path.clone(), max_body: settings.max_body, secrets: settings.secrets.clone() },
+            started: Instant::now(),
+        });
+        Ok(Self { ingest, listener, addr, replay, state })
+    }
+
+    /// Serve until `shutdown` resolves, then finish in-flight requests and sync.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let app = receiver::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        self.ingest.shutdown().await;
+        served.wrap_err("the receiver stopped")
+    }
+}
+
+/// Resolves on Ctrl-C, SIGTERM or SIGHUP.
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
+        let mut hup = signal(SignalKind::hangup()).expect("installing SIGHUP handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Unused outside tests: an ingest with no journal, for benches and tests.
+pub fn memory_ingest(capacity: usize) -> Ingest {
+    Ingest::with_storage(Box::new(crate::journal::storage::NoStorage), Store::shared(capacity), Dedupe::new(capacity), 1)
+}
