@@ -52,7 +52,9 @@ pub struct SizeText(u64);
 impl<'de> Deserialize<'de> for SizeText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_size(&s).map(SizeText).map_err(serde::de::Error::custom)
+        parse_size(&s)
+            .map(SizeText)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -97,8 +99,15 @@ pub fn load(cli: &Cli) -> Result<Settings> {
 }
 
 /// Resolve from explicit sources (tests pass their own environment).
-pub fn resolve(cli: &Cli, env: impl Fn(&str) -> Option<String>, default_file: Option<&Path>) -> Result<Settings> {
-    let explicit = cli.config.clone().or_else(|| env(ENV_CONFIG).map(PathBuf::from));
+pub fn resolve(
+    cli: &Cli,
+    env: impl Fn(&str) -> Option<String>,
+    default_file: Option<&Path>,
+) -> Result<Settings> {
+    let explicit = cli
+        .config
+        .clone()
+        .or_else(|| env(ENV_CONFIG).map(PathBuf::from));
     let (file, config_file) = match (&explicit, default_file) {
         (Some(path), _) => (read_file(path)?, Some(path.clone())),
         (None, Some(path)) if path.exists() => (read_file(path)?, Some(path.to_owned())),
@@ -110,8 +119,16 @@ pub fn resolve(cli: &Cli, env: impl Fn(&str) -> Option<String>, default_file: Op
         None => DEFAULT_LISTEN.parse().expect("valid default"),
     };
     let no_journal = cli.no_journal || (cli.journal.is_none() && file.no_journal.unwrap_or(false));
-    let journal = (!no_journal).then(|| cli.journal.clone().or(file.journal.clone()).unwrap_or_else(crate::journal::default_path));
-    let max_body = cli.max_body.or(file.max_body.map(Size::bytes)).unwrap_or(crate::receiver::DEFAULT_MAX_BODY as u64);
+    let journal = (!no_journal).then(|| {
+        cli.journal
+            .clone()
+            .or(file.journal.clone())
+            .unwrap_or_else(crate::journal::default_path)
+    });
+    let max_body = cli
+        .max_body
+        .or(file.max_body.map(Size::bytes))
+        .unwrap_or(crate::receiver::DEFAULT_MAX_BODY as u64);
     if max_body == 0 {
         bail!("max_body must be at least 1 byte");
     }
@@ -136,11 +153,21 @@ pub fn resolve(cli: &Cli, env: impl Fn(&str) -> Option<String>, default_file: Op
         path,
         journal,
         max_body: usize::try_from(max_body).unwrap_or(usize::MAX),
-        segment_size: cli.segment_size.or(file.segment_size.map(Size::bytes)).unwrap_or(DEFAULT_SEGMENT).max(4096),
-        capacity: cli.capacity.or(file.capacity).unwrap_or(crate::store::DEFAULT_CAPACITY).max(1),
+        segment_size: cli
+            .segment_size
+            .or(file.segment_size.map(Size::bytes))
+            .unwrap_or(DEFAULT_SEGMENT)
+            .max(4096),
+        capacity: cli
+            .capacity
+            .or(file.capacity)
+            .unwrap_or(crate::store::DEFAULT_CAPACITY)
+            .max(1),
         secrets,
         api_key: env(ENV_API_KEY).or(file.api_key).map(Secret::new),
-        base_url: env(ENV_BASE_URL).or(file.base_url).unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        base_url: env(ENV_BASE_URL)
+            .or(file.base_url)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
         headless: cli.headless,
         json: cli.json,
         config_file,
@@ -148,7 +175,8 @@ pub fn resolve(cli: &Cli, env: impl Fn(&str) -> Option<String>, default_file: Op
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path).wrap_err_with(|| format!("reading config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .wrap_err_with(|| format!("reading config file {}", path.display()))?;
     toml::from_str(&text).wrap_err_with(|| format!("in config file {}", path.display()))
 }
 
@@ -166,8 +194,12 @@ mod tests {
         if let Some(f) = file {
             std::fs::write(&path, f).unwrap();
         }
-        let cli = Cli::try_parse_from(std::iter::once("pilotwatch").chain(args.iter().copied())).unwrap();
-        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let cli =
+            Cli::try_parse_from(std::iter::once("pilotwatch").chain(args.iter().copied())).unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         resolve(&cli, |k| env.get(k).cloned(), Some(&path))
     }
 
@@ -187,7 +219,12 @@ mod tests {
         let s = settings(&[], &[], Some(file)).unwrap();
         assert_eq!((s.listen.port(), s.max_body), (4000, 2 << 20));
         assert_eq!(s.secrets[0].expose(), "from-file");
-        let s = settings(&["--listen", "127.0.0.1:5000", "--max-body", "10"], &[(ENV_SECRET, "from-env"), (ENV_API_KEY, "ps_env")], Some(file)).unwrap();
+        let s = settings(
+            &["--listen", "127.0.0.1:5000", "--max-body", "10"],
+            &[(ENV_SECRET, "from-env"), (ENV_API_KEY, "ps_env")],
+            Some(file),
+        )
+        .unwrap();
         assert_eq!((s.listen.port(), s.max_body), (5000, 10));
         assert_eq!(s.secrets[0].expose(), "from-env");
         assert_eq!(s.api_key.unwrap().expose(), "ps_env");
@@ -198,8 +235,16 @@ mod tests {
 
     #[test]
     fn two_secrets_for_rotation() {
-        let s = settings(&[], &[(ENV_SECRET, "new"), (ENV_SECRET_PREVIOUS, "old")], None).unwrap();
-        assert_eq!(s.secrets.iter().map(Secret::expose).collect::<Vec<_>>(), vec!["new", "old"]);
+        let s = settings(
+            &[],
+            &[(ENV_SECRET, "new"), (ENV_SECRET_PREVIOUS, "old")],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            s.secrets.iter().map(Secret::expose).collect::<Vec<_>>(),
+            vec!["new", "old"]
+        );
     }
 
     #[test]

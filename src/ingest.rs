@@ -71,8 +71,10 @@ impl std::fmt::Display for IngestError {
     }
 }
 
+type Done = oneshot::Sender<Result<Receipt, IngestError>>;
+
 enum Job {
-    Deliver(Box<Incoming>, oneshot::Sender<Result<Receipt, IngestError>>),
+    Deliver(Box<Incoming>, Done),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -92,7 +94,10 @@ impl Ingest {
     pub fn start(config: &IngestConfig, store: SharedStore) -> io::Result<(Self, ReplayReport)> {
         let mut dedupe = Dedupe::new(config.dedupe_window);
         let Some(path) = &config.journal else {
-            return Ok((Self::with_storage(Box::new(NoStorage), store, dedupe, 1), ReplayReport::default()));
+            return Ok((
+                Self::with_storage(Box::new(NoStorage), store, dedupe, 1),
+                ReplayReport::default(),
+            ));
         };
         let lock = storage::lock(path)?;
         let report = {
@@ -107,11 +112,19 @@ impl Ingest {
         };
         let file = FileStorage::open(path, config.segment_max, lock)?;
         let next = report.last_seq.map_or(1, |s| s + 1);
-        Ok((Self::with_storage(Box::new(file), store, dedupe, next), report))
+        Ok((
+            Self::with_storage(Box::new(file), store, dedupe, next),
+            report,
+        ))
     }
 
     /// Start on any storage (tests inject failing ones here).
-    pub fn with_storage(storage: Box<dyn Storage>, store: SharedStore, dedupe: Dedupe, next_seq: u64) -> Self {
+    pub fn with_storage(
+        storage: Box<dyn Storage>,
+        store: SharedStore,
+        dedupe: Dedupe,
+        next_seq: u64,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (fanout, _) = broadcast::channel(FANOUT);
         let (seq_tx, last_seq) = watch::channel(next_seq - 1);
@@ -131,7 +144,15 @@ impl Ingest {
             .name("pilotwatch-journal".into())
             .spawn(move || writer.run(rx))
             .expect("spawning the journal writer");
-        Self { tx, failure, store, fanout, last_seq, journal, thread: Mutex::new(Some(thread)) }
+        Self {
+            tx,
+            failure,
+            store,
+            fanout,
+            last_seq,
+            journal,
+            thread: Mutex::new(Some(thread)),
+        }
     }
 
     /// Hand a delivery over; resolves once it is durable (or known not to be).
@@ -140,7 +161,10 @@ impl Ingest {
             return Err(IngestError::Unavailable(why));
         }
         let (done, wait) = oneshot::channel();
-        self.tx.send(Job::Deliver(Box::new(incoming), done)).await.map_err(|_| IngestError::Closed)?;
+        self.tx
+            .send(Job::Deliver(Box::new(incoming), done))
+            .await
+            .map_err(|_| IngestError::Closed)?;
         wait.await.unwrap_or(Err(IngestError::Closed))
     }
 
@@ -174,7 +198,8 @@ impl Ingest {
         if self.tx.send(Job::Shutdown(done)).await.is_ok() {
             let _ = wait.await;
         }
-        if let Some(t) = self.thread.lock().take() {
+        let thread = self.thread.lock().take();
+        if let Some(t) = thread {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
     }
@@ -202,7 +227,11 @@ pub struct Dedupe {
 
 impl Dedupe {
     pub fn new(window: usize) -> Self {
-        Self { first: HashMap::new(), order: VecDeque::new(), window: window.max(1) }
+        Self {
+            first: HashMap::new(),
+            order: VecDeque::new(),
+            window: window.max(1),
+        }
     }
 
     /// The seq of the first delivery with this identity, or record this one as first.
@@ -245,10 +274,12 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, mut rx: mpsc::Receiver<Job>) {
-        let mut batch: Vec<(Box<Incoming>, oneshot::Sender<Result<Receipt, IngestError>>)> = Vec::with_capacity(MAX_BATCH);
+        let mut batch: Vec<(Box<Incoming>, Done)> = Vec::with_capacity(MAX_BATCH);
         let mut stop = None;
         while stop.is_none() {
-            let Some(first) = rx.blocking_recv() else { break };
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
             let mut next = Some(first);
             while let Some(job) = next.take() {
                 match job {
@@ -276,7 +307,7 @@ impl Writer {
         }
     }
 
-    fn commit(&mut self, batch: &mut Vec<(Box<Incoming>, oneshot::Sender<Result<Receipt, IngestError>>)>) {
+    fn commit(&mut self, batch: &mut Vec<(Box<Incoming>, Done)>) {
         if batch.is_empty() {
             return;
         }
@@ -296,9 +327,19 @@ impl Writer {
             record.duplicate_of = incoming.identity.and_then(|id| self.dedupe.check(id, seq));
             line::encode(record, &mut self.buf);
         }
-        let written = self.storage.append(&self.buf).and_then(|()| self.storage.sync());
+        let written = self
+            .storage
+            .append(&self.buf)
+            .and_then(|()| self.storage.sync());
         if let Err(e) = written {
-            let why = format!("{} ({e})", if self.storage.path().is_some() { "journal write/sync failed" } else { "storage failed" });
+            let why = format!(
+                "{} ({e})",
+                if self.storage.path().is_some() {
+                    "journal write/sync failed"
+                } else {
+                    "storage failed"
+                }
+            );
             tracing::error!(error = %e, "journal failed; refusing further deliveries");
             *self.failure.lock() = Some(why.clone());
             // Nothing of this batch is durable: forget it so a retry is not a "duplicate".
@@ -323,7 +364,13 @@ impl Writer {
             let mut store = self.store.write();
             for (incoming, done) in batch.drain(..) {
                 let record = Arc::new(incoming.record);
-                replies.push((done, Receipt { seq: record.seq, duplicate_of: record.duplicate_of }));
+                replies.push((
+                    done,
+                    Receipt {
+                        seq: record.seq,
+                        duplicate_of: record.duplicate_of,
+                    },
+                ));
                 store.apply(record.clone());
                 let _ = self.fanout.send(record);
             }

@@ -15,16 +15,24 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let settings = config::load(&cli)?;
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "pilotwatch=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "pilotwatch=info".into()),
+        )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(settings))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(settings))
 }
 
 async fn run(settings: Settings) -> Result<()> {
     if !settings.headless {
-        eprintln!("pilotwatch: the dashboard is not built yet; running headless (as with --headless).");
+        eprintln!(
+            "pilotwatch: the dashboard is not built yet; running headless (as with --headless)."
+        );
     }
     let service = Service::start(&settings).await?;
     banner(&settings, &service);
@@ -33,10 +41,12 @@ async fn run(settings: Settings) -> Result<()> {
     let store = service.ingest.store().clone();
     let json = settings.json;
     let (printer_done_tx, printer_done) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new().name("pilotwatch-stdout".into()).spawn(move || {
-        let result = headless::print(rx, store, json, std::io::stdout().lock());
-        let _ = printer_done_tx.send(result);
-    })?;
+    std::thread::Builder::new()
+        .name("pilotwatch-stdout".into())
+        .spawn(move || {
+            let result = headless::print(rx, store, json, std::io::stdout().lock());
+            let _ = printer_done_tx.send(result);
+        })?;
     let stop = async move {
         tokio::select! {
             _ = service::stop_signal() => {}
@@ -55,13 +65,25 @@ async fn run(settings: Settings) -> Result<()> {
 /// Where it listens, what it keeps, whether it verifies: on stderr, so stdout stays data.
 fn banner(settings: &Settings, service: &Service) {
     let path = settings.path.as_deref().unwrap_or("any path");
-    eprintln!("pilotwatch {}: listening on http://{} ({path})", env!("CARGO_PKG_VERSION"), service.addr);
+    eprintln!(
+        "pilotwatch {}: listening on http://{} ({path})",
+        env!("CARGO_PKG_VERSION"),
+        service.addr
+    );
     match service.ingest.journal_path() {
         Some(p) => {
             let r = &service.replay;
-            eprintln!("journal: {} ({} deliveries replayed from {} segment(s))", p.display(), r.records, r.segments);
+            eprintln!(
+                "journal: {} ({} deliveries replayed from {} segment(s))",
+                p.display(),
+                r.records,
+                r.segments
+            );
             if let Some((bytes, q)) = &r.torn_tail {
-                eprintln!("journal: dropped a torn last write of {bytes} bytes (kept in {})", q.display());
+                eprintln!(
+                    "journal: dropped a torn last write of {bytes} bytes (kept in {})",
+                    q.display()
+                );
             }
             for c in &r.corrupt {
                 eprintln!("journal: CORRUPT line skipped: {c}");
@@ -70,7 +92,9 @@ fn banner(settings: &Settings, service: &Service) {
         None => eprintln!("journal: none (--no-journal): deliveries are kept in memory only"),
     }
     if settings.secrets.is_empty() {
-        eprintln!("signatures: NOT CHECKED (no PILOT_STATUS_WEBHOOK_SECRET): every delivery is accepted and marked unchecked");
+        eprintln!(
+            "signatures: NOT CHECKED (no PILOT_STATUS_WEBHOOK_SECRET): every delivery is accepted and marked unchecked"
+        );
         if !settings.is_loopback() {
             eprintln!(
                 "WARNING: listening on {} beyond loopback WITHOUT a webhook secret: anyone who can reach it can post deliveries",
@@ -79,7 +103,11 @@ fn banner(settings: &Settings, service: &Service) {
         }
     } else {
         let masked: Vec<String> = settings.secrets.iter().map(|s| s.masked()).collect();
-        eprintln!("signatures: checked ({} secret(s): {})", masked.len(), masked.join(", "));
+        eprintln!(
+            "signatures: checked ({} secret(s): {})",
+            masked.len(),
+            masked.join(", ")
+        );
     }
     if let Some(f) = &settings.config_file {
         eprintln!("config: {}", f.display());

@@ -22,7 +22,8 @@ pub enum SignatureCheck {
 }
 
 impl SignatureCheck {
-    pub const ALL: [SignatureCheck; 4] = [Self::Valid, Self::Invalid, Self::Missing, Self::Unchecked];
+    pub const ALL: [SignatureCheck; 4] =
+        [Self::Valid, Self::Invalid, Self::Missing, Self::Unchecked];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -6,14 +6,12 @@
 /// One line of display text, at most `max` characters (an ellipsis marks a cut).
 pub fn line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max * 4));
-    let mut shown = 0;
-    for c in s.chars() {
+    for (shown, c) in s.chars().enumerate() {
         if shown >= max {
             out.push('…');
             break;
         }
         push_visible(&mut out, c);
-        shown += 1;
     }
     out
 }
@@ -27,7 +25,13 @@ fn push_visible(out: &mut String, c: char) {
             out.push((b'@' + c as u8) as char);
         }
         '\u{7f}' => out.push_str("^?"),
-        '\u{80}'..='\u{9f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{061c}' | '\u{feff}' => {
+        '\u{80}'..='\u{9f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{061c}'
+        | '\u{feff}' => {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         }
         c => out.push(c),

@@ -18,7 +18,10 @@ impl Secret {
     pub fn masked(&self) -> String {
         let s = &self.0;
         let n = s.chars().count();
-        let prefix = s.find('_').filter(|i| *i <= 6 && n >= 12).map_or("", |i| &s[..=i]);
+        let prefix = s
+            .find('_')
+            .filter(|i| *i <= 6 && n >= 12)
+            .map_or("", |i| &s[..=i]);
         if n >= 16 {
             let tail: String = s.chars().skip(n - 4).collect();
             format!("{prefix}…{tail}")

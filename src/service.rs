@@ -54,16 +54,28 @@ impl Service {
         let ingest = Arc::new(ingest);
         let state = Arc::new(AppState {
             ingest: ingest.clone(),
-            config: ReceiverConfig { path: settings.path.clone(), max_body: settings.max_body, secrets: settings.secrets.clone() },
+            config: ReceiverConfig {
+                path: settings.path.clone(),
+                max_body: settings.max_body,
+                secrets: settings.secrets.clone(),
+            },
             started: Instant::now(),
         });
-        Ok(Self { ingest, listener, addr, replay, state })
+        Ok(Self {
+            ingest,
+            listener,
+            addr,
+            replay,
+            state,
+        })
     }
 
     /// Serve until `shutdown` resolves, then finish in-flight requests and sync.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let app = receiver::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
         self.ingest.shutdown().await;
         served.wrap_err("the receiver stopped")
     }
@@ -88,5 +100,10 @@ pub async fn stop_signal() {
 
 /// Unused outside tests: an ingest with no journal, for benches and tests.
 pub fn memory_ingest(capacity: usize) -> Ingest {
-    Ingest::with_storage(Box::new(crate::journal::storage::NoStorage), Store::shared(capacity), Dedupe::new(capacity), 1)
+    Ingest::with_storage(
+        Box::new(crate::journal::storage::NoStorage),
+        Store::shared(capacity),
+        Dedupe::new(capacity),
+        1,
+    )
 }

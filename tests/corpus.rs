@@ -10,15 +10,29 @@ fn every_corpus_file_gets_the_sdk_verdict() {
         let parsed = parse(&body).unwrap_or_else(|e| panic!("{file}: rejected as not JSON: {e}"));
         match sdk.as_str() {
             "known" => {
-                assert_eq!(parsed.verdict, Verdict::Known, "{file}: {:?}", parsed.problems);
-                assert!(parsed.event.is_some(), "{file}: known without a typed event");
+                assert_eq!(
+                    parsed.verdict,
+                    Verdict::Known,
+                    "{file}: {:?}",
+                    parsed.problems
+                );
+                assert!(
+                    parsed.event.is_some(),
+                    "{file}: known without a typed event"
+                );
                 assert!(parsed.problems.is_empty(), "{file}: {:?}", parsed.problems);
             }
             "broken" => {
                 assert_eq!(parsed.verdict, Verdict::Broken, "{file}");
-                assert!(!parsed.problems.is_empty(), "{file}: broken without problems");
+                assert!(
+                    !parsed.problems.is_empty(),
+                    "{file}: broken without problems"
+                );
                 for p in &parsed.problems {
-                    assert!(p.starts_with('$') && p.contains(": "), "{file}: problem without a path: {p}");
+                    assert!(
+                        p.starts_with('$') && p.contains(": "),
+                        "{file}: problem without a path: {p}"
+                    );
                 }
             }
             // The SDK does not know these; documented families may be typed, but none
@@ -32,7 +46,10 @@ fn every_corpus_file_gets_the_sdk_verdict() {
             other => panic!("{file}: unexpected SDK verdict {other}"),
         }
         let name = parsed.name.as_ref().map(|n| n.as_str().to_owned());
-        if let Some(expected) = file.strip_suffix(".json").filter(|f| !f.starts_with("broken") && !f.starts_with("unknown")) {
+        if let Some(expected) = file
+            .strip_suffix(".json")
+            .filter(|f| !f.starts_with("broken") && !f.starts_with("unknown"))
+        {
             let expected = expected.trim_end_matches(".image");
             assert_eq!(name.as_deref(), Some(expected), "{file}: event name");
         }
@@ -42,8 +59,14 @@ fn every_corpus_file_gets_the_sdk_verdict() {
 #[test]
 fn broken_files_name_the_paths_at_fault() {
     let expected = [
-        ("broken.call_duration_string.json", "$.duration: expected integer"),
-        ("broken.fromMe_string.json", "$.data.fromMe: expected boolean"),
+        (
+            "broken.call_duration_string.json",
+            "$.duration: expected integer",
+        ),
+        (
+            "broken.fromMe_string.json",
+            "$.data.fromMe: expected boolean",
+        ),
         ("broken.no_event.json", "$.event: expected string"),
         ("broken.not_json_object.json", "$: expected object"),
         ("broken.sent_without_to.json", "$.data.to: expected string"),
@@ -59,11 +82,19 @@ fn broken_files_name_the_paths_at_fault() {
 #[test]
 fn documented_families_beyond_the_sdk_are_typed() {
     let corpus = common::corpus();
-    for file in ["number.health_degraded.json", "calls.json", "phone_line.code_received.json"] {
+    for file in [
+        "number.health_degraded.json",
+        "calls.json",
+        "phone_line.code_received.json",
+    ] {
         let body = &corpus.iter().find(|(f, ..)| f == file).expect(file).2;
         assert_eq!(parse(body).unwrap().verdict, Verdict::Known, "{file}");
     }
-    let body = &corpus.iter().find(|(f, ..)| f == "unknown.future_event.json").unwrap().2;
+    let body = &corpus
+        .iter()
+        .find(|(f, ..)| f == "unknown.future_event.json")
+        .unwrap()
+        .2;
     let parsed = parse(body).unwrap();
     assert_eq!(parsed.verdict, Verdict::Unknown);
     assert_eq!(parsed.name.unwrap().as_str(), "conversation.assigned");

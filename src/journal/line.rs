@@ -73,7 +73,9 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
     let line = LineOut {
         seq: record.seq,
         kind: "delivery",
-        received_at: record.received_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        received_at: record
+            .received_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true),
         path: &record.path,
         remote: record.remote.map(|r| r.to_string()),
         signature: record.signature,
@@ -140,7 +142,8 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
     if line.len() >= CRC_SUFFIX_LEN {
         let (body, suffix) = line.split_at(line.len() - CRC_SUFFIX_LEN);
         if suffix.starts_with(CRC_KEY) && suffix.ends_with(b"\"}") {
-            let hex = std::str::from_utf8(&suffix[CRC_KEY.len()..CRC_KEY.len() + 8]).map_err(|_| LineError::Checksum)?;
+            let hex = std::str::from_utf8(&suffix[CRC_KEY.len()..CRC_KEY.len() + 8])
+                .map_err(|_| LineError::Checksum)?;
             let want = u32::from_str_radix(hex, 16).map_err(|_| LineError::Checksum)?;
             if crc32c::crc32c(body) != want {
                 return Err(LineError::Checksum);
@@ -155,11 +158,17 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
     }
     let body: Bytes = match (l.raw, l.raw_base64) {
         (Some(s), _) => Bytes::from(s.into_bytes()),
-        (None, Some(b)) => BASE64.decode(b).map_err(|e| LineError::Content(format!("rawBase64: {e}")))?.into(),
+        (None, Some(b)) => BASE64
+            .decode(b)
+            .map_err(|e| LineError::Content(format!("rawBase64: {e}")))?
+            .into(),
         (None, None) => return Err(LineError::Content("neither raw nor rawBase64".into())),
     };
     let remote = match l.remote {
-        Some(r) => Some(r.parse::<SocketAddr>().map_err(|e| LineError::Content(format!("remote: {e}")))?),
+        Some(r) => Some(
+            r.parse::<SocketAddr>()
+                .map_err(|e| LineError::Content(format!("remote: {e}")))?,
+        ),
         None => None,
     };
     Ok(Record {
@@ -201,14 +210,20 @@ mod tests {
 
     #[test]
     fn round_trips_utf8_and_binary_bodies() {
-        for body in [&b"{\"event\":\"x\",\"t\":\"\xc3\xa9\\n\"}"[..], b"\xff\xfe\x00binary"] {
+        for body in [
+            &b"{\"event\":\"x\",\"t\":\"\xc3\xa9\\n\"}"[..],
+            b"\xff\xfe\x00binary",
+        ] {
             let mut out = Vec::new();
             encode(&record(body), &mut out);
             assert_eq!(out.last(), Some(&b'\n'));
             assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "one line");
             let back = decode(&out[..out.len() - 1]).unwrap();
             assert_eq!(&back.body[..], body);
-            assert_eq!((back.seq, back.duplicate_of, back.problems.clone()), (42, Some(7), vec!["$.x: y".to_owned()]));
+            assert_eq!(
+                (back.seq, back.duplicate_of, back.problems.clone()),
+                (42, Some(7), vec!["$.x: y".to_owned()])
+            );
             assert_eq!(back.received_at, record(body).received_at);
             assert_eq!(back.remote, record(body).remote);
             // A valid JSON object, readable by jq and friends.
@@ -222,15 +237,25 @@ mod tests {
         let body = "{\"t\":\"a\u{1b}[2Jb\u{7f}c\u{9b}31md\"}";
         let mut out = Vec::new();
         encode(&record(body.as_bytes()), &mut out);
-        assert!(!out.iter().any(|b| *b == 0x1b || *b == 0x7f), "{}", String::from_utf8_lossy(&out));
+        assert!(
+            !out.iter().any(|b| *b == 0x1b || *b == 0x7f),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
         assert!(!String::from_utf8(out.clone()).unwrap().contains('\u{9b}'));
-        assert_eq!(&decode(&out[..out.len() - 1]).unwrap().body[..], body.as_bytes());
+        assert_eq!(
+            &decode(&out[..out.len() - 1]).unwrap().body[..],
+            body.as_bytes()
+        );
     }
 
     #[test]
     fn a_flipped_byte_is_detected() {
         let mut out = Vec::new();
-        encode(&record(b"{\"event\":\"message.sent\",\"content\":\"hello\"}"), &mut out);
+        encode(
+            &record(b"{\"event\":\"message.sent\",\"content\":\"hello\"}"),
+            &mut out,
+        );
         out.pop();
         let at = out.windows(5).position(|w| w == b"hello").unwrap();
         out[at] = b'j';

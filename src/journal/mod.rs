@@ -10,5 +10,8 @@ use std::path::PathBuf;
 /// The default journal: `$XDG_DATA_HOME/pilotwatch/journal.jsonl` (or the platform's
 /// data directory).
 pub fn default_path() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("pilotwatch").join("journal.jsonl")
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("pilotwatch")
+        .join("journal.jsonl")
 }

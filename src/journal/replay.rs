@@ -30,7 +30,13 @@ pub struct Corruption {
 
 impl std::fmt::Display for Corruption {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.segment.display(), self.line, self.error)
+        write!(
+            f,
+            "{}:{}: {}",
+            self.segment.display(),
+            self.line,
+            self.error
+        )
     }
 }
 
@@ -43,7 +49,10 @@ pub fn quarantine_path(active: &Path) -> PathBuf {
 
 /// Every segment of the journal whose active segment is `active`, oldest first.
 pub fn segments(active: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut all: Vec<PathBuf> = rolled_segments(active)?.into_iter().map(|(_, p)| p).collect();
+    let mut all: Vec<PathBuf> = rolled_segments(active)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
     if active.exists() {
         all.push(active.to_owned());
     }
@@ -53,7 +62,11 @@ pub fn segments(active: &Path) -> io::Result<Vec<PathBuf>> {
 /// Feed every good record to `apply`, in journal order. With `repair`, a torn tail of the
 /// active segment is quarantined and truncated (the caller holds the journal's lock);
 /// without it (read-only viewing) the tail is only reported.
-pub fn replay(active: &Path, repair: bool, mut apply: impl FnMut(Record)) -> io::Result<ReplayReport> {
+pub fn replay(
+    active: &Path,
+    repair: bool,
+    mut apply: impl FnMut(Record),
+) -> io::Result<ReplayReport> {
     let mut report = ReplayReport::default();
     let segments = segments(active)?;
     report.segments = segments.len();
@@ -78,16 +91,25 @@ pub fn replay(active: &Path, repair: bool, mut apply: impl FnMut(Record)) -> io:
                 good_end = offset;
                 continue;
             }
-            let decoded = if complete { line::decode(content) } else { Err(LineError::Json("incomplete last line".into())) };
+            let decoded = if complete {
+                line::decode(content)
+            } else {
+                Err(LineError::Json("incomplete last line".into()))
+            };
             match decoded {
                 Ok(record) => {
                     report.corrupt.append(&mut pending);
                     report.records += 1;
-                    report.last_seq = Some(report.last_seq.map_or(record.seq, |s| s.max(record.seq)));
+                    report.last_seq =
+                        Some(report.last_seq.map_or(record.seq, |s| s.max(record.seq)));
                     good_end = offset;
                     apply(record);
                 }
-                Err(error) => pending.push(Corruption { segment: segment.clone(), line: line_no, error }),
+                Err(error) => pending.push(Corruption {
+                    segment: segment.clone(),
+                    line: line_no,
+                    error,
+                }),
             }
         }
         if pending.is_empty() {
@@ -99,13 +121,20 @@ pub fn replay(active: &Path, repair: bool, mut apply: impl FnMut(Record)) -> io:
         }
         let cut = offset - good_end;
         let quarantine = quarantine_path(active);
-        tracing::warn!(bytes = cut, lines = pending.len(), "journal ends in a torn write; dropping it");
+        tracing::warn!(
+            bytes = cut,
+            lines = pending.len(),
+            "journal ends in a torn write; dropping it"
+        );
         if repair {
             let mut tail = Vec::with_capacity(cut as usize);
             let mut f = File::open(active)?;
             io::Seek::seek(&mut f, io::SeekFrom::Start(good_end))?;
             io::Read::read_to_end(&mut f, &mut tail)?;
-            let mut q = OpenOptions::new().create(true).append(true).open(&quarantine)?;
+            let mut q = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&quarantine)?;
             q.write_all(&tail)?;
             if tail.last() != Some(&b'\n') {
                 q.write_all(b"\n")?;
@@ -172,14 +201,25 @@ mod tests {
             lines.push(last[..cut].to_vec());
             let (_dir, path) = journal(&lines);
             let (records, report) = read_all(&path).unwrap();
-            assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2], "cut at {cut}");
-            assert!(report.corrupt.is_empty(), "cut at {cut}: {:?}", report.corrupt);
+            assert_eq!(
+                records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+                vec![1, 2],
+                "cut at {cut}"
+            );
+            assert!(
+                report.corrupt.is_empty(),
+                "cut at {cut}: {:?}",
+                report.corrupt
+            );
             assert_eq!(report.torn_tail.is_some(), cut > 0);
             // Repair truncates to the last good line and keeps the tail aside.
             let report = replay(&path, true, |_| {}).unwrap();
             assert_eq!(fs::read(&path).unwrap(), full[..2].concat());
             if cut > 0 {
-                assert_eq!(&fs::read(report.torn_tail.unwrap().1).unwrap()[..cut], &last[..cut]);
+                assert_eq!(
+                    &fs::read(report.torn_tail.unwrap().1).unwrap()[..cut],
+                    &last[..cut]
+                );
             }
         }
     }
@@ -191,7 +231,10 @@ mod tests {
         lines[1][at] ^= 0x01;
         let (_dir, path) = journal(&lines);
         let (records, report) = read_all(&path).unwrap();
-        assert_eq!(records.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
         assert_eq!(report.corrupt.len(), 1);
         assert_eq!(report.corrupt[0].line, 2);
         assert!(report.torn_tail.is_none());

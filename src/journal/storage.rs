@@ -56,7 +56,14 @@ impl FileStorage {
         let len = file.metadata()?.len();
         sync_dir(path)?;
         let next_segment = rolled_segments(path)?.last().map_or(1, |(n, _)| n + 1);
-        Ok(Self { path: path.to_owned(), file, len, segment_max, next_segment, _lock: lock })
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            len,
+            segment_max,
+            next_segment,
+            _lock: lock,
+        })
     }
 }
 
@@ -77,7 +84,10 @@ impl Storage for FileStorage {
         }
         let rolled = segment_path(&self.path, self.next_segment);
         fs::rename(&self.path, &rolled)?;
-        self.file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         sync_dir(&self.path)?;
         self.len = 0;
         self.next_segment += 1;
@@ -97,7 +107,11 @@ pub fn lock(path: &Path) -> io::Result<File> {
     }
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
-    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(fs::TryLockError::WouldBlock) => Err(io::Error::new(
@@ -124,8 +138,15 @@ pub fn rolled_segments(active: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
     };
-    let stem = active.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-    let ext = active.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let stem = active
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let ext = active
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     let mut out = Vec::new();
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
@@ -134,8 +155,13 @@ pub fn rolled_segments(active: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     };
     for entry in entries {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let middle = name.strip_prefix(&format!("{stem}.")).and_then(|r| r.strip_suffix(&ext));
-        if let Some(n) = middle.filter(|m| m.len() >= 6 && m.bytes().all(|b| b.is_ascii_digit())).and_then(|m| m.parse().ok()) {
+        let middle = name
+            .strip_prefix(&format!("{stem}."))
+            .and_then(|r| r.strip_suffix(&ext));
+        if let Some(n) = middle
+            .filter(|m| m.len() >= 6 && m.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|m| m.parse().ok())
+        {
             out.push((n, dir.join(&name)));
         }
     }

@@ -12,8 +12,16 @@ pub(crate) struct Check<'a, 'p> {
 }
 
 impl<'a, 'p> Check<'a, 'p> {
-    pub fn new(path: &'static str, obj: &'a Map<String, Value>, problems: &'p mut Vec<String>) -> Self {
-        Self { path, obj, problems }
+    pub fn new(
+        path: &'static str,
+        obj: &'a Map<String, Value>,
+        problems: &'p mut Vec<String>,
+    ) -> Self {
+        Self {
+            path,
+            obj,
+            problems,
+        }
     }
 
     fn problem(&mut self, key: &str, what: &str) {
@@ -81,7 +89,12 @@ impl<'a, 'p> Check<'a, 'p> {
     }
 
     /// Optional string restricted to `allowed` (SDK `_require_optional_literal_str`).
-    pub fn optional_one_of<T>(&mut self, key: &str, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    pub fn optional_one_of<T>(
+        &mut self,
+        key: &str,
+        allowed: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Option<T> {
         match self.obj.get(key) {
             None => None,
             Some(Value::String(s)) => {

@@ -59,7 +59,10 @@ impl MessageKind {
 
     /// Status events of a message this account sent (as opposed to inbound messages).
     pub fn is_outbound(self) -> bool {
-        matches!(self, Self::Sent | Self::Delivered | Self::Read | Self::Failed)
+        matches!(
+            self,
+            Self::Sent | Self::Delivered | Self::Read | Self::Failed
+        )
     }
 }
 

@@ -13,7 +13,7 @@ use xxhash_rust::xxh3::Xxh3;
 pub struct Identity(pub u128);
 
 impl Identity {
-    pub fn new(event: &str) -> IdentityBuilder {
+    pub fn keyed(event: &str) -> IdentityBuilder {
         let mut h = Xxh3::new();
         h.update(b"e");
         h.update(&(event.len() as u64).to_le_bytes());
@@ -28,7 +28,6 @@ impl Identity {
         h.update(raw);
         Identity(h.digest128())
     }
-
 }
 
 #[derive(Clone)]

@@ -38,7 +38,8 @@ impl std::fmt::Display for NotJson {
 
 /// Parse one delivery body. Never panics; only a body that is not JSON is an error.
 pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| NotJson(format!("invalid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| NotJson(format!("invalid JSON: {e}")))?;
     Ok(classify(&value, body))
 }
 
@@ -59,7 +60,11 @@ pub fn classify(value: &Value, raw: &[u8]) -> Parsed {
         return sdk_known(event_name, call(kind, obj), by_bytes);
     }
     if let Some(kind) = MessageKind::ALL.into_iter().find(|k| k.name() == name) {
-        return sdk_known(event_name, with_data(obj, |d, p| message(kind, d, p)), by_bytes);
+        return sdk_known(
+            event_name,
+            with_data(obj, |d, p| message(kind, d, p)),
+            by_bytes,
+        );
     }
     if let Some(kind) = NumberKind::from_name(name) {
         let is_health = matches!(kind, NumberKind::Health(_));
@@ -79,20 +84,38 @@ pub fn classify(value: &Value, raw: &[u8]) -> Parsed {
     if let Some(kind) = name.strip_prefix("phone_line.") {
         return beyond_sdk(event_name, phone_line(kind, obj), by_bytes);
     }
-    Parsed { verdict: Verdict::Unknown, name: Some(event_name), event: None, problems: vec![], identity: by_bytes() }
+    Parsed {
+        verdict: Verdict::Unknown,
+        name: Some(event_name),
+        event: None,
+        problems: vec![],
+        identity: by_bytes(),
+    }
 }
 
 /// A typed event with its identity, or the problems that kept it from being one.
 type Typed = Result<(Event, Identity), Vec<String>>;
 
 fn broken(name: Option<EventName>, problems: Vec<String>, identity: Identity) -> Parsed {
-    Parsed { verdict: Verdict::Broken, name, event: None, problems, identity }
+    Parsed {
+        verdict: Verdict::Broken,
+        name,
+        event: None,
+        problems,
+        identity,
+    }
 }
 
 /// An event the SDK knows: a contract failure is a broken payload.
 fn sdk_known(name: EventName, typed: Typed, by_bytes: impl Fn() -> Identity) -> Parsed {
     match typed {
-        Ok((event, identity)) => Parsed { verdict: Verdict::Known, name: Some(name), event: Some(event), problems: vec![], identity },
+        Ok((event, identity)) => Parsed {
+            verdict: Verdict::Known,
+            name: Some(name),
+            event: Some(event),
+            problems: vec![],
+            identity,
+        },
         Err(problems) => broken(Some(name), problems, by_bytes()),
     }
 }
@@ -101,31 +124,60 @@ fn sdk_known(name: EventName, typed: Typed, by_bytes: impl Fn() -> Identity) -> 
 /// as documented, otherwise kept as `unknown` (never `broken`: the SDK would accept it).
 fn beyond_sdk(name: EventName, typed: Typed, by_bytes: impl Fn() -> Identity) -> Parsed {
     match typed {
-        Ok((event, identity)) => Parsed { verdict: Verdict::Known, name: Some(name), event: Some(event), problems: vec![], identity },
-        Err(problems) => Parsed { verdict: Verdict::Unknown, name: Some(name), event: None, problems, identity: by_bytes() },
+        Ok((event, identity)) => Parsed {
+            verdict: Verdict::Known,
+            name: Some(name),
+            event: Some(event),
+            problems: vec![],
+            identity,
+        },
+        Err(problems) => Parsed {
+            verdict: Verdict::Unknown,
+            name: Some(name),
+            event: None,
+            problems,
+            identity: by_bytes(),
+        },
     }
 }
 
-fn with_data(obj: &Map<String, Value>, f: impl FnOnce(&Map<String, Value>, &mut Vec<String>) -> (Event, Identity)) -> Typed {
+fn with_data(
+    obj: &Map<String, Value>,
+    f: impl FnOnce(&Map<String, Value>, &mut Vec<String>) -> (Event, Identity),
+) -> Typed {
     let Some(data) = obj.get("data").and_then(Value::as_object) else {
         return Err(vec!["$.data: expected object".into()]);
     };
     let mut problems = Vec::new();
     let typed = f(data, &mut problems);
-    if problems.is_empty() { Ok(typed) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(typed)
+    } else {
+        Err(problems)
+    }
 }
 
 fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s?).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
-fn message(kind: MessageKind, data: &Map<String, Value>, problems: &mut Vec<String>) -> (Event, Identity) {
+fn message(
+    kind: MessageKind,
+    data: &Map<String, Value>,
+    problems: &mut Vec<String>,
+) -> (Event, Identity) {
     let mut c = Check::new("$.data", data, problems);
     // The base fields, in the SDK's order so problems read the same.
     let number_id = c.text("numberId");
     let message_id = c.nullable("messageId");
     let id = c.string("id");
-    let msg_type = c.optional_one_of("type", &MessageType::ALL.map(MessageType::as_str), MessageType::parse);
+    let msg_type = c.optional_one_of(
+        "type",
+        &MessageType::ALL.map(MessageType::as_str),
+        MessageType::parse,
+    );
     let from_me = c.boolean("fromMe").unwrap_or_default();
     let created_at = time(c.string("createdAt"));
     let content = c.optional("content");
@@ -135,7 +187,14 @@ fn message(kind: MessageKind, data: &Map<String, Value>, problems: &mut Vec<Stri
     let caption = c.optional("mediaCaption");
     let filename = c.optional("mediaFilename");
     let media = (link.is_some() || media_type.is_some() || caption.is_some() || filename.is_some())
-        .then(|| Box::new(Media { link, media_type, caption, filename }));
+        .then(|| {
+            Box::new(Media {
+                link,
+                media_type,
+                caption,
+                filename,
+            })
+        });
 
     let (from, to, participant_name, extra);
     if kind.is_outbound() {
@@ -143,7 +202,10 @@ fn message(kind: MessageKind, data: &Map<String, Value>, problems: &mut Vec<Stri
         to = c.text("to");
         participant_name = None;
         extra = if kind == MessageKind::Failed {
-            MessageExtra::Failed { error: c.text("error"), error_code: c.optional("errorCode") }
+            MessageExtra::Failed {
+                error: c.text("error"),
+                error_code: c.optional("errorCode"),
+            }
         } else {
             MessageExtra::None
         };
@@ -156,7 +218,10 @@ fn message(kind: MessageKind, data: &Map<String, Value>, problems: &mut Vec<Stri
                 content_replied: c.optional("contentReplied"),
                 quoted_message_id: c.nullable("quotedMessageId"),
             },
-            MessageKind::Group => MessageExtra::Group { group_id: c.optional("groupId"), group_name: c.nullable("groupName") },
+            MessageKind::Group => MessageExtra::Group {
+                group_id: c.optional("groupId"),
+                group_name: c.nullable("groupName"),
+            },
             MessageKind::Newsletter => MessageExtra::Newsletter {
                 newsletter_id: c.optional("newsletterId"),
                 newsletter_name: c.nullable("newsletterName"),
@@ -164,7 +229,7 @@ fn message(kind: MessageKind, data: &Map<String, Value>, problems: &mut Vec<Stri
             _ => MessageExtra::None,
         };
     }
-    let identity = Identity::new(kind.name()).part(id).finish();
+    let identity = Identity::keyed(kind.name()).part(id).finish();
     let msg = Message {
         kind,
         id: id.unwrap_or_default().into(),
@@ -184,7 +249,11 @@ fn message(kind: MessageKind, data: &Map<String, Value>, problems: &mut Vec<Stri
     (Event::Message(Box::new(msg)), identity)
 }
 
-fn number(kind: NumberKind, data: &Map<String, Value>, problems: &mut Vec<String>) -> (Event, Identity) {
+fn number(
+    kind: NumberKind,
+    data: &Map<String, Value>,
+    problems: &mut Vec<String>,
+) -> (Event, Identity) {
     let mut c = Check::new("$.data", data, problems);
     let number_id = c.string("numberId");
     let phone = c.text("phone");
@@ -201,7 +270,10 @@ fn number(kind: NumberKind, data: &Map<String, Value>, problems: &mut Vec<String
         kind,
     };
     let name = data_name_of_number(&ev.kind);
-    let identity = Identity::new(&name).part(number_id).part(created_raw).finish();
+    let identity = Identity::keyed(&name)
+        .part(number_id)
+        .part(created_raw)
+        .finish();
     (Event::Number(Box::new(ev)), identity)
 }
 
@@ -227,7 +299,11 @@ fn call(kind: CallKind, obj: &Map<String, Value>) -> Typed {
     let to = c.nullable("to");
     let timestamp_raw = c.string("timestamp");
     let duration = c.optional_int("duration");
-    let identity = Identity::new(kind.name()).part(call_id.as_deref()).part(status).part(timestamp_raw).finish();
+    let identity = Identity::keyed(kind.name())
+        .part(call_id.as_deref())
+        .part(status)
+        .part(timestamp_raw)
+        .finish();
     let ev = CallEvent {
         kind,
         call_id,
@@ -239,7 +315,11 @@ fn call(kind: CallKind, obj: &Map<String, Value>) -> Typed {
         timestamp: time(timestamp_raw),
         duration,
     };
-    if problems.is_empty() { Ok((Event::Call(Box::new(ev)), identity)) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok((Event::Call(Box::new(ev)), identity))
+    } else {
+        Err(problems)
+    }
 }
 
 fn lead(data: &Map<String, Value>, problems: &mut Vec<String>) -> (Event, Identity) {
@@ -281,13 +361,15 @@ fn lead(data: &Map<String, Value>, problems: &mut Vec<String>) -> (Event, Identi
         Some(Value::Array(entries)) => {
             for (i, entry) in entries.iter().enumerate() {
                 let Some(field) = entry.as_object() else {
-                    c.problems.push(format!("$.data.fields[{i}]: expected object"));
+                    c.problems
+                        .push(format!("$.data.fields[{i}]: expected object"));
                     continue;
                 };
                 let key = match field.get("key") {
                     Some(Value::String(s)) => s.as_str(),
                     _ => {
-                        c.problems.push(format!("$.data.fields[{i}].key: expected string"));
+                        c.problems
+                            .push(format!("$.data.fields[{i}].key: expected string"));
                         ""
                     }
                 };
@@ -295,25 +377,34 @@ fn lead(data: &Map<String, Value>, problems: &mut Vec<String>) -> (Event, Identi
                     None => None,
                     Some(Value::String(s)) => Some(s.as_str().into()),
                     Some(_) => {
-                        c.problems.push(format!("$.data.fields[{i}].label: expected string"));
+                        c.problems
+                            .push(format!("$.data.fields[{i}].label: expected string"));
                         None
                     }
                 };
                 let values = match field.get("values") {
-                    Some(Value::Array(vs)) if vs.iter().all(Value::is_string) => {
-                        vs.iter().filter_map(Value::as_str).map(Text::from).collect()
-                    }
+                    Some(Value::Array(vs)) if vs.iter().all(Value::is_string) => vs
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(Text::from)
+                        .collect(),
                     _ => {
-                        c.problems.push(format!("$.data.fields[{i}].values: expected array of strings"));
+                        c.problems.push(format!(
+                            "$.data.fields[{i}].values: expected array of strings"
+                        ));
                         Vec::new()
                     }
                 };
-                fields.push(LeadField { key: key.into(), label, values });
+                fields.push(LeadField {
+                    key: key.into(),
+                    label,
+                    values,
+                });
             }
         }
         _ => c.problems.push("$.data.fields: expected array".into()),
     }
-    let identity = Identity::new("lead.received").part(leadgen_id).finish();
+    let identity = Identity::keyed("lead.received").part(leadgen_id).finish();
     let [full_name, phone, email] = strings;
     let lead = Lead {
         lead_id,
@@ -337,9 +428,22 @@ fn native_calls(obj: &Map<String, Value>) -> Typed {
     if let Some(data) = obj.get("data").and_then(Value::as_object) {
         values.push(data);
     }
-    for root in [Some(obj), obj.get("data").and_then(Value::as_object)].into_iter().flatten() {
-        for entry in root.get("entry").and_then(Value::as_array).into_iter().flatten() {
-            for change in entry.get("changes").and_then(Value::as_array).into_iter().flatten() {
+    for root in [Some(obj), obj.get("data").and_then(Value::as_object)]
+        .into_iter()
+        .flatten()
+    {
+        for entry in root
+            .get("entry")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for change in entry
+                .get("changes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(v) = change.get("value").and_then(Value::as_object) {
                     values.push(v);
                 }
@@ -347,13 +451,23 @@ fn native_calls(obj: &Map<String, Value>) -> Typed {
         }
     }
     let mut out = NativeCalls::default();
-    let mut identity = Identity::new("calls");
+    let mut identity = Identity::keyed("calls");
     for value in values {
         if out.phone_number_id.is_none() {
-            out.phone_number_id = value.get("metadata").and_then(Value::as_object).and_then(|m| lenient(m, "phone_number_id"));
+            out.phone_number_id = value
+                .get("metadata")
+                .and_then(Value::as_object)
+                .and_then(|m| lenient(m, "phone_number_id"));
         }
-        for call in value.get("calls").and_then(Value::as_array).into_iter().flatten() {
-            let Some(call) = call.as_object() else { continue };
+        for call in value
+            .get("calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(call) = call.as_object() else {
+                continue;
+            };
             let c = NativeCall {
                 id: lenient(call, "id"),
                 event: lenient(call, "event"),
@@ -361,12 +475,17 @@ fn native_calls(obj: &Map<String, Value>) -> Typed {
                 to: lenient(call, "to"),
                 direction: lenient(call, "direction"),
             };
-            identity = identity.part(c.id.as_deref()).part(c.event.as_deref()).part(lenient(call, "timestamp").as_deref());
+            identity = identity
+                .part(c.id.as_deref())
+                .part(c.event.as_deref())
+                .part(lenient(call, "timestamp").as_deref());
             out.calls.push(c);
         }
     }
     if out.calls.is_empty() {
-        return Err(vec!["$.data.calls: expected a non-empty array of calls".into()]);
+        return Err(vec![
+            "$.data.calls: expected a non-empty array of calls".into(),
+        ]);
     }
     Ok((Event::Calls(Box::new(out)), identity.finish()))
 }
@@ -391,7 +510,10 @@ fn phone_line(kind: &str, obj: &Map<String, Value>) -> Typed {
         number: lenient(data, "number"),
         name: lenient(data, "name"),
     };
-    let identity = Identity::new("phone_line").part(Some(kind)).part(id).finish();
+    let identity = Identity::keyed("phone_line")
+        .part(Some(kind))
+        .part(id)
+        .finish();
     Ok((Event::PhoneLine(Box::new(ev)), identity))
 }
 
@@ -413,8 +535,14 @@ mod tests {
 
     #[test]
     fn known_event_with_bad_data_is_broken() {
-        assert_eq!(problems(r#"{"event":"message.sent","data":[]}"#), (Verdict::Broken, vec!["$.data: expected object".into()]));
-        assert_eq!(problems(r#"{"event":3}"#), (Verdict::Broken, vec!["$.event: expected string".into()]));
+        assert_eq!(
+            problems(r#"{"event":"message.sent","data":[]}"#),
+            (Verdict::Broken, vec!["$.data: expected object".into()])
+        );
+        assert_eq!(
+            problems(r#"{"event":3}"#),
+            (Verdict::Broken, vec!["$.event: expected string".into()])
+        );
     }
 
     #[test]
@@ -438,15 +566,31 @@ mod tests {
         let ok = r#"{"event":"message.sent","data":{"numberId":"n","messageId":null,"id":"m","fromMe":true,"createdAt":"t","to":"+1"}}"#;
         assert_eq!(problems(ok), (Verdict::Known, vec![]));
         let bad = r#"{"event":"message.sent","data":{"numberId":"n","id":"m","fromMe":true,"createdAt":"t","to":"+1","content":null}}"#;
-        assert_eq!(problems(bad), (Verdict::Broken, vec!["$.data.content: expected string".into()]));
+        assert_eq!(
+            problems(bad),
+            (
+                Verdict::Broken,
+                vec!["$.data.content: expected string".into()]
+            )
+        );
     }
 
     #[test]
     fn call_duration_must_be_an_integer() {
-        let call = |d: &str| format!(r#"{{"event":"call.ended","callId":"c","direction":"INBOUND","status":"COMPLETED","from":"1","to":"2","timestamp":"t","duration":{d}}}"#);
+        let call = |d: &str| {
+            format!(
+                r#"{{"event":"call.ended","callId":"c","direction":"INBOUND","status":"COMPLETED","from":"1","to":"2","timestamp":"t","duration":{d}}}"#
+            )
+        };
         assert_eq!(problems(&call("120")).0, Verdict::Known);
-        assert_eq!(problems(&call("120.5")).1, vec!["$.duration: expected integer".to_owned()]);
-        assert_eq!(problems(&call("null")).1, vec!["$.duration: expected integer".to_owned()]);
+        assert_eq!(
+            problems(&call("120.5")).1,
+            vec!["$.duration: expected integer".to_owned()]
+        );
+        assert_eq!(
+            problems(&call("null")).1,
+            vec!["$.duration: expected integer".to_owned()]
+        );
         // Python's bool is an int: the SDK accepts it, and so do we.
         assert_eq!(problems(&call("true")).0, Verdict::Known);
     }
@@ -456,14 +600,19 @@ mod tests {
         let (verdict, found) = problems(r#"{"event":"number.health_ok","data":{"numberId":5}}"#);
         assert_eq!(verdict, Verdict::Unknown);
         assert!(found.contains(&"$.data.numberId: expected string".to_owned()));
-        assert_eq!(problems(r#"{"event":"calls","data":{}}"#).0, Verdict::Unknown);
+        assert_eq!(
+            problems(r#"{"event":"calls","data":{}}"#).0,
+            Verdict::Unknown
+        );
     }
 
     #[test]
     fn meta_style_calls_envelope_is_read() {
         let body = r#"{"event":"calls","entry":[{"changes":[{"value":{"calls":[{"id":"wacid.1","event":"terminate"}]}}]}]}"#;
         let p = parse(body.as_bytes()).unwrap();
-        let Some(Event::Calls(calls)) = p.event else { panic!("{p:?}") };
+        let Some(Event::Calls(calls)) = p.event else {
+            panic!("{p:?}")
+        };
         assert_eq!(calls.calls[0].id.as_deref(), Some("wacid.1"));
     }
 }

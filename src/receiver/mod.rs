@@ -46,7 +46,10 @@ pub struct AppState {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new().route("/healthz", get(healthz)).fallback(deliver).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .fallback(deliver)
+        .with_state(state)
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
@@ -64,7 +67,11 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "deliveries": total,
         "uptimeSeconds": state.started.elapsed().as_secs(),
     });
-    let code = if failure.is_some() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    let code = if failure.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
     (code, axum::Json(body)).into_response()
 }
 
@@ -80,12 +87,20 @@ struct Decision {
 async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let received_at = Utc::now();
     if req.method() != Method::POST {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")], "POST webhook deliveries here\n").into_response();
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            "POST webhook deliveries here\n",
+        )
+            .into_response();
     }
     if let Some(why) = state.ingest.failure() {
         return unavailable(&why);
     }
-    let remote = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let remote = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     // The query string is not recorded: people put tokens in webhook URLs.
     let path: Box<str> = req.uri().path().into();
     let (parts, body) = req.into_parts();
@@ -94,24 +109,51 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let wrong_path = cfg.path.as_deref().is_some_and(|p| p != &*path);
     let (body, body_len, too_large) = match read_limited(body, &parts.headers, cfg.max_body).await {
         Ok(read) => read,
-        Err(e) => (Bytes::new(), 0, Some(format!("body could not be read: {e}"))),
+        Err(e) => (
+            Bytes::new(),
+            0,
+            Some(format!("body could not be read: {e}")),
+        ),
     };
     // Over a truncated body this can only fail; the reason recorded is the size.
-    let sig_headers = parts.headers.get_all(signature::HEADER).iter().map(|v| v.as_bytes());
+    let sig_headers = parts
+        .headers
+        .get_all(signature::HEADER)
+        .iter()
+        .map(|v| v.as_bytes());
     let signature = signature::verify(&cfg.secrets, sig_headers, &body);
     let d = if wrong_path {
         let serves = cfg.path.as_deref().unwrap_or("/");
-        reject(StatusCode::NOT_FOUND, format!("path not served (deliveries go to {serves})"))
+        reject(
+            StatusCode::NOT_FOUND,
+            format!("path not served (deliveries go to {serves})"),
+        )
     } else if let Some(why) = too_large {
-        let code = if body_len > cfg.max_body as u64 { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+        let code = if body_len > cfg.max_body as u64 {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
         reject(code, why)
     } else if matches!(signature, SignatureCheck::Invalid | SignatureCheck::Missing) {
-        reject(StatusCode::UNAUTHORIZED, format!("signature {}", signature.as_str()))
+        reject(
+            StatusCode::UNAUTHORIZED,
+            format!("signature {}", signature.as_str()),
+        )
     } else {
         match model::parse(&body) {
             // A real delivery that is not JSON: kept whole, it may be the provider's.
-            Err(e) => Decision { keep: usize::MAX, ..reject(StatusCode::BAD_REQUEST, e.0) },
-            Ok(p) => Decision { status: StatusCode::OK, verdict: p.verdict, problems: p.problems.clone(), parsed: Some(p), keep: usize::MAX },
+            Err(e) => Decision {
+                keep: usize::MAX,
+                ..reject(StatusCode::BAD_REQUEST, e.0)
+            },
+            Ok(p) => Decision {
+                status: StatusCode::OK,
+                verdict: p.verdict,
+                problems: p.problems.clone(),
+                parsed: Some(p),
+                keep: usize::MAX,
+            },
         }
     };
 
@@ -119,7 +161,11 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
         Some(p) => (p.name, p.event, Some(p.identity)),
         None => (None, None, None),
     };
-    let kept = if body.len() > d.keep { body.slice(..d.keep) } else { body };
+    let kept = if body.len() > d.keep {
+        body.slice(..d.keep)
+    } else {
+        body
+    };
     let record = Record {
         seq: 0,
         received_at,
@@ -146,19 +192,36 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 fn reject(status: StatusCode, why: String) -> Decision {
-    Decision { status, verdict: Verdict::Rejected, parsed: None, problems: vec![why], keep: REJECTED_KEEP }
+    Decision {
+        status,
+        verdict: Verdict::Rejected,
+        parsed: None,
+        problems: vec![why],
+        keep: REJECTED_KEEP,
+    }
 }
 
 fn unavailable(why: &str) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "30")], format!("not accepting deliveries: {why}\n")).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "30")],
+        format!("not accepting deliveries: {why}\n"),
+    )
+        .into_response()
 }
 
 /// Read at most `max` bytes. Over the limit: stop reading, keep the first
 /// [`REJECTED_KEEP`] bytes, and say why (a declared length over the limit is refused
 /// without reading at all). Returns the bytes, the body's (known or declared) length,
 /// and the reason it was refused, if it was.
-async fn read_limited(body: Body, headers: &HeaderMap, max: usize) -> Result<(Bytes, u64, Option<String>), axum::Error> {
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+async fn read_limited(
+    body: Body,
+    headers: &HeaderMap,
+    max: usize,
+) -> Result<(Bytes, u64, Option<String>), axum::Error> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let too_large = |n: u64| Some(format!("body of {n} bytes is over the {max}-byte limit"));
     if let Some(n) = declared.filter(|n| *n > max as u64) {
         return Ok((Bytes::new(), n, too_large(n)));
@@ -166,12 +229,18 @@ async fn read_limited(body: Body, headers: &HeaderMap, max: usize) -> Result<(By
     let mut body = body;
     let mut buf = Vec::with_capacity(declared.unwrap_or(1024).min(max as u64) as usize);
     while let Some(frame) = body.frame().await {
-        let Ok(data) = frame?.into_data() else { continue };
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
         if buf.len() + data.len() > max {
             let seen = (buf.len() + data.len()) as u64;
             buf.extend_from_slice(&data[..REJECTED_KEEP.saturating_sub(buf.len()).min(data.len())]);
             buf.truncate(REJECTED_KEEP);
-            return Ok((buf.into(), seen, Some(format!("body is over the {max}-byte limit"))));
+            return Ok((
+                buf.into(),
+                seen,
+                Some(format!("body is over the {max}-byte limit")),
+            ));
         }
         buf.extend_from_slice(&data);
     }

@@ -13,17 +13,26 @@ pub const HEADER: &str = "x-pilot-status-signature";
 ///
 /// Only exactly one header holding exactly 64 lowercase hex digits can be valid; the
 /// comparison itself is constant-time (`Mac::verify_slice`).
-pub fn verify<'a>(secrets: &[Secret], mut headers: impl Iterator<Item = &'a [u8]>, body: &[u8]) -> SignatureCheck {
+pub fn verify<'a>(
+    secrets: &[Secret],
+    mut headers: impl Iterator<Item = &'a [u8]>,
+    body: &[u8],
+) -> SignatureCheck {
     if secrets.is_empty() {
         return SignatureCheck::Unchecked;
     }
-    let Some(value) = headers.next() else { return SignatureCheck::Missing };
+    let Some(value) = headers.next() else {
+        return SignatureCheck::Missing;
+    };
     if headers.next().is_some() {
         return SignatureCheck::Invalid;
     }
-    let Some(expected) = decode_lower_hex(value) else { return SignatureCheck::Invalid };
+    let Some(expected) = decode_lower_hex(value) else {
+        return SignatureCheck::Invalid;
+    };
     for secret in secrets {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes any key length");
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+            .expect("HMAC takes any key length");
         mac.update(body);
         if mac.verify_slice(&expected).is_ok() {
             return SignatureCheck::Valid;
@@ -34,7 +43,8 @@ pub fn verify<'a>(secrets: &[Secret], mut headers: impl Iterator<Item = &'a [u8]
 
 /// The signature header value for `body`, as the provider computes it.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -64,13 +74,22 @@ mod tests {
     #[test]
     fn the_published_github_vector() {
         assert_eq!(sign(GITHUB_SECRET, GITHUB_BODY), GITHUB_SIG);
-        assert_eq!(check(&[GITHUB_SECRET], &[GITHUB_SIG], GITHUB_BODY), SignatureCheck::Valid);
+        assert_eq!(
+            check(&[GITHUB_SECRET], &[GITHUB_SIG], GITHUB_BODY),
+            SignatureCheck::Valid
+        );
     }
 
     #[test]
     fn either_of_two_secrets_during_rotation() {
-        assert_eq!(check(&["new secret", GITHUB_SECRET], &[GITHUB_SIG], GITHUB_BODY), SignatureCheck::Valid);
-        assert_eq!(check(&["new secret", "older"], &[GITHUB_SIG], GITHUB_BODY), SignatureCheck::Invalid);
+        assert_eq!(
+            check(&["new secret", GITHUB_SECRET], &[GITHUB_SIG], GITHUB_BODY),
+            SignatureCheck::Valid
+        );
+        assert_eq!(
+            check(&["new secret", "older"], &[GITHUB_SIG], GITHUB_BODY),
+            SignatureCheck::Invalid
+        );
     }
 
     #[test]
@@ -82,12 +101,33 @@ mod tests {
         };
         let upper = GITHUB_SIG.to_uppercase();
         let prefixed = format!("sha256={GITHUB_SIG}");
-        for bad in ["", &GITHUB_SIG[..63], &upper, &prefixed, &flipped, "zz", &GITHUB_SIG.replace('7', "g")] {
-            assert_eq!(check(&[GITHUB_SECRET], &[bad], GITHUB_BODY), SignatureCheck::Invalid, "{bad:?}");
+        for bad in [
+            "",
+            &GITHUB_SIG[..63],
+            &upper,
+            &prefixed,
+            &flipped,
+            "zz",
+            &GITHUB_SIG.replace('7', "g"),
+        ] {
+            assert_eq!(
+                check(&[GITHUB_SECRET], &[bad], GITHUB_BODY),
+                SignatureCheck::Invalid,
+                "{bad:?}"
+            );
         }
-        assert_eq!(check(&[GITHUB_SECRET], &[GITHUB_SIG, GITHUB_SIG], GITHUB_BODY), SignatureCheck::Invalid);
-        assert_eq!(check(&[GITHUB_SECRET], &[], GITHUB_BODY), SignatureCheck::Missing);
-        assert_eq!(check(&[GITHUB_SECRET], &[GITHUB_SIG], b"Hello, World?"), SignatureCheck::Invalid);
+        assert_eq!(
+            check(&[GITHUB_SECRET], &[GITHUB_SIG, GITHUB_SIG], GITHUB_BODY),
+            SignatureCheck::Invalid
+        );
+        assert_eq!(
+            check(&[GITHUB_SECRET], &[], GITHUB_BODY),
+            SignatureCheck::Missing
+        );
+        assert_eq!(
+            check(&[GITHUB_SECRET], &[GITHUB_SIG], b"Hello, World?"),
+            SignatureCheck::Invalid
+        );
         assert_eq!(check(&[], &[], GITHUB_BODY), SignatureCheck::Unchecked);
     }
 }

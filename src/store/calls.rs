@@ -84,12 +84,17 @@ impl Calls {
     }
 
     fn row(&self, ord: u64) -> Option<&CallRow> {
-        self.rows.get(usize::try_from(ord.checked_sub(self.front)?).ok()?)
+        self.rows
+            .get(usize::try_from(ord.checked_sub(self.front)?).ok()?)
     }
 
     fn ord_of(&self, ev: &CallEvent) -> Option<u64> {
         let by_id = ev.call_id.as_ref().and_then(|id| self.by_id.get(id));
-        let by_ext = || ev.external_call_id.as_ref().and_then(|id| self.by_external.get(id));
+        let by_ext = || {
+            ev.external_call_id
+                .as_ref()
+                .and_then(|id| self.by_external.get(id))
+        };
         by_id.or_else(by_ext).copied().filter(|o| *o >= self.front)
     }
 
@@ -177,18 +182,33 @@ impl Calls {
 
     pub(crate) fn apply_native(&mut self, native: &NativeCalls, seq: u64) {
         for call in &native.calls {
-            let Some(ord) = call.id.as_ref().and_then(|id| self.by_external.get(id)).copied() else { continue };
-            if let Some(row) = ord.checked_sub(self.front).and_then(|i| self.rows.get_mut(i as usize)) {
+            let Some(ord) = call
+                .id
+                .as_ref()
+                .and_then(|id| self.by_external.get(id))
+                .copied()
+            else {
+                continue;
+            };
+            if let Some(row) = ord
+                .checked_sub(self.front)
+                .and_then(|i| self.rows.get_mut(i as usize))
+            {
                 row.native_seqs.push(seq);
             }
         }
     }
 
     fn evict_front(&mut self) {
-        let Some(row) = self.rows.pop_front() else { return };
+        let Some(row) = self.rows.pop_front() else {
+            return;
+        };
         let ord = self.front;
         self.front += 1;
-        for (map, key) in [(&mut self.by_id, &row.call_id), (&mut self.by_external, &row.external_call_id)] {
+        for (map, key) in [
+            (&mut self.by_id, &row.call_id),
+            (&mut self.by_external, &row.external_call_id),
+        ] {
             if let Some(k) = key
                 && map.get(k) == Some(&ord)
             {

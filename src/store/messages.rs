@@ -100,7 +100,9 @@ impl MessageRow {
     /// The WhatsApp id this message is quoting, when it is a reply.
     pub fn quoted_message_id(&self) -> Option<&str> {
         match &self.extra {
-            MessageExtra::Reply { quoted_message_id, .. } => quoted_message_id.as_deref(),
+            MessageExtra::Reply {
+                quoted_message_id, ..
+            } => quoted_message_id.as_deref(),
             _ => None,
         }
     }
@@ -108,7 +110,11 @@ impl MessageRow {
     fn new(m: &Message, seq: u64) -> Self {
         Self {
             id: m.id.clone(),
-            direction: if m.kind.is_outbound() { Direction::Out } else { Direction::In },
+            direction: if m.kind.is_outbound() {
+                Direction::Out
+            } else {
+                Direction::In
+            },
             kind: m.kind,
             number_id: m.number_id.clone(),
             from: None,
@@ -154,12 +160,16 @@ impl MessageRow {
         {
             self.created_at = Some(at);
         }
-        let step = Some(Step { at: m.created_at, seq });
+        let step = Some(Step {
+            at: m.created_at,
+            seq,
+        });
         let l = &mut self.lifecycle;
         match (&m.extra, m.kind) {
             (MessageExtra::Failed { error, error_code }, _) => {
                 l.failed = l.failed.or(step);
-                self.error.get_or_insert_with(|| (error.clone(), error_code.clone()));
+                self.error
+                    .get_or_insert_with(|| (error.clone(), error_code.clone()));
             }
             (_, MessageKind::Sent) => l.sent = l.sent.or(step),
             (_, MessageKind::Delivered) => l.delivered = l.delivered.or(step),
@@ -212,23 +222,32 @@ impl Messages {
     }
 
     pub fn get(&self, ord: Ordinal) -> Option<&MessageRow> {
-        self.rows.get(usize::try_from(ord.checked_sub(self.front)?).ok()?)
+        self.rows
+            .get(usize::try_from(ord.checked_sub(self.front)?).ok()?)
     }
 
     /// The outbound message with this Pilot Status id (the 202 `id` of a send).
     pub fn outbound(&self, id: &str) -> Option<&MessageRow> {
-        self.by_key.get(&(None, id.into())).and_then(|o| self.get(*o))
+        self.by_key
+            .get(&(None, id.into()))
+            .and_then(|o| self.get(*o))
     }
 
     /// The row holding this WhatsApp message id.
     pub fn by_message_id(&self, message_id: &str) -> Option<&MessageRow> {
-        self.by_message_id.get(message_id).and_then(|o| self.get(*o))
+        self.by_message_id
+            .get(message_id)
+            .and_then(|o| self.get(*o))
     }
 
     /// Newest first, with their ordinals.
     pub fn newest(&self) -> impl Iterator<Item = (Ordinal, &MessageRow)> {
         let front = self.front;
-        self.rows.iter().enumerate().rev().map(move |(i, r)| (front + i as u64, r))
+        self.rows
+            .iter()
+            .enumerate()
+            .rev()
+            .map(move |(i, r)| (front + i as u64, r))
     }
 
     /// The message a reply quotes: by `quotedMessageId`, else by `correlationId`.
@@ -237,7 +256,10 @@ impl Messages {
             .quoted_message_id()
             .and_then(|q| self.by_message_id(q))
             .or_else(|| {
-                let corr = reply.correlation_id.as_deref().filter(|_| reply.kind == MessageKind::Reply)?;
+                let corr = reply
+                    .correlation_id
+                    .as_deref()
+                    .filter(|_| reply.kind == MessageKind::Reply)?;
                 self.by_correlation.get(corr).and_then(|o| self.get(*o))
             })
             .filter(|orig| !std::ptr::eq(*orig, reply))
@@ -245,7 +267,10 @@ impl Messages {
 
     /// The replies that quote this message.
     pub fn replies_to(&self, original: &MessageRow) -> impl Iterator<Item = &MessageRow> {
-        let ords = original.message_id.as_deref().and_then(|m| self.replies.get(m));
+        let ords = original
+            .message_id
+            .as_deref()
+            .and_then(|m| self.replies.get(m));
         ords.into_iter().flatten().filter_map(|o| self.get(*o))
     }
 
@@ -258,11 +283,17 @@ impl Messages {
             let had_failed = row.lifecycle.failed.is_some();
             let had_message_id = row.message_id.is_some();
             row.merge(m, seq);
-            let (first_failure, message_id) = (!had_failed && row.lifecycle.failed.is_some(), row.message_id.clone());
+            let (first_failure, message_id) = (
+                !had_failed && row.lifecycle.failed.is_some(),
+                row.message_id.clone(),
+            );
             if !had_message_id && let Some(mid) = message_id {
                 self.by_message_id.insert(mid, ord);
             }
-            return MessageChange { new: None, first_failure };
+            return MessageChange {
+                new: None,
+                first_failure,
+            };
         }
         let row = MessageRow::new(m, seq);
         let ord = self.front + self.rows.len() as u64;
@@ -277,7 +308,10 @@ impl Messages {
         if let Some(q) = row.quoted_message_id() {
             self.replies.entry(q.into()).or_default().push(ord);
         }
-        let change = MessageChange { new: Some(row.direction), first_failure: row.lifecycle.failed.is_some() };
+        let change = MessageChange {
+            new: Some(row.direction),
+            first_failure: row.lifecycle.failed.is_some(),
+        };
         self.by_key.insert(key, ord);
         self.rows.push_back(row);
         while self.rows.len() > capacity {
@@ -287,7 +321,9 @@ impl Messages {
     }
 
     fn evict_front(&mut self) {
-        let Some(row) = self.rows.pop_front() else { return };
+        let Some(row) = self.rows.pop_front() else {
+            return;
+        };
         let ord = self.front;
         self.front += 1;
         let kind = (row.direction == Direction::In).then_some(row.kind);

@@ -86,7 +86,12 @@ impl NumberRow {
 }
 
 /// Orders two events of one number: by event time when both have one, else arrival.
-fn is_newer(at: Option<DateTime<Utc>>, seq: u64, than_at: Option<DateTime<Utc>>, than_seq: u64) -> bool {
+fn is_newer(
+    at: Option<DateTime<Utc>>,
+    seq: u64,
+    than_at: Option<DateTime<Utc>>,
+    than_seq: u64,
+) -> bool {
     match (at, than_at) {
         (Some(a), Some(b)) if a != b => a > b,
         _ => seq > than_seq,
@@ -134,7 +139,14 @@ impl Numbers {
     }
 
     fn forget_stalest(&mut self) {
-        let Some((i, _)) = self.rows.iter().enumerate().min_by_key(|(_, r)| r.changed_at) else { return };
+        let Some((i, _)) = self
+            .rows
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, r)| r.changed_at)
+        else {
+            return;
+        };
         let gone = self.rows.remove(i);
         self.by_id.remove(&gone.number_id);
         for idx in self.by_id.values_mut() {
@@ -163,7 +175,11 @@ impl Numbers {
         }
         let state = match &ev.kind {
             NumberKind::Health(name) => {
-                if row.health.as_ref().is_none_or(|h| is_newer(at, seq, h.at, h.seq)) {
+                if row
+                    .health
+                    .as_ref()
+                    .is_none_or(|h| is_newer(at, seq, h.at, h.seq))
+                {
                     row.health = Some(Health {
                         name: name.clone(),
                         error: ev.error.clone(),

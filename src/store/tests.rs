@@ -54,8 +54,12 @@ fn lifecycle_is_the_same_in_any_arrival_order() {
         let row = store.messages().outbound("m1").unwrap();
         assert_eq!(row.status(), Status::Read, "{order:?}");
         let l = &row.lifecycle;
-        let times = [l.sent, l.delivered, l.read, l.failed].map(|s| s.unwrap().at.unwrap().to_rfc3339());
-        assert_eq!(row.error.as_ref().unwrap().1.as_deref(), Some("DELIVER_NOT_CONFIRMED"));
+        let times =
+            [l.sent, l.delivered, l.read, l.failed].map(|s| s.unwrap().at.unwrap().to_rfc3339());
+        assert_eq!(
+            row.error.as_ref().unwrap().1.as_deref(),
+            Some("DELIVER_NOT_CONFIRMED")
+        );
         assert_eq!(store.counters().failed_messages, 1);
         match &seen {
             None => seen = Some(times),
@@ -80,9 +84,15 @@ fn permutations(items: &mut [usize; 4], k: usize, out: &mut Vec<[usize; 4]>) {
 fn a_failure_shows_until_a_delivery_proves_it_wrong() {
     let mut store = Store::new(100);
     store.apply(record(1, &status("failed", "2026-02-24T15:00:07Z", FAILED)));
-    assert_eq!(store.messages().outbound("m1").unwrap().status(), Status::Failed);
+    assert_eq!(
+        store.messages().outbound("m1").unwrap().status(),
+        Status::Failed
+    );
     store.apply(record(2, &status("sent", "2026-02-24T15:00:05Z", "")));
-    assert_eq!(store.messages().outbound("m1").unwrap().status(), Status::Failed);
+    assert_eq!(
+        store.messages().outbound("m1").unwrap().status(),
+        Status::Failed
+    );
     assert_eq!(store.numbers().get("n1").unwrap().failures, 1);
     assert_eq!(store.numbers().get("n1").unwrap().messages_out, 1);
 }
@@ -97,17 +107,27 @@ fn reply_is_linked_to_the_message_it_quotes_in_either_order() {
             store.apply(record(i as u64 + 1, body));
         }
         let msgs = store.messages();
-        let (_, r) = msgs.newest().find(|(_, m)| m.kind == crate::model::event::MessageKind::Reply).unwrap();
+        let (_, r) = msgs
+            .newest()
+            .find(|(_, m)| m.kind == crate::model::event::MessageKind::Reply)
+            .unwrap();
         assert_eq!(msgs.quoted(r).unwrap().id.as_ref(), "m1");
         let orig = msgs.outbound("m1").unwrap();
-        assert_eq!(msgs.replies_to(orig).map(|m| m.id.as_ref()).collect::<Vec<_>>(), vec!["r1"]);
+        assert_eq!(
+            msgs.replies_to(orig)
+                .map(|m| m.id.as_ref())
+                .collect::<Vec<_>>(),
+            vec!["r1"]
+        );
     }
 }
 
 #[test]
 fn number_state_follows_event_time_not_arrival() {
     let ev = |name: &str, at: &str| {
-        format!(r#"{{"event":"number.{name}","data":{{"numberId":"n1","phone":"+551","displayName":"Main","createdAt":"{at}"}}}}"#)
+        format!(
+            r#"{{"event":"number.{name}","data":{{"numberId":"n1","phone":"+551","displayName":"Main","createdAt":"{at}"}}}}"#
+        )
     };
     let mut store = Store::new(100);
     store.apply(record(1, &ev("disconnected", "2026-02-24T15:10:00Z")));
@@ -117,7 +137,10 @@ fn number_state_follows_event_time_not_arrival() {
     assert_eq!(n.state, NumberState::Disconnected);
     assert_eq!(n.health.as_ref().unwrap().name.as_ref(), "degraded");
     store.apply(record(4, &ev("restored", "2026-02-24T15:20:00Z")));
-    assert_eq!(store.numbers().get("n1").unwrap().state, NumberState::Restored);
+    assert_eq!(
+        store.numbers().get("n1").unwrap().state,
+        NumberState::Restored
+    );
 }
 
 #[test]
@@ -132,7 +155,10 @@ fn call_goes_from_ringing_to_ended_whatever_the_order() {
     store.apply(record(2, &ev("ringing", "RINGING", "")));
     store.apply(record(3, &ev("connected", "ACCEPTED", "")));
     let c = store.calls().get("c1").unwrap();
-    assert_eq!((c.phase, c.status.as_ref(), c.duration), (Phase::Ended, "COMPLETED", Some(120)));
+    assert_eq!(
+        (c.phase, c.status.as_ref(), c.duration),
+        (Phase::Ended, "COMPLETED", Some(120))
+    );
     assert_eq!(c.seqs, vec![1, 2, 3]);
     assert_eq!(store.calls().len(), 1);
 }
@@ -154,7 +180,9 @@ fn duplicates_count_on_the_first_and_do_not_add_rows() {
 fn memory_is_bounded_by_capacity() {
     let mut store = Store::new(10);
     for i in 0..100u64 {
-        let body = status("sent", "2026-02-24T15:00:05Z", "").replace("\"m1\"", &format!("\"m{i}\"")).replace("wa1", &format!("wa{i}"));
+        let body = status("sent", "2026-02-24T15:00:05Z", "")
+            .replace("\"m1\"", &format!("\"m{i}\""))
+            .replace("wa1", &format!("wa{i}"));
         store.apply(record(i + 1, &body));
     }
     assert_eq!(store.feed().len(), 10);

@@ -11,22 +11,115 @@ pub fn corpus_dir() -> PathBuf {
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let shared = root.join("../shared/corpus");
-    if shared.join("verdicts.json").exists() { shared } else { root.join("tests/corpus") }
+    if shared.join("verdicts.json").exists() {
+        shared
+    } else {
+        root.join("tests/corpus")
+    }
 }
 
 /// Every corpus file with the official SDK's verdict on it, sorted by name.
 pub fn corpus() -> Vec<(String, String, Vec<u8>)> {
     let dir = corpus_dir();
     let verdicts: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(dir.join("verdicts.json")).expect("verdicts.json")).expect("verdicts.json is JSON");
+        serde_json::from_slice(&std::fs::read(dir.join("verdicts.json")).expect("verdicts.json"))
+            .expect("verdicts.json is JSON");
     let mut out: Vec<_> = verdicts
         .into_iter()
         .map(|(file, v)| {
             let body = std::fs::read(dir.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-            (file, v.as_str().expect("verdict is a string").to_owned(), body)
+            (
+                file,
+                v.as_str().expect("verdict is a string").to_owned(),
+                body,
+            )
         })
         .collect();
     out.sort();
-    assert!(out.len() >= 29, "corpus looks incomplete: {} files", out.len());
+    assert!(
+        out.len() >= 29,
+        "corpus looks incomplete: {} files",
+        out.len()
+    );
     out
+}
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use pilotwatch::config::Settings;
+use pilotwatch::ingest::Ingest;
+use pilotwatch::secret::Secret;
+use pilotwatch::service::Service;
+use tokio::sync::oneshot;
+
+/// Settings for a test receiver: loopback, any free port, a journal in `dir`.
+pub fn settings(dir: &std::path::Path) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        path: None,
+        journal: Some(dir.join("journal.jsonl")),
+        max_body: 1024 * 1024,
+        segment_size: 64 << 20,
+        capacity: 100_000,
+        secrets: vec![],
+        api_key: None,
+        base_url: "http://127.0.0.1:9".into(),
+        headless: true,
+        json: false,
+        config_file: None,
+    }
+}
+
+pub fn with_secrets(mut s: Settings, secrets: &[&str]) -> Settings {
+    s.secrets = secrets.iter().map(|x| Secret::new(*x)).collect();
+    s
+}
+
+/// The real receiver, serving on a loopback port until stopped.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub ingest: Arc<Ingest>,
+    pub replay: pilotwatch::journal::replay::ReplayReport,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn start(settings: &Settings) -> Running {
+        let service = Service::start(settings).await.expect("service starts");
+        let (addr, ingest, replay) = (service.addr, service.ingest.clone(), service.replay.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            service
+                .serve(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serves");
+        });
+        Running {
+            addr,
+            ingest,
+            replay,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stop serving, drain, sync and release the journal.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        (&mut self.task).await.expect("server task");
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
 }

@@ -1,0 +1,176 @@
+//! The journal under failure and rotation: an injected sync error stops acks for good;
+//! segments roll by size and replay in order.
+
+mod common;
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use common::{Running, client, settings};
+use pilotwatch::ingest::{Dedupe, Ingest};
+use pilotwatch::journal::replay::{read_all, segments};
+use pilotwatch::journal::storage::Storage;
+use pilotwatch::receiver::{AppState, ReceiverConfig, router};
+use pilotwatch::store::Store;
+use reqwest::StatusCode;
+
+/// Succeeds until told to fail, then every sync fails (a dying disk).
+struct FailingDisk {
+    fail: Arc<AtomicBool>,
+    written: Arc<parking_lot::Mutex<Vec<u8>>>,
+}
+
+impl Storage for FailingDisk {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.written.lock().extend_from_slice(bytes);
+        Ok(())
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        if self.fail.load(Ordering::SeqCst) {
+            Err(io::Error::other("injected EIO"))
+        } else {
+            Ok(())
+        }
+    }
+    fn maybe_roll(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn path(&self) -> Option<&Path> {
+        Some(Path::new("/injected/journal.jsonl"))
+    }
+}
+
+fn body(i: usize) -> String {
+    format!(
+        r#"{{"event":"message.received","data":{{"from":"+1","to":"+2","numberId":"n","messageId":"w{i}","id":"i{i}","fromMe":false,"createdAt":"2026-01-01T00:00:00Z"}}}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_failed_fdatasync_stops_every_later_ack() {
+    let fail = Arc::new(AtomicBool::new(false));
+    let disk = FailingDisk {
+        fail: fail.clone(),
+        written: Default::default(),
+    };
+    let store = Store::shared(1000);
+    let ingest = Arc::new(Ingest::with_storage(
+        Box::new(disk),
+        store.clone(),
+        Dedupe::new(1000),
+        1,
+    ));
+    let state = Arc::new(AppState {
+        ingest: ingest.clone(),
+        config: ReceiverConfig {
+            path: None,
+            max_body: 1 << 20,
+            secrets: vec![],
+        },
+        started: Instant::now(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    let http = client();
+    let url = format!("http://{addr}/");
+
+    assert_eq!(
+        http.post(&url).body(body(1)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    fail.store(true, Ordering::SeqCst);
+    let res = http.post(&url).body(body(2)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().await.unwrap().contains("injected EIO"));
+    // Even once the disk "recovers", nothing is acked: the failure is fatal for acks.
+    fail.store(false, Ordering::SeqCst);
+    for i in 3..6 {
+        assert_eq!(
+            http.post(&url).body(body(i)).send().await.unwrap().status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+    let health = http
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "failing");
+    assert!(health["reason"].as_str().unwrap().contains("injected EIO"));
+    // Only the acked delivery reached the store.
+    assert_eq!(store.read().counters().total, 1);
+}
+
+#[tokio::test]
+async fn segments_roll_by_size_and_replay_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path());
+    s.segment_size = 4096;
+    let server = Running::start(&s).await;
+    let http = client();
+    for i in 0..60 {
+        assert_eq!(
+            http.post(server.url("/"))
+                .body(body(i))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::OK
+        );
+    }
+    server.stop().await;
+    let journal = s.journal.as_ref().unwrap();
+    let segs = segments(journal).unwrap();
+    assert!(segs.len() >= 5, "{segs:?}");
+    assert!(
+        segs[0]
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("journal.000001"),
+        "{segs:?}"
+    );
+    let (records, report) = read_all(journal).unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=60).collect::<Vec<_>>()
+    );
+    assert_eq!(report.segments, segs.len());
+
+    // A restart replays all segments and continues the sequence.
+    let server = Running::start(&s).await;
+    assert_eq!(server.replay.records, 60);
+    assert_eq!(server.ingest.store().read().messages().len(), 60);
+    let r: serde_json::Value = client()
+        .post(server.url("/"))
+        .body(body(99))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["seq"], 61);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_pilotwatch_on_the_same_journal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let server = Running::start(&s).await;
+    let err = pilotwatch::service::Service::start(&s).await.unwrap_err();
+    assert!(
+        format!("{err:?}").contains("in use by another pilotwatch"),
+        "{err:?}"
+    );
+    server.stop().await;
+}
