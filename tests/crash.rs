@@ -5,52 +5,14 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::client;
+use common::{client, spawn};
 use parking_lot::Mutex;
 use pilotwatch::ingest::{Ingest, IngestConfig};
 use pilotwatch::journal::replay::read_all;
 use pilotwatch::store::Store;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// Start the real binary on a free loopback port; returns it and its address.
-async fn spawn(journal: &Path) -> (Child, String, Arc<Mutex<Vec<String>>>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
-        .args(["--headless", "--listen", "127.0.0.1:0", "--journal"])
-        .arg(journal)
-        .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
-        .env("PILOTWATCH_CONFIG", "/dev/null")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("pilotwatch binary starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let stderr = Arc::new(Mutex::new(Vec::new()));
-    let addr = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            stderr.lock().push(line.clone());
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-        panic!("pilotwatch exited before listening: {:?}", stderr.lock());
-    })
-    .await
-    .expect("listening within 20 s");
-    let keep = stderr.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            keep.lock().push(line);
-        }
-    });
-    (child, addr, stderr)
-}
 
 fn body(round: usize, worker: usize, i: usize) -> String {
     format!(
@@ -69,7 +31,7 @@ async fn sigkill_under_load_loses_no_acknowledged_delivery() {
     let mut acked: HashMap<u64, String> = HashMap::new();
 
     for round in 0..rounds {
-        let (mut child, addr, _) = spawn(&journal).await;
+        let (mut child, addr, _) = spawn(&journal, &[]).await;
         let round_acks = Arc::new(Mutex::new(Vec::new()));
         let http = client();
         let mut workers = Vec::new();
@@ -180,7 +142,7 @@ async fn sigkill_under_load_loses_no_acknowledged_delivery() {
     }
 
     // The binary itself comes back up over the journal and continues the sequence.
-    let (mut child, addr, stderr) = spawn(&journal).await;
+    let (mut child, addr, stderr) = spawn(&journal, &[]).await;
     let health: serde_json::Value = client()
         .get(format!("http://{addr}/healthz"))
         .send()

@@ -123,3 +123,51 @@ impl Running {
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Start the real binary on a free loopback port; returns it and its address.
+pub async fn spawn(journal: &Path, extra: &[&str]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
+        .args(["--headless", "--journal"])
+        .arg(journal)
+        .args(if extra.iter().any(|a| *a == "--listen") {
+            &[][..]
+        } else {
+            &["--listen", "127.0.0.1:0"][..]
+        })
+        .args(extra)
+        .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
+        .env("PILOTWATCH_CONFIG", "/dev/null")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("pilotwatch binary starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let stderr = Arc::new(Mutex::new(Vec::new()));
+    let addr = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            stderr.lock().push(line.clone());
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+        panic!("pilotwatch exited before listening: {:?}", stderr.lock());
+    })
+    .await
+    .expect("listening within 20 s");
+    let keep = stderr.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            keep.lock().push(line);
+        }
+    });
+    (child, addr, stderr)
+}
