@@ -137,7 +137,7 @@ pub async fn spawn(journal: &Path, extra: &[&str]) -> (Child, String, Arc<Mutex<
     let mut child = Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
         .args(["--headless", "--journal"])
         .arg(journal)
-        .args(if extra.iter().any(|a| *a == "--listen") {
+        .args(if extra.contains(&"--listen") {
             &[][..]
         } else {
             &["--listen", "127.0.0.1:0"][..]
