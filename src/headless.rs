@@ -90,7 +90,12 @@ fn describe(r: &Record, store: &Store) -> (String, String, String) {
             .and_then(|n| n.display_name.as_deref().or(n.phone.as_deref()));
         clean(name.unwrap_or(id), 20)
     };
-    let Some(event) = &r.typed else {
+    // Records in the store no longer carry their typed event; this output thread parses
+    // the body again rather than the store keeping every field twice.
+    let typed = (r.verdict == Verdict::Known)
+        .then(|| crate::model::parse(&r.body).ok()?.event)
+        .flatten();
+    let Some(event) = &typed else {
         let who = r.remote.map(|a| a.ip().to_string()).unwrap_or_default();
         return (
             "-".into(),

@@ -107,7 +107,7 @@ impl Ingest {
                 if let (Some(id), None) = (identity, record.duplicate_of) {
                     dedupe.insert(id, record.seq);
                 }
-                store.apply(Arc::new(record));
+                store.apply(record);
             })?
         };
         let file = FileStorage::open(path, config.segment_max, lock)?;
@@ -363,7 +363,7 @@ impl Writer {
         {
             let mut store = self.store.write();
             for (incoming, done) in batch.drain(..) {
-                let record = Arc::new(incoming.record);
+                let record = store.apply(incoming.record);
                 replies.push((
                     done,
                     Receipt {
@@ -371,7 +371,6 @@ impl Writer {
                         duplicate_of: record.duplicate_of,
                     },
                 ));
-                store.apply(record.clone());
                 let _ = self.fanout.send(record);
             }
         }

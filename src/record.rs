@@ -56,8 +56,9 @@ pub struct Record {
     pub body: Bytes,
     /// The full body length; larger than `body.len()` when it was truncated.
     pub body_len: u64,
-    /// The typed event, for `known` deliveries. Not journaled: it is re-derived from
-    /// `body` on replay.
+    /// The typed event of a `known` delivery, on its way to the store. The store takes
+    /// it for correlation and keeps only the merged rows, so records in the feed (and
+    /// what subscribers see) hold `None`. Not journaled: re-derived from `body` on replay.
     pub typed: Option<Event>,
 }
 

@@ -141,22 +141,29 @@ impl Store {
         1 + self.redeliveries.get(&seq).copied().unwrap_or(0)
     }
 
-    /// Fold one delivery in. Records arrive in seq order from the sequencer.
-    pub fn apply(&mut self, record: Arc<Record>) {
+    /// Fold one delivery in (records arrive in seq order from the sequencer). Its typed
+    /// event is merged into the rows and dropped: keeping it per record would hold every
+    /// field twice. Returns the record as stored, for subscribers.
+    pub fn apply(&mut self, mut record: Record) -> Arc<Record> {
         self.counters.count(&record);
         self.last_seq = self.last_seq.max(record.seq);
-        let seq = record.seq;
+        let typed = record.typed.take();
         if let Some(first) = record.duplicate_of {
-            *self.redeliveries.entry(first).or_default() += 1;
-        } else if let Some(event) = &record.typed {
-            self.correlate(event, seq, &record);
+            // A retry of something already evicted is counted, but not remembered.
+            if self.feed.front().is_some_and(|f| f.seq <= first) {
+                *self.redeliveries.entry(first).or_default() += 1;
+            }
+        } else if let Some(event) = &typed {
+            self.correlate(event, record.seq, &record);
         }
-        self.feed.push_back(record);
+        let record = Arc::new(record);
+        self.feed.push_back(record.clone());
         while self.feed.len() > self.capacity {
             if let Some(old) = self.feed.pop_front() {
                 self.redeliveries.remove(&old.seq);
             }
         }
+        record
     }
 
     fn correlate(&mut self, event: &Event, seq: u64, record: &Record) {

@@ -1,13 +1,11 @@
-use std::sync::Arc;
-
 use bytes::Bytes;
 
 use super::*;
 use crate::model::parse;
 
-fn record(seq: u64, body: &str) -> Arc<Record> {
+fn record(seq: u64, body: &str) -> Record {
     let p = parse(body.as_bytes()).expect("JSON");
-    Arc::new(Record {
+    Record {
         seq,
         received_at: chrono::Utc::now(),
         path: "/".into(),
@@ -20,7 +18,7 @@ fn record(seq: u64, body: &str) -> Arc<Record> {
         body_len: body.len() as u64,
         body: Bytes::copy_from_slice(body.as_bytes()),
         typed: p.event,
-    })
+    }
 }
 
 fn status(event: &str, at: &str, extra: &str) -> String {
@@ -167,9 +165,10 @@ fn call_goes_from_ringing_to_ended_whatever_the_order() {
 fn duplicates_count_on_the_first_and_do_not_add_rows() {
     let mut store = Store::new(100);
     store.apply(record(1, &status("sent", "2026-02-24T15:00:05Z", "")));
-    let mut dup = (*record(2, &status("sent", "2026-02-24T15:00:05Z", ""))).clone();
+    let mut dup = record(2, &status("sent", "2026-02-24T15:00:05Z", ""));
     dup.duplicate_of = Some(1);
-    store.apply(Arc::new(dup));
+    let stored = store.apply(dup);
+    assert!(stored.typed.is_none(), "the store keeps rows, not typed events per record");
     assert_eq!(store.deliveries(1), 2);
     assert_eq!(store.messages().len(), 1);
     assert_eq!(store.feed().len(), 2);
