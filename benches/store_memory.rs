@@ -34,12 +34,18 @@ fn live(region: &Region<System>) -> isize {
 }
 
 fn main() {
-    let n: usize = std::env::var("PILOTWATCH_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let n: usize = std::env::var("PILOTWATCH_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let bodies: Vec<String> = (0..n).map(body).collect();
     let raw: usize = bodies.iter().map(String::len).sum();
 
     let region = Region::new(GLOBAL);
-    let values: Vec<serde_json::Value> = bodies.iter().map(|b| serde_json::from_str(b).unwrap()).collect();
+    let values: Vec<serde_json::Value> = bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
     let value_bytes = live(&region);
     drop(values);
 
@@ -67,9 +73,24 @@ fn main() {
 
     let per = |b: isize| b as f64 / n as f64;
     println!("deliveries:                 {n}");
-    println!("raw body:                   {:>7.0} B/delivery", raw as f64 / n as f64);
-    println!("baseline serde_json::Value: {:>7.0} B/delivery", per(value_bytes));
-    println!("pilotwatch store:           {:>7.0} B/delivery (records, message rows, indexes)", per(store_bytes));
-    println!("ratio store / Value:        {:>7.2}x", store_bytes as f64 / value_bytes as f64);
-    println!("ratio store / raw bytes:    {:>7.2}x (issue 6 target: <= 2x in RSS)", store_bytes as f64 / raw as f64);
+    println!(
+        "raw body:                   {:>7.0} B/delivery",
+        raw as f64 / n as f64
+    );
+    println!(
+        "baseline serde_json::Value: {:>7.0} B/delivery",
+        per(value_bytes)
+    );
+    println!(
+        "pilotwatch store:           {:>7.0} B/delivery (records, message rows, indexes)",
+        per(store_bytes)
+    );
+    println!(
+        "ratio store / Value:        {:>7.2}x",
+        store_bytes as f64 / value_bytes as f64
+    );
+    println!(
+        "ratio store / raw bytes:    {:>7.2}x (issue 6 target: <= 2x in RSS)",
+        store_bytes as f64 / raw as f64
+    );
 }

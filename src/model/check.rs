@@ -100,7 +100,11 @@ impl<'a, 'p> Check<'a, 'p> {
             Some(Value::String(s)) => {
                 let found = parse(s);
                 if found.is_none() {
-                    self.problem(key, &format!("expected one of {}", allowed.join(", ")));
+                    // The SDK's wording: a sorted Python list.
+                    let mut sorted = allowed.to_vec();
+                    sorted.sort_unstable();
+                    let list: Vec<String> = sorted.iter().map(|a| format!("'{a}'")).collect();
+                    self.problem(key, &format!("expected one of [{}]", list.join(", ")));
                 }
                 found
             }

@@ -38,9 +38,61 @@ impl std::fmt::Display for NotJson {
 
 /// Parse one delivery body. Never panics; only a body that is not JSON is an error.
 pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| NotJson(format!("invalid JSON: {e}")))?;
+    // A UTF-8 byte-order mark is tolerated, as Python's json.loads does.
+    let json = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    let value: Value = match serde_json::from_slice(json) {
+        Ok(v) => v,
+        // JavaScript's JSON.stringify writes a lone surrogate (`"\ud83d"`) when a string
+        // was cut inside an emoji; serde_json refuses it, Python accepts it. Read it with
+        // U+FFFD in its place (the journal keeps the body as it came).
+        Err(e) => repair_lone_surrogates(json)
+            .and_then(|fixed| serde_json::from_slice(&fixed).ok())
+            .ok_or_else(|| NotJson(format!("invalid JSON: {e}")))?,
+    };
     Ok(classify(&value, body))
+}
+
+/// Replace `\uD800`–`\uDFFF` escapes that are not part of a valid pair by `\uFFFD`.
+/// `None` when there is nothing to repair.
+fn repair_lone_surrogates(json: &[u8]) -> Option<Vec<u8>> {
+    let hex4 = |at: usize| -> Option<u16> {
+        let s = std::str::from_utf8(json.get(at..at + 4)?).ok()?;
+        u16::from_str_radix(s, 16).ok()
+    };
+    let escape_at = |at: usize| json.get(at) == Some(&b'\\') && json.get(at + 1) == Some(&b'u');
+    let mut out = Vec::with_capacity(json.len());
+    let (mut i, mut changed) = (0, false);
+    while i < json.len() {
+        if json[i] != b'\\' {
+            out.push(json[i]);
+            i += 1;
+            continue;
+        }
+        if json.get(i + 1) != Some(&b'u') {
+            // Any other escape, `\\` included: copy both bytes so `\\u` is not misread.
+            out.extend_from_slice(&json[i..(i + 2).min(json.len())]);
+            i += 2;
+            continue;
+        }
+        match hex4(i + 2) {
+            Some(0xD800..=0xDBFF)
+                if escape_at(i + 6) && matches!(hex4(i + 8), Some(0xDC00..=0xDFFF)) =>
+            {
+                out.extend_from_slice(&json[i..i + 12]);
+                i += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.extend_from_slice(b"\\ufffd");
+                changed = true;
+                i += 6;
+            }
+            _ => {
+                out.extend_from_slice(&json[i..(i + 6).min(json.len())]);
+                i += 6;
+            }
+        }
+    }
+    changed.then_some(out)
 }
 
 /// Classify an already-decoded body (`raw` is only used for the identity of payloads
@@ -52,7 +104,14 @@ pub fn classify(value: &Value, raw: &[u8]) -> Parsed {
     };
     let name = match obj.get("event") {
         Some(Value::String(s)) => s.as_str(),
-        _ => return broken(None, vec!["$.event: expected string".into()], by_bytes()),
+        _ => {
+            // The SDK goes on to check `data` before giving up.
+            let mut problems = vec!["$.event: expected string".to_owned()];
+            if !obj.get("data").is_some_and(Value::is_object) {
+                problems.push("$.data: expected object".into());
+            }
+            return broken(None, problems, by_bytes());
+        }
     };
     let event_name = EventName::new(name);
 
@@ -540,7 +599,7 @@ mod tests {
             (Verdict::Broken, vec!["$.data: expected object".into()])
         );
         assert_eq!(
-            problems(r#"{"event":3}"#),
+            problems(r#"{"event":3,"data":{}}"#),
             (Verdict::Broken, vec!["$.event: expected string".into()])
         );
     }
@@ -554,7 +613,7 @@ mod tests {
             found,
             vec![
                 "$.data.numberId: expected string",
-                "$.data.type: expected one of text, image, audio, video, document, location, contacts, sticker, reaction",
+                "$.data.type: expected one of ['audio', 'contacts', 'document', 'image', 'location', 'reaction', 'sticker', 'text', 'video']",
                 "$.data.error: expected string",
             ]
         );
@@ -604,6 +663,29 @@ mod tests {
             problems(r#"{"event":"calls","data":{}}"#).0,
             Verdict::Unknown
         );
+    }
+
+    #[test]
+    fn no_event_and_no_data_reports_both_like_the_sdk() {
+        assert_eq!(
+            problems("{}").1,
+            vec!["$.event: expected string", "$.data: expected object"]
+        );
+    }
+
+    #[test]
+    fn lone_surrogates_and_a_bom_are_read_not_rejected() {
+        // JSON.stringify of a string cut inside an emoji.
+        let body = r#"{"event":"conversation.x","data":{"t":"cut \ud83d","pair":"\ud83d\ude00","esc":"\\ud800"}}"#;
+        assert_eq!(parse(body.as_bytes()).unwrap().verdict, Verdict::Unknown);
+        let mut with_bom = b"\xef\xbb\xbf".to_vec();
+        with_bom.extend_from_slice(br#"{"event":"conversation.x"}"#);
+        assert_eq!(parse(&with_bom).unwrap().verdict, Verdict::Unknown);
+        assert_eq!(
+            repair_lone_surrogates(br#""a\udc00b\\ud800""#).unwrap(),
+            br#""a\ufffdb\\ud800""#.to_vec()
+        );
+        assert!(repair_lone_surrogates(br#""\ud83d\ude00""#).is_none());
     }
 
     #[test]

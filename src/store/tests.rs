@@ -168,7 +168,10 @@ fn duplicates_count_on_the_first_and_do_not_add_rows() {
     let mut dup = record(2, &status("sent", "2026-02-24T15:00:05Z", ""));
     dup.duplicate_of = Some(1);
     let stored = store.apply(dup);
-    assert!(stored.typed.is_none(), "the store keeps rows, not typed events per record");
+    assert!(
+        stored.typed.is_none(),
+        "the store keeps rows, not typed events per record"
+    );
     assert_eq!(store.deliveries(1), 2);
     assert_eq!(store.messages().len(), 1);
     assert_eq!(store.feed().len(), 2);
