@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use color_eyre::eyre::{Context, Result, bail};
+use color_eyre::eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
 
 use crate::cli::{Cli, parse_size};
@@ -32,9 +32,9 @@ pub struct FileConfig {
     pub max_body: Option<Size>,
     pub segment_size: Option<Size>,
     pub capacity: Option<usize>,
-    pub webhook_secret: Option<String>,
-    pub webhook_secret_previous: Option<String>,
-    pub api_key: Option<String>,
+    pub webhook_secret: Option<Secret>,
+    pub webhook_secret_previous: Option<Secret>,
+    pub api_key: Option<Secret>,
     pub base_url: Option<String>,
 }
 
@@ -104,6 +104,8 @@ pub fn resolve(
     env: impl Fn(&str) -> Option<String>,
     default_file: Option<&Path>,
 ) -> Result<Settings> {
+    // From an env file a secret often comes with a trailing newline: not part of it.
+    let secret_env = |k: &str| env(k).map(|v| Secret::new(v.trim()));
     let explicit = cli
         .config
         .clone()
@@ -139,13 +141,12 @@ pub fn resolve(
         bail!("--path must start with '/': {p:?}");
     }
     let secrets: Vec<Secret> = [
-        env(ENV_SECRET).or(file.webhook_secret.clone()),
-        env(ENV_SECRET_PREVIOUS).or(file.webhook_secret_previous.clone()),
+        secret_env(ENV_SECRET).or(file.webhook_secret),
+        secret_env(ENV_SECRET_PREVIOUS).or(file.webhook_secret_previous),
     ]
     .into_iter()
     .flatten()
-    .filter(|s| !s.trim().is_empty())
-    .map(Secret::new)
+    .filter(|s| !s.expose().is_empty())
     .collect();
 
     Ok(Settings {
@@ -164,7 +165,9 @@ pub fn resolve(
             .unwrap_or(crate::store::DEFAULT_CAPACITY)
             .max(1),
         secrets,
-        api_key: env(ENV_API_KEY).or(file.api_key).map(Secret::new),
+        api_key: secret_env(ENV_API_KEY)
+            .or(file.api_key)
+            .filter(|s| !s.expose().is_empty()),
         base_url: env(ENV_BASE_URL)
             .or(file.base_url)
             .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
@@ -177,7 +180,17 @@ pub fn resolve(
 fn read_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .wrap_err_with(|| format!("reading config file {}", path.display()))?;
-    toml::from_str(&text).wrap_err_with(|| format!("in config file {}", path.display()))
+    // toml's own Display quotes the offending line, which may hold a secret: say where,
+    // and what was expected, but never echo the text.
+    toml::from_str(&text).map_err(|e| {
+        let at = e.span().map_or(String::new(), |span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!(":{line}:{col}")
+        });
+        eyre!("in config file {}{at}: {}", path.display(), e.message())
+    })
 }
 
 #[cfg(test)]
@@ -245,6 +258,30 @@ mod tests {
             s.secrets.iter().map(Secret::expose).collect::<Vec<_>>(),
             vec!["new", "old"]
         );
+    }
+
+    #[test]
+    fn config_errors_never_echo_a_secret() {
+        for file in [
+            "webhok_secret = \"whsec_canary_123456\"\n",
+            "webhook_secret = whsec_canary_123456\n",
+            "api_key = 123456789012345\n",
+        ] {
+            let err = format!("{:?}", settings(&[], &[], Some(file)).unwrap_err());
+            assert!(
+                !err.contains("canary") && !err.contains("123456789012345"),
+                "{err}"
+            );
+            assert!(err.contains(":1:"), "says where: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_lose_surrounding_whitespace() {
+        let s = settings(&[], &[(ENV_SECRET, "abc\n")], None).unwrap();
+        assert_eq!(s.secrets[0].expose(), "abc");
+        let s = settings(&[], &[], Some("webhook_secret = \" def \"\n")).unwrap();
+        assert_eq!(s.secrets[0].expose(), "def");
     }
 
     #[test]

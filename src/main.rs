@@ -102,7 +102,7 @@ fn banner(settings: &Settings, service: &Service) {
             );
         }
     } else {
-        let masked: Vec<String> = settings.secrets.iter().map(|s| s.masked()).collect();
+        let masked: Vec<String> = settings.secrets.iter().map(|s| s.fingerprint()).collect();
         eprintln!(
             "signatures: checked ({} secret(s): {})",
             masked.len(),
