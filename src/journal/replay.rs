@@ -28,6 +28,19 @@ pub struct Corruption {
     pub error: LineError,
 }
 
+impl ReplayReport {
+    fn raise_seq(&mut self, seq: u64) {
+        self.last_seq = Some(self.last_seq.map_or(seq, |s| s.max(seq)));
+    }
+}
+
+/// The seq a damaged line claims, if its start is intact (`{"seq":123,…`).
+fn salvage_seq(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(b"{\"seq\":")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
 impl std::fmt::Display for Corruption {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -74,9 +87,8 @@ pub fn replay(
         let is_active = i + 1 == segments.len() && segment == active;
         let mut reader = BufReader::with_capacity(1 << 20, File::open(segment)?);
         let mut buf = Vec::with_capacity(4096);
-        let (mut offset, mut good_end, mut line_no) = (0u64, 0u64, 0u64);
-        // Bad lines since the last good one: corruption if a good line follows.
-        let mut pending: Vec<Corruption> = Vec::new();
+        // `complete_end`: where the last newline-terminated line ends.
+        let (mut offset, mut complete_end, mut line_no) = (0u64, 0u64, 0u64);
         loop {
             buf.clear();
             let n = reader.read_until(b'\n', &mut buf)?;
@@ -87,61 +99,63 @@ pub fn replay(
             offset += n as u64;
             let complete = buf.last() == Some(&b'\n');
             let content = if complete { &buf[..n - 1] } else { &buf[..] };
-            if content.iter().all(u8::is_ascii_whitespace) && complete {
-                good_end = offset;
-                continue;
-            }
-            let decoded = if complete {
-                line::decode(content)
-            } else {
+            let decoded = if !complete {
+                // Only the very last line can lack its newline: a write cut short.
                 Err(LineError::Json("incomplete last line".into()))
+            } else if content.iter().all(u8::is_ascii_whitespace) {
+                complete_end = offset;
+                continue;
+            } else {
+                line::decode(content)
             };
             match decoded {
                 Ok(record) => {
-                    report.corrupt.append(&mut pending);
                     report.records += 1;
-                    report.last_seq =
-                        Some(report.last_seq.map_or(record.seq, |s| s.max(record.seq)));
-                    good_end = offset;
+                    report.raise_seq(record.seq);
+                    complete_end = offset;
                     apply(record);
                 }
-                Err(error) => pending.push(Corruption {
-                    segment: segment.clone(),
-                    line: line_no,
-                    error,
-                }),
+                Err(error) => {
+                    // Whatever seq a bad line claims is never handed out again.
+                    if let Some(seq) = salvage_seq(content) {
+                        report.raise_seq(seq);
+                    }
+                    if complete || !is_active {
+                        complete_end = offset;
+                        let corruption = Corruption {
+                            segment: segment.clone(),
+                            line: line_no,
+                            error,
+                        };
+                        tracing::warn!(%corruption, "corrupt journal line skipped");
+                        report.corrupt.push(corruption);
+                    }
+                }
             }
         }
-        if pending.is_empty() {
+        if !is_active || offset == complete_end {
             continue;
         }
-        if !is_active {
-            report.corrupt.append(&mut pending);
-            continue;
-        }
-        let cut = offset - good_end;
+        // The active segment ends in a torn write: nothing in it was acknowledged (acks
+        // wait for the whole batch's sync). Keep it aside, then cut it off so new lines
+        // do not follow garbage.
+        let cut = offset - complete_end;
         let quarantine = quarantine_path(active);
-        tracing::warn!(
-            bytes = cut,
-            lines = pending.len(),
-            "journal ends in a torn write; dropping it"
-        );
+        tracing::warn!(bytes = cut, "journal ends in a torn write; dropping it");
         if repair {
             let mut tail = Vec::with_capacity(cut as usize);
             let mut f = File::open(active)?;
-            io::Seek::seek(&mut f, io::SeekFrom::Start(good_end))?;
+            io::Seek::seek(&mut f, io::SeekFrom::Start(complete_end))?;
             io::Read::read_to_end(&mut f, &mut tail)?;
             let mut q = OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&quarantine)?;
             q.write_all(&tail)?;
-            if tail.last() != Some(&b'\n') {
-                q.write_all(b"\n")?;
-            }
+            q.write_all(b"\n")?;
             q.sync_data()?;
             let f = OpenOptions::new().write(true).open(active)?;
-            f.set_len(good_end)?;
+            f.set_len(complete_end)?;
             f.sync_all()?;
         }
         report.torn_tail = Some((cut, quarantine));
@@ -222,6 +236,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_bad_complete_last_line_is_corruption_not_a_torn_write() {
+        let mut lines: Vec<Vec<u8>> = (1..=2).map(line).collect();
+        let at = lines[1].len() / 2;
+        lines[1][at] ^= 0x01;
+        lines.push(b"\n".to_vec());
+        let (_dir, path) = journal(&lines);
+        let before = fs::read(&path).unwrap();
+        let report = replay(&path, true, |_| {}).unwrap();
+        assert_eq!(report.records, 1);
+        assert_eq!(report.corrupt.len(), 1, "{report:?}");
+        assert!(report.torn_tail.is_none());
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            before,
+            "a complete line is never cut"
+        );
+        assert_eq!(report.last_seq, Some(2), "its seq is not handed out again");
     }
 
     #[test]

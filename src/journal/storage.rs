@@ -83,14 +83,22 @@ impl Storage for FileStorage {
             return Ok(());
         }
         let rolled = segment_path(&self.path, self.next_segment);
+        if rolled.exists() {
+            // Never rename over a segment of acknowledged deliveries.
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} already exists", rolled.display()),
+            ));
+        }
         fs::rename(&self.path, &rolled)?;
+        // From here the old file is rolled, whatever fails next.
+        self.next_segment += 1;
         self.file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.path)?;
-        sync_dir(&self.path)?;
         self.len = 0;
-        self.next_segment += 1;
+        sync_dir(&self.path)?;
         tracing::info!(segment = %rolled.display(), "journal segment rolled");
         Ok(())
     }
