@@ -147,7 +147,7 @@ async fn signatures_valid_wrong_missing_and_rotated() {
 #[tokio::test]
 async fn over_the_limit_is_413_and_not_json_is_400_both_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = settings(dir.path());
+    let mut s = with_secrets(settings(dir.path()), &[SECRET]);
     s.max_body = 1000;
     let server = Running::start(&s).await;
     let http = client();
@@ -170,6 +170,10 @@ async fn over_the_limit_is_413_and_not_json_is_400_both_recorded() {
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let res = http
         .post(server.url("/"))
+        .header(
+            "x-pilot-status-signature",
+            sign(SECRET, b"{\"event\": nope"),
+        )
         .body("{\"event\": nope")
         .send()
         .await
@@ -185,6 +189,8 @@ async fn over_the_limit_is_413_and_not_json_is_400_both_recorded() {
     let (records, _) = read_all(s.journal.as_ref().unwrap()).unwrap();
     assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r.verdict == Verdict::Rejected));
+    // A body not read whole is not verified, so not called "invalid".
+    assert_eq!(records[0].signature, SignatureCheck::Unchecked);
     assert!(
         records[0].problems[0].contains("over the 1000-byte limit"),
         "{:?}",
@@ -315,14 +321,17 @@ async fn path_narrowing_healthz_and_methods() {
             .status(),
         StatusCode::OK
     );
-    assert_eq!(
-        http.post(server.url("/elsewhere?token=abc"))
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
+    let res = http
+        .post(server.url("/elsewhere?token=abc"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let answer = res.text().await.unwrap();
+    assert!(
+        !answer.contains("/hooks/whatsapp"),
+        "the 404 does not reveal the path: {answer}"
     );
     assert_eq!(
         http.get(server.url("/hooks/whatsapp"))
@@ -350,4 +359,5 @@ async fn path_narrowing_healthz_and_methods() {
         "query strings are not recorded"
     );
     assert_eq!(records[1].verdict, Verdict::Rejected);
+    assert_eq!(records[1].signature, SignatureCheck::Unchecked);
 }

@@ -115,18 +115,18 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
             Some(format!("body could not be read: {e}")),
         ),
     };
-    // Over a truncated body this can only fail; the reason recorded is the size.
-    let sig_headers = parts
-        .headers
-        .get_all(signature::HEADER)
-        .iter()
-        .map(|v| v.as_bytes());
-    let signature = signature::verify(&cfg.secrets, sig_headers, &body);
+    // A body not read whole (too large) or not meant for us is not verified.
+    let signature = if wrong_path || too_large.is_some() {
+        SignatureCheck::Unchecked
+    } else {
+        let headers = parts.headers.get_all(signature::HEADER).iter();
+        signature::verify(&cfg.secrets, headers.map(|v| v.as_bytes()), &body)
+    };
     let d = if wrong_path {
-        let serves = cfg.path.as_deref().unwrap_or("/");
+        // The journal says why; the answer does not reveal the configured path.
         reject(
             StatusCode::NOT_FOUND,
-            format!("path not served (deliveries go to {serves})"),
+            "path not served (--path is set)".into(),
         )
     } else if let Some(why) = too_large {
         let code = if body_len > cfg.max_body as u64 {
@@ -185,6 +185,7 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
             let body = json!({"received": true, "seq": receipt.seq, "verdict": d.verdict, "duplicateOf": receipt.duplicate_of});
             (StatusCode::OK, axum::Json(body)).into_response()
         }
+        Ok(_) if d.status == StatusCode::NOT_FOUND => (d.status, "not found\n").into_response(),
         Ok(_) => (d.status, format!("{}\n", d.problems.join("; "))).into_response(),
         Err(IngestError::Unavailable(why)) => unavailable(&why),
         Err(IngestError::Closed) => unavailable("shutting down"),

@@ -149,8 +149,14 @@ impl Calls {
         let idx = (ord - self.front) as usize;
         let row = &mut self.rows[idx];
         row.seqs.push(seq);
+        if row.call_id.is_none()
+            && let Some(id) = &ev.call_id
+        {
+            row.call_id = Some(id.clone());
+            self.by_id.insert(id.clone(), ord);
+        }
+        let row = &mut self.rows[idx];
         for (slot, v) in [
-            (&mut row.call_id, &ev.call_id),
             (&mut row.direction, &ev.direction),
             (&mut row.from, &ev.from),
             (&mut row.to, &ev.to),

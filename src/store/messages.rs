@@ -280,15 +280,24 @@ impl Messages {
             && let Some(idx) = ord.checked_sub(self.front).map(|i| i as usize)
             && let Some(row) = self.rows.get_mut(idx)
         {
-            let had_failed = row.lifecycle.failed.is_some();
-            let had_message_id = row.message_id.is_some();
-            row.merge(m, seq);
-            let (first_failure, message_id) = (
-                !had_failed && row.lifecycle.failed.is_some(),
-                row.message_id.clone(),
+            let had = (
+                row.lifecycle.failed.is_some(),
+                row.message_id.is_some(),
+                row.correlation_id.is_some(),
             );
-            if !had_message_id && let Some(mid) = message_id {
+            row.merge(m, seq);
+            let first_failure = !had.0 && row.lifecycle.failed.is_some();
+            // Ids first learned from a later event (whatever the arrival order) are
+            // indexed now, so replies still find this message.
+            let learned_message_id = (!had.1).then(|| row.message_id.clone()).flatten();
+            let learned_correlation = (!had.2 && row.direction == Direction::Out)
+                .then(|| row.correlation_id.clone())
+                .flatten();
+            if let Some(mid) = learned_message_id {
                 self.by_message_id.insert(mid, ord);
+            }
+            if let Some(c) = learned_correlation {
+                self.by_correlation.insert(c, ord);
             }
             return MessageChange {
                 new: None,

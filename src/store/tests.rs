@@ -121,6 +121,37 @@ fn reply_is_linked_to_the_message_it_quotes_in_either_order() {
 }
 
 #[test]
+fn correlation_learned_from_a_late_event_still_links_the_reply() {
+    // `delivered` first (no correlationId), then `sent` with it, then a reply that
+    // carries only the correlationId.
+    let mut store = Store::new(100);
+    store.apply(record(1, &status("delivered", "2026-02-24T15:00:06Z", "")));
+    store.apply(record(
+        2,
+        &status("sent", "2026-02-24T15:00:05Z", r#","correlationId":"c1""#),
+    ));
+    let reply = r#"{"event":"message.reply","data":{"from":"+5511999999999","to":"+5511888888888","numberId":"n1","messageId":"msg_9","id":"r9","fromMe":false,"content":"ok","correlationId":"c1","createdAt":"2026-02-24T15:01:00Z"}}"#;
+    store.apply(record(3, reply));
+    let msgs = store.messages();
+    let (_, r) = msgs.newest().next().unwrap();
+    assert_eq!(msgs.quoted(r).map(|m| m.id.as_ref()), Some("m1"));
+}
+
+#[test]
+fn a_call_id_learned_late_is_indexed() {
+    let ev = |name: &str, call_id: &str| {
+        format!(
+            r#"{{"event":"call.{name}","callId":{call_id},"externalCallId":"wacid.9","direction":"INBOUND","status":"RINGING","from":"1","to":"2","timestamp":"2026-07-03T15:00:00Z"}}"#
+        )
+    };
+    let mut store = Store::new(100);
+    store.apply(record(1, &ev("ringing", "null")));
+    store.apply(record(2, &ev("connected", "\"c9\"")));
+    assert_eq!(store.calls().get("c9").map(|c| c.seqs.len()), Some(2));
+    assert_eq!(store.calls().len(), 1);
+}
+
+#[test]
 fn number_state_follows_event_time_not_arrival() {
     let ev = |name: &str, at: &str| {
         format!(
