@@ -167,36 +167,31 @@ fn broken(name: Option<EventName>, problems: Vec<String>, identity: Identity) ->
 
 /// An event the SDK knows: a contract failure is a broken payload.
 fn sdk_known(name: EventName, typed: Typed, by_bytes: impl Fn() -> Identity) -> Parsed {
-    match typed {
-        Ok((event, identity)) => Parsed {
-            verdict: Verdict::Known,
-            name: Some(name),
-            event: Some(event),
-            problems: vec![],
-            identity,
-        },
-        Err(problems) => broken(Some(name), problems, by_bytes()),
-    }
+    typed_or(name, typed, Verdict::Broken, by_bytes)
 }
 
 /// An event the SDK calls unknown but the provider documents: typed when its shape is
 /// as documented, otherwise kept as `unknown` (never `broken`: the SDK would accept it).
 fn beyond_sdk(name: EventName, typed: Typed, by_bytes: impl Fn() -> Identity) -> Parsed {
-    match typed {
-        Ok((event, identity)) => Parsed {
-            verdict: Verdict::Known,
-            name: Some(name),
-            event: Some(event),
-            problems: vec![],
-            identity,
-        },
-        Err(problems) => Parsed {
-            verdict: Verdict::Unknown,
-            name: Some(name),
-            event: None,
-            problems,
-            identity: by_bytes(),
-        },
+    typed_or(name, typed, Verdict::Unknown, by_bytes)
+}
+
+fn typed_or(
+    name: EventName,
+    typed: Typed,
+    otherwise: Verdict,
+    by_bytes: impl Fn() -> Identity,
+) -> Parsed {
+    let (verdict, event, problems, identity) = match typed {
+        Ok((event, identity)) => (Verdict::Known, Some(event), vec![], identity),
+        Err(problems) => (otherwise, None, problems, by_bytes()),
+    };
+    Parsed {
+        verdict,
+        name: Some(name),
+        event,
+        problems,
+        identity,
     }
 }
 
