@@ -12,10 +12,12 @@
 //! - [`record`]: one delivery as journaled: the hand-off type between all stages.
 //! - [`receiver`]: the axum router: signature, limits, the durable 2xx.
 //! - [`ingest`]: the one narrow interface from receiver to journal and store.
-//! - [`journal`]: the durable JSONL log: line format, writer, replay, segments.
+//! - [`journal`]: the durable JSONL log: line format, storage seam, replay, segments.
 //! - [`store`]: bounded in-memory correlation of messages, numbers, calls, the feed.
 //! - [`headless`]: one line per delivery for pipes, logs and systemd.
-//! - [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
+//! - [`cli`], [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
+//! - [`secret`]: secrets that print masked; [`sanitize`]: untrusted text made safe.
+//! - [`service`]: the wiring `main` and the tests share (replay, bind, serve, drain).
 
 pub mod cli;
 pub mod config;

@@ -11,7 +11,7 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::ingest::{Dedupe, Ingest, IngestConfig};
+use crate::ingest::{Ingest, IngestConfig};
 use crate::journal::replay::ReplayReport;
 use crate::receiver::{self, AppState, ReceiverConfig};
 use crate::store::Store;
@@ -96,14 +96,4 @@ pub async fn stop_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Unused outside tests: an ingest with no journal, for benches and tests.
-pub fn memory_ingest(capacity: usize) -> Ingest {
-    Ingest::with_storage(
-        Box::new(crate::journal::storage::NoStorage),
-        Store::shared(capacity),
-        Dedupe::new(capacity),
-        1,
-    )
 }
