@@ -35,7 +35,7 @@ pub struct Cli {
     pub path: Option<String>,
 
     /// Journal file (JSONL; full segments roll beside it)
-    /// [default: <data dir>/pilotwatch/journal.jsonl].
+    /// [default: ~/.local/share/pilotwatch/journal.jsonl, or $XDG_DATA_HOME/…].
     #[arg(long, value_name = "PATH", conflicts_with = "no_journal")]
     pub journal: Option<PathBuf>,
 

@@ -38,7 +38,7 @@ fn push_visible(out: &mut String, c: char) {
     }
 }
 
-/// True when `s` has nothing [`line`] would change (the common case: no allocation
+/// True when `s` has nothing [`fn@line`] would change (the common case: no allocation
 /// needed by callers that check first).
 pub fn is_plain(s: &str) -> bool {
     !s.chars().any(|c| {

@@ -1,4 +1,4 @@
-//! The durable record of every delivery: JSONL segments ([`line`]), the storage seam
+//! The durable record of every delivery: JSONL segments ([`mod@line`]), the storage seam
 //! ([`storage`]) the ingest writer appends to, and replay at start ([`replay`]).
 
 pub mod line;

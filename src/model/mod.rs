@@ -1,5 +1,5 @@
 //! The provider's webhook events: typed families ([`event`]), the tolerant parser that
-//! turns any body into a verdict ([`parse`]), and the dedupe identity ([`identity`]).
+//! turns any body into a verdict ([`mod@parse`]), and the dedupe identity ([`identity`]).
 
 mod check;
 pub mod event;
