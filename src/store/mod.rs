@@ -136,6 +136,13 @@ impl Store {
         self.feed.get(i)
     }
 
+    /// The deliveries after `seq`, oldest first: what a client that has seen up to `seq`
+    /// is missing (if it is older than the feed, the journal has the rest).
+    pub fn since(&self, seq: u64) -> impl Iterator<Item = &Arc<Record>> {
+        self.feed
+            .range(self.feed.partition_point(|r| r.seq <= seq)..)
+    }
+
     /// How many times this delivery arrived (1 + its retries).
     pub fn deliveries(&self, seq: u64) -> u32 {
         1 + self.redeliveries.get(&seq).copied().unwrap_or(0)

@@ -223,5 +223,9 @@ fn memory_is_bounded_by_capacity() {
     assert!(store.messages().outbound("m5").is_none());
     assert!(store.messages().outbound("m95").is_some());
     assert!(store.record(95).is_some() && store.record(50).is_none());
+    let seqs = |after| store.since(after).map(|r| r.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(97), vec![98, 99, 100]);
+    assert_eq!(seqs(0).len(), 10, "older than the feed: all it has");
+    assert!(seqs(100).is_empty());
     assert_eq!(store.counters().total, 100);
 }
