@@ -147,10 +147,10 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
                 keep: usize::MAX,
                 ..reject(StatusCode::BAD_REQUEST, e.0)
             },
-            Ok(p) => Decision {
+            Ok(mut p) => Decision {
                 status: StatusCode::OK,
                 verdict: p.verdict,
-                problems: p.problems.clone(),
+                problems: std::mem::take(&mut p.problems),
                 parsed: Some(p),
                 keep: usize::MAX,
             },
@@ -166,6 +166,12 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
     } else {
         body
     };
+    // What a refused sender is told: the reason, except where it would reveal --path.
+    let refusal = match d.status {
+        StatusCode::OK => String::new(),
+        StatusCode::NOT_FOUND => "not found\n".into(),
+        _ => format!("{}\n", d.problems.join("; ")),
+    };
     let record = Record {
         seq: 0,
         received_at,
@@ -175,7 +181,7 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
         verdict: d.verdict,
         event,
         duplicate_of: None,
-        problems: d.problems.clone(),
+        problems: d.problems,
         body: kept,
         body_len,
         typed,
@@ -185,8 +191,7 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
             let body = json!({"received": true, "seq": receipt.seq, "verdict": d.verdict, "duplicateOf": receipt.duplicate_of});
             (StatusCode::OK, axum::Json(body)).into_response()
         }
-        Ok(_) if d.status == StatusCode::NOT_FOUND => (d.status, "not found\n").into_response(),
-        Ok(_) => (d.status, format!("{}\n", d.problems.join("; "))).into_response(),
+        Ok(_) => (d.status, refusal).into_response(),
         Err(IngestError::Unavailable(why)) => unavailable(&why),
         Err(IngestError::Closed) => unavailable("shutting down"),
     }
