@@ -66,6 +66,8 @@ fn main() {
             body_len: b.len() as u64,
             body: Bytes::copy_from_slice(b.as_bytes()),
             typed: p.event,
+
+            subject: Default::default(),
         });
     }
     let store_bytes = live(&region);

@@ -39,6 +39,21 @@ impl SignatureCheck {
     }
 }
 
+/// The row a delivery changed in the store, so a view can refresh just that row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subject {
+    #[default]
+    None,
+    /// A message row, by its ordinal in the message table.
+    Message(u64),
+    /// A number's state (the numbers table is small: views rebuild it).
+    Number,
+    /// A call row, by its ordinal.
+    Call(u64),
+    /// A call permission update.
+    Permission,
+}
+
 #[derive(Debug, Clone)]
 pub struct Record {
     pub seq: u64,
@@ -60,6 +75,8 @@ pub struct Record {
     /// it for correlation and keeps only the merged rows, so records in the feed (and
     /// what subscribers see) hold `None`. Not journaled: re-derived from `body` on replay.
     pub typed: Option<Event>,
+    /// Set by the store when it applies the record; for a retry, the first's row.
+    pub subject: Subject,
 }
 
 impl Record {

@@ -184,6 +184,8 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
         body_len: l.size.unwrap_or(body.len() as u64),
         body,
         typed: None,
+
+        subject: Default::default(),
     })
 }
 
@@ -205,6 +207,8 @@ mod tests {
             body: Bytes::copy_from_slice(body),
             body_len: body.len() as u64,
             typed: None,
+
+            subject: Default::default(),
         }
     }
 

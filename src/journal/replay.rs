@@ -193,6 +193,8 @@ mod tests {
             body_len: body.len() as u64,
             body: body.into(),
             typed: None,
+
+            subject: Default::default(),
         };
         let mut out = Vec::new();
         line::encode(&r, &mut out);

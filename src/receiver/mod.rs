@@ -185,6 +185,7 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
         body: kept,
         body_len,
         typed,
+        subject: Default::default(),
     };
     match state.ingest.submit(Incoming { record, identity }).await {
         Ok(receipt) if d.status == StatusCode::OK => {

@@ -6,6 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, Utc};
 
 use crate::model::event::{CallEvent, CallKind, NativeCalls, Text};
+use crate::record::Subject;
 
 /// How far a call got. Ranked so a late `ringing` does not undo `ended`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,7 +84,12 @@ impl Calls {
         self.permissions.iter().rev()
     }
 
-    fn row(&self, ord: u64) -> Option<&CallRow> {
+    /// Ordinals in memory, oldest first.
+    pub fn range(&self) -> std::ops::Range<u64> {
+        self.front..self.front + self.rows.len() as u64
+    }
+
+    pub fn row(&self, ord: u64) -> Option<&CallRow> {
         self.rows
             .get(usize::try_from(ord.checked_sub(self.front)?).ok()?)
     }
@@ -98,7 +104,7 @@ impl Calls {
         by_id.or_else(by_ext).copied().filter(|o| *o >= self.front)
     }
 
-    pub(crate) fn apply(&mut self, ev: &CallEvent, seq: u64, capacity: usize) {
+    pub(crate) fn apply(&mut self, ev: &CallEvent, seq: u64, capacity: usize) -> Subject {
         if ev.kind == CallKind::PermissionUpdated {
             self.permissions.push_back(PermissionUpdate {
                 status: ev.status.clone(),
@@ -110,7 +116,7 @@ impl Calls {
             if self.permissions.len() > capacity {
                 self.permissions.pop_front();
             }
-            return;
+            return Subject::Permission;
         }
         let phase = match ev.kind {
             CallKind::Ringing => Phase::Ringing,
@@ -184,9 +190,11 @@ impl Calls {
                 row.duration = row.duration.or(ev.duration);
             }
         }
+        Subject::Call(ord)
     }
 
-    pub(crate) fn apply_native(&mut self, native: &NativeCalls, seq: u64) {
+    pub(crate) fn apply_native(&mut self, native: &NativeCalls, seq: u64) -> Subject {
+        let mut subject = Subject::None;
         for call in &native.calls {
             let Some(ord) = call
                 .id
@@ -201,8 +209,10 @@ impl Calls {
                 .and_then(|i| self.rows.get_mut(i as usize))
             {
                 row.native_seqs.push(seq);
+                subject = Subject::Call(ord);
             }
         }
+        subject
     }
 
     fn evict_front(&mut self) {

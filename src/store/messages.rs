@@ -186,6 +186,8 @@ impl MessageRow {
 /// What applying an event changed, for the per-number counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageChange {
+    /// The row.
+    pub ord: Ordinal,
     /// A new row, in this direction.
     pub new: Option<Direction>,
     /// The message has failed for the first time.
@@ -219,6 +221,11 @@ impl Messages {
 
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// Ordinals in memory: `range().start` is the oldest, `end` the next to be given.
+    pub fn range(&self) -> std::ops::Range<Ordinal> {
+        self.front..self.front + self.rows.len() as u64
     }
 
     pub fn get(&self, ord: Ordinal) -> Option<&MessageRow> {
@@ -300,6 +307,7 @@ impl Messages {
                 self.by_correlation.insert(c, ord);
             }
             return MessageChange {
+                ord,
                 new: None,
                 first_failure,
             };
@@ -318,6 +326,7 @@ impl Messages {
             self.replies.entry(q.into()).or_default().push(ord);
         }
         let change = MessageChange {
+            ord,
             new: Some(row.direction),
             first_failure: row.lifecycle.failed.is_some(),
         };

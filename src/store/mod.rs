@@ -16,7 +16,7 @@ use parking_lot::RwLock;
 
 use crate::model::event::Event;
 use crate::model::{EventName, Verdict};
-use crate::record::{Record, SignatureCheck};
+use crate::record::{Record, SignatureCheck, Subject};
 
 pub use calls::{CallRow, Calls, Phase};
 pub use messages::{Direction, MessageRow, Messages, Status};
@@ -157,11 +157,12 @@ impl Store {
         let typed = record.typed.take();
         if let Some(first) = record.duplicate_of {
             // A retry of something already evicted is counted, but not remembered.
-            if self.feed.front().is_some_and(|f| f.seq <= first) {
+            if let Some(original) = self.record(first) {
+                record.subject = original.subject;
                 *self.redeliveries.entry(first).or_default() += 1;
             }
         } else if let Some(event) = &typed {
-            self.correlate(event, record.seq, &record);
+            record.subject = self.correlate(event, record.seq, &record);
         }
         let record = Arc::new(record);
         self.feed.push_back(record.clone());
@@ -173,7 +174,7 @@ impl Store {
         record
     }
 
-    fn correlate(&mut self, event: &Event, seq: u64, record: &Record) {
+    fn correlate(&mut self, event: &Event, seq: u64, record: &Record) -> Subject {
         match event {
             Event::Message(m) => {
                 let change = self.messages.apply(m, seq, self.capacity);
@@ -187,11 +188,15 @@ impl Store {
                     number.failures += 1;
                     self.counters.failed_messages += 1;
                 }
+                Subject::Message(change.ord)
             }
-            Event::Number(n) => self.numbers.apply(n, seq, record.received_at),
+            Event::Number(n) => {
+                self.numbers.apply(n, seq, record.received_at);
+                Subject::Number
+            }
             Event::Call(c) => self.calls.apply(c, seq, self.capacity),
             Event::Calls(native) => self.calls.apply_native(native, seq),
-            Event::Lead(_) | Event::PhoneLine(_) => {}
+            Event::Lead(_) | Event::PhoneLine(_) => Subject::None,
         }
     }
 }

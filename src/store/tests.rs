@@ -18,6 +18,8 @@ fn record(seq: u64, body: &str) -> Record {
         body_len: body.len() as u64,
         body: Bytes::copy_from_slice(body.as_bytes()),
         typed: p.event,
+
+        subject: Default::default(),
     }
 }
 
@@ -203,6 +205,7 @@ fn duplicates_count_on_the_first_and_do_not_add_rows() {
         stored.typed.is_none(),
         "the store keeps rows, not typed events per record"
     );
+    assert_eq!(stored.subject, crate::record::Subject::Message(0), "a retry points at its row");
     assert_eq!(store.deliveries(1), 2);
     assert_eq!(store.messages().len(), 1);
     assert_eq!(store.feed().len(), 2);
