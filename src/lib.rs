@@ -31,3 +31,4 @@ pub mod sanitize;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod tui;

@@ -1,7 +1,9 @@
-//! The `pilotwatch` binary: install error hooks, read settings, run. The pieces live in
-//! the library (see `lib.rs` for the module map).
+//! The `pilotwatch` binary: install error hooks, read settings, run the dashboard or the
+//! headless printer. The pieces live in the library (see `lib.rs` for the module map).
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use clap::Parser;
 use color_eyre::eyre::Result;
@@ -14,39 +16,61 @@ fn main() -> Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
     let settings = config::load(&cli)?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "pilotwatch=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .init();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(settings))
+    let dashboard = !settings.headless && std::io::stdout().is_terminal();
+    init_logging(dashboard, &settings);
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(settings, dashboard))
 }
 
-async fn run(settings: Settings) -> Result<()> {
-    if !settings.headless {
-        eprintln!(
-            "pilotwatch: the dashboard is not built yet; running headless (as with --headless)."
-        );
+/// Logs go to stderr headless, and to a file under the dashboard (where stderr is the
+/// screen).
+fn init_logging(dashboard: bool, settings: &Settings) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "pilotwatch=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if dashboard {
+        let file = log_path(settings).and_then(|p| {
+            std::fs::create_dir_all(p.parent()?).ok()?;
+            std::fs::OpenOptions::new().create(true).append(true).open(p).ok()
+        });
+        match file {
+            Some(f) => builder.with_ansi(false).with_writer(Mutex::new(f)).init(),
+            None => builder.with_writer(std::io::sink).init(),
+        }
+    } else {
+        builder
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .init();
+    }
+}
+
+/// `pilotwatch.log` beside the journal (or in the data directory without one).
+fn log_path(settings: &Settings) -> Option<PathBuf> {
+    let dir = match &settings.journal {
+        Some(j) => j.parent()?.to_owned(),
+        None => pilotwatch::journal::default_path().parent()?.to_owned(),
+    };
+    Some(dir.join("pilotwatch.log"))
+}
+
+async fn run(settings: Settings, dashboard: bool) -> Result<()> {
+    if !settings.headless && !dashboard {
+        eprintln!("pilotwatch: stdout is not a terminal; running headless (as with --headless).");
     }
     let service = Service::start(&settings).await?;
+    if dashboard {
+        return pilotwatch::tui::run(service, &settings).await;
+    }
     banner(&settings, &service);
 
     let rx = service.ingest.subscribe();
     let store = service.ingest.store().clone();
     let json = settings.json;
     let (printer_done_tx, printer_done) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("pilotwatch-stdout".into())
-        .spawn(move || {
-            let result = headless::print(rx, store, json, std::io::stdout().lock());
-            let _ = printer_done_tx.send(result);
-        })?;
+    std::thread::Builder::new().name("pilotwatch-stdout".into()).spawn(move || {
+        let result = headless::print(rx, store, json, std::io::stdout().lock());
+        let _ = printer_done_tx.send(result);
+    })?;
     let stop = async move {
         tokio::select! {
             _ = service::stop_signal() => {}
@@ -65,25 +89,13 @@ async fn run(settings: Settings) -> Result<()> {
 /// Where it listens, what it keeps, whether it verifies: on stderr, so stdout stays data.
 fn banner(settings: &Settings, service: &Service) {
     let path = settings.path.as_deref().unwrap_or("any path");
-    eprintln!(
-        "pilotwatch {}: listening on http://{} ({path})",
-        env!("CARGO_PKG_VERSION"),
-        service.addr
-    );
+    eprintln!("pilotwatch {}: listening on http://{} ({path})", env!("CARGO_PKG_VERSION"), service.addr);
     match service.ingest.journal_path() {
         Some(p) => {
             let r = &service.replay;
-            eprintln!(
-                "journal: {} ({} deliveries replayed from {} segment(s))",
-                p.display(),
-                r.records,
-                r.segments
-            );
+            eprintln!("journal: {} ({} deliveries replayed from {} segment(s))", p.display(), r.records, r.segments);
             if let Some((bytes, q)) = &r.torn_tail {
-                eprintln!(
-                    "journal: dropped a torn last write of {bytes} bytes (kept in {})",
-                    q.display()
-                );
+                eprintln!("journal: dropped a torn last write of {bytes} bytes (kept in {})", q.display());
             }
             for c in &r.corrupt {
                 eprintln!("journal: CORRUPT line skipped: {c}");
@@ -92,9 +104,7 @@ fn banner(settings: &Settings, service: &Service) {
         None => eprintln!("journal: none (--no-journal): deliveries are kept in memory only"),
     }
     if settings.secrets.is_empty() {
-        eprintln!(
-            "signatures: NOT CHECKED (no PILOT_STATUS_WEBHOOK_SECRET): every delivery is accepted and marked unchecked"
-        );
+        eprintln!("signatures: NOT CHECKED (no PILOT_STATUS_WEBHOOK_SECRET): every delivery is accepted and marked unchecked");
         if !settings.is_loopback() {
             eprintln!(
                 "WARNING: listening on {} beyond loopback WITHOUT a webhook secret: anyone who can reach it can post deliveries",
@@ -102,12 +112,8 @@ fn banner(settings: &Settings, service: &Service) {
             );
         }
     } else {
-        let masked: Vec<String> = settings.secrets.iter().map(|s| s.fingerprint()).collect();
-        eprintln!(
-            "signatures: checked ({} secret(s): {})",
-            masked.len(),
-            masked.join(", ")
-        );
+        let prints: Vec<String> = settings.secrets.iter().map(|s| s.fingerprint()).collect();
+        eprintln!("signatures: checked ({} secret(s): {})", prints.len(), prints.join(", "));
     }
     if let Some(f) = &settings.config_file {
         eprintln!("config: {}", f.display());

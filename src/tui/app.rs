@@ -1,0 +1,350 @@
+//! The dashboard's state and how keys change it. Rendering reads it (`render/`); the
+//! loop (`mod.rs`) feeds it keys, store changes and ticks.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::detail::{self, Detail};
+use super::filter::Filter;
+use super::keymap::{self, Command};
+use super::theme::Theme;
+use super::view::{Added, Pane, Views};
+use crate::model::Verdict;
+use crate::store::Store;
+
+/// What the header says about the running service; fixed at start.
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub listen: String,
+    pub journal: Option<String>,
+    pub signatures_checked: bool,
+    pub started: DateTime<Utc>,
+    /// What replay found worth saying (a torn write cut, corrupt lines).
+    pub startup_note: Option<String>,
+}
+
+/// The store's counters the header shows, copied at each sync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub total: u64,
+    pub failed_messages: u64,
+    pub rejected: u64,
+    pub broken: u64,
+    pub unknown: u64,
+    pub duplicates: u64,
+}
+
+impl Totals {
+    fn of(store: &Store) -> Self {
+        let c = store.counters();
+        Self {
+            total: c.total,
+            failed_messages: c.failed_messages,
+            rejected: c.verdict(Verdict::Rejected),
+            broken: c.verdict(Verdict::Broken),
+            unknown: c.verdict(Verdict::Unknown),
+            duplicates: c.duplicates,
+        }
+    }
+}
+
+/// Per-second delivery counts for the header's sparkline.
+const RATE_SECONDS: usize = 300;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListState {
+    /// Rows from the newest (0 = newest).
+    pub selected: usize,
+    /// The first row shown, counted the same way.
+    pub offset: usize,
+}
+
+#[derive(Debug)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter; the list narrows as you type.
+    Filter,
+    Detail(Box<Detail>),
+    Help,
+}
+
+/// Side effects the loop carries out for the app.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    Copy(Bytes),
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub info: Info,
+    pub theme: Theme,
+    pub pane: Pane,
+    pub mode: Mode,
+    pub filter: Filter,
+    /// The filter being typed (applied live).
+    pub input: String,
+    pub follow: bool,
+    pub views: Views,
+    pub lists: [ListState; 4],
+    /// Rows that fit in the list area (set by the loop from the terminal size).
+    pub page: usize,
+    pub rate: VecDeque<u64>,
+    last_total: u64,
+    pub totals: Totals,
+    pub now: DateTime<Utc>,
+    /// A transient message in the status line (copied…, nothing selected…).
+    pub notice: Option<String>,
+    /// Set when the journal has failed: shown in the header until restart.
+    pub failure: Option<String>,
+}
+
+impl App {
+    pub fn new(info: Info, theme: Theme) -> Self {
+        Self {
+            now: info.started,
+            notice: info.startup_note.clone(),
+            info,
+            theme,
+            pane: Pane::Messages,
+            mode: Mode::Normal,
+            filter: Filter::default(),
+            input: String::new(),
+            follow: true,
+            views: Views::default(),
+            lists: [ListState::default(); 4],
+            page: 20,
+            rate: VecDeque::with_capacity(RATE_SECONDS),
+            last_total: 0,
+            totals: Totals::default(),
+            failure: None,
+        }
+    }
+
+    pub fn list(&self) -> ListState {
+        self.lists[self.pane.index()]
+    }
+
+    fn list_mut(&mut self) -> &mut ListState {
+        &mut self.lists[self.pane.index()]
+    }
+
+    /// Fold store changes into the views. A frozen pane keeps showing the same rows.
+    pub fn sync(&mut self, store: &Store) {
+        self.totals = Totals::of(store);
+        let added = self.views.sync(store, &self.filter);
+        if !self.follow {
+            let Added { messages, calls, feed } = added;
+            for (pane, n) in [(Pane::Messages, messages), (Pane::Calls, calls), (Pane::Feed, feed)] {
+                let l = &mut self.lists[pane.index()];
+                l.selected += n;
+                l.offset += n;
+            }
+        }
+        for pane in Pane::ALL {
+            let len = self.views.len(pane);
+            let l = &mut self.lists[pane.index()];
+            l.selected = l.selected.min(len.saturating_sub(1));
+            l.offset = l.offset.min(l.selected);
+        }
+        self.scroll_into_view();
+        let rows: Vec<u64> = (self.list().offset..self.list().offset + self.page).filter_map(|i| self.views.key_at(self.pane, i)).collect();
+        self.views.prepare(store, self.pane, rows.into_iter());
+    }
+
+    /// Once a second: the sparkline's sample and the clock.
+    pub fn tick(&mut self, store: &Store, now: DateTime<Utc>) {
+        let total = store.counters().total;
+        if self.rate.len() == RATE_SECONDS {
+            self.rate.pop_front();
+        }
+        self.rate.push_back(total.saturating_sub(self.last_total));
+        self.last_total = total;
+        self.now = now;
+    }
+
+    fn scroll_into_view(&mut self) {
+        let page = self.page.max(1);
+        let l = self.list_mut();
+        if l.selected < l.offset {
+            l.offset = l.selected;
+        } else if l.selected >= l.offset + page {
+            l.offset = l.selected + 1 - page;
+        }
+    }
+
+    fn refilter(&mut self, store: &Store) {
+        let f = Filter::parse(&self.input);
+        if f != self.filter {
+            self.filter = f;
+            self.views.rebuild(store, &self.filter);
+            self.lists = [ListState::default(); 4];
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent, store: &Store) -> Option<Effect> {
+        if key.kind != KeyEventKind::Press {
+            return None;
+        }
+        self.notice = None;
+        // The filter line takes keys first: `q` types a q.
+        if matches!(self.mode, Mode::Filter) {
+            return self.filter_key(key, store);
+        }
+        let command = keymap::lookup(&key)?;
+        match &mut self.mode {
+            Mode::Help => {
+                // Any command closes the help; quit still quits.
+                self.mode = Mode::Normal;
+                return (command == Command::Quit).then_some(Effect::Quit);
+            }
+            Mode::Detail(d) => {
+                let max = d.lines.len().saturating_sub(1);
+                let page = self.page.max(1);
+                match command {
+                    Command::Down => d.scroll = (d.scroll + 1).min(max),
+                    Command::Up => d.scroll = d.scroll.saturating_sub(1),
+                    Command::PageDown => d.scroll = (d.scroll + page).min(max),
+                    Command::PageUp => d.scroll = d.scroll.saturating_sub(page),
+                    Command::Top => d.scroll = 0,
+                    Command::Bottom => d.scroll = max,
+                    Command::Back | Command::Open => self.mode = Mode::Normal,
+                    Command::Copy => {
+                        let payload = d.payload.clone();
+                        return self.copy(payload);
+                    }
+                    Command::Help => self.mode = Mode::Help,
+                    Command::Quit => return Some(Effect::Quit),
+                    _ => {}
+                }
+                return None;
+            }
+            Mode::Normal | Mode::Filter => {}
+        }
+        let len = self.views.len(self.pane);
+        let page = self.page.max(1);
+        match command {
+            Command::Quit => return Some(Effect::Quit),
+            Command::Help => self.mode = Mode::Help,
+            Command::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % 4],
+            Command::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 3) % 4],
+            Command::Messages => self.pane = Pane::Messages,
+            Command::Numbers => self.pane = Pane::Numbers,
+            Command::Calls => self.pane = Pane::Calls,
+            Command::Feed => self.pane = Pane::Feed,
+            Command::Down | Command::PageDown | Command::Bottom => {
+                let step = match command {
+                    Command::Down => 1,
+                    Command::PageDown => page,
+                    _ => len,
+                };
+                let l = self.list_mut();
+                l.selected = (l.selected + step).min(len.saturating_sub(1));
+                // Moving off the newest row freezes the view, so rows do not slide away.
+                if l.selected > 0 {
+                    self.follow = false;
+                }
+            }
+            Command::Up | Command::PageUp => {
+                let step = if command == Command::Up { 1 } else { page };
+                let l = self.list_mut();
+                l.selected = l.selected.saturating_sub(step);
+            }
+            Command::Top => {
+                let l = self.list_mut();
+                l.selected = 0;
+                l.offset = 0;
+            }
+            Command::Follow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.lists.iter_mut().for_each(|l| *l = ListState::default());
+                }
+            }
+            Command::Filter => {
+                self.input = self.filter.query().to_owned();
+                self.mode = Mode::Filter;
+            }
+            Command::Back => {
+                if !self.filter.is_empty() {
+                    self.input.clear();
+                    self.refilter(store);
+                }
+            }
+            Command::Open => return self.open(store),
+            Command::Copy => {
+                let payload = self.selected_detail(store).and_then(|d| d.payload);
+                return self.copy(payload);
+            }
+        }
+        self.scroll_into_view();
+        None
+    }
+
+    fn filter_key(&mut self, key: KeyEvent, store: &Store) -> Option<Effect> {
+        match key.code {
+            KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Esc => {
+                self.input.clear();
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Backspace => {
+                self.input.pop();
+            }
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Some(Effect::Quit),
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.input.clear(),
+            KeyCode::Char(c) if !c.is_control() => self.input.push(c),
+            _ => return None,
+        }
+        self.refilter(store);
+        None
+    }
+
+    fn selected_key(&self) -> Option<u64> {
+        self.views.key_at(self.pane, self.list().selected)
+    }
+
+    fn selected_detail(&self, store: &Store) -> Option<Detail> {
+        let key = self.selected_key()?;
+        match self.pane {
+            Pane::Messages => detail::message(store, key, self.theme),
+            Pane::Calls => detail::call(store, key, self.theme),
+            Pane::Feed => detail::record(store, key, self.theme),
+            Pane::Numbers => None,
+        }
+    }
+
+    fn open(&mut self, store: &Store) -> Option<Effect> {
+        if self.pane == Pane::Numbers {
+            // Enter on a number: its messages.
+            let id = self.selected_key().and_then(|i| self.views.numbers.get(i as usize)).map(|n| n.number_id.clone());
+            if let Some(id) = id {
+                self.input = format!("number:{id}");
+                self.refilter(store);
+                self.pane = Pane::Messages;
+            }
+            return None;
+        }
+        match self.selected_detail(store) {
+            Some(d) => self.mode = Mode::Detail(Box::new(d)),
+            None => self.notice = Some("nothing selected".into()),
+        }
+        None
+    }
+
+    fn copy(&mut self, payload: Option<Bytes>) -> Option<Effect> {
+        match payload {
+            Some(p) => {
+                self.notice = Some(format!("copied {} bytes (OSC 52)", p.len()));
+                Some(Effect::Copy(p))
+            }
+            None => {
+                self.notice = Some("nothing to copy".into());
+                None
+            }
+        }
+    }
+}

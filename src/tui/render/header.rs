@@ -1,0 +1,56 @@
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline};
+
+use super::ago;
+use crate::tui::app::App;
+use crate::tui::theme::Tone;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let c = &app.totals;
+    let uptime = ago((app.now - app.info.started).num_seconds());
+    let mut top = vec![
+        Span::styled(" pilotwatch ", t.style(Tone::Title)),
+        Span::styled(format!("http://{} ", app.info.listen), t.style(Tone::Plain)),
+    ];
+    if app.info.signatures_checked {
+        top.push(Span::styled("· signatures checked ", t.style(Tone::Good)));
+    } else {
+        top.push(Span::styled("· ⚠ signatures NOT checked (no secret) ", t.style(Tone::Warn)));
+    }
+    match (&app.failure, &app.info.journal) {
+        (Some(why), _) => top.push(Span::styled(format!("· ✗ JOURNAL FAILED: {why} "), t.style(Tone::Bad))),
+        (None, Some(j)) => top.push(Span::styled(format!("· journal {j} "), t.style(Tone::Dim))),
+        (None, None) => top.push(Span::styled("· no journal ", t.style(Tone::Warn))),
+    }
+    top.push(Span::styled(format!("· up {uptime}"), t.style(Tone::Dim)));
+
+    let per_sec = app.rate.back().copied().unwrap_or(0);
+    let mut bottom = vec![
+        Span::styled(format!(" {} deliveries ", c.total), t.style(Tone::Plain)),
+        Span::styled(format!("{per_sec}/s "), t.style(Tone::Accent)),
+    ];
+    let counts = [
+        (c.failed_messages, "failed", Tone::Bad),
+        (c.rejected, "rejected", Tone::Bad),
+        (c.broken, "broken", Tone::Warn),
+        (c.unknown, "unknown", Tone::Info),
+        (c.duplicates, "retries", Tone::Dim),
+    ];
+    for (n, label, tone) in counts {
+        let tone = if n == 0 { Tone::Dim } else { tone };
+        bottom.push(Span::styled(format!("· {n} {label} "), t.style(tone)));
+    }
+    let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(top)), first);
+    let text_width = bottom.iter().map(|s| s.width() as u16).sum::<u16>();
+    let spark_width = second.width.saturating_sub(text_width + 1).min(120);
+    let [text, spark] = Layout::horizontal([Constraint::Min(0), Constraint::Length(spark_width)]).areas(second);
+    frame.render_widget(Paragraph::new(Line::from(bottom)), text);
+    if spark_width >= 8 {
+        let data: Vec<u64> = app.rate.iter().rev().take(spark_width as usize).rev().copied().collect();
+        frame.render_widget(Sparkline::default().data(&data).style(t.style(Tone::Accent)), spark);
+    }
+}

@@ -1,0 +1,109 @@
+//! Drawing: a pure function of the app state and the store, one file per pane.
+//!
+//! ```text
+//! ┌──────────────────────────────────────────────────────────────────────────┐
+//! │ header: where it listens · signatures · journal · uptime                 │ 2 lines
+//! │         totals · rate sparkline · failed / rejected / broken / unknown   │
+//! │ tabs:   1 Messages  2 Numbers  3 Calls  4 Feed                           │ 1 line
+//! ├──────────────────────────────────────────────────────────────────────────┤
+//! │ the active pane's table, or a row's detail, or the empty state           │ rest
+//! ├──────────────────────────────────────────────────────────────────────────┤
+//! │ status: FOLLOW/PAUSED · filter · key hints (or the filter being typed)   │ 1 line
+//! └──────────────────────────────────────────────────────────────────────────┘
+//!                 help overlay (`?`) drawn on top, centred
+//! ```
+
+mod calls;
+mod detail;
+mod feed;
+mod header;
+mod help;
+mod messages;
+mod numbers;
+mod status;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, Mode};
+use super::theme::Tone;
+use super::view::Pane;
+
+/// Header, tabs and status line around the pane; the table spends one row on its header.
+const CHROME: u16 = 2 + 1 + 1;
+
+/// Rows of a list that fit in a terminal of this height.
+pub fn page_height(height: u16) -> usize {
+    height.saturating_sub(CHROME + 1).max(1) as usize
+}
+
+/// Everything drawn comes from `app`: the store is read only while syncing, so a slow
+/// terminal (an SSH link) never holds up the receiver.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let [head, tabs, body, foot] =
+        Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+    header::render(frame, head, app);
+    render_tabs(frame, tabs, app);
+    match &app.mode {
+        Mode::Detail(d) => detail::render(frame, body, app, d),
+        _ if app.totals.total == 0 => render_waiting(frame, body, app),
+        _ => match app.pane {
+            Pane::Messages => messages::render(frame, body, app),
+            Pane::Numbers => numbers::render(frame, body, app),
+            Pane::Calls => calls::render(frame, body, app),
+            Pane::Feed => feed::render(frame, body, app),
+        },
+    }
+    status::render(frame, foot, app);
+    if matches!(app.mode, Mode::Help) {
+        help::render(frame, frame.area(), app);
+    }
+}
+
+fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let mut spans = Vec::new();
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let tone = if *pane == app.pane { Tone::Selected } else { Tone::Dim };
+        spans.push(Span::styled(format!(" {} {} {} ", i + 1, pane.title(), app.views.len(*pane)), app.theme.style(tone)));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_waiting(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let lines = vec![
+        Line::default(),
+        Line::styled(format!("listening on http://{}, waiting for the first delivery", app.info.listen), t.style(Tone::Title)),
+        Line::default(),
+        Line::styled("point your Pilot Status webhook here, or try:", t.style(Tone::Dim)),
+        Line::styled(
+            format!(r#"curl -d '{{"event":"message.received","data":{{…}}}}' http://{}/"#, app.info.listen),
+            t.style(Tone::Dim),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines).centered(), area);
+}
+
+/// `3s`, `4m`, `2h`, `5d` ago.
+pub fn ago(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// A table row's style: the selected row highlighted.
+fn row_tone(app: &App, index: usize) -> Tone {
+    if index == app.list().selected { Tone::Selected } else { Tone::Plain }
+}
+
+/// The (index, key) of the rows to draw, newest first.
+fn visible(app: &App, pane: Pane, height: usize) -> impl Iterator<Item = (usize, u64)> + '_ {
+    let start = app.list().offset;
+    (start..start + height).map_while(move |i| app.views.key_at(pane, i).map(|k| (i, k)))
+}

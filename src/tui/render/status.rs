@@ -1,0 +1,40 @@
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::app::{App, Mode};
+use crate::tui::keymap::{BINDINGS, describe};
+use crate::tui::theme::Tone;
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    if matches!(app.mode, Mode::Filter) {
+        spans.push(Span::styled(" / ", t.style(Tone::Title)));
+        spans.push(Span::raw(format!("{}█", app.input)));
+        spans.push(Span::styled("   Enter keep · Esc clear · event: status: number: type: verdict:", t.style(Tone::Dim)));
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    if app.follow {
+        spans.push(Span::styled(" FOLLOW ", t.style(Tone::Good)));
+    } else {
+        spans.push(Span::styled(" PAUSED ", t.style(Tone::Warn)));
+    }
+    if !app.filter.is_empty() {
+        spans.push(Span::styled(" filter: ", t.style(Tone::Dim)));
+        spans.push(Span::styled(crate::sanitize::line(app.filter.query(), 40), t.style(Tone::Accent)));
+    }
+    if let Some(n) = &app.notice {
+        spans.push(Span::styled(format!("  {n}"), t.style(Tone::Info)));
+    }
+    spans.push(Span::raw("  "));
+    for b in BINDINGS.iter() {
+        if let Some(hint) = b.hint {
+            spans.push(Span::styled(describe(&b.keys[0]), t.style(Tone::Accent)));
+            spans.push(Span::styled(format!(" {hint}  "), t.style(Tone::Dim)));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

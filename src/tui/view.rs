@@ -1,0 +1,499 @@
+//! What the panes show, derived from the store: the filtered row lists, kept up to date
+//! incrementally from the records since the last sync (each record names the row it
+//! changed), and the sanitised display lines of rows, built when a row first shows or
+//! changes — never per frame.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Local, Utc};
+
+use super::filter::Filter;
+use crate::model::event::{Event, MessageExtra, Text};
+use crate::model::{Verdict, parse};
+use crate::record::{Record, Subject};
+use crate::sanitize::line as clean;
+use crate::store::{CallRow, Direction, MessageRow, NumberRow, NumberState, Phase, Status, Store};
+
+/// Most display lines kept; past it the cache starts over (visible rows rebuild).
+const LINE_CACHE: usize = 8192;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageLine {
+    pub time: String,
+    pub direction: Direction,
+    pub number_id: Text,
+    pub contact: String,
+    pub msg_type: &'static str,
+    /// `↩ quoted text`, `# group`, `» channel`.
+    pub context: Option<String>,
+    pub text: String,
+    pub status: Status,
+    pub error_code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallLine {
+    pub direction: String,
+    pub from: String,
+    pub to: String,
+    pub phase: Phase,
+    pub status: String,
+    pub started: Option<DateTime<Utc>>,
+    pub connected: Option<DateTime<Utc>>,
+    pub duration: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedLine {
+    pub time: String,
+    pub seq: u64,
+    pub event: String,
+    pub verdict: Verdict,
+    pub duplicate_of: Option<u64>,
+    pub signature: &'static str,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberLine {
+    pub number_id: String,
+    pub name: String,
+    pub phone: String,
+    pub state: NumberState,
+    pub health: Option<(String, Option<String>)>,
+    pub error: Option<String>,
+    pub changed_at: DateTime<Utc>,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub failures: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PermissionLine {
+    pub status: String,
+    pub from: String,
+    pub to: String,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Views {
+    /// The newest call-permission updates (they carry no call id).
+    pub permissions: Vec<PermissionLine>,
+    /// The newest seq folded in (0: nothing yet).
+    cursor: u64,
+    /// Matching rows, oldest first (panes show them newest first).
+    pub messages: VecDeque<u64>,
+    pub calls: VecDeque<u64>,
+    /// `calls` as shown: in progress first, then the rest, newest first in each.
+    calls_order: Vec<u64>,
+    pub feed: VecDeque<u64>,
+    pub numbers: Vec<NumberLine>,
+    /// Sanitised display names by numberId, for the Messages pane.
+    pub number_names: HashMap<Text, String>,
+    message_lines: HashMap<u64, MessageLine>,
+    call_lines: HashMap<u64, CallLine>,
+    feed_lines: HashMap<u64, FeedLine>,
+}
+
+impl Views {
+    /// Fold in what changed since the last sync. Returns how many new rows each list
+    /// gained at its newest end, so a frozen pane can keep its place.
+    pub fn sync(&mut self, store: &Store, filter: &Filter) -> Added {
+        if store.last_seq() == self.cursor {
+            return Added::default();
+        }
+        let gap = store.feed().next().is_some_and(|r| r.seq > self.cursor + 1);
+        if self.cursor == 0 || gap {
+            self.rebuild(store, filter);
+            return Added::default();
+        }
+        let ends = (self.messages.back().copied(), self.calls.back().copied(), self.feed.back().copied());
+        let (mut touched_messages, mut touched_calls, mut numbers, mut permissions) = (Vec::new(), Vec::new(), false, false);
+        for r in store.since(self.cursor) {
+            match r.subject {
+                Subject::Message(o) => {
+                    touched_messages.push(o);
+                    numbers = true;
+                }
+                Subject::Call(o) => touched_calls.push(o),
+                Subject::Number => numbers = true,
+                Subject::Permission => permissions = true,
+                Subject::None => {}
+            }
+            if filter.record(r) {
+                self.feed.push_back(r.seq);
+            }
+        }
+        self.cursor = store.last_seq();
+        touched_messages.sort_unstable();
+        touched_messages.dedup();
+        for o in touched_messages {
+            self.message_lines.remove(&o);
+            let keep = store.messages().get(o).is_some_and(|m| filter.message(m, store.numbers()));
+            update_sorted(&mut self.messages, o, keep);
+        }
+        touched_calls.sort_unstable();
+        touched_calls.dedup();
+        let calls_changed = !touched_calls.is_empty();
+        for o in touched_calls {
+            self.call_lines.remove(&o);
+            let keep = store.calls().row(o).is_some_and(|c| filter.call(c));
+            update_sorted(&mut self.calls, o, keep);
+        }
+        if numbers {
+            self.rebuild_numbers(store, filter);
+        }
+        self.drop_evicted(store);
+        if calls_changed {
+            self.order_calls(store);
+        }
+        if permissions {
+            self.permission_lines(store);
+        }
+        // New rows land past the old newest key; anything else was an update in place.
+        let grew = |list: &VecDeque<u64>, end: Option<u64>| list.iter().rev().take_while(|k| end.is_none_or(|e| **k > e)).count();
+        Added {
+            messages: grew(&self.messages, ends.0),
+            calls: grew(&self.calls, ends.1),
+            feed: grew(&self.feed, ends.2),
+        }
+    }
+
+    /// Start over: a new filter, or the store moved on past what we had.
+    pub fn rebuild(&mut self, store: &Store, filter: &Filter) {
+        let numbers = store.numbers();
+        self.messages = store.messages().newest().filter(|(_, m)| filter.message(m, numbers)).map(|(o, _)| o).collect();
+        self.messages.make_contiguous().reverse();
+        let calls = store.calls();
+        self.calls = calls.range().filter(|o| calls.row(*o).is_some_and(|c| filter.call(c))).collect();
+        self.feed = store.feed().filter(|r| filter.record(r)).map(|r| r.seq).collect();
+        self.order_calls(store);
+        self.permission_lines(store);
+        self.rebuild_numbers(store, filter);
+        self.cursor = store.last_seq();
+        self.message_lines.clear();
+        self.call_lines.clear();
+        self.feed_lines.clear();
+    }
+
+    fn permission_lines(&mut self, store: &Store) {
+        self.permissions = store
+            .calls()
+            .permissions()
+            .take(3)
+            .map(|p| PermissionLine {
+                status: clean(&p.status, 20),
+                from: clean(p.from.as_deref().unwrap_or("?"), 16),
+                to: clean(p.to.as_deref().unwrap_or("?"), 16),
+                at: p.at,
+            })
+            .collect();
+    }
+
+    fn order_calls(&mut self, store: &Store) {
+        let live = |o: &u64| store.calls().row(*o).is_some_and(|c| !c.phase.is_over());
+        self.calls_order = self.calls.iter().rev().filter(|o| live(o)).chain(self.calls.iter().rev().filter(|o| !live(o))).copied().collect();
+    }
+
+    fn rebuild_numbers(&mut self, store: &Store, filter: &Filter) {
+        self.number_names.clear();
+        for n in store.numbers().iter() {
+            let name = n.display_name.as_deref().or(n.profile_name.as_deref()).or(n.phone.as_deref()).unwrap_or(&n.number_id);
+            self.number_names.insert(n.number_id.clone(), clean(name, 24));
+        }
+        self.numbers = store.numbers().iter().filter(|n| filter.number(n)).map(number_line).collect();
+    }
+
+    fn drop_evicted(&mut self, store: &Store) {
+        let first = store.messages().range().start;
+        while self.messages.front().is_some_and(|o| *o < first) {
+            self.message_lines.remove(&self.messages.pop_front().unwrap_or_default());
+        }
+        let first = store.calls().range().start;
+        while self.calls.front().is_some_and(|o| *o < first) {
+            self.call_lines.remove(&self.calls.pop_front().unwrap_or_default());
+            self.calls_order.retain(|o| *o >= first);
+        }
+        let first = store.feed().next().map_or(u64::MAX, |r| r.seq);
+        while self.feed.front().is_some_and(|s| *s < first) {
+            self.feed_lines.remove(&self.feed.pop_front().unwrap_or_default());
+        }
+    }
+
+    /// Build the display lines of the rows about to be drawn, if not built yet.
+    pub fn prepare(&mut self, store: &Store, pane: Pane, rows: impl Iterator<Item = u64>) {
+        let full = |n: usize| n > LINE_CACHE;
+        match pane {
+            Pane::Messages => {
+                if full(self.message_lines.len()) {
+                    self.message_lines.clear();
+                }
+                for o in rows {
+                    if let (std::collections::hash_map::Entry::Vacant(e), Some(m)) = (self.message_lines.entry(o), store.messages().get(o)) {
+                        e.insert(message_line(m));
+                    }
+                }
+            }
+            Pane::Calls => {
+                if full(self.call_lines.len()) {
+                    self.call_lines.clear();
+                }
+                for o in rows {
+                    if let (std::collections::hash_map::Entry::Vacant(e), Some(c)) = (self.call_lines.entry(o), store.calls().row(o)) {
+                        e.insert(call_line(c));
+                    }
+                }
+            }
+            Pane::Feed => {
+                if full(self.feed_lines.len()) {
+                    self.feed_lines.clear();
+                }
+                for s in rows {
+                    if let (std::collections::hash_map::Entry::Vacant(e), Some(r)) = (self.feed_lines.entry(s), store.record(s)) {
+                        e.insert(feed_line(r, store));
+                    }
+                }
+            }
+            Pane::Numbers => {}
+        }
+    }
+
+    pub fn message_line(&self, ord: u64) -> Option<&MessageLine> {
+        self.message_lines.get(&ord)
+    }
+
+    pub fn call_line(&self, ord: u64) -> Option<&CallLine> {
+        self.call_lines.get(&ord)
+    }
+
+    pub fn feed_line(&self, seq: u64) -> Option<&FeedLine> {
+        self.feed_lines.get(&seq)
+    }
+
+    /// The keys of a pane's rows, oldest first.
+    pub fn keys(&self, pane: Pane) -> Keys<'_> {
+        match pane {
+            Pane::Messages => Keys::List(&self.messages),
+            Pane::Calls => Keys::List(&self.calls),
+            Pane::Feed => Keys::List(&self.feed),
+            Pane::Numbers => Keys::Count(self.numbers.len()),
+        }
+    }
+
+    pub fn len(&self, pane: Pane) -> usize {
+        match self.keys(pane) {
+            Keys::List(l) => l.len(),
+            Keys::Count(n) => n,
+        }
+    }
+
+    /// The key of the row `index` places from the newest (Numbers: in listed order).
+    pub fn key_at(&self, pane: Pane, index: usize) -> Option<u64> {
+        if pane == Pane::Calls {
+            return self.calls_order.get(index).copied();
+        }
+        match self.keys(pane) {
+            Keys::List(l) => l.len().checked_sub(index + 1).and_then(|i| l.get(i)).copied(),
+            Keys::Count(n) => (index < n).then_some(index as u64),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Keys<'a> {
+    List(&'a VecDeque<u64>),
+    Count(usize),
+}
+
+/// Rows added at the newest end of each list by a sync.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Added {
+    pub messages: usize,
+    pub calls: usize,
+    pub feed: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Messages,
+    Numbers,
+    Calls,
+    Feed,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Messages, Pane::Numbers, Pane::Calls, Pane::Feed];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Messages => "Messages",
+            Pane::Numbers => "Numbers",
+            Pane::Calls => "Calls",
+            Pane::Feed => "Feed",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+fn update_sorted(list: &mut VecDeque<u64>, key: u64, keep: bool) {
+    match (list.binary_search(&key), keep) {
+        (Ok(i), false) => {
+            list.remove(i);
+        }
+        (Err(i), true) => list.insert(i, key),
+        _ => {}
+    }
+}
+
+pub fn clock(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%H:%M:%S").to_string()
+}
+
+fn message_line(m: &MessageRow) -> MessageLine {
+    let contact_raw = match m.direction {
+        Direction::In => m.from.as_deref().unwrap_or("?"),
+        Direction::Out => &m.to,
+    };
+    let mut contact = clean(contact_raw, 20);
+    if let Some(name) = &m.participant_name {
+        contact = format!("{contact} {}", clean(name, 20));
+    }
+    let context = match &m.extra {
+        MessageExtra::Reply { content_replied, quoted_message_id } => {
+            Some(format!("↩ {}", clean(content_replied.as_deref().or(quoted_message_id.as_deref()).unwrap_or("?"), 30)))
+        }
+        MessageExtra::Group { group_name, group_id } => {
+            Some(format!("# {}", clean(group_name.as_deref().or(group_id.as_deref()).unwrap_or("group"), 24)))
+        }
+        MessageExtra::Newsletter { newsletter_name, newsletter_id } => {
+            Some(format!("» {}", clean(newsletter_name.as_deref().or(newsletter_id.as_deref()).unwrap_or("channel"), 24)))
+        }
+        _ => None,
+    };
+    let text = match (&m.content, &m.media) {
+        (Some(c), _) if !c.is_empty() => clean(c, 160),
+        (_, Some(media)) => format!("[{}]", clean(media.filename.as_deref().or(media.media_type.as_deref()).unwrap_or("media"), 40)),
+        _ => String::new(),
+    };
+    MessageLine {
+        time: m.created_at.map(clock).unwrap_or_else(|| "--:--:--".into()),
+        direction: m.direction,
+        number_id: m.number_id.clone(),
+        contact,
+        msg_type: m.msg_type.map_or("", |t| t.as_str()),
+        context,
+        text,
+        status: m.status(),
+        error_code: m.error.as_ref().map(|(e, code)| clean(code.as_deref().unwrap_or(e), 28)),
+    }
+}
+
+fn call_line(c: &CallRow) -> CallLine {
+    let dir = match c.direction.as_deref() {
+        Some("INBOUND") => "in".to_owned(),
+        Some("OUTBOUND") => "out".to_owned(),
+        Some(other) => clean(other, 8),
+        None => "?".into(),
+    };
+    CallLine {
+        direction: dir,
+        from: clean(c.from.as_deref().unwrap_or("?"), 18),
+        to: clean(c.to.as_deref().unwrap_or("?"), 18),
+        phase: c.phase,
+        status: clean(&c.status, 16),
+        started: c.ringing_at.or(c.connected_at),
+        connected: c.connected_at,
+        duration: c.duration,
+    }
+}
+
+fn feed_line(r: &Record, store: &Store) -> FeedLine {
+    let summary = match r.verdict {
+        Verdict::Known => parse(&r.body).ok().and_then(|p| p.event).map(|e| summarize(&e, store)).unwrap_or_default(),
+        _ => {
+            let mut s = r.problems.first().map(|p| clean(p, 80)).unwrap_or_default();
+            if r.verdict == Verdict::Rejected {
+                let from = r.remote.map(|a| a.ip().to_string()).unwrap_or_default();
+                s = format!("{s} ({} from {from})", clean(&r.path, 30));
+            }
+            s
+        }
+    };
+    FeedLine {
+        time: r.received_at.with_timezone(&Local).format("%H:%M:%S%.3f").to_string(),
+        seq: r.seq,
+        event: r.event.as_ref().map_or_else(|| "-".into(), |e| clean(e.as_str(), 32)),
+        verdict: r.verdict,
+        duplicate_of: r.duplicate_of,
+        signature: r.signature.as_str(),
+        summary,
+    }
+}
+
+/// One short, sanitised line about a typed event.
+fn summarize(e: &Event, store: &Store) -> String {
+    match e {
+        Event::Message(m) => {
+            let who = if m.kind.is_outbound() { Some(&*m.to) } else { m.from.as_deref() };
+            let what = match &m.extra {
+                MessageExtra::Failed { error, error_code } => error_code.as_deref().unwrap_or(error),
+                _ => m.content.as_deref().unwrap_or(""),
+            };
+            let number = store.numbers().get(&m.number_id).and_then(|n| n.display_name.as_deref()).unwrap_or(&m.number_id);
+            format!("{} · {} · {}", clean(number, 16), clean(who.unwrap_or("?"), 20), clean(what, 60))
+        }
+        Event::Number(n) => {
+            let what = n.error_code.as_deref().or(n.error.as_deref()).or(n.profile_name.as_deref()).unwrap_or("");
+            format!("{} · {} · {}", clean(&n.display_name, 20), clean(&n.phone, 20), clean(what, 40))
+        }
+        Event::Call(c) => format!(
+            "{} → {} · {}{}",
+            clean(c.from.as_deref().unwrap_or("?"), 16),
+            clean(c.to.as_deref().unwrap_or("?"), 16),
+            clean(&c.status, 16),
+            c.duration.map(|d| format!(" · {d}s")).unwrap_or_default()
+        ),
+        Event::Calls(n) => {
+            let c = n.calls.first();
+            format!(
+                "native · {} · {}",
+                clean(c.and_then(|c| c.id.as_deref()).unwrap_or("?"), 24),
+                clean(c.and_then(|c| c.event.as_deref()).unwrap_or("?"), 16)
+            )
+        }
+        Event::Lead(l) => format!(
+            "lead · {} · {}",
+            clean(l.full_name.as_deref().unwrap_or("?"), 24),
+            clean(l.phone.as_deref().or(l.email.as_deref()).unwrap_or(""), 24)
+        ),
+        Event::PhoneLine(p) => format!(
+            "line {} · {}",
+            clean(p.number.as_deref().unwrap_or("?"), 20),
+            clean(p.name.as_deref().unwrap_or(""), 24)
+        ),
+    }
+}
+
+fn number_line(n: &NumberRow) -> NumberLine {
+    NumberLine {
+        number_id: clean(&n.number_id, 24),
+        name: clean(n.display_name.as_deref().or(n.profile_name.as_deref()).unwrap_or("-"), 24)
+            + &n.profile_name
+                .as_deref()
+                .filter(|p| Some(*p) != n.display_name.as_deref())
+                .map(|p| format!(" ({})", clean(p, 20)))
+                .unwrap_or_default(),
+        phone: clean(n.phone.as_deref().unwrap_or("-"), 20),
+        state: n.state,
+        health: n.health.as_ref().map(|h| (clean(&h.name, 16), h.error_code.as_deref().or(h.error.as_deref()).map(|e| clean(e, 40)))),
+        error: n.error.as_ref().map(|(e, c)| clean(c.as_deref().unwrap_or(e), 40)),
+        changed_at: n.changed_at,
+        messages_in: n.messages_in,
+        messages_out: n.messages_out,
+        failures: n.failures,
+    }
+}
