@@ -18,19 +18,26 @@ fn main() -> Result<()> {
     let settings = config::load(&cli)?;
     let dashboard = !settings.headless && std::io::stdout().is_terminal();
     init_logging(dashboard, &settings);
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(settings, dashboard))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(settings, dashboard))
 }
 
 /// Logs go to stderr headless, and to a file under the dashboard (where stderr is the
 /// screen).
 fn init_logging(dashboard: bool, settings: &Settings) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "pilotwatch=info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "pilotwatch=info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if dashboard {
         let file = log_path(settings).and_then(|p| {
             std::fs::create_dir_all(p.parent()?).ok()?;
-            std::fs::OpenOptions::new().create(true).append(true).open(p).ok()
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .ok()
         });
         match file {
             Some(f) => builder.with_ansi(false).with_writer(Mutex::new(f)).init(),
@@ -67,10 +74,12 @@ async fn run(settings: Settings, dashboard: bool) -> Result<()> {
     let store = service.ingest.store().clone();
     let json = settings.json;
     let (printer_done_tx, printer_done) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new().name("pilotwatch-stdout".into()).spawn(move || {
-        let result = headless::print(rx, store, json, std::io::stdout().lock());
-        let _ = printer_done_tx.send(result);
-    })?;
+    std::thread::Builder::new()
+        .name("pilotwatch-stdout".into())
+        .spawn(move || {
+            let result = headless::print(rx, store, json, std::io::stdout().lock());
+            let _ = printer_done_tx.send(result);
+        })?;
     let stop = async move {
         tokio::select! {
             _ = service::stop_signal() => {}
@@ -89,13 +98,25 @@ async fn run(settings: Settings, dashboard: bool) -> Result<()> {
 /// Where it listens, what it keeps, whether it verifies: on stderr, so stdout stays data.
 fn banner(settings: &Settings, service: &Service) {
     let path = settings.path.as_deref().unwrap_or("any path");
-    eprintln!("pilotwatch {}: listening on http://{} ({path})", env!("CARGO_PKG_VERSION"), service.addr);
+    eprintln!(
+        "pilotwatch {}: listening on http://{} ({path})",
+        env!("CARGO_PKG_VERSION"),
+        service.addr
+    );
     match service.ingest.journal_path() {
         Some(p) => {
             let r = &service.replay;
-            eprintln!("journal: {} ({} deliveries replayed from {} segment(s))", p.display(), r.records, r.segments);
+            eprintln!(
+                "journal: {} ({} deliveries replayed from {} segment(s))",
+                p.display(),
+                r.records,
+                r.segments
+            );
             if let Some((bytes, q)) = &r.torn_tail {
-                eprintln!("journal: dropped a torn last write of {bytes} bytes (kept in {})", q.display());
+                eprintln!(
+                    "journal: dropped a torn last write of {bytes} bytes (kept in {})",
+                    q.display()
+                );
             }
             for c in &r.corrupt {
                 eprintln!("journal: CORRUPT line skipped: {c}");
@@ -104,7 +125,9 @@ fn banner(settings: &Settings, service: &Service) {
         None => eprintln!("journal: none (--no-journal): deliveries are kept in memory only"),
     }
     if settings.secrets.is_empty() {
-        eprintln!("signatures: NOT CHECKED (no PILOT_STATUS_WEBHOOK_SECRET): every delivery is accepted and marked unchecked");
+        eprintln!(
+            "signatures: NOT CHECKED (no PILOT_STATUS_WEBHOOK_SECRET): every delivery is accepted and marked unchecked"
+        );
         if !settings.is_loopback() {
             eprintln!(
                 "WARNING: listening on {} beyond loopback WITHOUT a webhook secret: anyone who can reach it can post deliveries",
@@ -113,7 +136,11 @@ fn banner(settings: &Settings, service: &Service) {
         }
     } else {
         let prints: Vec<String> = settings.secrets.iter().map(|s| s.fingerprint()).collect();
-        eprintln!("signatures: checked ({} secret(s): {})", prints.len(), prints.join(", "));
+        eprintln!(
+            "signatures: checked ({} secret(s): {})",
+            prints.len(),
+            prints.join(", ")
+        );
     }
     if let Some(f) = &settings.config_file {
         eprintln!("config: {}", f.display());

@@ -205,7 +205,11 @@ fn duplicates_count_on_the_first_and_do_not_add_rows() {
         stored.typed.is_none(),
         "the store keeps rows, not typed events per record"
     );
-    assert_eq!(stored.subject, crate::record::Subject::Message(0), "a retry points at its row");
+    assert_eq!(
+        stored.subject,
+        crate::record::Subject::Message(0),
+        "a retry points at its row"
+    );
     assert_eq!(store.deliveries(1), 2);
     assert_eq!(store.messages().len(), 1);
     assert_eq!(store.feed().len(), 2);

@@ -137,8 +137,16 @@ impl App {
         self.totals = Totals::of(store);
         let added = self.views.sync(store, &self.filter);
         if !self.follow {
-            let Added { messages, calls, feed } = added;
-            for (pane, n) in [(Pane::Messages, messages), (Pane::Calls, calls), (Pane::Feed, feed)] {
+            let Added {
+                messages,
+                calls,
+                feed,
+            } = added;
+            for (pane, n) in [
+                (Pane::Messages, messages),
+                (Pane::Calls, calls),
+                (Pane::Feed, feed),
+            ] {
                 let l = &mut self.lists[pane.index()];
                 l.selected += n;
                 l.offset += n;
@@ -151,7 +159,9 @@ impl App {
             l.offset = l.offset.min(l.selected);
         }
         self.scroll_into_view();
-        let rows: Vec<u64> = (self.list().offset..self.list().offset + self.page).filter_map(|i| self.views.key_at(self.pane, i)).collect();
+        let rows: Vec<u64> = (self.list().offset..self.list().offset + self.page)
+            .filter_map(|i| self.views.key_at(self.pane, i))
+            .collect();
         self.views.prepare(store, self.pane, rows.into_iter());
     }
 
@@ -261,7 +271,9 @@ impl App {
             Command::Follow => {
                 self.follow = !self.follow;
                 if self.follow {
-                    self.lists.iter_mut().for_each(|l| *l = ListState::default());
+                    self.lists
+                        .iter_mut()
+                        .for_each(|l| *l = ListState::default());
                 }
             }
             Command::Filter => {
@@ -294,8 +306,12 @@ impl App {
             KeyCode::Backspace => {
                 self.input.pop();
             }
-            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => return Some(Effect::Quit),
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.input.clear(),
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                return Some(Effect::Quit);
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.input.clear()
+            }
             KeyCode::Char(c) if !c.is_control() => self.input.push(c),
             _ => return None,
         }
@@ -320,7 +336,10 @@ impl App {
     fn open(&mut self, store: &Store) -> Option<Effect> {
         if self.pane == Pane::Numbers {
             // Enter on a number: its messages.
-            let id = self.selected_key().and_then(|i| self.views.numbers.get(i as usize)).map(|n| n.number_id.clone());
+            let id = self
+                .selected_key()
+                .and_then(|i| self.views.numbers.get(i as usize))
+                .map(|n| n.number_id.clone());
             if let Some(id) = id {
                 self.input = format!("number:{id}");
                 self.refilter(store);

@@ -22,7 +22,9 @@ pub struct Filter {
 /// ASCII-case-insensitive substring test without allocating (`needle` is lowercase).
 fn has(hay: &str, needle: &str) -> bool {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    n.is_empty() || h.windows(n.len()).any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+    n.is_empty()
+        || h.windows(n.len())
+            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
 }
 
 fn any_has<'a>(fields: impl IntoIterator<Item = Option<&'a str>>, needle: &str) -> bool {
@@ -45,7 +47,10 @@ impl Filter {
                 }
             })
             .collect();
-        Self { query: query.to_owned(), terms }
+        Self {
+            query: query.to_owned(),
+            terms,
+        }
     }
 
     pub fn query(&self) -> &str {
@@ -61,10 +66,14 @@ impl Filter {
         self.terms.iter().all(|t| match t {
             Term::Text(s) => {
                 let group = match &m.extra {
-                    crate::model::event::MessageExtra::Group { group_name, group_id } => [group_name.as_deref(), group_id.as_deref()],
-                    crate::model::event::MessageExtra::Newsletter { newsletter_name, newsletter_id } => {
-                        [newsletter_name.as_deref(), newsletter_id.as_deref()]
-                    }
+                    crate::model::event::MessageExtra::Group {
+                        group_name,
+                        group_id,
+                    } => [group_name.as_deref(), group_id.as_deref()],
+                    crate::model::event::MessageExtra::Newsletter {
+                        newsletter_name,
+                        newsletter_id,
+                    } => [newsletter_name.as_deref(), newsletter_id.as_deref()],
                     _ => [None, None],
                 };
                 any_has(
@@ -106,8 +115,12 @@ impl Filter {
     pub fn number(&self, n: &NumberRow) -> bool {
         self.terms.iter().all(|t| match t {
             Term::Text(s) | Term::Number(s) => number_has(n, s),
-            Term::Status(s) => has(n.state.as_str(), s) || n.health.as_ref().is_some_and(|h| has(&h.name, s)),
-            Term::Event(s) => has("number.", s) || n.health.as_ref().is_some_and(|h| has(&h.name, s)),
+            Term::Status(s) => {
+                has(n.state.as_str(), s) || n.health.as_ref().is_some_and(|h| has(&h.name, s))
+            }
+            Term::Event(s) => {
+                has("number.", s) || n.health.as_ref().is_some_and(|h| has(&h.name, s))
+            }
             Term::Type(_) | Term::Verdict(_) => true,
         })
     }
@@ -115,7 +128,13 @@ impl Filter {
     pub fn call(&self, c: &CallRow) -> bool {
         self.terms.iter().all(|t| match t {
             Term::Text(s) | Term::Number(s) => any_has(
-                [c.call_id.as_deref(), c.external_call_id.as_deref(), c.from.as_deref(), c.to.as_deref(), c.direction.as_deref()],
+                [
+                    c.call_id.as_deref(),
+                    c.external_call_id.as_deref(),
+                    c.from.as_deref(),
+                    c.to.as_deref(),
+                    c.direction.as_deref(),
+                ],
                 s,
             ),
             Term::Status(s) => has(&c.status, s) || has(phase_name(c), s),
@@ -133,7 +152,11 @@ impl Filter {
             Term::Event(s) => r.event.as_ref().is_some_and(|e| has(e.as_str(), s)),
             // Prefixes, so `verdict:known` is not also `unknown`.
             Term::Status(s) | Term::Verdict(s) => {
-                let verdict = if r.duplicate_of.is_some() { "duplicate" } else { r.verdict.as_str() };
+                let verdict = if r.duplicate_of.is_some() {
+                    "duplicate"
+                } else {
+                    r.verdict.as_str()
+                };
                 verdict.starts_with(s.as_str()) || r.signature.as_str().starts_with(s.as_str())
             }
         })
@@ -141,7 +164,15 @@ impl Filter {
 }
 
 fn number_has(n: &NumberRow, s: &str) -> bool {
-    any_has([Some(&*n.number_id), n.phone.as_deref(), n.display_name.as_deref(), n.profile_name.as_deref()], s)
+    any_has(
+        [
+            Some(&*n.number_id),
+            n.phone.as_deref(),
+            n.display_name.as_deref(),
+            n.profile_name.as_deref(),
+        ],
+        s,
+    )
 }
 
 pub fn phase_name(c: &CallRow) -> &'static str {
@@ -160,7 +191,10 @@ mod tests {
     #[test]
     fn terms_parse_and_match_case_insensitively() {
         let f = Filter::parse("Hello status:FAILED");
-        assert_eq!(f.terms, vec![Term::Text("hello".into()), Term::Status("failed".into())]);
+        assert_eq!(
+            f.terms,
+            vec![Term::Text("hello".into()), Term::Status("failed".into())]
+        );
         assert!(has("Say HELLO there", "hello"));
         assert!(!has("hel lo", "hello"));
         assert!(Filter::parse("  ").is_empty());

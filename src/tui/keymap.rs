@@ -41,7 +41,10 @@ const fn ch(c: char) -> Key {
 }
 
 const fn ctrl(c: char) -> Key {
-    Key { code: KeyCode::Char(c), ctrl: true }
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
 }
 
 #[derive(Debug)]
@@ -55,30 +58,120 @@ pub struct Binding {
 }
 
 pub const BINDINGS: &[Binding] = &[
-    Binding { command: Command::NextPane, keys: &[key(KeyCode::Tab)], help: "next pane", hint: Some("pane") },
-    Binding { command: Command::PrevPane, keys: &[key(KeyCode::BackTab)], help: "previous pane", hint: None },
-    Binding { command: Command::Messages, keys: &[ch('1')], help: "Messages pane", hint: None },
-    Binding { command: Command::Numbers, keys: &[ch('2')], help: "Numbers pane", hint: None },
-    Binding { command: Command::Calls, keys: &[ch('3')], help: "Calls pane", hint: None },
-    Binding { command: Command::Feed, keys: &[ch('4')], help: "Feed pane (every delivery)", hint: None },
-    Binding { command: Command::Down, keys: &[ch('j'), key(KeyCode::Down)], help: "move down / scroll", hint: None },
-    Binding { command: Command::Up, keys: &[ch('k'), key(KeyCode::Up)], help: "move up / scroll", hint: None },
-    Binding { command: Command::PageDown, keys: &[key(KeyCode::PageDown), ctrl('d')], help: "page down", hint: None },
-    Binding { command: Command::PageUp, keys: &[key(KeyCode::PageUp), ctrl('u')], help: "page up", hint: None },
-    Binding { command: Command::Top, keys: &[ch('g'), key(KeyCode::Home)], help: "newest / top", hint: None },
-    Binding { command: Command::Bottom, keys: &[ch('G'), key(KeyCode::End)], help: "oldest / bottom", hint: None },
+    Binding {
+        command: Command::NextPane,
+        keys: &[key(KeyCode::Tab)],
+        help: "next pane",
+        hint: Some("pane"),
+    },
+    Binding {
+        command: Command::PrevPane,
+        keys: &[key(KeyCode::BackTab)],
+        help: "previous pane",
+        hint: None,
+    },
+    Binding {
+        command: Command::Messages,
+        keys: &[ch('1')],
+        help: "Messages pane",
+        hint: None,
+    },
+    Binding {
+        command: Command::Numbers,
+        keys: &[ch('2')],
+        help: "Numbers pane",
+        hint: None,
+    },
+    Binding {
+        command: Command::Calls,
+        keys: &[ch('3')],
+        help: "Calls pane",
+        hint: None,
+    },
+    Binding {
+        command: Command::Feed,
+        keys: &[ch('4')],
+        help: "Feed pane (every delivery)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Down,
+        keys: &[ch('j'), key(KeyCode::Down)],
+        help: "move down / scroll",
+        hint: None,
+    },
+    Binding {
+        command: Command::Up,
+        keys: &[ch('k'), key(KeyCode::Up)],
+        help: "move up / scroll",
+        hint: None,
+    },
+    Binding {
+        command: Command::PageDown,
+        keys: &[key(KeyCode::PageDown), ctrl('d')],
+        help: "page down",
+        hint: None,
+    },
+    Binding {
+        command: Command::PageUp,
+        keys: &[key(KeyCode::PageUp), ctrl('u')],
+        help: "page up",
+        hint: None,
+    },
+    Binding {
+        command: Command::Top,
+        keys: &[ch('g'), key(KeyCode::Home)],
+        help: "newest / top",
+        hint: None,
+    },
+    Binding {
+        command: Command::Bottom,
+        keys: &[ch('G'), key(KeyCode::End)],
+        help: "oldest / bottom",
+        hint: None,
+    },
     Binding {
         command: Command::Open,
         keys: &[key(KeyCode::Enter)],
         help: "details (Numbers: that number's messages)",
         hint: Some("details"),
     },
-    Binding { command: Command::Back, keys: &[key(KeyCode::Esc)], help: "back / clear the filter", hint: None },
-    Binding { command: Command::Filter, keys: &[ch('/')], help: "filter (see below)", hint: Some("filter") },
-    Binding { command: Command::Follow, keys: &[ch('f')], help: "follow the live stream / freeze", hint: Some("follow") },
-    Binding { command: Command::Copy, keys: &[ch('y')], help: "copy the payload (OSC 52, works over SSH)", hint: None },
-    Binding { command: Command::Help, keys: &[ch('?')], help: "this help", hint: Some("help") },
-    Binding { command: Command::Quit, keys: &[ch('q'), ctrl('c')], help: "quit", hint: Some("quit") },
+    Binding {
+        command: Command::Back,
+        keys: &[key(KeyCode::Esc)],
+        help: "back / clear the filter",
+        hint: None,
+    },
+    Binding {
+        command: Command::Filter,
+        keys: &[ch('/')],
+        help: "filter (see below)",
+        hint: Some("filter"),
+    },
+    Binding {
+        command: Command::Follow,
+        keys: &[ch('f')],
+        help: "follow the live stream / freeze",
+        hint: Some("follow"),
+    },
+    Binding {
+        command: Command::Copy,
+        keys: &[ch('y')],
+        help: "copy the payload (OSC 52, works over SSH)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Help,
+        keys: &[ch('?')],
+        help: "this help",
+        hint: Some("help"),
+    },
+    Binding {
+        command: Command::Quit,
+        keys: &[ch('q'), ctrl('c')],
+        help: "quit",
+        hint: Some("quit"),
+    },
 ];
 
 /// The command bound to a key press (releases and repeats of other kinds are ignored).
@@ -89,12 +182,19 @@ pub fn lookup(event: &KeyEvent) -> Option<Command> {
     let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
     BINDINGS
         .iter()
-        .find(|b| b.keys.iter().any(|k| k.code == event.code && k.ctrl == ctrl))
+        .find(|b| {
+            b.keys
+                .iter()
+                .any(|k| k.code == event.code && k.ctrl == ctrl)
+        })
         .map(|b| b.command)
 }
 
 pub fn binding(command: Command) -> &'static Binding {
-    BINDINGS.iter().find(|b| b.command == command).expect("every command has a binding")
+    BINDINGS
+        .iter()
+        .find(|b| b.command == command)
+        .expect("every command has a binding")
 }
 
 /// `j/↓`, `Ctrl-c`, …
@@ -118,17 +218,34 @@ pub fn describe(k: &Key) -> String {
 }
 
 pub fn keys_of(command: Command) -> String {
-    binding(command).keys.iter().map(describe).collect::<Vec<_>>().join("/")
+    binding(command)
+        .keys
+        .iter()
+        .map(describe)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// What `/` understands, for the help overlay.
 pub const FILTER_HELP: &[(&str, &str)] = &[
-    ("text", "anywhere in content, phones, names and ids (case-insensitive)"),
-    ("event:failed", "an event in the lifecycle (event:reply, event:call.missed…)"),
-    ("status:failed", "message or call status (sent, delivered, read, failed, received…)"),
+    (
+        "text",
+        "anywhere in content, phones, names and ids (case-insensitive)",
+    ),
+    (
+        "event:failed",
+        "an event in the lifecycle (event:reply, event:call.missed…)",
+    ),
+    (
+        "status:failed",
+        "message or call status (sent, delivered, read, failed, received…)",
+    ),
     ("number:ID", "a number by id, phone or name"),
     ("type:image", "message type"),
-    ("verdict:broken", "Feed: known, unknown, broken, rejected, duplicate"),
+    (
+        "verdict:broken",
+        "Feed: known, unknown, broken, rejected, duplicate",
+    ),
 ];
 
 #[cfg(test)]
@@ -140,7 +257,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for b in BINDINGS {
             for k in b.keys {
-                assert!(seen.insert((format!("{:?}", k.code), k.ctrl)), "{} is bound twice", describe(k));
+                assert!(
+                    seen.insert((format!("{:?}", k.code), k.ctrl)),
+                    "{} is bound twice",
+                    describe(k)
+                );
             }
         }
     }
@@ -148,8 +269,14 @@ mod tests {
     #[test]
     fn shifted_letters_and_releases() {
         let press = |code, modifiers| KeyEvent::new(code, modifiers);
-        assert_eq!(lookup(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Command::Bottom));
-        assert_eq!(lookup(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
+        assert_eq!(
+            lookup(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Command::Bottom)
+        );
+        assert_eq!(
+            lookup(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
         assert_eq!(lookup(&press(KeyCode::Char('c'), KeyModifiers::NONE)), None);
         let mut release = press(KeyCode::Char('q'), KeyModifiers::NONE);
         release.kind = KeyEventKind::Release;

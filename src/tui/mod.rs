@@ -58,7 +58,11 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     result
 }
 
-async fn event_loop(guard: &mut terminal::Guard, app: &mut App, ingest: &Arc<Ingest>) -> Result<()> {
+async fn event_loop(
+    guard: &mut terminal::Guard,
+    app: &mut App,
+    ingest: &Arc<Ingest>,
+) -> Result<()> {
     let terminal = &mut guard.terminal;
     let mut events = EventStream::new();
     let mut changes = ingest.watch();
@@ -115,10 +119,15 @@ async fn event_loop(guard: &mut terminal::Guard, app: &mut App, ingest: &Arc<Ing
 fn replay_note(r: &crate::journal::replay::ReplayReport) -> Option<String> {
     let mut notes = Vec::new();
     if let Some((bytes, _)) = &r.torn_tail {
-        notes.push(format!("journal: a torn last write of {bytes} bytes was cut (kept in the quarantine file)"));
+        notes.push(format!(
+            "journal: a torn last write of {bytes} bytes was cut (kept in the quarantine file)"
+        ));
     }
     if !r.corrupt.is_empty() {
-        notes.push(format!("journal: {} corrupt line(s) skipped (see the log)", r.corrupt.len()));
+        notes.push(format!(
+            "journal: {} corrupt line(s) skipped (see the log)",
+            r.corrupt.len()
+        ));
     }
     (!notes.is_empty()).then(|| notes.join("; "))
 }
@@ -127,6 +136,10 @@ fn replay_note(r: &crate::journal::replay::ReplayReport) -> Option<String> {
 /// with `set-clipboard on`, through tmux).
 fn copy_osc52(bytes: &[u8]) -> io::Result<()> {
     let mut out = io::stdout();
-    write!(out, "\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(bytes))?;
+    write!(
+        out,
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )?;
     out.flush()
 }

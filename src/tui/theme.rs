@@ -26,7 +26,9 @@ pub struct Theme {
 
 impl Theme {
     pub fn from_env() -> Self {
-        Self { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+        Self {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
     }
 
     pub fn new(color: bool) -> Self {

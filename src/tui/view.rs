@@ -108,8 +108,13 @@ impl Views {
             self.rebuild(store, filter);
             return Added::default();
         }
-        let ends = (self.messages.back().copied(), self.calls.back().copied(), self.feed.back().copied());
-        let (mut touched_messages, mut touched_calls, mut numbers, mut permissions) = (Vec::new(), Vec::new(), false, false);
+        let ends = (
+            self.messages.back().copied(),
+            self.calls.back().copied(),
+            self.feed.back().copied(),
+        );
+        let (mut touched_messages, mut touched_calls, mut numbers, mut permissions) =
+            (Vec::new(), Vec::new(), false, false);
         for r in store.since(self.cursor) {
             match r.subject {
                 Subject::Message(o) => {
@@ -130,7 +135,10 @@ impl Views {
         touched_messages.dedup();
         for o in touched_messages {
             self.message_lines.remove(&o);
-            let keep = store.messages().get(o).is_some_and(|m| filter.message(m, store.numbers()));
+            let keep = store
+                .messages()
+                .get(o)
+                .is_some_and(|m| filter.message(m, store.numbers()));
             update_sorted(&mut self.messages, o, keep);
         }
         touched_calls.sort_unstable();
@@ -152,7 +160,12 @@ impl Views {
             self.permission_lines(store);
         }
         // New rows land past the old newest key; anything else was an update in place.
-        let grew = |list: &VecDeque<u64>, end: Option<u64>| list.iter().rev().take_while(|k| end.is_none_or(|e| **k > e)).count();
+        let grew = |list: &VecDeque<u64>, end: Option<u64>| {
+            list.iter()
+                .rev()
+                .take_while(|k| end.is_none_or(|e| **k > e))
+                .count()
+        };
         Added {
             messages: grew(&self.messages, ends.0),
             calls: grew(&self.calls, ends.1),
@@ -163,11 +176,23 @@ impl Views {
     /// Start over: a new filter, or the store moved on past what we had.
     pub fn rebuild(&mut self, store: &Store, filter: &Filter) {
         let numbers = store.numbers();
-        self.messages = store.messages().newest().filter(|(_, m)| filter.message(m, numbers)).map(|(o, _)| o).collect();
+        self.messages = store
+            .messages()
+            .newest()
+            .filter(|(_, m)| filter.message(m, numbers))
+            .map(|(o, _)| o)
+            .collect();
         self.messages.make_contiguous().reverse();
         let calls = store.calls();
-        self.calls = calls.range().filter(|o| calls.row(*o).is_some_and(|c| filter.call(c))).collect();
-        self.feed = store.feed().filter(|r| filter.record(r)).map(|r| r.seq).collect();
+        self.calls = calls
+            .range()
+            .filter(|o| calls.row(*o).is_some_and(|c| filter.call(c)))
+            .collect();
+        self.feed = store
+            .feed()
+            .filter(|r| filter.record(r))
+            .map(|r| r.seq)
+            .collect();
         self.order_calls(store);
         self.permission_lines(store);
         self.rebuild_numbers(store, filter);
@@ -193,31 +218,52 @@ impl Views {
 
     fn order_calls(&mut self, store: &Store) {
         let live = |o: &u64| store.calls().row(*o).is_some_and(|c| !c.phase.is_over());
-        self.calls_order = self.calls.iter().rev().filter(|o| live(o)).chain(self.calls.iter().rev().filter(|o| !live(o))).copied().collect();
+        self.calls_order = self
+            .calls
+            .iter()
+            .rev()
+            .filter(|o| live(o))
+            .chain(self.calls.iter().rev().filter(|o| !live(o)))
+            .copied()
+            .collect();
     }
 
     fn rebuild_numbers(&mut self, store: &Store, filter: &Filter) {
         self.number_names.clear();
         for n in store.numbers().iter() {
-            let name = n.display_name.as_deref().or(n.profile_name.as_deref()).or(n.phone.as_deref()).unwrap_or(&n.number_id);
-            self.number_names.insert(n.number_id.clone(), clean(name, 24));
+            let name = n
+                .display_name
+                .as_deref()
+                .or(n.profile_name.as_deref())
+                .or(n.phone.as_deref())
+                .unwrap_or(&n.number_id);
+            self.number_names
+                .insert(n.number_id.clone(), clean(name, 24));
         }
-        self.numbers = store.numbers().iter().filter(|n| filter.number(n)).map(number_line).collect();
+        self.numbers = store
+            .numbers()
+            .iter()
+            .filter(|n| filter.number(n))
+            .map(number_line)
+            .collect();
     }
 
     fn drop_evicted(&mut self, store: &Store) {
         let first = store.messages().range().start;
         while self.messages.front().is_some_and(|o| *o < first) {
-            self.message_lines.remove(&self.messages.pop_front().unwrap_or_default());
+            self.message_lines
+                .remove(&self.messages.pop_front().unwrap_or_default());
         }
         let first = store.calls().range().start;
         while self.calls.front().is_some_and(|o| *o < first) {
-            self.call_lines.remove(&self.calls.pop_front().unwrap_or_default());
+            self.call_lines
+                .remove(&self.calls.pop_front().unwrap_or_default());
             self.calls_order.retain(|o| *o >= first);
         }
         let first = store.feed().next().map_or(u64::MAX, |r| r.seq);
         while self.feed.front().is_some_and(|s| *s < first) {
-            self.feed_lines.remove(&self.feed.pop_front().unwrap_or_default());
+            self.feed_lines
+                .remove(&self.feed.pop_front().unwrap_or_default());
         }
     }
 
@@ -230,7 +276,9 @@ impl Views {
                     self.message_lines.clear();
                 }
                 for o in rows {
-                    if let (std::collections::hash_map::Entry::Vacant(e), Some(m)) = (self.message_lines.entry(o), store.messages().get(o)) {
+                    if let (std::collections::hash_map::Entry::Vacant(e), Some(m)) =
+                        (self.message_lines.entry(o), store.messages().get(o))
+                    {
                         e.insert(message_line(m));
                     }
                 }
@@ -240,7 +288,9 @@ impl Views {
                     self.call_lines.clear();
                 }
                 for o in rows {
-                    if let (std::collections::hash_map::Entry::Vacant(e), Some(c)) = (self.call_lines.entry(o), store.calls().row(o)) {
+                    if let (std::collections::hash_map::Entry::Vacant(e), Some(c)) =
+                        (self.call_lines.entry(o), store.calls().row(o))
+                    {
                         e.insert(call_line(c));
                     }
                 }
@@ -250,7 +300,9 @@ impl Views {
                     self.feed_lines.clear();
                 }
                 for s in rows {
-                    if let (std::collections::hash_map::Entry::Vacant(e), Some(r)) = (self.feed_lines.entry(s), store.record(s)) {
+                    if let (std::collections::hash_map::Entry::Vacant(e), Some(r)) =
+                        (self.feed_lines.entry(s), store.record(s))
+                    {
                         e.insert(feed_line(r, store));
                     }
                 }
@@ -294,7 +346,11 @@ impl Views {
             return self.calls_order.get(index).copied();
         }
         match self.keys(pane) {
-            Keys::List(l) => l.len().checked_sub(index + 1).and_then(|i| l.get(i)).copied(),
+            Keys::List(l) => l
+                .len()
+                .checked_sub(index + 1)
+                .and_then(|i| l.get(i))
+                .copied(),
             Keys::Count(n) => (index < n).then_some(index as u64),
         }
     }
@@ -363,20 +419,60 @@ fn message_line(m: &MessageRow) -> MessageLine {
         contact = format!("{contact} {}", clean(name, 20));
     }
     let context = match &m.extra {
-        MessageExtra::Reply { content_replied, quoted_message_id } => {
-            Some(format!("↩ {}", clean(content_replied.as_deref().or(quoted_message_id.as_deref()).unwrap_or("?"), 30)))
-        }
-        MessageExtra::Group { group_name, group_id } => {
-            Some(format!("# {}", clean(group_name.as_deref().or(group_id.as_deref()).unwrap_or("group"), 24)))
-        }
-        MessageExtra::Newsletter { newsletter_name, newsletter_id } => {
-            Some(format!("» {}", clean(newsletter_name.as_deref().or(newsletter_id.as_deref()).unwrap_or("channel"), 24)))
-        }
+        MessageExtra::Reply {
+            content_replied,
+            quoted_message_id,
+        } => Some(format!(
+            "↩ {}",
+            clean(
+                content_replied
+                    .as_deref()
+                    .or(quoted_message_id.as_deref())
+                    .unwrap_or("?"),
+                30
+            )
+        )),
+        MessageExtra::Group {
+            group_name,
+            group_id,
+        } => Some(format!(
+            "# {}",
+            clean(
+                group_name
+                    .as_deref()
+                    .or(group_id.as_deref())
+                    .unwrap_or("group"),
+                24
+            )
+        )),
+        MessageExtra::Newsletter {
+            newsletter_name,
+            newsletter_id,
+        } => Some(format!(
+            "» {}",
+            clean(
+                newsletter_name
+                    .as_deref()
+                    .or(newsletter_id.as_deref())
+                    .unwrap_or("channel"),
+                24
+            )
+        )),
         _ => None,
     };
     let text = match (&m.content, &m.media) {
         (Some(c), _) if !c.is_empty() => clean(c, 160),
-        (_, Some(media)) => format!("[{}]", clean(media.filename.as_deref().or(media.media_type.as_deref()).unwrap_or("media"), 40)),
+        (_, Some(media)) => format!(
+            "[{}]",
+            clean(
+                media
+                    .filename
+                    .as_deref()
+                    .or(media.media_type.as_deref())
+                    .unwrap_or("media"),
+                40
+            )
+        ),
         _ => String::new(),
     };
     MessageLine {
@@ -388,7 +484,10 @@ fn message_line(m: &MessageRow) -> MessageLine {
         context,
         text,
         status: m.status(),
-        error_code: m.error.as_ref().map(|(e, code)| clean(code.as_deref().unwrap_or(e), 28)),
+        error_code: m
+            .error
+            .as_ref()
+            .map(|(e, code)| clean(code.as_deref().unwrap_or(e), 28)),
     }
 }
 
@@ -413,7 +512,11 @@ fn call_line(c: &CallRow) -> CallLine {
 
 fn feed_line(r: &Record, store: &Store) -> FeedLine {
     let summary = match r.verdict {
-        Verdict::Known => parse(&r.body).ok().and_then(|p| p.event).map(|e| summarize(&e, store)).unwrap_or_default(),
+        Verdict::Known => parse(&r.body)
+            .ok()
+            .and_then(|p| p.event)
+            .map(|e| summarize(&e, store))
+            .unwrap_or_default(),
         _ => {
             let mut s = r.problems.first().map(|p| clean(p, 80)).unwrap_or_default();
             if r.verdict == Verdict::Rejected {
@@ -424,9 +527,16 @@ fn feed_line(r: &Record, store: &Store) -> FeedLine {
         }
     };
     FeedLine {
-        time: r.received_at.with_timezone(&Local).format("%H:%M:%S%.3f").to_string(),
+        time: r
+            .received_at
+            .with_timezone(&Local)
+            .format("%H:%M:%S%.3f")
+            .to_string(),
         seq: r.seq,
-        event: r.event.as_ref().map_or_else(|| "-".into(), |e| clean(e.as_str(), 32)),
+        event: r
+            .event
+            .as_ref()
+            .map_or_else(|| "-".into(), |e| clean(e.as_str(), 32)),
         verdict: r.verdict,
         duplicate_of: r.duplicate_of,
         signature: r.signature.as_str(),
@@ -438,17 +548,42 @@ fn feed_line(r: &Record, store: &Store) -> FeedLine {
 fn summarize(e: &Event, store: &Store) -> String {
     match e {
         Event::Message(m) => {
-            let who = if m.kind.is_outbound() { Some(&*m.to) } else { m.from.as_deref() };
+            let who = if m.kind.is_outbound() {
+                Some(&*m.to)
+            } else {
+                m.from.as_deref()
+            };
             let what = match &m.extra {
-                MessageExtra::Failed { error, error_code } => error_code.as_deref().unwrap_or(error),
+                MessageExtra::Failed { error, error_code } => {
+                    error_code.as_deref().unwrap_or(error)
+                }
                 _ => m.content.as_deref().unwrap_or(""),
             };
-            let number = store.numbers().get(&m.number_id).and_then(|n| n.display_name.as_deref()).unwrap_or(&m.number_id);
-            format!("{} · {} · {}", clean(number, 16), clean(who.unwrap_or("?"), 20), clean(what, 60))
+            let number = store
+                .numbers()
+                .get(&m.number_id)
+                .and_then(|n| n.display_name.as_deref())
+                .unwrap_or(&m.number_id);
+            format!(
+                "{} · {} · {}",
+                clean(number, 16),
+                clean(who.unwrap_or("?"), 20),
+                clean(what, 60)
+            )
         }
         Event::Number(n) => {
-            let what = n.error_code.as_deref().or(n.error.as_deref()).or(n.profile_name.as_deref()).unwrap_or("");
-            format!("{} · {} · {}", clean(&n.display_name, 20), clean(&n.phone, 20), clean(what, 40))
+            let what = n
+                .error_code
+                .as_deref()
+                .or(n.error.as_deref())
+                .or(n.profile_name.as_deref())
+                .unwrap_or("");
+            format!(
+                "{} · {} · {}",
+                clean(&n.display_name, 20),
+                clean(&n.phone, 20),
+                clean(what, 40)
+            )
         }
         Event::Call(c) => format!(
             "{} → {} · {}{}",
@@ -481,16 +616,33 @@ fn summarize(e: &Event, store: &Store) -> String {
 fn number_line(n: &NumberRow) -> NumberLine {
     NumberLine {
         number_id: clean(&n.number_id, 24),
-        name: clean(n.display_name.as_deref().or(n.profile_name.as_deref()).unwrap_or("-"), 24)
-            + &n.profile_name
+        name: clean(
+            n.display_name
                 .as_deref()
-                .filter(|p| Some(*p) != n.display_name.as_deref())
-                .map(|p| format!(" ({})", clean(p, 20)))
-                .unwrap_or_default(),
+                .or(n.profile_name.as_deref())
+                .unwrap_or("-"),
+            24,
+        ) + &n
+            .profile_name
+            .as_deref()
+            .filter(|p| Some(*p) != n.display_name.as_deref())
+            .map(|p| format!(" ({})", clean(p, 20)))
+            .unwrap_or_default(),
         phone: clean(n.phone.as_deref().unwrap_or("-"), 20),
         state: n.state,
-        health: n.health.as_ref().map(|h| (clean(&h.name, 16), h.error_code.as_deref().or(h.error.as_deref()).map(|e| clean(e, 40)))),
-        error: n.error.as_ref().map(|(e, c)| clean(c.as_deref().unwrap_or(e), 40)),
+        health: n.health.as_ref().map(|h| {
+            (
+                clean(&h.name, 16),
+                h.error_code
+                    .as_deref()
+                    .or(h.error.as_deref())
+                    .map(|e| clean(e, 40)),
+            )
+        }),
+        error: n
+            .error
+            .as_ref()
+            .map(|(e, c)| clean(c.as_deref().unwrap_or(e), 40)),
         changed_at: n.changed_at,
         messages_in: n.messages_in,
         messages_out: n.messages_out,

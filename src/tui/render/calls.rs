@@ -12,8 +12,17 @@ use crate::tui::view::Pane;
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let permissions = &app.views.permissions;
-    let [table_area, perm_area] = Layout::vertical([Constraint::Min(1), Constraint::Length(permissions.len() as u16)]).areas(area);
-    let rows = visible(app, Pane::Calls, table_area.height.saturating_sub(1) as usize).filter_map(|(i, ord)| {
+    let [table_area, perm_area] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(permissions.len() as u16),
+    ])
+    .areas(area);
+    let rows = visible(
+        app,
+        Pane::Calls,
+        table_area.height.saturating_sub(1) as usize,
+    )
+    .filter_map(|(i, ord)| {
         let c = app.views.call_line(ord)?;
         let live = !c.phase.is_over();
         // In progress: a counter from when it connected (or started ringing).
@@ -29,13 +38,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Phase::Ended if c.status == "COMPLETED" => Tone::Plain,
             Phase::Ended => Tone::Bad,
         };
-        let started = c.started.map(|s| format!("{} ago", ago((app.now - s).num_seconds()))).unwrap_or_default();
+        let started = c
+            .started
+            .map(|s| format!("{} ago", ago((app.now - s).num_seconds())))
+            .unwrap_or_default();
         Some(
             Row::new(vec![
                 Cell::from(c.direction.clone()),
                 Cell::from(c.from.clone()),
                 Cell::from(c.to.clone()),
-                Cell::from(Span::styled(format!("{} {}", if live { "●" } else { " " }, c.status.to_lowercase()), t.style(tone))),
+                Cell::from(Span::styled(
+                    format!(
+                        "{} {}",
+                        if live { "●" } else { " " },
+                        c.status.to_lowercase()
+                    ),
+                    t.style(tone),
+                )),
                 Cell::from(duration),
                 Cell::from(Span::styled(started, t.style(Tone::Dim))),
             ])
@@ -50,8 +69,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(10),
         Constraint::Fill(1),
     ];
-    let header = Row::new(["dir", "from", "to", "status", "duration", "started"]).style(t.style(Tone::Dim));
-    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
+    let header =
+        Row::new(["dir", "from", "to", "status", "duration", "started"]).style(t.style(Tone::Dim));
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        table_area,
+    );
     let lines: Vec<Line> = permissions
         .iter()
         .map(|p| {
@@ -59,7 +82,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(" permission ", t.style(Tone::Dim)),
                 Span::styled(p.status.clone(), t.style(Tone::Accent)),
                 Span::raw(format!(" {} → {} ", p.from, p.to)),
-                Span::styled(p.at.map(|a| format!("{} ago", ago((app.now - a).num_seconds()))).unwrap_or_default(), t.style(Tone::Dim)),
+                Span::styled(
+                    p.at.map(|a| format!("{} ago", ago((app.now - a).num_seconds())))
+                        .unwrap_or_default(),
+                    t.style(Tone::Dim),
+                ),
             ])
         })
         .collect();
@@ -68,5 +95,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 
 fn clock_secs(s: i64) -> String {
     let s = s.max(0);
-    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60) } else { format!("{}:{:02}", s / 60, s % 60) }
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }

@@ -18,10 +18,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if app.info.signatures_checked {
         top.push(Span::styled("· signatures checked ", t.style(Tone::Good)));
     } else {
-        top.push(Span::styled("· ⚠ signatures NOT checked (no secret) ", t.style(Tone::Warn)));
+        top.push(Span::styled(
+            "· ⚠ signatures NOT checked (no secret) ",
+            t.style(Tone::Warn),
+        ));
     }
     match (&app.failure, &app.info.journal) {
-        (Some(why), _) => top.push(Span::styled(format!("· ✗ JOURNAL FAILED: {why} "), t.style(Tone::Bad))),
+        (Some(why), _) => top.push(Span::styled(
+            format!("· ✗ JOURNAL FAILED: {why} "),
+            t.style(Tone::Bad),
+        )),
         (None, Some(j)) => top.push(Span::styled(format!("· journal {j} "), t.style(Tone::Dim))),
         (None, None) => top.push(Span::styled("· no journal ", t.style(Tone::Warn))),
     }
@@ -43,14 +49,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let tone = if n == 0 { Tone::Dim } else { tone };
         bottom.push(Span::styled(format!("· {n} {label} "), t.style(tone)));
     }
-    let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let [first, second] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(top)), first);
     let text_width = bottom.iter().map(|s| s.width() as u16).sum::<u16>();
     let spark_width = second.width.saturating_sub(text_width + 1).min(120);
-    let [text, spark] = Layout::horizontal([Constraint::Min(0), Constraint::Length(spark_width)]).areas(second);
+    let [text, spark] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(spark_width)]).areas(second);
     frame.render_widget(Paragraph::new(Line::from(bottom)), text);
     if spark_width >= 8 {
-        let data: Vec<u64> = app.rate.iter().rev().take(spark_width as usize).rev().copied().collect();
-        frame.render_widget(Sparkline::default().data(&data).style(t.style(Tone::Accent)), spark);
+        let data: Vec<u64> = app
+            .rate
+            .iter()
+            .rev()
+            .take(spark_width as usize)
+            .rev()
+            .copied()
+            .collect();
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(t.style(Tone::Accent)),
+            spark,
+        );
     }
 }

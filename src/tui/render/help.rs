@@ -12,20 +12,36 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = vec![Line::styled("Keys", t.style(Tone::Title))];
     for b in BINDINGS {
         let keys = b.keys.iter().map(describe).collect::<Vec<_>>().join(" ");
-        lines.push(Line::from(vec![Span::styled(format!("  {keys:<18}"), t.style(Tone::Accent)), Span::raw(b.help)]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<18}"), t.style(Tone::Accent)),
+            Span::raw(b.help),
+        ]));
     }
     lines.push(Line::default());
-    lines.push(Line::styled("Filter (/): terms are combined; Enter keeps it, Esc clears it", t.style(Tone::Title)));
+    lines.push(Line::styled(
+        "Filter (/): terms are combined; Enter keeps it, Esc clears it",
+        t.style(Tone::Title),
+    ));
     for (term, what) in FILTER_HELP {
-        lines.push(Line::from(vec![Span::styled(format!("  {term:<18}"), t.style(Tone::Accent)), Span::raw(*what)]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {term:<18}"), t.style(Tone::Accent)),
+            Span::raw(*what),
+        ]));
     }
     lines.push(Line::default());
     lines.push(Line::styled("any key closes this help", t.style(Tone::Dim)));
     let height = (lines.len() as u16 + 2).min(area.height);
     let width = 90.min(area.width);
-    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(popup);
     frame.render_widget(Clear, popup);
-    let block = Block::default().borders(Borders::ALL).title(" help ").title_style(t.style(Tone::Title));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" help ")
+        .title_style(t.style(Tone::Title));
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }

@@ -12,26 +12,37 @@ use crate::tui::view::{MessageLine, Pane};
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let wide = area.width >= 120;
-    let rows = visible(app, Pane::Messages, area.height.saturating_sub(1) as usize).filter_map(|(i, ord)| {
-        let l = app.views.message_line(ord)?;
-        let number = app.views.number_names.get(&l.number_id).map_or(l.number_id.as_ref(), |s| s.as_str());
-        let dir = match l.direction {
-            Direction::In => Span::styled("in ", t.style(Tone::Info)),
-            Direction::Out => Span::styled("out", t.style(Tone::Accent)),
-        };
-        let mut text = Vec::new();
-        if let Some(ctx) = &l.context {
-            text.push(Span::styled(format!("{ctx} "), t.style(Tone::Dim)));
-        }
-        text.push(Span::raw(l.text.clone()));
-        let mut cells = vec![Cell::from(l.time.clone()), Cell::from(dir), Cell::from(number.to_owned()), Cell::from(l.contact.clone())];
-        if wide {
-            cells.push(Cell::from(l.msg_type));
-        }
-        cells.push(Cell::from(Line::from(text)));
-        cells.push(status_cell(app, l));
-        Some(Row::new(cells).style(t.style(row_tone(app, i))))
-    });
+    let rows = visible(app, Pane::Messages, area.height.saturating_sub(1) as usize).filter_map(
+        |(i, ord)| {
+            let l = app.views.message_line(ord)?;
+            let number = app
+                .views
+                .number_names
+                .get(&l.number_id)
+                .map_or(l.number_id.as_ref(), |s| s.as_str());
+            let dir = match l.direction {
+                Direction::In => Span::styled("in ", t.style(Tone::Info)),
+                Direction::Out => Span::styled("out", t.style(Tone::Accent)),
+            };
+            let mut text = Vec::new();
+            if let Some(ctx) = &l.context {
+                text.push(Span::styled(format!("{ctx} "), t.style(Tone::Dim)));
+            }
+            text.push(Span::raw(l.text.clone()));
+            let mut cells = vec![
+                Cell::from(l.time.clone()),
+                Cell::from(dir),
+                Cell::from(number.to_owned()),
+                Cell::from(l.contact.clone()),
+            ];
+            if wide {
+                cells.push(Cell::from(l.msg_type));
+            }
+            cells.push(Cell::from(Line::from(text)));
+            cells.push(status_cell(app, l));
+            Some(Row::new(cells).style(t.style(row_tone(app, i))))
+        },
+    );
     let mut widths = vec![Constraint::Length(8), Constraint::Length(3)];
     let mut header = vec!["time", "dir", "number", "contact"];
     let roomy = area.width >= 160;
@@ -45,9 +56,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         widths.extend([Constraint::Length(12), Constraint::Length(16)]);
     }
-    widths.extend([Constraint::Fill(1), Constraint::Length(if wide { 26 } else { 14 })]);
+    widths.extend([
+        Constraint::Fill(1),
+        Constraint::Length(if wide { 26 } else { 14 }),
+    ]);
     header.extend(["message", "status"]);
-    let table = Table::new(rows, widths).header(Row::new(header).style(t.style(Tone::Dim))).column_spacing(1);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.style(Tone::Dim)))
+        .column_spacing(1);
     frame.render_widget(table, area);
 }
 
@@ -58,7 +74,10 @@ fn status_cell<'a>(app: &App, l: &MessageLine) -> Cell<'a> {
         Status::Sent => ("✓ sent".to_owned(), Tone::Plain),
         Status::Delivered => ("✓✓ delivered".to_owned(), Tone::Plain),
         Status::Read => ("✓✓ read".to_owned(), Tone::Info),
-        Status::Failed => (format!("✗ failed {}", l.error_code.as_deref().unwrap_or("")), Tone::Bad),
+        Status::Failed => (
+            format!("✗ failed {}", l.error_code.as_deref().unwrap_or("")),
+            Tone::Bad,
+        ),
     };
     Cell::from(Span::styled(text, t.style(tone)))
 }

@@ -42,8 +42,13 @@ pub fn page_height(height: u16) -> usize {
 /// Everything drawn comes from `app`: the store is read only while syncing, so a slow
 /// terminal (an SSH link) never holds up the receiver.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let [head, tabs, body, foot] =
-        Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+    let [head, tabs, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
     header::render(frame, head, app);
     render_tabs(frame, tabs, app);
     match &app.mode {
@@ -65,8 +70,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
     for (i, pane) in Pane::ALL.iter().enumerate() {
-        let tone = if *pane == app.pane { Tone::Selected } else { Tone::Dim };
-        spans.push(Span::styled(format!(" {} {} {} ", i + 1, pane.title(), app.views.len(*pane)), app.theme.style(tone)));
+        let tone = if *pane == app.pane {
+            Tone::Selected
+        } else {
+            Tone::Dim
+        };
+        spans.push(Span::styled(
+            format!(" {} {} {} ", i + 1, pane.title(), app.views.len(*pane)),
+            app.theme.style(tone),
+        ));
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -76,11 +88,23 @@ fn render_waiting(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let lines = vec![
         Line::default(),
-        Line::styled(format!("listening on http://{}, waiting for the first delivery", app.info.listen), t.style(Tone::Title)),
-        Line::default(),
-        Line::styled("point your Pilot Status webhook here, or try:", t.style(Tone::Dim)),
         Line::styled(
-            format!(r#"curl -d '{{"event":"message.received","data":{{…}}}}' http://{}/"#, app.info.listen),
+            format!(
+                "listening on http://{}, waiting for the first delivery",
+                app.info.listen
+            ),
+            t.style(Tone::Title),
+        ),
+        Line::default(),
+        Line::styled(
+            "point your Pilot Status webhook here, or try:",
+            t.style(Tone::Dim),
+        ),
+        Line::styled(
+            format!(
+                r#"curl -d '{{"event":"message.received","data":{{…}}}}' http://{}/"#,
+                app.info.listen
+            ),
             t.style(Tone::Dim),
         ),
     ];
@@ -99,7 +123,11 @@ pub fn ago(secs: i64) -> String {
 
 /// A table row's style: the selected row highlighted.
 fn row_tone(app: &App, index: usize) -> Tone {
-    if index == app.list().selected { Tone::Selected } else { Tone::Plain }
+    if index == app.list().selected {
+        Tone::Selected
+    } else {
+        Tone::Plain
+    }
 }
 
 /// The (index, key) of the rows to draw, newest first.

@@ -13,7 +13,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if matches!(app.mode, Mode::Filter) {
         spans.push(Span::styled(" / ", t.style(Tone::Title)));
         spans.push(Span::raw(format!("{}█", app.input)));
-        spans.push(Span::styled("   Enter keep · Esc clear · event: status: number: type: verdict:", t.style(Tone::Dim)));
+        spans.push(Span::styled(
+            "   Enter keep · Esc clear · event: status: number: type: verdict:",
+            t.style(Tone::Dim),
+        ));
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
@@ -24,7 +27,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     if !app.filter.is_empty() {
         spans.push(Span::styled(" filter: ", t.style(Tone::Dim)));
-        spans.push(Span::styled(crate::sanitize::line(app.filter.query(), 40), t.style(Tone::Accent)));
+        spans.push(Span::styled(
+            crate::sanitize::line(app.filter.query(), 40),
+            t.style(Tone::Accent),
+        ));
     }
     if let Some(n) = &app.notice {
         spans.push(Span::styled(format!("  {n}"), t.style(Tone::Info)));

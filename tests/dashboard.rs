@@ -1,0 +1,269 @@
+//! The dashboard drawn into ratatui's TestBackend from the corpus, snapshotted with
+//! insta (clock times masked: they are shown in the machine's local zone).
+
+mod common;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pilotwatch::model::parse;
+use pilotwatch::record::{Record, SignatureCheck};
+use pilotwatch::store::Store;
+use pilotwatch::tui::app::{App, Effect, Info};
+use pilotwatch::tui::render;
+use pilotwatch::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn record(seq: u64, body: &[u8]) -> Record {
+    let (verdict, event, problems, typed) = match parse(body) {
+        Ok(p) => (p.verdict, p.name, p.problems, p.event),
+        Err(e) => (pilotwatch::model::Verdict::Rejected, None, vec![e.0], None),
+    };
+    Record {
+        seq,
+        received_at: at("2026-11-21T12:00:00Z") + chrono::Duration::seconds(seq as i64),
+        path: "/hooks".into(),
+        remote: Some("127.0.0.1:40000".parse().unwrap()),
+        signature: SignatureCheck::Valid,
+        verdict,
+        event,
+        duplicate_of: None,
+        problems,
+        body_len: body.len() as u64,
+        body: Bytes::copy_from_slice(body),
+        typed,
+        subject: Default::default(),
+    }
+}
+
+/// The store after every corpus file, in name order, plus extra bodies.
+fn store(extra: &[&str]) -> Store {
+    let mut store = Store::new(1000);
+    let mut seq = 0;
+    for (_, _, body) in common::corpus() {
+        seq += 1;
+        store.apply(record(seq, &body));
+    }
+    for body in extra {
+        seq += 1;
+        store.apply(record(seq, body.as_bytes()));
+    }
+    store
+}
+
+fn app() -> App {
+    let info = Info {
+        listen: "127.0.0.1:3000".into(),
+        journal: Some("/var/lib/pilotwatch/journal.jsonl".into()),
+        signatures_checked: true,
+        started: at("2026-11-21T12:00:00Z"),
+        startup_note: None,
+    };
+    let mut app = App::new(info, Theme::new(false));
+    app.now = at("2026-11-21T12:05:00Z");
+    app
+}
+
+fn screen(app: &mut App, store: &Store, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    app.page = render::page_height(height);
+    app.sync(store);
+    terminal.draw(|f| render::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let line: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Keys as typed, after a first sync (the loop always syncs before handling keys).
+fn press(app: &mut App, store: &Store, keys: &str) -> Option<Effect> {
+    app.sync(store);
+    let mut effect = None;
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        effect = app
+            .handle_key(KeyEvent::new(code, KeyModifiers::NONE), store)
+            .or(effect);
+    }
+    effect
+}
+
+macro_rules! snapshot {
+    ($name:expr, $screen:expr) => {
+        insta::with_settings!({ filters => vec![
+            (r"\b\d{2}:\d{2}:\d{2}(\.\d{3})?\b", "[time]"),
+            (r"\b\d{4}-\d{2}-\d{2} \[time\]", "[date] [time]"),
+        ]}, {
+            insta::assert_snapshot!($name, $screen);
+        });
+    };
+}
+
+#[test]
+fn waiting_for_the_first_delivery() {
+    snapshot!("waiting", screen(&mut app(), &Store::new(10), 100, 12));
+}
+
+#[test]
+fn messages_pane() {
+    let store = store(&[]);
+    snapshot!("messages_120x30", screen(&mut app(), &store, 120, 30));
+}
+
+#[test]
+fn messages_pane_at_80x24() {
+    let store = store(&[]);
+    snapshot!("messages_80x24", screen(&mut app(), &store, 80, 24));
+}
+
+#[test]
+fn numbers_pane() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "2");
+    snapshot!("numbers", screen(&mut app, &store, 120, 12));
+}
+
+#[test]
+fn calls_pane() {
+    let ringing = r#"{"event":"call.ringing","callId":"call_live","direction":"INBOUND","status":"RINGING","from":"5511977776666","to":"5511888888888","timestamp":"2026-11-21T12:04:30.000Z"}"#;
+    let connected = r#"{"event":"call.connected","callId":"call_live","direction":"INBOUND","status":"ACCEPTED","from":"5511977776666","to":"5511888888888","timestamp":"2026-11-21T12:04:35.000Z"}"#;
+    let store = store(&[ringing, connected]);
+    let mut app = app();
+    press(&mut app, &store, "3");
+    snapshot!("calls", screen(&mut app, &store, 120, 12));
+}
+
+#[test]
+fn feed_pane() {
+    let store = store(&["not json at all"]);
+    let mut app = app();
+    press(&mut app, &store, "4");
+    snapshot!("feed", screen(&mut app, &store, 140, 40));
+}
+
+#[test]
+fn message_detail_shows_the_lifecycle() {
+    let store = store(&[]);
+    let mut app = app();
+    // The outbound message is the oldest row: jump to it and open it.
+    press(&mut app, &store, "G\n");
+    snapshot!("detail_message", screen(&mut app, &store, 120, 40));
+}
+
+#[test]
+fn broken_delivery_detail_names_the_problem() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "4G\n");
+    snapshot!("detail_broken", screen(&mut app, &store, 100, 20));
+}
+
+#[test]
+fn help_overlay() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "?");
+    snapshot!("help", screen(&mut app, &store, 120, 36));
+}
+
+#[test]
+fn filtered_view() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "/type:image");
+    snapshot!("filtered_typing", screen(&mut app, &store, 120, 10));
+    press(&mut app, &store, "\n");
+    let s = screen(&mut app, &store, 120, 10);
+    assert!(
+        s.contains("Check this photo") && !s.contains("My Group"),
+        "{s}"
+    );
+    // Esc clears it again.
+    press(&mut app, &store, "\x1b");
+    assert!(screen(&mut app, &store, 120, 10).contains("My Group"));
+}
+
+#[test]
+fn enter_on_a_number_shows_its_messages() {
+    let other = r#"{"event":"message.received","data":{"from":"+5511911112222","to":"+5511777777777","numberId":"other_number","messageId":"x1","id":"x1","type":"text","fromMe":false,"content":"from the other number","createdAt":"2026-11-21T12:01:00.000Z"}}"#;
+    let store = store(&[other]);
+    let mut app = app();
+    press(&mut app, &store, "2");
+    let numbers = screen(&mut app, &store, 120, 10);
+    assert!(numbers.contains("other_number"), "{numbers}");
+    press(&mut app, &store, "g\n");
+    let s = screen(&mut app, &store, 120, 12);
+    assert!(
+        s.contains("filter: number:cmm0abc123") && !s.contains("from the other number"),
+        "{s}"
+    );
+}
+
+#[test]
+fn hostile_text_is_shown_escaped() {
+    let hostile = "{\"event\":\"message.received\",\"data\":{\"from\":\"+1\\u001b]0;PWNED\\u0007\",\"to\":\"+2\",\"numberId\":\"n\",\"messageId\":\"h\",\"id\":\"h\",\"fromMe\":false,\"participantName\":\"Eve\\u202e\\u200b\",\"content\":\"hi\\u001b[2J\\u009b31m\\nnext\\rline\",\"createdAt\":\"2026-11-21T12:00:00Z\"}}";
+    let store = store(&[hostile]);
+    let s = screen(&mut app(), &store, 160, 20);
+    assert!(
+        !s.chars().any(|c| c.is_control() && c != '\n'),
+        "raw control characters on screen:\n{s:?}"
+    );
+    for visible in [
+        "+1^[]0;PWNED^G",
+        "Eve\\u{202e}",
+        "hi^[[2J\\u{9b}31m⏎next^Mline",
+    ] {
+        assert!(s.contains(visible), "{visible:?} not in\n{s}");
+    }
+}
+
+#[test]
+fn a_frozen_view_keeps_its_place_while_rows_arrive() {
+    let mut store = store(&[]);
+    let mut app = app();
+    screen(&mut app, &store, 120, 20);
+    // Moving off the newest row freezes the view.
+    press(&mut app, &store, "j");
+    assert!(!app.follow);
+    let before = app.list();
+    let body = r#"{"event":"message.received","data":{"from":"+5511900000000","to":"+2","numberId":"cmm0abc123","messageId":"late","id":"late","fromMe":false,"content":"arrived while frozen","createdAt":"2026-11-21T12:04:00.000Z"}}"#;
+    store.apply(record(1000, body.as_bytes()));
+    screen(&mut app, &store, 120, 20);
+    assert_eq!(
+        app.list().selected,
+        before.selected + 1,
+        "the selection stays on the same row"
+    );
+    press(&mut app, &store, "f");
+    assert!(app.follow);
+    assert_eq!(app.list().selected, 0);
+}
+
+#[test]
+fn copy_gives_the_selected_payload() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "4");
+    screen(&mut app, &store, 120, 20);
+    match press(&mut app, &store, "y") {
+        Some(Effect::Copy(bytes)) => assert!(bytes.starts_with(b"{")),
+        other => panic!("{other:?}"),
+    }
+}
