@@ -81,19 +81,31 @@ impl Service {
     }
 }
 
+/// Why we were told to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    Interrupt,
+    Terminate,
+    /// The controlling terminal hung up (an SSH session ended).
+    Hangup,
+}
+
 /// Resolves on Ctrl-C, SIGTERM or SIGHUP.
-pub async fn stop_signal() {
+pub async fn stop_signal() -> StopSignal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
         let mut hup = signal(SignalKind::hangup()).expect("installing SIGHUP handler");
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
+            _ = tokio::signal::ctrl_c() => StopSignal::Interrupt,
+            _ = term.recv() => StopSignal::Terminate,
+            _ = hup.recv() => StopSignal::Hangup,
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        StopSignal::Interrupt
+    }
 }

@@ -25,7 +25,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::Settings;
 use crate::ingest::Ingest;
-use crate::service::{self, Service};
+use crate::service::{self, Service, StopSignal};
 use app::{App, Effect, Info};
 use theme::Theme;
 
@@ -47,22 +47,33 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     let server = tokio::spawn(service.serve(async move {
         let _ = stop_rx.await;
     }));
-    let result = {
-        let mut guard = terminal::enter().wrap_err("cannot open the terminal")?;
-        let mut app = App::new(info, Theme::from_env());
-        event_loop(&mut guard, &mut app, &ingest).await
-    };
-    terminal::restore();
+    let mut guard = terminal::enter().wrap_err("cannot open the terminal")?;
+    let mut app = App::new(info, Theme::from_env());
+    let result = event_loop(&mut guard, &mut app, &ingest).await;
+    match result {
+        Ok(Exit::TerminalGone) => terminal::abandon(guard),
+        _ => drop(guard),
+    }
+    tracing::info!(?result, "dashboard closed; stopping the receiver");
     let _ = stop_tx.send(());
     server.await.wrap_err("receiver task")??;
-    result
+    result.map(|_| ())
+}
+
+/// How the dashboard ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    Quit,
+    Signal,
+    /// SIGHUP, or the terminal stopped answering: nothing may be written to it.
+    TerminalGone,
 }
 
 async fn event_loop(
     guard: &mut terminal::Guard,
     app: &mut App,
     ingest: &Arc<Ingest>,
-) -> Result<()> {
+) -> Result<Exit> {
     let terminal = &mut guard.terminal;
     let mut events = EventStream::new();
     let mut changes = ingest.watch();
@@ -85,12 +96,14 @@ async fn event_loop(
             next_frame = Instant::now() + FRAME;
         }
         tokio::select! {
-            _ = &mut stop => return Ok(()),
+            signal = &mut stop => {
+                return Ok(if signal == StopSignal::Hangup { Exit::TerminalGone } else { Exit::Signal });
+            }
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => {
                     let effect = app.handle_key(key, &ingest.store().read());
                     match effect {
-                        Some(Effect::Quit) => return Ok(()),
+                        Some(Effect::Quit) => return Ok(Exit::Quit),
                         Some(Effect::Copy(bytes)) => copy_osc52(&bytes)?,
                         None => {}
                     }
@@ -99,11 +112,11 @@ async fn event_loop(
                 Some(Ok(Event::Resize(..))) => dirty = true,
                 Some(Ok(_)) => {}
                 // The terminal is gone (an SSH session dropped): stop, do not spin.
-                Some(Err(_)) | None => return Ok(()),
+                Some(Err(_)) | None => return Ok(Exit::TerminalGone),
             },
             changed = changes.changed() => {
                 if changed.is_err() {
-                    return Ok(());
+                    return Ok(Exit::Signal);
                 }
                 dirty = true;
             }

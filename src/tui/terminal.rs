@@ -31,6 +31,14 @@ pub fn restore() {
     }
 }
 
+/// The terminal is gone (the SSH connection dropped, SIGHUP): writing the restore
+/// sequences could block on a dead tty, so forget it without a word.
+pub fn abandon(guard: Guard) {
+    ACTIVE.store(false, Ordering::SeqCst);
+    // ratatui's Terminal shows the cursor when dropped: that is a write too.
+    std::mem::forget(guard);
+}
+
 /// The terminal, restored when dropped.
 #[derive(Debug)]
 pub struct Guard {

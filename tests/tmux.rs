@@ -1,0 +1,278 @@
+//! The real binary in a real terminal (tmux): deliveries POSTed to it appear, `/`
+//! narrows the rows, `?` shows help, hostile text cannot retitle the pane, and `q`
+//! leaves the terminal as it found it. Skipped (with a note) where tmux is missing;
+//! `.ci/run` installs it.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::client;
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("pilotwatch-test-{}-{}", std::process::id(), rand_suffix());
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "pw",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                command,
+            ])
+            .status
+            .success();
+        assert!(ok, "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "pw"]).stdout).into_owned()
+    }
+
+    fn display(&self, format: &str) -> String {
+        String::from_utf8_lossy(
+            &self
+                .cmd(&["display-message", "-p", "-t", "pw", format])
+                .stdout,
+        )
+        .trim()
+        .to_owned()
+    }
+
+    /// Keys one at a time, with a pause, so an Esc is never read as Alt-<next key>.
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "pw", k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now()) % 1_000_000
+}
+
+const HOSTILE: &str = r#"{"event":"message.received","data":{"from":"+5511900000001","to":"+5511888888888","numberId":"cmm0abc123","messageId":"evil","id":"evil","type":"text","fromMe":false,"participantName":"\u001b]2;PWNED-TITLE\u0007Mallory","content":"\u001b]0;PWNED-TITLE\u0007\u001b[2J\u009b31mred\u202eevil","createdAt":"2026-02-24T10:31:00.000Z"}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_end_to_end_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_pilotwatch");
+    let journal = dir.path().join("j.jsonl");
+    let command = format!(
+        "env -u PILOT_STATUS_WEBHOOK_SECRET PILOTWATCH_CONFIG=/dev/null {bin} --listen 127.0.0.1:0 --journal {}; echo EXITED rc=$?; sleep 30",
+        journal.display()
+    );
+    let tmux = Tmux::start(&command, 120, 34);
+    let screen = tmux.wait_for("the waiting screen", |s| {
+        s.contains("waiting for the first delivery")
+    });
+    let addr = screen
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .trim_end_matches(',')
+        .to_owned();
+    let title_before = tmux.display("#{pane_title}");
+
+    let http = client();
+    for (file, _, body) in common::corpus() {
+        let res = http
+            .post(format!("http://{addr}/hooks"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{file}");
+    }
+    let screen = tmux.wait_for("the message rows", |s| {
+        s.contains("Check this photo") && s.contains("29 deliveries")
+    });
+    assert!(
+        screen.contains("✓✓ read") && screen.contains("# My Group"),
+        "{screen}"
+    );
+
+    // Hostile text: shown escaped, and it cannot retitle the pane or clear the screen.
+    http.post(format!("http://{addr}/hooks"))
+        .body(HOSTILE)
+        .send()
+        .await
+        .unwrap();
+    let screen = tmux.wait_for("the hostile row", |s| s.contains("30 deliveries"));
+    assert!(
+        screen.contains("^[]0;PWNED-TITLE^G^[[2J"),
+        "escaped form on screen:\n{screen}"
+    );
+    assert!(
+        screen.contains("Check this photo"),
+        "the screen was not cleared:\n{screen}"
+    );
+    assert_eq!(
+        tmux.display("#{pane_title}"),
+        title_before,
+        "the pane title changed"
+    );
+
+    // `/` filters as you type.
+    tmux.keys(&["/", "t", "y", "p", "e", ":", "i", "m", "a", "g", "e"]);
+    let screen = tmux.wait_for("the filtered view", |s| {
+        s.contains("/ type:image") && !s.contains("# My Group")
+    });
+    assert!(screen.contains("Check this photo"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the kept filter", |s| s.contains("filter: type:image"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the cleared filter", |s| s.contains("# My Group"));
+
+    // Other panes, the detail view, the help overlay.
+    tmux.keys(&["4"]);
+    tmux.wait_for("the feed", |s| {
+        s.contains("BROKEN") && s.contains("conversation.assigned")
+    });
+    tmux.keys(&["G", "Enter"]);
+    tmux.wait_for("a broken delivery's detail", |s| {
+        s.contains("$.duration: expected integer") && s.contains("\"duration\": \"120\"")
+    });
+    tmux.keys(&["Escape", "?"]);
+    tmux.wait_for("the help", |s| {
+        s.contains("Keys") && s.contains("status:failed")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the help closed", |s| {
+        !s.contains("any key closes this help")
+    });
+
+    // `q` quits and the terminal is restored: the normal screen, cursor visible.
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
+    assert!(
+        !screen.contains("deliveries"),
+        "dashboard left on screen:\n{screen}"
+    );
+    assert_eq!(tmux.display("#{alternate_on}"), "0");
+    assert_eq!(tmux.display("#{cursor_flag}"), "1");
+    // Every delivery it showed is in the journal.
+    let (records, _) = pilotwatch::journal::replay::read_all(&journal).unwrap();
+    assert_eq!(records.len(), 30);
+}
+
+fn pilotwatch_pid(tmux: &Tmux) -> u32 {
+    let shell = tmux.display("#{pane_pid}");
+    let out = Command::new("pgrep")
+        .args(["-P", &shell, "-f", "pilotwatch"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("pilotwatch's pid")
+}
+
+/// Running, as opposed to gone or a zombie waiting to be reaped (its parent, tmux, is
+/// gone too, and this machine's init may take a while).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit(") ").next().and_then(|rest| rest.chars().next()))
+        .is_some_and(|state| state != 'Z' && state != 'X')
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_a_lost_terminal_ends_the_process() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_pilotwatch");
+    let command = format!(
+        "PILOTWATCH_CONFIG=/dev/null {bin} --listen 127.0.0.1:0 --no-journal; echo EXITED rc=$?; sleep 30"
+    );
+
+    // SIGTERM: a clean exit, the terminal restored.
+    let tmux = Tmux::start(&command, 100, 20);
+    tmux.wait_for("the dashboard", |s| {
+        s.contains("waiting for the first delivery")
+    });
+    let pid = pilotwatch_pid(&tmux);
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
+    assert_eq!(tmux.display("#{alternate_on}"), "0");
+    drop(tmux);
+
+    // The terminal goes away (as when an SSH connection drops): the process ends.
+    let tmux = Tmux::start(&command, 100, 20);
+    tmux.wait_for("the dashboard", |s| {
+        s.contains("waiting for the first delivery")
+    });
+    let pid = pilotwatch_pid(&tmux);
+    tmux.cmd(&["kill-server"]);
+    let start = Instant::now();
+    while alive(pid) && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "pilotwatch still running {:?} after its terminal closed",
+        start.elapsed()
+    );
+    eprintln!("exited {:?} after the terminal closed", start.elapsed());
+}
