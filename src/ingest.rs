@@ -168,9 +168,14 @@ impl Ingest {
         wait.await.unwrap_or(Err(IngestError::Closed))
     }
 
-    /// Why acks stopped, once the journal has failed.
+    /// Why acks stopped, once the journal has failed (or its writer is gone).
     pub fn failure(&self) -> Option<String> {
-        self.failure.lock().clone()
+        let failure = self.failure.lock().clone();
+        failure.or_else(|| {
+            self.tx
+                .is_closed()
+                .then(|| "the journal writer stopped (see the log)".to_owned())
+        })
     }
 
     pub fn store(&self) -> &SharedStore {

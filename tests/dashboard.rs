@@ -267,3 +267,12 @@ fn copy_gives_the_selected_payload() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn status_filter_finds_the_deliveries_that_reported_it() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "4/status:failed\n");
+    let s = screen(&mut app, &store, 120, 12);
+    assert!(s.contains("message.failed") && !s.contains("message.read"), "{s}");
+}

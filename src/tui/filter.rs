@@ -150,14 +150,23 @@ impl Filter {
                 has(&String::from_utf8_lossy(&r.body), s) || has(&r.path, s)
             }
             Term::Event(s) => r.event.as_ref().is_some_and(|e| has(e.as_str(), s)),
-            // Prefixes, so `verdict:known` is not also `unknown`.
+            // Prefixes, so `verdict:known` is not also `unknown`; a status also finds
+            // the deliveries that reported it (`status:failed` → `message.failed`).
             Term::Status(s) | Term::Verdict(s) => {
                 let verdict = if r.duplicate_of.is_some() {
                     "duplicate"
                 } else {
                     r.verdict.as_str()
                 };
-                verdict.starts_with(s.as_str()) || r.signature.as_str().starts_with(s.as_str())
+                verdict.starts_with(s.as_str())
+                    || r.signature.as_str().starts_with(s.as_str())
+                    || (matches!(t, Term::Status(_))
+                        && r.event.as_ref().is_some_and(|e| {
+                            e.as_str()
+                                .rsplit('.')
+                                .next()
+                                .is_some_and(|last| last.starts_with(s.as_str()))
+                        }))
             }
         })
     }

@@ -75,7 +75,8 @@ fn status_cell<'a>(app: &App, l: &MessageLine) -> Cell<'a> {
         Status::Delivered => ("✓✓ delivered".to_owned(), Tone::Plain),
         Status::Read => ("✓✓ read".to_owned(), Tone::Info),
         Status::Failed => (
-            format!("✗ failed {}", l.error_code.as_deref().unwrap_or("")),
+            // The code says more than the word: `✗ DELIVER_NOT_CONFIRMED`.
+            format!("✗ {}", l.error_code.as_deref().unwrap_or("failed")),
             Tone::Bad,
         ),
     };
