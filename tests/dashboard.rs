@@ -274,5 +274,8 @@ fn status_filter_finds_the_deliveries_that_reported_it() {
     let mut app = app();
     press(&mut app, &store, "4/status:failed\n");
     let s = screen(&mut app, &store, 120, 12);
-    assert!(s.contains("message.failed") && !s.contains("message.read"), "{s}");
+    assert!(
+        s.contains("message.failed") && !s.contains("message.read"),
+        "{s}"
+    );
 }
