@@ -19,8 +19,10 @@
 //! - [`secret`]: secrets that print masked; [`sanitize`]: untrusted text made safe.
 //! - [`service`]: the wiring `main` and the tests share (replay, bind, serve, drain).
 
+pub mod api;
 pub mod cli;
 pub mod config;
+pub mod fake_api;
 pub mod headless;
 pub mod ingest;
 pub mod journal;
