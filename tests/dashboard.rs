@@ -279,3 +279,129 @@ fn status_filter_finds_the_deliveries_that_reported_it() {
         "{s}"
     );
 }
+
+fn call(event: &str, id: &str, status: &str, at: &str) -> String {
+    format!(
+        r#"{{"event":"call.{event}","callId":"{id}","direction":"INBOUND","status":"{status}","from":"5511900000000","to":"5511888888888","timestamp":"{at}"}}"#
+    )
+}
+
+#[test]
+fn a_frozen_calls_pane_keeps_the_selected_call() {
+    let mut store = Store::new(1000);
+    for (i, id) in ["c1", "c2", "c3"].iter().enumerate() {
+        store.apply(record(
+            i as u64 + 1,
+            call("ringing", id, "RINGING", "2026-11-21T12:04:00Z").as_bytes(),
+        ));
+    }
+    let mut app = app();
+    press(&mut app, &store, "3j");
+    assert!(!app.follow);
+    let selected = |app: &App| {
+        app.views
+            .key_at(pilotwatch::tui::view::Pane::Calls, app.list().selected)
+    };
+    let before = selected(&app);
+    // c3 (newest, in progress, above the selection) ends: in-progress calls come first,
+    // so the order changes around the selection.
+    store.apply(record(
+        4,
+        call("ended", "c3", "COMPLETED", "2026-11-21T12:04:30Z").as_bytes(),
+    ));
+    store.apply(record(
+        5,
+        call("missed", "c4", "MISSED", "2026-11-21T12:04:40Z").as_bytes(),
+    ));
+    screen(&mut app, &store, 120, 20);
+    assert_eq!(selected(&app), before, "the selection followed its call");
+}
+
+#[test]
+fn a_frozen_filtered_pane_keeps_the_selected_message_when_rows_leave() {
+    let mut store = Store::new(1000);
+    let sent = |id: &str, event: &str, seq: u64| {
+        let body = format!(
+            r#"{{"event":"message.{event}","data":{{"to":"+5511999999999","numberId":"n","messageId":"w{id}","id":"{id}","type":"text","fromMe":true,"content":"text {id}","createdAt":"2026-11-21T12:00:0{seq}Z"}}}}"#
+        );
+        record(seq, body.as_bytes())
+    };
+    for (i, id) in ["a", "b", "c"].iter().enumerate() {
+        store.apply(sent(id, "sent", i as u64 + 1));
+    }
+    let mut app = app();
+    press(&mut app, &store, "/status:sent\n");
+    screen(&mut app, &store, 120, 20);
+    press(&mut app, &store, "jj"); // the oldest, "a"
+    let key = |app: &App| {
+        app.views
+            .key_at(pilotwatch::tui::view::Pane::Messages, app.list().selected)
+    };
+    let before = key(&app);
+    // "c" (above the selection) is delivered and leaves the `status:sent` view.
+    store.apply(sent("c", "delivered", 4));
+    let s = screen(&mut app, &store, 120, 20);
+    assert!(!s.contains("text c"), "{s}");
+    assert_eq!(key(&app), before);
+}
+
+#[test]
+fn a_frozen_short_list_shows_rows_that_arrive() {
+    let mut store = Store::new(1000);
+    let mut app = app();
+    press(&mut app, &store, "f");
+    assert!(!app.follow);
+    for i in 0..5u64 {
+        let body = format!(
+            r#"{{"event":"message.received","data":{{"from":"+1","to":"+2","numberId":"n","messageId":"m{i}","id":"m{i}","fromMe":false,"content":"row {i}","createdAt":"2026-11-21T12:00:0{i}Z"}}}}"#
+        );
+        store.apply(record(i + 1, body.as_bytes()));
+    }
+    let s = screen(&mut app, &store, 120, 20);
+    for i in 0..5 {
+        assert!(s.contains(&format!("row {i}")), "row {i} missing:\n{s}");
+    }
+}
+
+#[test]
+fn help_from_a_detail_returns_to_it_and_any_key_closes_it() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "4\n?");
+    assert!(matches!(app.mode, pilotwatch::tui::app::Mode::Help { .. }));
+    press(&mut app, &store, "x"); // not bound to anything
+    assert!(
+        matches!(app.mode, pilotwatch::tui::app::Mode::Detail(_)),
+        "{:?}",
+        std::mem::discriminant(&app.mode)
+    );
+}
+
+#[test]
+fn help_scrolls_on_a_small_terminal() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "?");
+    let top = screen(&mut app, &store, 80, 24);
+    assert!(!top.contains("verdict:broken"), "{top}");
+    press(&mut app, &store, "jjjjjjjjjj");
+    let bottom = screen(&mut app, &store, 80, 24);
+    assert!(
+        bottom.contains("verdict:broken") && bottom.contains("status:failed"),
+        "{bottom}"
+    );
+}
+
+#[test]
+fn enter_on_a_number_with_a_long_id_finds_its_messages() {
+    let id = "cmm04obm46zz0qv4ycjp8x6r9"; // 25 characters, like the provider's
+    let body = format!(
+        r#"{{"event":"message.received","data":{{"from":"+1","to":"+2","numberId":"{id}","messageId":"x","id":"x","fromMe":false,"content":"on the long id","createdAt":"2026-11-21T12:00:00Z"}}}}"#
+    );
+    let mut store = Store::new(100);
+    store.apply(record(1, body.as_bytes()));
+    let mut app = app();
+    press(&mut app, &store, "2\n");
+    let s = screen(&mut app, &store, 120, 10);
+    assert!(s.contains("on the long id"), "{s}");
+}

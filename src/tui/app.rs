@@ -11,7 +11,7 @@ use super::detail::{self, Detail};
 use super::filter::Filter;
 use super::keymap::{self, Command};
 use super::theme::Theme;
-use super::view::{Added, Pane, Views};
+use super::view::{Pane, Views};
 use crate::model::Verdict;
 use crate::store::Store;
 
@@ -68,7 +68,11 @@ pub enum Mode {
     /// Typing a filter; the list narrows as you type.
     Filter,
     Detail(Box<Detail>),
-    Help,
+    /// The help overlay, scrolled; closing it returns to the detail it was opened from.
+    Help {
+        scroll: usize,
+        back: Option<Box<Detail>>,
+    },
 }
 
 /// Side effects the loop carries out for the app.
@@ -93,7 +97,11 @@ pub struct App {
     /// Rows that fit in the list area (set by the loop from the terminal size).
     pub page: usize,
     pub rate: VecDeque<u64>,
-    last_total: u64,
+    /// The delivery total at the last tick (`None` until the first sync, so a replayed
+    /// journal does not count as one second of traffic).
+    last_total: Option<u64>,
+    /// The filter changed: rebuild the views once, at the next sync, not per key.
+    filter_dirty: bool,
     pub totals: Totals,
     pub now: DateTime<Utc>,
     /// A transient message in the status line (copied…, nothing selected…).
@@ -118,7 +126,8 @@ impl App {
             lists: [ListState::default(); 4],
             page: 20,
             rate: VecDeque::with_capacity(RATE_SECONDS),
-            last_total: 0,
+            last_total: None,
+            filter_dirty: false,
             totals: Totals::default(),
             failure: None,
         }
@@ -132,34 +141,49 @@ impl App {
         &mut self.lists[self.pane.index()]
     }
 
-    /// Fold store changes into the views. A frozen pane keeps showing the same rows.
+    /// Rows of the list that fit on screen in this pane (Calls gives some to permissions).
+    pub fn page_of(&self, pane: Pane) -> usize {
+        let taken = if pane == Pane::Calls {
+            self.views.permissions.len()
+        } else {
+            0
+        };
+        self.page.saturating_sub(taken).max(1)
+    }
+
+    /// Fold store changes into the views. A frozen pane keeps the selected row where it
+    /// was on screen, whatever arrived, left or moved around it.
     pub fn sync(&mut self, store: &Store) {
         self.totals = Totals::of(store);
-        let added = self.views.sync(store, &self.filter);
-        if !self.follow {
-            let Added {
-                messages,
-                calls,
-                feed,
-            } = added;
-            for (pane, n) in [
-                (Pane::Messages, messages),
-                (Pane::Calls, calls),
-                (Pane::Feed, feed),
-            ] {
-                let l = &mut self.lists[pane.index()];
-                l.selected += n;
-                l.offset += n;
-            }
+        self.last_total.get_or_insert(self.totals.total);
+        let anchors: [Option<(u64, usize)>; 4] = Pane::ALL.map(|pane| {
+            let l = self.lists[pane.index()];
+            let key = self.views.key_at(pane, l.selected)?;
+            (!self.follow).then_some((key, l.selected - l.offset.min(l.selected)))
+        });
+        if std::mem::take(&mut self.filter_dirty) {
+            self.views.rebuild(store, &self.filter);
+            self.lists = [ListState::default(); 4];
+        } else {
+            self.views.sync(store, &self.filter);
         }
         for pane in Pane::ALL {
-            let len = self.views.len(pane);
+            let (len, page) = (self.views.len(pane), self.page_of(pane));
+            let found = anchors[pane.index()]
+                .and_then(|(key, row)| Some((self.views.index_of(pane, key)?, row)));
             let l = &mut self.lists[pane.index()];
+            if let Some((index, row)) = found {
+                l.selected = index;
+                l.offset = index.saturating_sub(row);
+            }
             l.selected = l.selected.min(len.saturating_sub(1));
-            l.offset = l.offset.min(l.selected);
+            l.offset = l.offset.min(len.saturating_sub(page)).min(l.selected);
+            if l.selected >= l.offset + page {
+                l.offset = l.selected + 1 - page;
+            }
         }
-        self.scroll_into_view();
-        let rows: Vec<u64> = (self.list().offset..self.list().offset + self.page)
+        let (offset, page) = (self.list().offset, self.page_of(self.pane));
+        let rows: Vec<u64> = (offset..offset + page)
             .filter_map(|i| self.views.key_at(self.pane, i))
             .collect();
         self.views.prepare(store, self.pane, rows.into_iter());
@@ -171,13 +195,13 @@ impl App {
         if self.rate.len() == RATE_SECONDS {
             self.rate.pop_front();
         }
-        self.rate.push_back(total.saturating_sub(self.last_total));
-        self.last_total = total;
+        let last = self.last_total.replace(total).unwrap_or(total);
+        self.rate.push_back(total.saturating_sub(last));
         self.now = now;
     }
 
     fn scroll_into_view(&mut self) {
-        let page = self.page.max(1);
+        let page = self.page_of(self.pane);
         let l = self.list_mut();
         if l.selected < l.offset {
             l.offset = l.selected;
@@ -186,12 +210,20 @@ impl App {
         }
     }
 
-    fn refilter(&mut self, store: &Store) {
+    fn refilter(&mut self) {
         let f = Filter::parse(&self.input);
         if f != self.filter {
             self.filter = f;
-            self.views.rebuild(store, &self.filter);
-            self.lists = [ListState::default(); 4];
+            self.filter_dirty = true;
+        }
+    }
+
+    /// Text pasted into the terminal (bracketed paste): into the filter being typed.
+    pub fn handle_paste(&mut self, text: &str) {
+        if matches!(self.mode, Mode::Filter) {
+            self.input
+                .extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }));
+            self.refilter();
         }
     }
 
@@ -202,15 +234,30 @@ impl App {
         self.notice = None;
         // The filter line takes keys first: `q` types a q.
         if matches!(self.mode, Mode::Filter) {
-            return self.filter_key(key, store);
+            return self.filter_key(key);
         }
-        let command = keymap::lookup(&key)?;
-        match &mut self.mode {
-            Mode::Help => {
-                // Any command closes the help; quit still quits.
-                self.mode = Mode::Normal;
-                return (command == Command::Quit).then_some(Effect::Quit);
+        let command = keymap::lookup(&key);
+        if let Mode::Help { scroll, .. } = &mut self.mode {
+            // Scroll keys scroll; quit quits; any other key closes the help.
+            match command {
+                Some(Command::Down) => *scroll += 1,
+                Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+                Some(Command::PageDown) => *scroll += self.page,
+                Some(Command::PageUp) => *scroll = scroll.saturating_sub(self.page),
+                Some(Command::Quit) => return Some(Effect::Quit),
+                _ => {
+                    let Mode::Help { back, .. } = std::mem::replace(&mut self.mode, Mode::Normal)
+                    else {
+                        unreachable!()
+                    };
+                    self.mode = back.map_or(Mode::Normal, Mode::Detail);
+                }
             }
+            return None;
+        }
+        let command = command?;
+        match &mut self.mode {
+            Mode::Help { .. } => {}
             Mode::Detail(d) => {
                 let max = d.lines.len().saturating_sub(1);
                 let page = self.page.max(1);
@@ -226,7 +273,16 @@ impl App {
                         let payload = d.payload.clone();
                         return self.copy(payload);
                     }
-                    Command::Help => self.mode = Mode::Help,
+                    Command::Help => {
+                        let Mode::Detail(d) = std::mem::replace(&mut self.mode, Mode::Normal)
+                        else {
+                            unreachable!()
+                        };
+                        self.mode = Mode::Help {
+                            scroll: 0,
+                            back: Some(d),
+                        };
+                    }
                     Command::Quit => return Some(Effect::Quit),
                     _ => {}
                 }
@@ -238,7 +294,12 @@ impl App {
         let page = self.page.max(1);
         match command {
             Command::Quit => return Some(Effect::Quit),
-            Command::Help => self.mode = Mode::Help,
+            Command::Help => {
+                self.mode = Mode::Help {
+                    scroll: 0,
+                    back: None,
+                }
+            }
             Command::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % 4],
             Command::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 3) % 4],
             Command::Messages => self.pane = Pane::Messages,
@@ -283,7 +344,7 @@ impl App {
             Command::Back => {
                 if !self.filter.is_empty() {
                     self.input.clear();
-                    self.refilter(store);
+                    self.refilter();
                 }
             }
             Command::Open => return self.open(store),
@@ -296,7 +357,7 @@ impl App {
         None
     }
 
-    fn filter_key(&mut self, key: KeyEvent, store: &Store) -> Option<Effect> {
+    fn filter_key(&mut self, key: KeyEvent) -> Option<Effect> {
         match key.code {
             KeyCode::Enter => self.mode = Mode::Normal,
             KeyCode::Esc => {
@@ -315,7 +376,7 @@ impl App {
             KeyCode::Char(c) if !c.is_control() => self.input.push(c),
             _ => return None,
         }
-        self.refilter(store);
+        self.refilter();
         None
     }
 
@@ -339,10 +400,10 @@ impl App {
             let id = self
                 .selected_key()
                 .and_then(|i| self.views.numbers.get(i as usize))
-                .map(|n| n.number_id.clone());
+                .map(|n| n.raw_id.clone());
             if let Some(id) = id {
                 self.input = format!("number:{id}");
-                self.refilter(store);
+                self.refilter();
                 self.pane = Pane::Messages;
             }
             return None;

@@ -19,8 +19,12 @@ pub struct Filter {
     terms: Vec<Term>,
 }
 
-/// ASCII-case-insensitive substring test without allocating (`needle` is lowercase).
+/// Case-insensitive substring test (`needle` is lowercase). ASCII needles, the common
+/// case, are matched without allocating; others lowercase the haystack too.
 fn has(hay: &str, needle: &str) -> bool {
+    if !needle.is_ascii() {
+        return hay.to_lowercase().contains(needle);
+    }
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     n.is_empty()
         || h.windows(n.len())
@@ -206,6 +210,7 @@ mod tests {
         );
         assert!(has("Say HELLO there", "hello"));
         assert!(!has("hel lo", "hello"));
+        assert!(has("Olá Álvaro", &"Álvaro".to_lowercase()));
         assert!(Filter::parse("  ").is_empty());
     }
 }

@@ -38,7 +38,9 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     let ingest = service.ingest.clone();
     let info = Info {
         listen: service.addr.to_string(),
-        journal: ingest.journal_path().map(|p| p.display().to_string()),
+        journal: ingest
+            .journal_path()
+            .map(|p| crate::sanitize::line(&p.display().to_string(), 200)),
         signatures_checked: !settings.secrets.is_empty(),
         started: Utc::now(),
         startup_note: replay_note(&service.replay),
@@ -90,7 +92,7 @@ async fn event_loop(
                 let store = ingest.store().read();
                 app.sync(&store);
             }
-            app.failure = ingest.failure();
+            app.failure = ingest.failure().map(|f| crate::sanitize::line(&f, 200));
             terminal.draw(|f| render::draw(f, app))?;
             dirty = false;
             next_frame = Instant::now() + FRAME;
@@ -107,6 +109,10 @@ async fn event_loop(
                         Some(Effect::Copy(bytes)) => copy_osc52(&bytes)?,
                         None => {}
                     }
+                    dirty = true;
+                }
+                Some(Ok(Event::Paste(text))) => {
+                    app.handle_paste(&text);
                     dirty = true;
                 }
                 Some(Ok(Event::Resize(..))) => dirty = true,

@@ -21,7 +21,10 @@ const LINE_CACHE: usize = 8192;
 pub struct MessageLine {
     pub time: String,
     pub direction: Direction,
+    /// The raw id, to look the number's sanitised name up at draw time…
     pub number_id: Text,
+    /// …and what to show when it has none.
+    pub number_shown: String,
     pub contact: String,
     pub msg_type: &'static str,
     /// `↩ quoted text`, `# group`, `» channel`.
@@ -56,6 +59,8 @@ pub struct FeedLine {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumberLine {
+    /// As received: what `Enter` filters the Messages pane by.
+    pub raw_id: Text,
     pub number_id: String,
     pub name: String,
     pub phone: String,
@@ -97,22 +102,16 @@ pub struct Views {
 }
 
 impl Views {
-    /// Fold in what changed since the last sync. Returns how many new rows each list
-    /// gained at its newest end, so a frozen pane can keep its place.
-    pub fn sync(&mut self, store: &Store, filter: &Filter) -> Added {
+    /// Fold in what changed since the last sync: only the rows the new records touched.
+    pub fn sync(&mut self, store: &Store, filter: &Filter) {
         if store.last_seq() == self.cursor {
-            return Added::default();
+            return;
         }
         let gap = store.feed().next().is_some_and(|r| r.seq > self.cursor + 1);
         if self.cursor == 0 || gap {
             self.rebuild(store, filter);
-            return Added::default();
+            return;
         }
-        let ends = (
-            self.messages.back().copied(),
-            self.calls.back().copied(),
-            self.feed.back().copied(),
-        );
         let (mut touched_messages, mut touched_calls, mut numbers, mut permissions) =
             (Vec::new(), Vec::new(), false, false);
         for r in store.since(self.cursor) {
@@ -158,18 +157,6 @@ impl Views {
         }
         if permissions {
             self.permission_lines(store);
-        }
-        // New rows land past the old newest key; anything else was an update in place.
-        let grew = |list: &VecDeque<u64>, end: Option<u64>| {
-            list.iter()
-                .rev()
-                .take_while(|k| end.is_none_or(|e| **k > e))
-                .count()
-        };
-        Added {
-            messages: grew(&self.messages, ends.0),
-            calls: grew(&self.calls, ends.1),
-            feed: grew(&self.feed, ends.2),
         }
     }
 
@@ -340,6 +327,22 @@ impl Views {
         }
     }
 
+    /// Where the row with this key is now, counted from the newest.
+    pub fn index_of(&self, pane: Pane, key: u64) -> Option<usize> {
+        match pane {
+            Pane::Calls => self.calls_order.iter().position(|k| *k == key),
+            Pane::Numbers => ((key as usize) < self.numbers.len()).then_some(key as usize),
+            Pane::Messages | Pane::Feed => {
+                let list = if pane == Pane::Messages {
+                    &self.messages
+                } else {
+                    &self.feed
+                };
+                list.binary_search(&key).ok().map(|i| list.len() - 1 - i)
+            }
+        }
+    }
+
     /// The key of the row `index` places from the newest (Numbers: in listed order).
     pub fn key_at(&self, pane: Pane, index: usize) -> Option<u64> {
         if pane == Pane::Calls {
@@ -360,14 +363,6 @@ impl Views {
 pub enum Keys<'a> {
     List(&'a VecDeque<u64>),
     Count(usize),
-}
-
-/// Rows added at the newest end of each list by a sync.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Added {
-    pub messages: usize,
-    pub calls: usize,
-    pub feed: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -479,6 +474,7 @@ fn message_line(m: &MessageRow) -> MessageLine {
         time: m.created_at.map(clock).unwrap_or_else(|| "--:--:--".into()),
         direction: m.direction,
         number_id: m.number_id.clone(),
+        number_shown: clean(&m.number_id, 24),
         contact,
         msg_type: m.msg_type.map_or("", |t| t.as_str()),
         context,
@@ -615,6 +611,7 @@ fn summarize(e: &Event, store: &Store) -> String {
 
 fn number_line(n: &NumberRow) -> NumberLine {
     NumberLine {
+        raw_id: n.number_id.clone(),
         number_id: clean(&n.number_id, 24),
         name: clean(
             n.display_name

@@ -7,7 +7,7 @@ use crate::tui::app::App;
 use crate::tui::keymap::{BINDINGS, FILTER_HELP, describe};
 use crate::tui::theme::Tone;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
     let t = &app.theme;
     let mut lines = vec![Line::styled("Keys", t.style(Tone::Title))];
     for b in BINDINGS {
@@ -29,8 +29,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ]));
     }
     lines.push(Line::default());
-    lines.push(Line::styled("any key closes this help", t.style(Tone::Dim)));
+    lines.push(Line::styled(
+        "j/k scroll · any other key closes this help",
+        t.style(Tone::Dim),
+    ));
     let height = (lines.len() as u16 + 2).min(area.height);
+    // On a short terminal the help scrolls rather than losing its end.
+    let scroll = scroll.min(
+        lines
+            .len()
+            .saturating_sub(height.saturating_sub(2) as usize),
+    );
+    let lines: Vec<Line> = lines.into_iter().skip(scroll).collect();
     let width = 90.min(area.width);
     let [popup] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)

@@ -19,7 +19,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 .views
                 .number_names
                 .get(&l.number_id)
-                .map_or(l.number_id.as_ref(), |s| s.as_str());
+                .map_or(l.number_shown.as_str(), |s| s.as_str());
             let dir = match l.direction {
                 Direction::In => Span::styled("in ", t.style(Tone::Info)),
                 Direction::Out => Span::styled("out", t.style(Tone::Accent)),

@@ -62,8 +62,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
         },
     }
     status::render(frame, foot, app);
-    if matches!(app.mode, Mode::Help) {
-        help::render(frame, frame.area(), app);
+    if let Mode::Help { scroll, back } = &app.mode {
+        if let Some(d) = back {
+            detail::render(frame, body, app, d);
+        }
+        help::render(frame, frame.area(), app, *scroll);
     }
 }
 

@@ -12,7 +12,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
     if matches!(app.mode, Mode::Filter) {
         spans.push(Span::styled(" / ", t.style(Tone::Title)));
-        spans.push(Span::raw(format!("{}█", app.input)));
+        spans.push(Span::raw(format!(
+            "{}█",
+            crate::sanitize::line(&app.input, 200)
+        )));
         spans.push(Span::styled(
             "   Enter keep · Esc clear · event: status: number: type: verdict:",
             t.style(Tone::Dim),
