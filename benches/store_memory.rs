@@ -55,6 +55,7 @@ fn main() {
         let p = parse(b.as_bytes()).unwrap();
         store.apply(Record {
             seq: i as u64 + 1,
+            kind: Default::default(),
             received_at: chrono::Utc::now(),
             path: "/hooks".into(),
             remote: Some("127.0.0.1:40000".parse().unwrap()),

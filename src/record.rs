@@ -39,6 +39,26 @@ impl SignatureCheck {
     }
 }
 
+/// What a journal record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecordKind {
+    /// A webhook delivery the receiver took in (or refused).
+    #[default]
+    Delivery,
+    /// A reply this pilotwatch sent through the REST API (its attempt and outcome);
+    /// `body` holds a [`crate::model::outbound::Outbound`] as JSON, never the API key.
+    Outbound,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivery => "delivery",
+            Self::Outbound => "outbound",
+        }
+    }
+}
+
 /// The row a delivery changed in the store, so a view can refresh just that row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Subject {
@@ -52,11 +72,17 @@ pub enum Subject {
     Call(u64),
     /// A call permission update.
     Permission,
+    /// A reply sent from here: the message it answers, and (once accepted) its own row.
+    Reply {
+        answered: Option<u64>,
+        sent: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub struct Record {
     pub seq: u64,
+    pub kind: RecordKind,
     pub received_at: DateTime<Utc>,
     /// The request path it was POSTed to.
     pub path: Box<str>,

@@ -26,6 +26,7 @@ fn record(seq: u64, body: &[u8]) -> Record {
     };
     Record {
         seq,
+        kind: Default::default(),
         received_at: at("2026-11-21T12:00:00Z") + chrono::Duration::seconds(seq as i64),
         path: "/hooks".into(),
         remote: Some("127.0.0.1:40000".parse().unwrap()),

@@ -17,7 +17,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{EventName, Verdict};
-use crate::record::{Record, SignatureCheck};
+use crate::record::{Record, RecordKind, SignatureCheck};
 
 const CRC_KEY: &[u8] = b",\"crc32c\":\"";
 /// `,"crc32c":"` + 8 hex digits + `"}`.
@@ -72,7 +72,7 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
     };
     let line = LineOut {
         seq: record.seq,
-        kind: "delivery",
+        kind: record.kind.as_str(),
         received_at: record
             .received_at
             .to_rfc3339_opts(SecondsFormat::Micros, true),
@@ -151,11 +151,11 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
         }
     }
     let l: LineIn = serde_json::from_slice(line).map_err(|e| LineError::Json(e.to_string()))?;
-    if let Some(kind) = &l.kind
-        && kind != "delivery"
-    {
-        return Err(LineError::Content(format!("unknown record kind {kind:?}")));
-    }
+    let kind = match l.kind.as_deref() {
+        None | Some("delivery") => RecordKind::Delivery,
+        Some("outbound") => RecordKind::Outbound,
+        Some(other) => return Err(LineError::Content(format!("unknown record kind {other:?}"))),
+    };
     let body: Bytes = match (l.raw, l.raw_base64) {
         (Some(s), _) => Bytes::from(s.into_bytes()),
         (None, Some(b)) => BASE64
@@ -173,6 +173,7 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
     };
     Ok(Record {
         seq: l.seq,
+        kind,
         received_at: l.received_at,
         path: l.path.into(),
         remote,
@@ -196,6 +197,7 @@ mod tests {
     fn record(body: &[u8]) -> Record {
         Record {
             seq: 42,
+            kind: Default::default(),
             received_at: "2026-11-21T10:00:00.123456Z".parse().unwrap(),
             path: "/hooks".into(),
             remote: Some("127.0.0.1:5000".parse().unwrap()),

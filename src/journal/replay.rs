@@ -182,6 +182,7 @@ mod tests {
         let body = format!("{{\"event\":\"message.sent\",\"n\":{seq}}}");
         let r = Record {
             seq,
+            kind: Default::default(),
             received_at: chrono::Utc::now(),
             path: "/".into(),
             remote: None,

@@ -4,6 +4,7 @@
 mod check;
 pub mod event;
 pub mod identity;
+pub mod outbound;
 pub mod parse;
 
 use std::borrow::Cow;

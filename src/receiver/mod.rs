@@ -174,6 +174,7 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
     };
     let record = Record {
         seq: 0,
+        kind: Default::default(),
         received_at,
         path,
         remote,

@@ -21,6 +21,8 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
     Received,
+    /// Accepted by the API (202), no webhook about it yet.
+    Queued,
     Sent,
     Failed,
     Delivered,
@@ -31,6 +33,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Received => "received",
+            Self::Queued => "queued",
             Self::Sent => "sent",
             Self::Failed => "failed",
             Self::Delivered => "delivered",
@@ -79,6 +82,8 @@ pub struct MessageRow {
     pub error: Option<(Text, Option<Text>)>,
     /// Every delivery (seq) that built this row, in arrival order.
     pub seqs: Vec<u64>,
+    /// Sent from this pilotwatch: the API's status in its 202 (`QUEUED`…).
+    pub api_status: Option<Text>,
 }
 
 impl MessageRow {
@@ -90,6 +95,9 @@ impl MessageRow {
             Status::Delivered
         } else if l.failed.is_some() {
             Status::Failed
+        } else if self.direction == Direction::Out && l.sent.is_none() && self.api_status.is_some()
+        {
+            Status::Queued
         } else if self.direction == Direction::Out {
             Status::Sent
         } else {
@@ -130,6 +138,7 @@ impl MessageRow {
             lifecycle: Lifecycle::default(),
             error: None,
             seqs: Vec::with_capacity(if m.kind.is_outbound() { 3 } else { 1 }),
+            api_status: None,
         }
         .merged(m, seq)
     }
@@ -279,6 +288,74 @@ impl Messages {
             .as_deref()
             .and_then(|m| self.replies.get(m));
         ords.into_iter().flatten().filter_map(|o| self.get(*o))
+    }
+
+    /// The row of an inbound message, by its event name and Pilot Status id.
+    pub fn inbound(&self, event: &str, id: &str) -> Option<Ordinal> {
+        let kind = MessageKind::ALL.into_iter().find(|k| k.name() == event)?;
+        self.by_key.get(&(Some(kind), id.into())).copied()
+    }
+
+    /// A reply this pilotwatch sent was accepted (202): its row, keyed by the returned id,
+    /// so the provider's later webhooks for that id move it along. Created here, or
+    /// merged into a row a fast webhook already made.
+    pub(crate) fn apply_accepted(
+        &mut self,
+        accepted: &crate::api::Accepted,
+        request: &crate::api::SendRequest,
+        seq: u64,
+        at: chrono::DateTime<chrono::Utc>,
+        capacity: usize,
+    ) -> (Ordinal, bool) {
+        let key = (None, Text::from(accepted.id.as_str()));
+        let text: Text = request.body.text.as_str().into();
+        let status = accepted.status.as_deref().map(Text::from);
+        if let Some(ord) = self.by_key.get(&key).copied()
+            && let Some(row) = ord
+                .checked_sub(self.front)
+                .and_then(|i| self.rows.get_mut(i as usize))
+        {
+            row.api_status = status;
+            row.content.get_or_insert(text);
+            row.seqs.push(seq);
+            return (ord, false);
+        }
+        let to = request
+            .body
+            .destination_number
+            .as_deref()
+            .or(request.body.group_id.as_deref())
+            .unwrap_or("?");
+        let row = MessageRow {
+            id: key.1.clone(),
+            direction: Direction::Out,
+            kind: MessageKind::Sent,
+            number_id: request.number_id.as_deref().unwrap_or("?").into(),
+            from: None,
+            to: to.into(),
+            message_id: None,
+            correlation_id: accepted.correlation_id.as_deref().map(Text::from),
+            msg_type: Some(crate::model::event::MessageType::Text),
+            content: Some(text),
+            participant_name: None,
+            media: None,
+            extra: MessageExtra::None,
+            created_at: Some(at),
+            lifecycle: Lifecycle::default(),
+            error: None,
+            seqs: vec![seq],
+            api_status: status,
+        };
+        let ord = self.front + self.rows.len() as u64;
+        if let Some(c) = &row.correlation_id {
+            self.by_correlation.insert(c.clone(), ord);
+        }
+        self.by_key.insert(key, ord);
+        self.rows.push_back(row);
+        while self.rows.len() > capacity {
+            self.evict_front();
+        }
+        (ord, true)
     }
 
     pub(crate) fn apply(&mut self, m: &Message, seq: u64, capacity: usize) -> MessageChange {

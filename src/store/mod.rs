@@ -8,6 +8,7 @@
 pub mod calls;
 pub mod messages;
 pub mod numbers;
+pub mod replies;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -15,12 +16,14 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use crate::model::event::Event;
+use crate::model::outbound::{self, Outbound};
 use crate::model::{EventName, Verdict};
-use crate::record::{Record, SignatureCheck, Subject};
+use crate::record::{Record, RecordKind, SignatureCheck, Subject};
 
 pub use calls::{CallRow, Calls, Phase};
 pub use messages::{Direction, MessageRow, Messages, Status};
 pub use numbers::{NumberRow, NumberState, Numbers};
+pub use replies::{Replies, ReplyState};
 
 pub type SharedStore = Arc<RwLock<Store>>;
 
@@ -33,6 +36,8 @@ pub struct Counters {
     pub by_verdict: [u64; 4],
     pub by_signature: [u64; 4],
     pub duplicates: u64,
+    /// Reply attempts sent from here (outbound records; not deliveries).
+    pub sends: u64,
     /// Messages that failed (counted once per message, not per webhook).
     pub failed_messages: u64,
     pub by_event: HashMap<EventName, u64>,
@@ -51,6 +56,10 @@ impl Counters {
     }
 
     fn count(&mut self, r: &Record) {
+        if r.kind == RecordKind::Outbound {
+            self.sends += 1;
+            return;
+        }
         self.total += 1;
         self.by_verdict[r.verdict.index()] += 1;
         self.by_signature[r.signature.index()] += 1;
@@ -77,6 +86,7 @@ pub struct Store {
     messages: Messages,
     numbers: Numbers,
     calls: Calls,
+    replies: Replies,
     counters: Counters,
     last_seq: u64,
 }
@@ -90,6 +100,7 @@ impl Store {
             messages: Messages::default(),
             numbers: Numbers::default(),
             calls: Calls::default(),
+            replies: Replies::default(),
             counters: Counters::default(),
             last_seq: 0,
         }
@@ -124,6 +135,10 @@ impl Store {
         &self.calls
     }
 
+    pub fn replies(&self) -> &Replies {
+        &self.replies
+    }
+
     /// Every delivery still in memory, oldest first.
     pub fn feed(&self) -> impl DoubleEndedIterator<Item = &Arc<Record>> + ExactSizeIterator {
         self.feed.iter()
@@ -155,7 +170,9 @@ impl Store {
         self.counters.count(&record);
         self.last_seq = self.last_seq.max(record.seq);
         let typed = record.typed.take();
-        if let Some(first) = record.duplicate_of {
+        if record.kind == RecordKind::Outbound {
+            record.subject = self.apply_outbound(&record);
+        } else if let Some(first) = record.duplicate_of {
             // A retry of something already evicted is counted, but not remembered.
             if let Some(original) = self.record(first) {
                 record.subject = original.subject;
@@ -172,6 +189,39 @@ impl Store {
             }
         }
         record
+    }
+
+    /// A reply sent from here: its state, and once accepted its own message row.
+    fn apply_outbound(&mut self, record: &Record) -> Subject {
+        let Ok(o) = serde_json::from_slice::<Outbound>(&record.body) else {
+            return Subject::None;
+        };
+        self.replies
+            .apply(&o, record.seq, record.received_at, self.capacity);
+        let answered = o
+            .in_reply_to
+            .as_ref()
+            .and_then(|r| self.messages.inbound(&r.event, &r.id));
+        let sent = match (&o.phase, &o.accepted) {
+            (outbound::Phase::Accepted, Some(accepted)) => {
+                let (ord, new) = self.messages.apply_accepted(
+                    accepted,
+                    &o.request,
+                    record.seq,
+                    record.received_at,
+                    self.capacity,
+                );
+                if let Some(n) = o.request.number_id.as_deref() {
+                    let number = self.numbers.entry(&n.into(), record.received_at);
+                    if new {
+                        number.messages_out += 1;
+                    }
+                }
+                Some(ord)
+            }
+            _ => None,
+        };
+        Subject::Reply { answered, sent }
     }
 
     fn correlate(&mut self, event: &Event, seq: u64, record: &Record) -> Subject {

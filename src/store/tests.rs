@@ -7,6 +7,7 @@ fn record(seq: u64, body: &str) -> Record {
     let p = parse(body.as_bytes()).expect("JSON");
     Record {
         seq,
+        kind: Default::default(),
         received_at: chrono::Utc::now(),
         path: "/".into(),
         remote: None,

@@ -9,10 +9,11 @@ use chrono::{DateTime, Local, Utc};
 
 use super::filter::Filter;
 use crate::model::event::{Event, MessageExtra, Text};
+use crate::model::outbound::Phase;
 use crate::model::{Verdict, parse};
 use crate::record::{Record, Subject};
 use crate::sanitize::line as clean;
-use crate::store::{CallRow, Direction, MessageRow, NumberRow, NumberState, Phase, Status, Store};
+use crate::store::{CallRow, Direction, MessageRow, NumberRow, NumberState, Status, Store};
 
 /// Most display lines kept; past it the cache starts over (visible rows rebuild).
 const LINE_CACHE: usize = 8192;
@@ -32,6 +33,16 @@ pub struct MessageLine {
     pub text: String,
     pub status: Status,
     pub error_code: Option<String>,
+    /// For an inbound message: what became of the reply sent to it from here.
+    pub reply: Option<ReplyBadge>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyBadge {
+    Sending,
+    Answered,
+    /// The send failed: `R` retries it. The short reason.
+    Failed(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +50,7 @@ pub struct CallLine {
     pub direction: String,
     pub from: String,
     pub to: String,
-    pub phase: Phase,
+    pub phase: crate::store::Phase,
     pub status: String,
     pub started: Option<DateTime<Utc>>,
     pub connected: Option<DateTime<Utc>>,
@@ -123,6 +134,10 @@ impl Views {
                 Subject::Call(o) => touched_calls.push(o),
                 Subject::Number => numbers = true,
                 Subject::Permission => permissions = true,
+                Subject::Reply { answered, sent } => {
+                    touched_messages.extend(answered.into_iter().chain(sent));
+                    numbers = true;
+                }
                 Subject::None => {}
             }
             if filter.record(r) {
@@ -266,7 +281,7 @@ impl Views {
                     if let (std::collections::hash_map::Entry::Vacant(e), Some(m)) =
                         (self.message_lines.entry(o), store.messages().get(o))
                     {
-                        e.insert(message_line(m));
+                        e.insert(message_line(m, store));
                     }
                 }
             }
@@ -404,7 +419,7 @@ pub fn clock(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%H:%M:%S").to_string()
 }
 
-fn message_line(m: &MessageRow) -> MessageLine {
+fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
     let contact_raw = match m.direction {
         Direction::In => m.from.as_deref().unwrap_or("?"),
         Direction::Out => &m.to,
@@ -484,6 +499,19 @@ fn message_line(m: &MessageRow) -> MessageLine {
             .error
             .as_ref()
             .map(|(e, code)| clean(code.as_deref().unwrap_or(e), 28)),
+        reply: store
+            .replies()
+            .latest_to(m.kind.name(), &m.id)
+            .map(|r| match r.phase {
+                Phase::Sending => ReplyBadge::Sending,
+                Phase::Accepted => ReplyBadge::Answered,
+                Phase::Failed => ReplyBadge::Failed(match &r.error {
+                    Some(crate::api::ApiError::Status { status, .. }) => format!("HTTP {status}"),
+                    Some(crate::api::ApiError::Timeout { .. }) => "timeout".into(),
+                    Some(crate::api::ApiError::Connect { .. }) => "unreachable".into(),
+                    _ => "error".into(),
+                }),
+            }),
     }
 }
 

@@ -7,7 +7,7 @@ use super::{row_tone, visible};
 use crate::store::{Direction, Status};
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
-use crate::tui::view::{MessageLine, Pane};
+use crate::tui::view::{MessageLine, Pane, ReplyBadge};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -69,13 +69,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 
 fn status_cell<'a>(app: &App, l: &MessageLine) -> Cell<'a> {
     let t = &app.theme;
-    let (text, tone) = match l.status {
-        Status::Received => ("• received".to_owned(), Tone::Dim),
-        Status::Sent => ("✓ sent".to_owned(), Tone::Plain),
-        Status::Delivered => ("✓✓ delivered".to_owned(), Tone::Plain),
-        Status::Read => ("✓✓ read".to_owned(), Tone::Info),
-        Status::Failed => (
-            // The code says more than the word: `✗ DELIVER_NOT_CONFIRMED`.
+    let (text, tone) = match (&l.reply, l.status) {
+        (Some(ReplyBadge::Sending), _) => ("↪ sending…".to_owned(), Tone::Warn),
+        (Some(ReplyBadge::Answered), _) => ("↪ answered".to_owned(), Tone::Good),
+        (Some(ReplyBadge::Failed(why)), _) => (format!("↪ ✗ {why} (R retries)"), Tone::Bad),
+        (None, Status::Received) => ("• received".to_owned(), Tone::Dim),
+        (None, Status::Queued) => ("… queued".to_owned(), Tone::Warn),
+        (None, Status::Sent) => ("✓ sent".to_owned(), Tone::Plain),
+        (None, Status::Delivered) => ("✓✓ delivered".to_owned(), Tone::Plain),
+        (None, Status::Read) => ("✓✓ read".to_owned(), Tone::Info),
+        // The code says more than the word: `✗ DELIVER_NOT_CONFIRMED`.
+        (None, Status::Failed) => (
             format!("✗ {}", l.error_code.as_deref().unwrap_or("failed")),
             Tone::Bad,
         ),

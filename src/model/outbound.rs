@@ -1,0 +1,50 @@
+//! A reply sent from pilotwatch, as journaled: one record when it goes out (`sending`)
+//! and one with its outcome (`accepted` with the 202, or `failed` with the error).
+//! The API key is never part of it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Accepted, ApiError, SendRequest};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Sending,
+    Accepted,
+    Failed,
+}
+
+impl Phase {
+    pub fn event(self) -> &'static str {
+        match self {
+            Self::Sending => "outbound.sending",
+            Self::Accepted => "outbound.accepted",
+            Self::Failed => "outbound.failed",
+        }
+    }
+}
+
+/// The inbound message a reply answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InReplyTo {
+    /// Its Pilot Status `id`.
+    pub id: String,
+    /// Its event name (`message.received`, `message.reply`, `message.group`).
+    pub event: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outbound {
+    pub phase: Phase,
+    pub request: SendRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<InReplyTo>,
+    /// 1 for the first try; retries reuse the idempotency key and body.
+    pub attempt: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}

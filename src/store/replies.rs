@@ -1,0 +1,119 @@
+//! Replies sent from pilotwatch, by idempotency key: whether each is in flight, accepted
+//! (and as which message id) or failed (and why), and which inbound message it answers.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use crate::api::{Accepted, ApiError, SendRequest};
+use crate::model::outbound::{InReplyTo, Outbound, Phase};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyState {
+    pub request: SendRequest,
+    pub in_reply_to: Option<InReplyTo>,
+    pub phase: Phase,
+    pub attempts: u32,
+    pub accepted: Option<Accepted>,
+    pub error: Option<ApiError>,
+    pub at: DateTime<Utc>,
+    pub seqs: Vec<u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct Replies {
+    by_key: HashMap<String, ReplyState>,
+    order: VecDeque<String>,
+    /// Keys of the replies to an inbound message (event, id), oldest first.
+    by_message: HashMap<(String, String), Vec<String>>,
+}
+
+impl Replies {
+    pub fn get(&self, key: &str) -> Option<&ReplyState> {
+        self.by_key.get(key)
+    }
+
+    /// Replies sent to this inbound message, oldest first.
+    pub fn to_message(&self, event: &str, id: &str) -> impl Iterator<Item = &ReplyState> {
+        self.by_message
+            .get(&(event.to_owned(), id.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.by_key.get(k))
+    }
+
+    /// The newest reply to this inbound message.
+    pub fn latest_to(&self, event: &str, id: &str) -> Option<&ReplyState> {
+        self.to_message(event, id).last()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    pub(crate) fn apply(&mut self, o: &Outbound, seq: u64, at: DateTime<Utc>, capacity: usize) {
+        let key = o.request.idempotency_key.clone();
+        let state = self
+            .by_key
+            .entry(key.clone())
+            .or_insert_with(|| ReplyState {
+                request: o.request.clone(),
+                in_reply_to: o.in_reply_to.clone(),
+                phase: o.phase,
+                attempts: 0,
+                accepted: None,
+                error: None,
+                at,
+                seqs: Vec::new(),
+            });
+        state.seqs.push(seq);
+        state.attempts = state.attempts.max(o.attempt);
+        // An accepted send stays accepted: a late `failed` of an earlier attempt (or a
+        // replayed `sending`) cannot undo it.
+        if state.phase != Phase::Accepted {
+            state.phase = o.phase;
+            state.at = at;
+        }
+        match o.phase {
+            Phase::Accepted => {
+                state.accepted.clone_from(&o.accepted);
+                state.error = None;
+            }
+            Phase::Failed if state.phase != Phase::Accepted => state.error.clone_from(&o.error),
+            _ => {}
+        }
+        if state.seqs.len() == 1 {
+            self.order.push_back(key.clone());
+            if let Some(r) = &o.in_reply_to {
+                self.by_message
+                    .entry((r.event.clone(), r.id.clone()))
+                    .or_default()
+                    .push(key);
+            }
+            while self.order.len() > capacity {
+                self.forget_oldest();
+            }
+        }
+    }
+
+    fn forget_oldest(&mut self) {
+        let Some(key) = self.order.pop_front() else {
+            return;
+        };
+        if let Some(state) = self.by_key.remove(&key)
+            && let Some(r) = state.in_reply_to
+        {
+            let k = (r.event, r.id);
+            if let Some(list) = self.by_message.get_mut(&k) {
+                list.retain(|x| *x != key);
+                if list.is_empty() {
+                    self.by_message.remove(&k);
+                }
+            }
+        }
+    }
+}
