@@ -24,6 +24,9 @@ use clap::Parser;
         Secrets are never taken as flags (they would show in `ps`), never printed in full, never journaled."
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on [default: 127.0.0.1:3000]. Binding beyond loopback without a
     /// webhook secret is allowed but warned about: anyone could post deliveries.
     #[arg(long, value_name = "ADDR")]
@@ -66,8 +69,44 @@ pub struct Cli {
     pub json: bool,
 
     /// TOML config file with the same settings (snake_case keys).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+
+    /// Seconds to wait for the REST API before giving up on a send [default: 10].
+    #[arg(long, value_name = "SECS", global = true)]
+    pub api_timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Send a text through the REST API (POST /v1/messages/send), print the provider's
+    /// 202 answer as JSON, and exit non-zero on failure. Uses PILOT_STATUS_API_KEY and
+    /// PILOT_STATUS_BASE_URL. Not journaled (a running pilotwatch owns the journal).
+    Reply(ReplyArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplyArgs {
+    /// The contact, in E.164 (+5511…).
+    #[arg(
+        long,
+        value_name = "E164",
+        required_unless_present = "group",
+        conflicts_with = "group"
+    )]
+    pub to: Option<String>,
+    /// A group id (…@g.us) instead of a contact.
+    #[arg(long, value_name = "ID")]
+    pub group: Option<String>,
+    /// The message text.
+    #[arg(long)]
+    pub text: String,
+    /// The number to send from (x-whatsapp-number-id), for a tenant-wide key.
+    #[arg(long, value_name = "ID")]
+    pub number_id: Option<String>,
+    /// Reuse an idempotency key to retry a send safely [default: a fresh one].
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
 }
 
 /// `1048576`, `512KiB`, `1MiB`, `1MB`, `2k`…

@@ -36,6 +36,7 @@ pub struct FileConfig {
     pub webhook_secret_previous: Option<Secret>,
     pub api_key: Option<Secret>,
     pub base_url: Option<String>,
+    pub api_timeout: Option<u64>,
 }
 
 /// A size written as a number of bytes or a string with a unit (`"1MiB"`).
@@ -79,6 +80,7 @@ pub struct Settings {
     pub secrets: Vec<Secret>,
     pub api_key: Option<Secret>,
     pub base_url: String,
+    pub api_timeout: std::time::Duration,
     pub headless: bool,
     pub json: bool,
     /// The config file that was read, if any.
@@ -88,6 +90,16 @@ pub struct Settings {
 impl Settings {
     pub fn is_loopback(&self) -> bool {
         self.listen.ip().is_loopback()
+    }
+
+    /// The REST client, when a key is configured.
+    pub fn api(&self) -> Result<Option<crate::api::ApiClient>> {
+        let Some(key) = &self.api_key else {
+            return Ok(None);
+        };
+        let client = crate::api::ApiClient::new(&self.base_url, key.clone(), self.api_timeout)
+            .wrap_err("cannot build the HTTP client")?;
+        Ok(Some(client))
     }
 }
 
@@ -171,6 +183,9 @@ pub fn resolve(
         base_url: env(ENV_BASE_URL)
             .or(file.base_url)
             .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        api_timeout: std::time::Duration::from_secs(
+            cli.api_timeout.or(file.api_timeout).unwrap_or(10).max(1),
+        ),
         headless: cli.headless,
         json: cli.json,
         config_file,

@@ -29,6 +29,7 @@ pub mod journal;
 pub mod model;
 pub mod receiver;
 pub mod record;
+pub mod reply;
 pub mod sanitize;
 pub mod secret;
 pub mod service;

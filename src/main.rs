@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use clap::Parser;
 use color_eyre::eyre::Result;
-use pilotwatch::cli::Cli;
+use pilotwatch::api::{SendBody, SendRequest, new_idempotency_key};
+use pilotwatch::cli::{Cli, Command, ReplyArgs};
 use pilotwatch::config::{self, Settings};
 use pilotwatch::headless;
 use pilotwatch::service::{self, Service};
@@ -16,6 +17,13 @@ fn main() -> Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
     let settings = config::load(&cli)?;
+    if let Some(Command::Reply(args)) = &cli.command {
+        init_logging(false, &settings);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::process::exit(runtime.block_on(reply(&settings, args)));
+    }
     let dashboard = !settings.headless && std::io::stdout().is_terminal();
     init_logging(dashboard, &settings);
     tokio::runtime::Builder::new_multi_thread()
@@ -93,6 +101,50 @@ async fn run(settings: Settings, dashboard: bool) -> Result<()> {
     service.serve(stop).await?;
     eprintln!("pilotwatch: stopped; every acknowledged delivery is in the journal");
     Ok(())
+}
+
+/// `pilotwatch reply`: one send, its 202 on stdout, the exit code says how it went.
+async fn reply(settings: &Settings, args: &ReplyArgs) -> i32 {
+    let api = match settings.api() {
+        Ok(Some(api)) => api,
+        Ok(None) => {
+            eprintln!("pilotwatch reply: {}", pilotwatch::reply::NO_KEY);
+            return 2;
+        }
+        Err(e) => {
+            eprintln!("pilotwatch reply: {e}");
+            return 2;
+        }
+    };
+    let request = SendRequest {
+        body: SendBody {
+            text: args.text.clone(),
+            destination_number: args.to.clone(),
+            group_id: args.group.clone(),
+        },
+        number_id: args.number_id.clone(),
+        idempotency_key: args
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(new_idempotency_key),
+    };
+    match api.send(&request).await {
+        Ok(accepted) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&accepted).expect("serialisable")
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("pilotwatch reply: {e}");
+            eprintln!(
+                "pilotwatch reply: retry safely with --idempotency-key {}",
+                request.idempotency_key
+            );
+            1
+        }
+    }
 }
 
 /// Where it listens, what it keeps, whether it verifies: on stderr, so stdout stays data.

@@ -64,6 +64,7 @@ fn app() -> App {
         signatures_checked: true,
         started: at("2026-11-21T12:00:00Z"),
         startup_note: None,
+        api_key: Some("ps_…abcd".into()),
     };
     let mut app = App::new(info, Theme::new(false));
     app.now = at("2026-11-21T12:05:00Z");

@@ -1,18 +1,21 @@
 //! The dashboard's state and how keys change it. Rendering reads it (`render/`); the
 //! loop (`mod.rs`) feeds it keys, store changes and ticks.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::composer::{self, Composer};
 use super::detail::{self, Detail};
 use super::filter::Filter;
 use super::keymap::{self, Command};
 use super::theme::Theme;
 use super::view::{Pane, Views};
+use crate::api::SendRequest;
 use crate::model::Verdict;
+use crate::model::outbound::{InReplyTo, Phase};
 use crate::store::Store;
 
 /// What the header says about the running service; fixed at start.
@@ -24,6 +27,8 @@ pub struct Info {
     pub started: DateTime<Utc>,
     /// What replay found worth saying (a torn write cut, corrupt lines).
     pub startup_note: Option<String>,
+    /// The API key, masked (`ps_…abcd`); `None`: replies are off.
+    pub api_key: Option<String>,
 }
 
 /// The store's counters the header shows, copied at each sync.
@@ -68,6 +73,8 @@ pub enum Mode {
     /// Typing a filter; the list narrows as you type.
     Filter,
     Detail(Box<Detail>),
+    /// Writing a reply; it takes every key first.
+    Compose(Box<Composer>),
     /// The help overlay, scrolled; closing it returns to the detail it was opened from.
     Help {
         scroll: usize,
@@ -80,6 +87,12 @@ pub enum Mode {
 pub enum Effect {
     Quit,
     Copy(Bytes),
+    /// Send a reply (attempt > 1: a retry with the same key and body).
+    Send {
+        request: SendRequest,
+        in_reply_to: InReplyTo,
+        attempt: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -108,6 +121,8 @@ pub struct App {
     pub notice: Option<String>,
     /// Set when the journal has failed: shown in the header until restart.
     pub failure: Option<String>,
+    /// Unsent replies, by conversation (number + contact or group).
+    drafts: HashMap<String, String>,
 }
 
 impl App {
@@ -130,6 +145,7 @@ impl App {
             filter_dirty: false,
             totals: Totals::default(),
             failure: None,
+            drafts: HashMap::new(),
         }
     }
 
@@ -218,12 +234,23 @@ impl App {
         }
     }
 
-    /// Text pasted into the terminal (bracketed paste): into the filter being typed.
+    /// Text pasted into the terminal (bracketed paste): into the filter or the reply
+    /// being typed, control characters dropped (newlines kept in a reply).
     pub fn handle_paste(&mut self, text: &str) {
-        if matches!(self.mode, Mode::Filter) {
-            self.input
-                .extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }));
-            self.refilter();
+        match &mut self.mode {
+            Mode::Filter => {
+                self.input
+                    .extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }));
+                self.refilter();
+            }
+            Mode::Compose(c) => {
+                let clean: String = text
+                    .chars()
+                    .filter(|c| *c == '\n' || !c.is_control())
+                    .collect();
+                c.textarea.insert_str(clean);
+            }
+            _ => {}
         }
     }
 
@@ -235,6 +262,9 @@ impl App {
         // The filter line takes keys first: `q` types a q.
         if matches!(self.mode, Mode::Filter) {
             return self.filter_key(key);
+        }
+        if matches!(self.mode, Mode::Compose(_)) {
+            return self.compose_key(key);
         }
         let command = keymap::lookup(&key);
         if let Mode::Help { scroll, .. } = &mut self.mode {
@@ -257,7 +287,7 @@ impl App {
         }
         let command = command?;
         match &mut self.mode {
-            Mode::Help { .. } => {}
+            Mode::Help { .. } | Mode::Compose(_) => {}
             Mode::Detail(d) => {
                 let max = d.lines.len().saturating_sub(1);
                 let page = self.page.max(1);
@@ -348,6 +378,8 @@ impl App {
                 }
             }
             Command::Open => return self.open(store),
+            Command::Reply => self.compose(store),
+            Command::Retry => return self.retry(store),
             Command::Copy => {
                 let payload = self.selected_detail(store).and_then(|d| d.payload);
                 return self.copy(payload);
@@ -378,6 +410,126 @@ impl App {
         }
         self.refilter();
         None
+    }
+
+    fn compose_key(&mut self, key: KeyEvent) -> Option<Effect> {
+        let Mode::Compose(c) = &mut self.mode else {
+            return None;
+        };
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        match key.code {
+            KeyCode::Enter if alt || key.modifiers.contains(KeyModifiers::SHIFT) => {
+                c.textarea.insert_newline()
+            }
+            KeyCode::Enter => {
+                if c.text().trim().is_empty() {
+                    self.notice = Some("nothing to send".into());
+                    return None;
+                }
+                let (request, in_reply_to) = (c.request(), c.in_reply_to.clone());
+                self.drafts.remove(&c.conversation);
+                self.mode = Mode::Normal;
+                self.notice = Some("sending…".into());
+                return Some(Effect::Send {
+                    request,
+                    in_reply_to,
+                    attempt: 1,
+                });
+            }
+            // Esc (and Ctrl-C, which would otherwise quit mid-sentence) close it; the
+            // draft waits for the next `r` on this conversation.
+            KeyCode::Esc => self.close_composer(),
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.close_composer()
+            }
+            _ => {
+                c.textarea.input(key);
+            }
+        }
+        None
+    }
+
+    fn close_composer(&mut self) {
+        if let Mode::Compose(c) = std::mem::replace(&mut self.mode, Mode::Normal) {
+            let text = c.text();
+            if text.trim().is_empty() {
+                self.drafts.remove(&c.conversation);
+            } else {
+                self.drafts.insert(c.conversation.clone(), text);
+                self.notice = Some("draft kept".into());
+            }
+        }
+    }
+
+    /// The message selected in the Messages pane, or why there is none.
+    fn selected_message<'s>(
+        &self,
+        store: &'s Store,
+    ) -> Result<&'s crate::store::MessageRow, &'static str> {
+        if self.pane != Pane::Messages {
+            return Err("replies start from the Messages pane (1)");
+        }
+        self.selected_key()
+            .and_then(|o| store.messages().get(o))
+            .ok_or("nothing selected")
+    }
+
+    fn compose(&mut self, store: &Store) {
+        if self.info.api_key.is_none() {
+            self.notice = Some(format!("{}, then restart pilotwatch", crate::reply::NO_KEY));
+            return;
+        }
+        let m = match self.selected_message(store) {
+            Ok(m) => m,
+            Err(why) => {
+                self.notice = Some(why.into());
+                return;
+            }
+        };
+        if let Some(why) = composer::refuse(m) {
+            self.notice = Some(why.into());
+            return;
+        }
+        let conversation = Composer::new(m, store, None).map(|c| c.conversation);
+        let draft = conversation
+            .and_then(|k| self.drafts.get(&k))
+            .map(String::as_str);
+        match Composer::new(m, store, draft) {
+            Some(c) => self.mode = Mode::Compose(Box::new(c)),
+            None => self.notice = Some("this message has no sender to answer".into()),
+        }
+    }
+
+    fn retry(&mut self, store: &Store) -> Option<Effect> {
+        let m = match self.selected_message(store) {
+            Ok(m) => m,
+            Err(why) => {
+                self.notice = Some(why.into());
+                return None;
+            }
+        };
+        let Some(reply) = store.replies().latest_to(m.kind.name(), &m.id) else {
+            self.notice = Some("no reply to retry here".into());
+            return None;
+        };
+        match reply.phase {
+            Phase::Failed => {
+                self.notice = Some(format!("retrying (attempt {})…", reply.attempts + 1));
+                Some(Effect::Send {
+                    request: reply.request.clone(),
+                    in_reply_to: reply.in_reply_to.clone()?,
+                    attempt: reply.attempts + 1,
+                })
+            }
+            Phase::Sending => {
+                self.notice = Some("still sending".into());
+                None
+            }
+            Phase::Accepted => {
+                self.notice = Some("already accepted by the API".into());
+                None
+            }
+        }
     }
 
     fn selected_key(&self) -> Option<u64> {

@@ -22,6 +22,8 @@ pub enum Command {
     Filter,
     Follow,
     Copy,
+    Reply,
+    Retry,
     Help,
     Quit,
 }
@@ -158,6 +160,18 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Copy,
         keys: &[ch('y')],
         help: "copy the payload (OSC 52, works over SSH)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Reply,
+        keys: &[ch('r')],
+        help: "reply to the selected inbound message",
+        hint: Some("reply"),
+    },
+    Binding {
+        command: Command::Retry,
+        keys: &[ch('R')],
+        help: "retry a failed reply (same idempotency key: never sent twice)",
         hint: None,
     },
     Binding {

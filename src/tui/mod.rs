@@ -4,6 +4,7 @@
 //! when something changed, and at most ~30 a second.
 
 pub mod app;
+pub mod composer;
 pub mod detail;
 pub mod filter;
 pub mod keymap;
@@ -25,6 +26,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::Settings;
 use crate::ingest::Ingest;
+use crate::reply::Replier;
 use crate::service::{self, Service, StopSignal};
 use app::{App, Effect, Info};
 use theme::Theme;
@@ -36,6 +38,7 @@ const FRAME: Duration = Duration::from_millis(33);
 /// terminal goes away). The terminal is restored on every way out.
 pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     let ingest = service.ingest.clone();
+    let replier = Arc::new(Replier::new(settings.api()?, ingest.clone()));
     let info = Info {
         listen: service.addr.to_string(),
         journal: ingest
@@ -44,6 +47,7 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
         signatures_checked: !settings.secrets.is_empty(),
         started: Utc::now(),
         startup_note: replay_note(&service.replay),
+        api_key: replier.key_masked(),
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(service.serve(async move {
@@ -51,7 +55,7 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     }));
     let mut guard = terminal::enter().wrap_err("cannot open the terminal")?;
     let mut app = App::new(info, Theme::from_env());
-    let result = event_loop(&mut guard, &mut app, &ingest).await;
+    let result = event_loop(&mut guard, &mut app, &ingest, &replier).await;
     match result {
         Ok(Exit::TerminalGone) => terminal::abandon(guard),
         _ => drop(guard),
@@ -75,6 +79,7 @@ async fn event_loop(
     guard: &mut terminal::Guard,
     app: &mut App,
     ingest: &Arc<Ingest>,
+    replier: &Arc<Replier>,
 ) -> Result<Exit> {
     let terminal = &mut guard.terminal;
     let mut events = EventStream::new();
@@ -107,6 +112,9 @@ async fn event_loop(
                     match effect {
                         Some(Effect::Quit) => return Ok(Exit::Quit),
                         Some(Effect::Copy(bytes)) => copy_osc52(&bytes)?,
+                        Some(Effect::Send { request, in_reply_to, attempt }) => {
+                            replier.send(request, Some(in_reply_to), attempt);
+                        }
                         None => {}
                     }
                     dirty = true;

@@ -65,6 +65,7 @@ pub fn settings(dir: &std::path::Path) -> Settings {
         secrets: vec![],
         api_key: None,
         base_url: "http://127.0.0.1:9".into(),
+        api_timeout: std::time::Duration::from_secs(10),
         headless: true,
         json: false,
         config_file: None,

@@ -31,6 +31,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         (None, Some(j)) => top.push(Span::styled(format!("· journal {j} "), t.style(Tone::Dim))),
         (None, None) => top.push(Span::styled("· no journal ", t.style(Tone::Warn))),
     }
+    match &app.info.api_key {
+        Some(k) => top.push(Span::styled(format!("· key {k} "), t.style(Tone::Dim))),
+        None => top.push(Span::styled(
+            "· no API key (replies off) ",
+            t.style(Tone::Dim),
+        )),
+    }
     top.push(Span::styled(format!("· up {uptime}"), t.style(Tone::Dim)));
 
     let per_sec = app.rate.back().copied().unwrap_or(0);

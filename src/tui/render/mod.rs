@@ -14,6 +14,7 @@
 //! ```
 
 mod calls;
+mod composer;
 mod detail;
 mod feed;
 mod header;
@@ -62,6 +63,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         },
     }
     status::render(frame, foot, app);
+    if let Mode::Compose(c) = &app.mode {
+        composer::render(frame, body, app, c);
+    }
     if let Mode::Help { scroll, back } = &app.mode {
         if let Some(d) = back {
             detail::render(frame, body, app, d);

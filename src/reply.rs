@@ -1,0 +1,119 @@
+//! Sending replies, on the service's side: journal the attempt, call the API, journal
+//! the outcome. The dashboard only asks; what happens shows up in the store like any
+//! other record (and so survives a restart, and will reach attached dashboards).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::Utc;
+
+use crate::api::{ApiClient, SendRequest};
+use crate::ingest::{Incoming, Ingest};
+use crate::model::outbound::{InReplyTo, Outbound, Phase};
+use crate::model::{EventName, Verdict};
+use crate::record::{Record, RecordKind, SignatureCheck};
+
+/// How to say that replies need a key, wherever it is said.
+pub const NO_KEY: &str = "no API key: set PILOT_STATUS_API_KEY (or api_key in the config file)";
+
+#[derive(Debug)]
+pub struct Replier {
+    api: Option<ApiClient>,
+    ingest: Arc<Ingest>,
+}
+
+impl Replier {
+    pub fn new(api: Option<ApiClient>, ingest: Arc<Ingest>) -> Self {
+        Self { api, ingest }
+    }
+
+    pub fn can_send(&self) -> bool {
+        self.api.is_some()
+    }
+
+    /// The key as the header may show it (`ps_…abcd`).
+    pub fn key_masked(&self) -> Option<String> {
+        self.api.as_ref().map(ApiClient::key_masked)
+    }
+
+    /// Send in the background. `attempt` > 1 is a retry: same key, same body, so a send
+    /// that did reach the provider is never sent twice.
+    pub fn send(
+        self: &Arc<Self>,
+        request: SendRequest,
+        in_reply_to: Option<InReplyTo>,
+        attempt: u32,
+    ) {
+        let this = self.clone();
+        tokio::spawn(async move { this.run(request, in_reply_to, attempt).await });
+    }
+
+    async fn run(&self, request: SendRequest, in_reply_to: Option<InReplyTo>, attempt: u32) {
+        let mut record = Outbound {
+            phase: Phase::Sending,
+            request,
+            in_reply_to,
+            attempt,
+            accepted: None,
+            error: None,
+        };
+        // What is not in the journal is not sent: the history must survive a restart.
+        if !self.journal(&record).await {
+            return;
+        }
+        let Some(api) = &self.api else {
+            record.phase = Phase::Failed;
+            record.error = Some(crate::api::ApiError::Other {
+                detail: NO_KEY.into(),
+            });
+            self.journal(&record).await;
+            return;
+        };
+        match api.send(&record.request).await {
+            Ok(accepted) => {
+                record.phase = Phase::Accepted;
+                record.accepted = Some(accepted);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, key = %record.request.idempotency_key, "reply failed");
+                record.phase = Phase::Failed;
+                record.error = Some(e);
+            }
+        }
+        self.journal(&record).await;
+    }
+
+    async fn journal(&self, o: &Outbound) -> bool {
+        let body = Bytes::from(serde_json::to_vec(o).expect("serialisable"));
+        let record = Record {
+            seq: 0,
+            kind: RecordKind::Outbound,
+            received_at: Utc::now(),
+            path: "api".into(),
+            remote: None,
+            signature: SignatureCheck::Unchecked,
+            verdict: Verdict::Known,
+            event: Some(EventName::new(o.phase.event())),
+            duplicate_of: None,
+            problems: Vec::new(),
+            body_len: body.len() as u64,
+            body,
+            typed: None,
+            subject: Default::default(),
+        };
+        match self
+            .ingest
+            .submit(Incoming {
+                record,
+                identity: None,
+            })
+            .await
+        {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "could not journal a reply record; not sending");
+                false
+            }
+        }
+    }
+}
