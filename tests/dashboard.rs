@@ -407,3 +407,179 @@ fn enter_on_a_number_with_a_long_id_finds_its_messages() {
     let s = screen(&mut app, &store, 120, 10);
     assert!(s.contains("on the long id"), "{s}");
 }
+
+/// Select the Messages row whose line contains `text`.
+fn select_row(app: &mut App, store: &Store, text: &str) {
+    press(app, store, "1g");
+    for _ in 0..50 {
+        let ord = app
+            .views
+            .key_at(pilotwatch::tui::view::Pane::Messages, app.list().selected)
+            .unwrap();
+        if store
+            .messages()
+            .get(ord)
+            .and_then(|m| m.content.as_deref())
+            .is_some_and(|c| c.contains(text))
+        {
+            return;
+        }
+        press(app, store, "j");
+    }
+    panic!("no row with {text:?}");
+}
+
+fn key(app: &mut App, store: &Store, code: KeyCode, modifiers: KeyModifiers) -> Option<Effect> {
+    app.handle_key(KeyEvent::new(code, modifiers), store)
+}
+
+#[test]
+fn r_opens_the_composer_and_enter_sends_the_right_request() {
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "r");
+    snapshot!("composer", screen(&mut app, &store, 120, 24));
+    press(&mut app, &store, "Obrigado!");
+    key(&mut app, &store, KeyCode::Enter, KeyModifiers::ALT);
+    press(&mut app, &store, "q fica");
+    let effect = key(&mut app, &store, KeyCode::Enter, KeyModifiers::NONE);
+    let Some(Effect::Send {
+        request,
+        in_reply_to,
+        attempt,
+    }) = effect
+    else {
+        panic!("{effect:?}")
+    };
+    assert_eq!(attempt, 1);
+    assert_eq!(
+        request.body.text, "Obrigado!\nq fica",
+        "`q` types a q while composing"
+    );
+    assert_eq!(
+        request.body.destination_number.as_deref(),
+        Some("+5511999999999")
+    );
+    assert_eq!(request.body.group_id, None);
+    assert_eq!(request.number_id.as_deref(), Some("cmm0abc123"));
+    assert!(request.idempotency_key.starts_with("pw-") && request.idempotency_key.len() > 20);
+    assert_eq!(
+        (in_reply_to.event.as_str(), in_reply_to.id.as_str()),
+        ("message.received", "cmm04obm46zz0qv4ycjp8x6r3")
+    );
+    assert!(matches!(app.mode, pilotwatch::tui::app::Mode::Normal));
+}
+
+#[test]
+fn a_group_message_is_answered_in_the_group() {
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Message in the group");
+    press(&mut app, &store, "rOi grupo");
+    let Some(Effect::Send { request, .. }) =
+        key(&mut app, &store, KeyCode::Enter, KeyModifiers::NONE)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        request.body.group_id.as_deref(),
+        Some("120363123456789012@g.us")
+    );
+    assert_eq!(request.body.destination_number, None);
+}
+
+#[test]
+fn esc_keeps_the_draft_for_that_conversation() {
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "rmeio escrito\x1b");
+    assert!(matches!(app.mode, pilotwatch::tui::app::Mode::Normal));
+    press(&mut app, &store, "r");
+    let pilotwatch::tui::app::Mode::Compose(c) = &app.mode else {
+        panic!()
+    };
+    assert_eq!(c.text(), "meio escrito");
+}
+
+#[test]
+fn channels_outbound_rows_and_a_missing_key_are_explained() {
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Text in the channel");
+    press(&mut app, &store, "r");
+    assert!(
+        app.notice.as_deref().unwrap().contains("channel"),
+        "{:?}",
+        app.notice
+    );
+    select_row(&mut app, &store, "sent text");
+    press(&mut app, &store, "r");
+    assert!(
+        app.notice.as_deref().unwrap().contains("inbound"),
+        "{:?}",
+        app.notice
+    );
+    app.info.api_key = None;
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "r");
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("PILOT_STATUS_API_KEY"),
+        "{:?}",
+        app.notice
+    );
+    assert!(matches!(app.mode, pilotwatch::tui::app::Mode::Normal));
+}
+
+#[test]
+fn a_failed_reply_shows_on_its_row_and_shift_r_retries_it_with_the_same_key() {
+    use pilotwatch::api::{ApiError, SendBody, SendRequest};
+    use pilotwatch::model::outbound::{InReplyTo, Outbound, Phase};
+    let mut store = store(&[]);
+    let request = SendRequest {
+        body: SendBody {
+            text: "resposta".into(),
+            destination_number: Some("+5511999999999".into()),
+            group_id: None,
+        },
+        number_id: Some("cmm0abc123".into()),
+        idempotency_key: "pw-fixed-key".into(),
+    };
+    let outbound = Outbound {
+        phase: Phase::Failed,
+        request: request.clone(),
+        in_reply_to: Some(InReplyTo {
+            id: "cmm04obm46zz0qv4ycjp8x6r3".into(),
+            event: "message.received".into(),
+        }),
+        attempt: 1,
+        accepted: None,
+        error: Some(ApiError::Status {
+            status: 401,
+            error: Some("Invalid API key".into()),
+            code: None,
+            retry_after: None,
+        }),
+    };
+    let mut r = record(500, &serde_json::to_vec(&outbound).unwrap());
+    r.kind = pilotwatch::record::RecordKind::Outbound;
+    store.apply(r);
+    let mut app = app();
+    let s = screen(&mut app, &store, 120, 20);
+    assert!(s.contains("↪ ✗ HTTP 401 (R retries)"), "{s}");
+    select_row(&mut app, &store, "Check this photo");
+    let Some(Effect::Send {
+        request: again,
+        attempt,
+        ..
+    }) = press(&mut app, &store, "R")
+    else {
+        panic!("{:?}", app.notice)
+    };
+    assert_eq!(again, request, "same key, same body");
+    assert_eq!(attempt, 2);
+}
