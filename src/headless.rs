@@ -51,6 +51,16 @@ pub fn print(
 /// `14:03:05.123 #12 message.received  Main store  +5511999999999 (Ana)  "Hi"  known  sig:valid`
 pub fn format_line(r: &Record, store: &Store) -> String {
     let time = r.received_at.format("%H:%M:%S%.3f");
+    if r.kind == crate::record::RecordKind::Outbound {
+        let what = serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body)
+            .map(|o| o.summary());
+        let event = r.event.as_ref().map_or("outbound", |e| e.as_str());
+        return format!(
+            "{time} #{seq:<5} {event:<24} {}",
+            what.unwrap_or_default(),
+            seq = r.seq
+        );
+    }
     let event = r.event.as_ref().map_or("-", |e| e.as_str());
     let (number, who, content) = describe(r, store);
     let mut verdict = r.verdict.as_str().to_owned();

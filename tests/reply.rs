@@ -129,6 +129,20 @@ async fn a_reply_goes_out_and_its_lifecycle_comes_back() {
         .map(|r| r.event.as_ref().unwrap().to_string())
         .collect();
     assert_eq!(outbound, vec!["outbound.sending", "outbound.accepted"]);
+    // Headless output says what went out, and how it went.
+    let accepted = records
+        .iter()
+        .find(|r| {
+            r.event
+                .as_ref()
+                .is_some_and(|e| e.as_str() == "outbound.accepted")
+        })
+        .unwrap();
+    let line = pilotwatch::headless::format_line(accepted, &pilotwatch::store::Store::new(10));
+    assert!(
+        line.contains("→ +5511987650001 \"Abrimos sim, das 9h às 13h\" · 202 QUEUED msg_fake_0001"),
+        "{line}"
+    );
     let server = Running::start(&s).await;
     {
         let store = server.ingest.store().read();

@@ -276,3 +276,97 @@ fn sigterm_restores_the_terminal_and_a_lost_terminal_ends_the_process() {
     );
     eprintln!("exited {:?} after the terminal closed", start.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_typed_in_the_dashboard_goes_out_and_its_status_moves() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    const KEY: &str = "ps_live_canary_tmux_0123456789";
+    let fake = pilotwatch::fake_api::FakeApi::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let command = format!(
+        "env -u PILOT_STATUS_WEBHOOK_SECRET PILOTWATCH_CONFIG=/dev/null PILOT_STATUS_API_KEY={KEY} PILOT_STATUS_BASE_URL={} {} --listen 127.0.0.1:0 --journal {}; echo EXITED rc=$?; sleep 30",
+        fake.base_url(),
+        env!("CARGO_BIN_EXE_pilotwatch"),
+        journal.display()
+    );
+    let tmux = Tmux::start(&command, 140, 30);
+    let screen = tmux.wait_for("the dashboard", |s| {
+        s.contains("waiting for the first delivery")
+    });
+    assert!(
+        !screen.contains(KEY) && screen.contains("key ps_…"),
+        "the key is shown masked:\n{screen}"
+    );
+    let addr = screen
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .trim_end_matches(',')
+        .to_owned();
+    fake.send_webhooks(pilotwatch::fake_api::Webhooks {
+        url: format!("http://{addr}/hooks"),
+        secret: None,
+        delays: [
+            Duration::from_millis(300),
+            Duration::from_millis(300),
+            Duration::from_millis(300),
+        ],
+    });
+    let inbound = r#"{"event":"message.received","data":{"from":"+5511987650001","to":"+5511940001000","numberId":"num_centro","messageId":"wamid.IN1","id":"in_tmux","type":"text","fromMe":false,"content":"Vocês abrem no sábado?","participantName":"Ana Souza","createdAt":"2026-11-21T12:00:00.000Z"}}"#;
+    client()
+        .post(format!("http://{addr}/hooks"))
+        .body(inbound)
+        .send()
+        .await
+        .unwrap();
+    tmux.wait_for("the inbound row", |s| s.contains("Vocês abrem no sábado?"));
+
+    tmux.keys(&["r"]);
+    tmux.wait_for("the composer", |s| {
+        s.contains("Answering") && s.contains("Ana Souza")
+    });
+    tmux.cmd(&["send-keys", "-t", "pw", "-l", "Abrimos sim, das 9h às 13h"]);
+    tmux.keys(&["Enter"]);
+
+    let start = Instant::now();
+    while fake.seen().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the fake API got no request"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = &fake.seen()[0];
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str()),
+        ("POST", "/v1/messages/send")
+    );
+    assert_eq!(r.header("x-api-key"), Some(KEY));
+    assert_eq!(r.header("x-whatsapp-number-id"), Some("num_centro"));
+    assert!(
+        r.header("idempotency-key")
+            .is_some_and(|k| k.starts_with("pw-"))
+    );
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"text": "Abrimos sim, das 9h às 13h", "destinationNumber": "+5511987650001"})
+    );
+
+    // The reply is a row of its own and walks through its lifecycle as the webhooks come.
+    let screen = tmux.wait_for("the reply read", |s| {
+        s.contains("Abrimos sim, das 9h às 13h") && s.contains("✓✓ read")
+    });
+    assert!(
+        screen.contains("↪ answered"),
+        "the answered message says so:\n{screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
+    let journal = std::fs::read_to_string(&journal).unwrap();
+    assert!(journal.contains("outbound.accepted") && !journal.contains(KEY));
+}

@@ -34,6 +34,39 @@ pub struct InReplyTo {
     pub event: String,
 }
 
+impl Outbound {
+    /// One sanitised line: `→ +5511… "text" · 202 QUEUED msg_…` or `✗ <why>`.
+    pub fn summary(&self) -> String {
+        use crate::sanitize::line as clean;
+        let b = &self.request.body;
+        let to = b
+            .destination_number
+            .as_deref()
+            .or(b.group_id.as_deref())
+            .unwrap_or("?");
+        let outcome = match (self.phase, &self.accepted, &self.error) {
+            (Phase::Accepted, Some(a), _) => format!(
+                "202 {} {}{}",
+                clean(a.status.as_deref().unwrap_or(""), 12),
+                clean(&a.id, 40),
+                if a.replayed { " (replayed)" } else { "" }
+            ),
+            (Phase::Failed, _, Some(e)) => format!("✗ {e}"),
+            _ => "sending…".into(),
+        };
+        let attempt = if self.attempt > 1 {
+            format!(" · attempt {}", self.attempt)
+        } else {
+            String::new()
+        };
+        format!(
+            "→ {} \"{}\" · {outcome}{attempt}",
+            clean(to, 30),
+            clean(&b.text, 40)
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outbound {

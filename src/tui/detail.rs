@@ -209,6 +209,43 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
             Tone::Dim,
         )]);
     }
+    let sent: Vec<_> = store.replies().to_message(m.kind.name(), &m.id).collect();
+    if !sent.is_empty() {
+        b.heading(format!("Answered from here ({})", sent.len()));
+        for r in sent {
+            let (state, tone) = match r.phase {
+                crate::model::outbound::Phase::Sending => ("sending…".to_owned(), Tone::Warn),
+                crate::model::outbound::Phase::Accepted => (
+                    format!(
+                        "accepted as {}",
+                        clean(r.accepted.as_ref().map_or("?", |a| a.id.as_str()), 40)
+                    ),
+                    Tone::Good,
+                ),
+                crate::model::outbound::Phase::Failed => (
+                    format!(
+                        "failed: {} (R retries)",
+                        r.error.as_ref().map(|e| e.to_string()).unwrap_or_default()
+                    ),
+                    Tone::Bad,
+                ),
+            };
+            b.push(vec![
+                (format!("  {}  ", stamp(r.at)), Tone::Dim),
+                (clean(&r.request.body.text, 120), Tone::Plain),
+                ("  ".into(), Tone::Plain),
+                (state, tone),
+            ]);
+            b.push(vec![(
+                format!(
+                    "    idempotency key {} · attempts {}",
+                    clean(&r.request.idempotency_key, 60),
+                    r.attempts
+                ),
+                Tone::Dim,
+            )]);
+        }
+    }
     let replies: Vec<&MessageRow> = store.messages().replies_to(m).collect();
     if !replies.is_empty() {
         b.heading(format!("Replies ({})", replies.len()));

@@ -535,7 +535,13 @@ fn call_line(c: &CallRow) -> CallLine {
 }
 
 fn feed_line(r: &Record, store: &Store) -> FeedLine {
+    let outbound = || {
+        serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body)
+            .ok()
+            .map(|o| o.summary())
+    };
     let summary = match r.verdict {
+        _ if r.kind == crate::record::RecordKind::Outbound => outbound().unwrap_or_default(),
         Verdict::Known => parse(&r.body)
             .ok()
             .and_then(|p| p.event)
