@@ -30,6 +30,7 @@ pub mod model;
 pub mod receiver;
 pub mod record;
 pub mod reply;
+pub mod samples;
 pub mod sanitize;
 pub mod secret;
 pub mod service;
