@@ -83,6 +83,29 @@ pub enum Command {
     /// 202 answer as JSON, and exit non-zero on failure. Uses PILOT_STATUS_API_KEY and
     /// PILOT_STATUS_BASE_URL. Not journaled (a running pilotwatch owns the journal).
     Reply(ReplyArgs),
+    /// POST a realistic sample of any event (or a JSON file) to a webhook URL, signed
+    /// when a secret is given, and print the answer. Useful against pilotwatch itself
+    /// and against your own endpoint.
+    Send(SendArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SendArgs {
+    /// An event name (see --list) or a JSON file to send as is.
+    #[arg(required_unless_present = "list")]
+    pub what: Option<String>,
+    /// Where to POST [default: http://127.0.0.1:3000/].
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Sign with this secret [default: $PILOT_STATUS_WEBHOOK_SECRET when set].
+    #[arg(long, value_name = "SECRET")]
+    pub secret: Option<String>,
+    /// Override a field: --set data.content=Hello (JSON values are parsed: --set data.fromMe=false).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// Name the events there are samples of.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -33,6 +33,7 @@ pub mod reply;
 pub mod samples;
 pub mod sanitize;
 pub mod secret;
+pub mod send;
 pub mod service;
 pub mod store;
 pub mod tui;

@@ -16,6 +16,15 @@ use pilotwatch::service::{self, Service};
 fn main() -> Result<()> {
     color_eyre::install()?;
     let cli = Cli::parse();
+    if let Some(Command::Send(args)) = &cli.command {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let env_secret = std::env::var(config::ENV_SECRET)
+            .ok()
+            .filter(|s| !s.is_empty());
+        std::process::exit(runtime.block_on(pilotwatch::send::run(args, env_secret)));
+    }
     let settings = config::load(&cli)?;
     if let Some(Command::Reply(args)) = &cli.command {
         init_logging(false, &settings);
