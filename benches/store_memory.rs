@@ -65,6 +65,8 @@ fn main() {
             duplicate_of: None,
             problems: p.problems,
             body_len: b.len() as u64,
+            content_type: None,
+            signature_header: None,
             body: Bytes::copy_from_slice(b.as_bytes()),
             typed: p.event,
 

@@ -68,6 +68,20 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
+    /// Also POST every accepted delivery to your app, byte for byte with its original
+    /// content-type and signature. Never delays the answer to the provider.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+
+    /// Answer accepted deliveries with this status instead of 200 (after the journal
+    /// write), to watch how the provider retries.
+    #[arg(long, value_name = "STATUS", value_parser = clap::value_parser!(u16).range(100..600))]
+    pub respond: Option<u16>,
+
+    /// Wait this long before answering accepted deliveries (after the journal write).
+    #[arg(long, value_name = "MS")]
+    pub respond_delay: Option<u64>,
+
     /// TOML config file with the same settings (snake_case keys).
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,

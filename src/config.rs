@@ -37,6 +37,7 @@ pub struct FileConfig {
     pub api_key: Option<Secret>,
     pub base_url: Option<String>,
     pub api_timeout: Option<u64>,
+    pub forward_to: Option<String>,
 }
 
 /// A size written as a number of bytes or a string with a unit (`"1MiB"`).
@@ -81,6 +82,10 @@ pub struct Settings {
     pub api_key: Option<Secret>,
     pub base_url: String,
     pub api_timeout: std::time::Duration,
+    pub forward_to: Option<String>,
+    /// `--respond`/`--respond-delay`: the answer to accepted deliveries, after the write.
+    pub respond: Option<u16>,
+    pub respond_delay: std::time::Duration,
     pub headless: bool,
     pub json: bool,
     /// The config file that was read, if any.
@@ -186,6 +191,14 @@ pub fn resolve(
         api_timeout: std::time::Duration::from_secs(
             cli.api_timeout.or(file.api_timeout).unwrap_or(10).max(1),
         ),
+        forward_to: match cli.forward_to.clone().or(file.forward_to) {
+            Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                bail!("--forward-to must be an http:// or https:// URL: {u:?}")
+            }
+            other => other,
+        },
+        respond: cli.respond,
+        respond_delay: std::time::Duration::from_millis(cli.respond_delay.unwrap_or(0)),
         headless: cli.headless,
         json: cli.json,
         config_file,

@@ -85,6 +85,8 @@ pub struct Ingest {
     store: SharedStore,
     fanout: broadcast::Sender<Arc<Record>>,
     last_seq: watch::Receiver<u64>,
+    /// Shared with the writer: others (forward results) can wake the views too.
+    changed: Arc<watch::Sender<u64>>,
     journal: Option<PathBuf>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -128,13 +130,14 @@ impl Ingest {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (fanout, _) = broadcast::channel(FANOUT);
         let (seq_tx, last_seq) = watch::channel(next_seq - 1);
+        let seq_tx = Arc::new(seq_tx);
         let failure = Arc::new(Mutex::new(None));
         let journal = storage.path().map(Path::to_owned);
         let writer = Writer {
             storage,
             store: store.clone(),
             fanout: fanout.clone(),
-            last_seq: seq_tx,
+            last_seq: seq_tx.clone(),
             failure: failure.clone(),
             dedupe,
             next_seq,
@@ -150,6 +153,7 @@ impl Ingest {
             store,
             fanout,
             last_seq,
+            changed: seq_tx,
             journal,
             thread: Mutex::new(Some(thread)),
         }
@@ -195,6 +199,11 @@ impl Ingest {
     /// The seq of the newest record applied: changes whenever the store does.
     pub fn watch(&self) -> watch::Receiver<u64> {
         self.last_seq.clone()
+    }
+
+    /// Wake whoever watches the store (a change that is not a new record).
+    pub fn notify(&self) {
+        self.changed.send_modify(|_| {});
     }
 
     /// Finish what is queued, sync, and stop the writer. Later submits fail.
@@ -270,7 +279,7 @@ struct Writer {
     storage: Box<dyn Storage>,
     store: SharedStore,
     fanout: broadcast::Sender<Arc<Record>>,
-    last_seq: watch::Sender<u64>,
+    last_seq: Arc<watch::Sender<u64>>,
     failure: Arc<Mutex<Option<String>>>,
     dedupe: Dedupe,
     next_seq: u64,

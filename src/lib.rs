@@ -23,6 +23,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod fake_api;
+pub mod forward;
 pub mod headless;
 pub mod ingest;
 pub mod journal;

@@ -97,6 +97,10 @@ pub struct Record {
     pub body: Bytes,
     /// The full body length; larger than `body.len()` when it was truncated.
     pub body_len: u64,
+    /// The request's `content-type` and `x-pilot-status-signature`, as sent: forwarding
+    /// and replays pass them on byte for byte (a signature is not a secret).
+    pub content_type: Option<Box<str>>,
+    pub signature_header: Option<Box<str>>,
     /// The typed event of a `known` delivery, on its way to the store. The store takes
     /// it for correlation and keeps only the merged rows, so records in the feed (and
     /// what subscribers see) hold `None`. Not journaled: re-derived from `body` on replay.

@@ -97,6 +97,8 @@ impl Replier {
             duplicate_of: None,
             problems: Vec::new(),
             body_len: body.len() as u64,
+            content_type: None,
+            signature_header: None,
             body,
             typed: None,
             subject: Default::default(),

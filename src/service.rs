@@ -10,7 +10,10 @@ use std::time::Instant;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use tokio::net::TcpListener;
 
+use axum::http::StatusCode;
+
 use crate::config::Settings;
+use crate::forward::Forwarder;
 use crate::ingest::{Ingest, IngestConfig};
 use crate::journal::replay::ReplayReport;
 use crate::receiver::{self, AppState, ReceiverConfig};
@@ -19,6 +22,8 @@ use crate::store::Store;
 #[derive(Debug)]
 pub struct Service {
     pub ingest: Arc<Ingest>,
+    /// `--forward-to`: the user's app gets every accepted delivery too.
+    pub forwarder: Option<Arc<Forwarder>>,
     pub listener: TcpListener,
     pub addr: SocketAddr,
     pub replay: ReplayReport,
@@ -52,17 +57,34 @@ impl Service {
         })?;
         let addr = listener.local_addr()?;
         let ingest = Arc::new(ingest);
+        let forwarder = match &settings.forward_to {
+            Some(url) => Some(
+                Forwarder::start(url.clone(), settings.api_timeout, ingest.clone())
+                    .wrap_err("cannot start forwarding")?,
+            ),
+            None => None,
+        };
+        let respond =
+            (settings.respond.is_some() || !settings.respond_delay.is_zero()).then(|| {
+                let status = settings
+                    .respond
+                    .and_then(|s| StatusCode::from_u16(s).ok())
+                    .unwrap_or(StatusCode::OK);
+                (status, settings.respond_delay)
+            });
         let state = Arc::new(AppState {
             ingest: ingest.clone(),
             config: ReceiverConfig {
                 path: settings.path.clone(),
                 max_body: settings.max_body,
                 secrets: settings.secrets.clone(),
+                respond,
             },
             started: Instant::now(),
         });
         Ok(Self {
             ingest,
+            forwarder,
             listener,
             addr,
             replay,

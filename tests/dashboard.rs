@@ -36,6 +36,8 @@ fn record(seq: u64, body: &[u8]) -> Record {
         duplicate_of: None,
         problems,
         body_len: body.len() as u64,
+        content_type: None,
+        signature_header: None,
         body: Bytes::copy_from_slice(body),
         typed,
         subject: Default::default(),

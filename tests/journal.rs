@@ -66,6 +66,7 @@ async fn a_failed_fdatasync_stops_every_later_ack() {
     let state = Arc::new(AppState {
         ingest: ingest.clone(),
         config: ReceiverConfig {
+            respond: None,
             path: None,
             max_body: 1 << 20,
             secrets: vec![],

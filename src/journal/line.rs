@@ -38,6 +38,10 @@ struct LineOut<'a> {
     problems: &'a [String],
     size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_header: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     raw: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     raw_base64: Option<String>,
@@ -59,6 +63,10 @@ struct LineIn {
     #[serde(default)]
     problems: Vec<String>,
     size: Option<u64>,
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    signature_header: Option<String>,
     raw: Option<String>,
     raw_base64: Option<String>,
 }
@@ -84,6 +92,8 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
         duplicate_of: record.duplicate_of,
         problems: &record.problems,
         size: record.body_len,
+        content_type: record.content_type.as_deref(),
+        signature_header: record.signature_header.as_deref(),
         raw,
         raw_base64,
     };
@@ -183,6 +193,8 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
         duplicate_of: l.duplicate_of,
         problems: l.problems,
         body_len: l.size.unwrap_or(body.len() as u64),
+        content_type: l.content_type.map(Into::into),
+        signature_header: l.signature_header.map(Into::into),
         body,
         typed: None,
 
@@ -208,6 +220,8 @@ mod tests {
             problems: vec!["$.x: y".into()],
             body: Bytes::copy_from_slice(body),
             body_len: body.len() as u64,
+            content_type: None,
+            signature_header: None,
             typed: None,
 
             subject: Default::default(),

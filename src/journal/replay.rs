@@ -192,6 +192,8 @@ mod tests {
             duplicate_of: None,
             problems: vec![],
             body_len: body.len() as u64,
+            content_type: None,
+            signature_header: None,
             body: body.into(),
             typed: None,
 

@@ -36,6 +36,9 @@ pub struct ReceiverConfig {
     pub max_body: usize,
     /// The current secret and, during a rotation, the previous one.
     pub secrets: Vec<Secret>,
+    /// `--respond`: answer accepted deliveries with this status, after this delay (once
+    /// they are durable), to watch how the provider retries.
+    pub respond: Option<(StatusCode, std::time::Duration)>,
 }
 
 #[derive(Debug)]
@@ -185,18 +188,33 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
         problems: d.problems,
         body: kept,
         body_len,
+        content_type: header_text(&parts.headers, header::CONTENT_TYPE.as_str()),
+        signature_header: header_text(&parts.headers, signature::HEADER),
         typed,
         subject: Default::default(),
     };
     match state.ingest.submit(Incoming { record, identity }).await {
         Ok(receipt) if d.status == StatusCode::OK => {
             let body = json!({"received": true, "seq": receipt.seq, "verdict": d.verdict, "duplicateOf": receipt.duplicate_of});
-            (StatusCode::OK, axum::Json(body)).into_response()
+            let status = match state.config.respond {
+                Some((status, delay)) => {
+                    tokio::time::sleep(delay).await;
+                    status
+                }
+                None => StatusCode::OK,
+            };
+            (status, axum::Json(body)).into_response()
         }
         Ok(_) => (d.status, refusal).into_response(),
         Err(IngestError::Unavailable(why)) => unavailable(&why),
         Err(IngestError::Closed) => unavailable("shutting down"),
     }
+}
+
+/// A header's value, kept for forwarding (bounded: it is a stranger's input).
+fn header_text(headers: &HeaderMap, name: &str) -> Option<Box<str>> {
+    let v = headers.get(name)?.to_str().ok()?;
+    (v.len() <= 512).then(|| v.into())
 }
 
 fn reject(status: StatusCode, why: String) -> Decision {

@@ -6,6 +6,7 @@
 //! replayed journal rebuilds the same store.
 
 pub mod calls;
+pub mod forwards;
 pub mod messages;
 pub mod numbers;
 pub mod replies;
@@ -21,6 +22,7 @@ use crate::model::{EventName, Verdict};
 use crate::record::{Record, RecordKind, SignatureCheck, Subject};
 
 pub use calls::{CallRow, Calls, Phase};
+pub use forwards::{ForwardResult, Forwards};
 pub use messages::{Direction, MessageRow, Messages, Status};
 pub use numbers::{NumberRow, NumberState, Numbers};
 pub use replies::{Replies, ReplyState};
@@ -87,6 +89,7 @@ pub struct Store {
     numbers: Numbers,
     calls: Calls,
     replies: Replies,
+    forwards: Forwards,
     counters: Counters,
     last_seq: u64,
 }
@@ -101,6 +104,7 @@ impl Store {
             numbers: Numbers::default(),
             calls: Calls::default(),
             replies: Replies::default(),
+            forwards: Forwards::default(),
             counters: Counters::default(),
             last_seq: 0,
         }
@@ -137,6 +141,19 @@ impl Store {
 
     pub fn replies(&self) -> &Replies {
         &self.replies
+    }
+
+    pub fn forwards(&self) -> &Forwards {
+        &self.forwards
+    }
+
+    /// What the user's app answered to a forwarded delivery.
+    pub fn note_forward(&mut self, seq: u64, result: ForwardResult) {
+        self.forwards.note(seq, result, self.capacity);
+    }
+
+    pub fn note_forward_dropped(&mut self, n: u64) {
+        self.forwards.note_dropped(n);
     }
 
     /// Every delivery still in memory, oldest first.

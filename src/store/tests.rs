@@ -17,6 +17,8 @@ fn record(seq: u64, body: &str) -> Record {
         duplicate_of: None,
         problems: p.problems,
         body_len: body.len() as u64,
+        content_type: None,
+        signature_header: None,
         body: Bytes::copy_from_slice(body.as_bytes()),
         typed: p.event,
 

@@ -66,6 +66,9 @@ pub fn settings(dir: &std::path::Path) -> Settings {
         api_key: None,
         base_url: "http://127.0.0.1:9".into(),
         api_timeout: std::time::Duration::from_secs(10),
+        forward_to: None,
+        respond: None,
+        respond_delay: std::time::Duration::ZERO,
         headless: true,
         json: false,
         config_file: None,
@@ -81,6 +84,7 @@ pub fn with_secrets(mut s: Settings, secrets: &[&str]) -> Settings {
 pub struct Running {
     pub addr: SocketAddr,
     pub ingest: Arc<Ingest>,
+    pub forwarder: Option<Arc<pilotwatch::forward::Forwarder>>,
     pub replay: pilotwatch::journal::replay::ReplayReport,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
@@ -90,6 +94,7 @@ impl Running {
     pub async fn start(settings: &Settings) -> Running {
         let service = Service::start(settings).await.expect("service starts");
         let (addr, ingest, replay) = (service.addr, service.ingest.clone(), service.replay.clone());
+        let forwarder = service.forwarder.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             service
@@ -102,10 +107,15 @@ impl Running {
         Running {
             addr,
             ingest,
+            forwarder,
             replay,
             stop: Some(stop),
             task,
         }
+    }
+
+    pub fn forwarder(&self) -> Option<&Arc<pilotwatch::forward::Forwarder>> {
+        self.forwarder.as_ref()
     }
 
     pub fn url(&self, path: &str) -> String {
