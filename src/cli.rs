@@ -101,6 +101,13 @@ pub enum Command {
     /// when a secret is given, and print the answer. Useful against pilotwatch itself
     /// and against your own endpoint.
     Send(SendArgs),
+    /// Open a journal (or an export) read-only in the dashboard: no receiver, nothing
+    /// sent, for looking at yesterday's traffic.
+    Open {
+        /// The journal's active segment (rolled segments beside it are read too) or an
+        /// exported NDJSON file.
+        journal: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -33,6 +33,13 @@ fn main() -> Result<()> {
             .build()?;
         std::process::exit(runtime.block_on(reply(&settings, args)));
     }
+    if let Some(Command::Open { journal }) = &cli.command {
+        init_logging(true, &settings);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(pilotwatch::tui::open(journal, &settings));
+    }
     let dashboard = !settings.headless && std::io::stdout().is_terminal();
     init_logging(dashboard, &settings);
     tokio::runtime::Builder::new_multi_thread()

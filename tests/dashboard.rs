@@ -67,6 +67,8 @@ fn app() -> App {
         started: at("2026-11-21T12:00:00Z"),
         startup_note: None,
         api_key: Some("ps_…abcd".into()),
+        forward_to: None,
+        read_only: false,
     };
     let mut app = App::new(info, Theme::new(false));
     app.now = at("2026-11-21T12:05:00Z");

@@ -75,10 +75,16 @@ pub fn segments(active: &Path) -> io::Result<Vec<PathBuf>> {
 /// Feed every good record to `apply`, in journal order. With `repair`, a torn tail of the
 /// active segment is quarantined and truncated (the caller holds the journal's lock);
 /// without it (read-only viewing) the tail is only reported.
-pub fn replay(
+pub fn replay(active: &Path, repair: bool, apply: impl FnMut(Record)) -> io::Result<ReplayReport> {
+    replay_counting(active, repair, apply, &std::sync::atomic::AtomicU64::new(0))
+}
+
+/// [`replay`], adding the bytes it has read to `progress` as it goes.
+pub fn replay_counting(
     active: &Path,
     repair: bool,
     mut apply: impl FnMut(Record),
+    progress: &std::sync::atomic::AtomicU64,
 ) -> io::Result<ReplayReport> {
     let mut report = ReplayReport::default();
     let segments = segments(active)?;
@@ -97,6 +103,7 @@ pub fn replay(
             }
             line_no += 1;
             offset += n as u64;
+            progress.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
             let complete = buf.last() == Some(&b'\n');
             let content = if complete { &buf[..n - 1] } else { &buf[..] };
             let decoded = if !complete {

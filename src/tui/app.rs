@@ -29,6 +29,10 @@ pub struct Info {
     pub startup_note: Option<String>,
     /// The API key, masked (`ps_…abcd`); `None`: replies are off.
     pub api_key: Option<String>,
+    /// `--forward-to`, sanitised.
+    pub forward_to: Option<String>,
+    /// Read-only over a journal file (`pilotwatch open`): no receiver, no replies.
+    pub read_only: bool,
 }
 
 /// The store's counters the header shows, copied at each sync.
@@ -40,6 +44,9 @@ pub struct Totals {
     pub broken: u64,
     pub unknown: u64,
     pub duplicates: u64,
+    pub forwarded: u64,
+    pub forward_failed: u64,
+    pub forward_dropped: u64,
 }
 
 impl Totals {
@@ -52,6 +59,9 @@ impl Totals {
             broken: c.verdict(Verdict::Broken),
             unknown: c.verdict(Verdict::Unknown),
             duplicates: c.duplicates,
+            forwarded: store.forwards().ok,
+            forward_failed: store.forwards().failed,
+            forward_dropped: store.forwards().dropped,
         }
     }
 }
@@ -93,6 +103,13 @@ pub enum Effect {
         in_reply_to: InReplyTo,
         attempt: u32,
     },
+    /// Send this delivery to the forward target again.
+    Replay(u64),
+    /// Write these journal lines to a file.
+    Export {
+        lines: Vec<u8>,
+        rows: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -121,6 +138,8 @@ pub struct App {
     pub notice: Option<String>,
     /// Set when the journal has failed: shown in the header until restart.
     pub failure: Option<String>,
+    /// `open`: journal bytes read so far, of how many (while loading).
+    pub loading: Option<(u64, u64)>,
     /// Unsent replies, by conversation (number + contact or group).
     drafts: HashMap<String, String>,
 }
@@ -146,6 +165,7 @@ impl App {
             totals: Totals::default(),
             failure: None,
             drafts: HashMap::new(),
+            loading: None,
         }
     }
 
@@ -266,6 +286,12 @@ impl App {
         if matches!(self.mode, Mode::Compose(_)) {
             return self.compose_key(key);
         }
+        // A filter typed since the last frame is applied before any key acts on the rows
+        // (while typing it waits for the frame, so fast typing does not rebuild per key).
+        if std::mem::take(&mut self.filter_dirty) {
+            self.views.rebuild(store, &self.filter);
+            self.lists = [ListState::default(); 4];
+        }
         let command = keymap::lookup(&key);
         if let Mode::Help { scroll, .. } = &mut self.mode {
             // Scroll keys scroll; quit quits; any other key closes the help.
@@ -380,6 +406,8 @@ impl App {
             Command::Open => return self.open(store),
             Command::Reply => self.compose(store),
             Command::Retry => return self.retry(store),
+            Command::Replay => return self.replay(),
+            Command::Export => return self.export(store),
             Command::Copy => {
                 let payload = self.selected_detail(store).and_then(|d| d.payload);
                 return self.copy(payload);
@@ -530,6 +558,70 @@ impl App {
                 None
             }
         }
+    }
+
+    fn replay(&mut self) -> Option<Effect> {
+        if self.info.forward_to.is_none() {
+            self.notice = Some("nothing to replay to: start with --forward-to URL".into());
+            return None;
+        }
+        if self.pane != Pane::Feed {
+            self.notice = Some("replays start from the Feed pane (4)".into());
+            return None;
+        }
+        let seq = self.selected_key()?;
+        self.notice = Some(format!("replaying #{seq} to the app…"));
+        Some(Effect::Replay(seq))
+    }
+
+    /// The deliveries behind the rows of the current (filtered) view, as journal lines:
+    /// `pilotwatch open` reads the file back.
+    fn export(&mut self, store: &Store) -> Option<Effect> {
+        let mut seqs: Vec<u64> = Vec::new();
+        let len = self.views.len(self.pane);
+        for i in 0..len {
+            let Some(key) = self.views.key_at(self.pane, i) else {
+                continue;
+            };
+            match self.pane {
+                Pane::Feed => seqs.push(key),
+                Pane::Messages => seqs.extend(
+                    store
+                        .messages()
+                        .get(key)
+                        .map(|m| m.seqs.clone())
+                        .unwrap_or_default(),
+                ),
+                Pane::Calls => seqs.extend(
+                    store
+                        .calls()
+                        .row(key)
+                        .map(|c| c.seqs.clone())
+                        .unwrap_or_default(),
+                ),
+                Pane::Numbers => {
+                    let id = self
+                        .views
+                        .numbers
+                        .get(key as usize)
+                        .map(|n| n.raw_id.clone());
+                    seqs.extend(
+                        id.and_then(|id| store.numbers().get(&id))
+                            .map(|n| n.seqs.clone())
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        seqs.sort_unstable();
+        seqs.dedup();
+        let mut lines = Vec::new();
+        for seq in &seqs {
+            if let Some(r) = store.record(*seq) {
+                crate::journal::line::encode(r, &mut lines);
+            }
+        }
+        Some(Effect::Export { lines, rows: len })
     }
 
     fn selected_key(&self) -> Option<u64> {

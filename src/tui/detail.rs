@@ -416,6 +416,30 @@ pub fn record(store: &Store, seq: u64, theme: Theme) -> Option<Detail> {
     let r = store.record(seq)?;
     let mut b = Builder::new(theme);
     b.record(r, store.deliveries(seq));
+    let forwards = store.forwards().of(seq);
+    if !forwards.is_empty() {
+        b.heading(format!("Forwarded to the app ({})", forwards.len()));
+        for f in forwards {
+            let outcome = match (f.status, &f.error) {
+                (Some(s), _) => format!("HTTP {s} in {} ms", f.latency_ms),
+                (None, Some(e)) => format!("{e} after {} ms", f.latency_ms),
+                _ => "?".into(),
+            };
+            b.push(vec![
+                (format!("  {}  ", stamp(f.at)), Tone::Dim),
+                (
+                    if f.replay {
+                        "replay  ".into()
+                    } else {
+                        String::new()
+                    },
+                    Tone::Accent,
+                ),
+                (outcome, if f.ok() { Tone::Good } else { Tone::Bad }),
+                (format!("  {}", f.body_head), Tone::Dim),
+            ]);
+        }
+    }
     Some(Detail {
         title: format!("Delivery #{seq}"),
         payload: Some(r.body.clone()),

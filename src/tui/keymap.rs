@@ -24,6 +24,8 @@ pub enum Command {
     Copy,
     Reply,
     Retry,
+    Replay,
+    Export,
     Help,
     Quit,
 }
@@ -160,6 +162,18 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Copy,
         keys: &[ch('y')],
         help: "copy the payload (OSC 52, works over SSH)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Replay,
+        keys: &[ch('x')],
+        help: "send the delivery to --forward-to again (marked as a replay)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Export,
+        keys: &[ch('e')],
+        help: "export the rows of this filtered view as NDJSON (journal lines)",
         hint: None,
     },
     Binding {

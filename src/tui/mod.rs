@@ -14,7 +14,9 @@ pub mod theme;
 pub mod view;
 
 use std::io::{self, Write};
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -22,17 +24,40 @@ use chrono::Utc;
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::config::Settings;
+use crate::forward::Forwarder;
 use crate::ingest::Ingest;
 use crate::reply::Replier;
+use crate::sanitize::line as clean;
 use crate::service::{self, Service, StopSignal};
+use crate::store::{SharedStore, Store};
 use app::{App, Effect, Info};
 use theme::Theme;
 
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(33);
+
+/// What the dashboard watches and acts through.
+struct Source {
+    store: SharedStore,
+    changes: watch::Receiver<u64>,
+    /// Live: the receiver's pipeline (its failures are shown).
+    ingest: Option<Arc<Ingest>>,
+    replier: Option<Arc<Replier>>,
+    forwarder: Option<Arc<Forwarder>>,
+    /// `open`: bytes of the journal read so far, of how many, and whether it is done.
+    loading: Option<Arc<Loading>>,
+}
+
+#[derive(Debug, Default)]
+struct Loading {
+    read: AtomicU64,
+    total: AtomicU64,
+    done: AtomicBool,
+}
 
 /// Run the receiver and the dashboard until the user quits (or a signal, or the
 /// terminal goes away). The terminal is restored on every way out.
@@ -43,26 +68,128 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
         listen: service.addr.to_string(),
         journal: ingest
             .journal_path()
-            .map(|p| crate::sanitize::line(&p.display().to_string(), 200)),
+            .map(|p| clean(&p.display().to_string(), 200)),
         signatures_checked: !settings.secrets.is_empty(),
         started: Utc::now(),
         startup_note: replay_note(&service.replay),
         api_key: replier.key_masked(),
+        forward_to: settings.forward_to.as_deref().map(|u| clean(u, 120)),
+        read_only: false,
+    };
+    let source = Source {
+        store: ingest.store().clone(),
+        changes: ingest.watch(),
+        ingest: Some(ingest.clone()),
+        replier: Some(replier),
+        forwarder: service.forwarder.clone(),
+        loading: None,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(service.serve(async move {
         let _ = stop_rx.await;
     }));
+    let result = dashboard(source, info).await;
+    let _ = stop_tx.send(());
+    server.await.wrap_err("receiver task")??;
+    result
+}
+
+/// `pilotwatch open JOURNAL`: the same dashboard over a journal file, read-only, filled
+/// in the background while a progress bar shows how far it got.
+pub async fn open(path: &Path, settings: &Settings) -> Result<()> {
+    let total = crate::journal::replay::segments(path)
+        .wrap_err_with(|| format!("cannot read {}", path.display()))?
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum::<u64>();
+    if total == 0 && !path.exists() {
+        color_eyre::eyre::bail!("no journal at {}", path.display());
+    }
+    let store = Store::shared(settings.capacity);
+    let (tx, changes) = watch::channel(0u64);
+    let loading = Arc::new(Loading {
+        total: AtomicU64::new(total),
+        ..Loading::default()
+    });
+    let (p, s, l) = (path.to_owned(), store.clone(), loading.clone());
+    std::thread::Builder::new()
+        .name("pilotwatch-open".into())
+        .spawn(move || load(&p, &s, &l, &tx))?;
+    let info = Info {
+        listen: format!("read-only: {}", clean(&path.display().to_string(), 120)),
+        journal: None,
+        signatures_checked: true,
+        started: Utc::now(),
+        startup_note: None,
+        api_key: None,
+        forward_to: None,
+        read_only: true,
+    };
+    let source = Source {
+        store,
+        changes,
+        ingest: None,
+        replier: None,
+        forwarder: None,
+        loading: Some(loading),
+    };
+    dashboard(source, info).await
+}
+
+/// The background loader of `open`: fills the store, says how far it got, and when done.
+fn load(path: &Path, store: &SharedStore, loading: &Loading, tx: &watch::Sender<u64>) {
+    let result = load_journal(path, store, &loading.read, || tx.send_modify(|v| *v += 1));
+    if let Err(e) = result {
+        tracing::error!(error = %e, "reading the journal failed");
+    }
+    loading.done.store(true, Ordering::SeqCst);
+    tx.send_modify(|v| *v += 1);
+}
+
+/// Replay a journal (or an export) into `store` in batches, without repairing or locking
+/// it: a live pilotwatch may be writing it. `progress` counts the bytes read;
+/// `on_batch` runs after each batch lands.
+pub fn load_journal(
+    path: &Path,
+    store: &SharedStore,
+    progress: &AtomicU64,
+    mut on_batch: impl FnMut(),
+) -> io::Result<crate::journal::replay::ReplayReport> {
+    const BATCH: usize = 4096;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut flush = |batch: &mut Vec<crate::record::Record>| {
+        let mut s = store.write();
+        for r in batch.drain(..) {
+            s.apply(r);
+        }
+        drop(s);
+        on_batch();
+    };
+    let report = crate::journal::replay::replay_counting(
+        path,
+        false,
+        |mut record| {
+            crate::ingest::rederive(&mut record);
+            batch.push(record);
+            if batch.len() == BATCH {
+                flush(&mut batch);
+            }
+        },
+        progress,
+    );
+    flush(&mut batch);
+    report
+}
+
+async fn dashboard(source: Source, info: Info) -> Result<()> {
     let mut guard = terminal::enter().wrap_err("cannot open the terminal")?;
     let mut app = App::new(info, Theme::from_env());
-    let result = event_loop(&mut guard, &mut app, &ingest, &replier).await;
+    let result = event_loop(&mut guard, &mut app, source).await;
     match result {
         Ok(Exit::TerminalGone) => terminal::abandon(guard),
         _ => drop(guard),
     }
-    tracing::info!(?result, "dashboard closed; stopping the receiver");
-    let _ = stop_tx.send(());
-    server.await.wrap_err("receiver task")??;
+    tracing::info!(?result, "dashboard closed");
     result.map(|_| ())
 }
 
@@ -78,12 +205,10 @@ enum Exit {
 async fn event_loop(
     guard: &mut terminal::Guard,
     app: &mut App,
-    ingest: &Arc<Ingest>,
-    replier: &Arc<Replier>,
+    mut source: Source,
 ) -> Result<Exit> {
     let terminal = &mut guard.terminal;
     let mut events = EventStream::new();
-    let mut changes = ingest.watch();
     let mut second = tokio::time::interval(Duration::from_secs(1));
     second.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stop = service::stop_signal();
@@ -94,10 +219,24 @@ async fn event_loop(
             app.page = render::page_height(terminal.size()?.height);
             {
                 // Hold the store only to fold changes in; drawing reads `app` alone.
-                let store = ingest.store().read();
+                let store = source.store.read();
                 app.sync(&store);
             }
-            app.failure = ingest.failure().map(|f| crate::sanitize::line(&f, 200));
+            app.failure = source
+                .ingest
+                .as_ref()
+                .and_then(|i| i.failure())
+                .map(|f| clean(&f, 200));
+            app.loading = source
+                .loading
+                .as_ref()
+                .filter(|l| !l.done.load(Ordering::SeqCst))
+                .map(|l| {
+                    (
+                        l.read.load(Ordering::Relaxed),
+                        l.total.load(Ordering::Relaxed),
+                    )
+                });
             terminal.draw(|f| render::draw(f, app))?;
             dirty = false;
             next_frame = Instant::now() + FRAME;
@@ -108,14 +247,11 @@ async fn event_loop(
             }
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => {
-                    let effect = app.handle_key(key, &ingest.store().read());
-                    match effect {
-                        Some(Effect::Quit) => return Ok(Exit::Quit),
-                        Some(Effect::Copy(bytes)) => copy_osc52(&bytes)?,
-                        Some(Effect::Send { request, in_reply_to, attempt }) => {
-                            replier.send(request, Some(in_reply_to), attempt);
-                        }
-                        None => {}
+                    let effect = app.handle_key(key, &source.store.read());
+                    if let Some(effect) = effect
+                        && let Some(exit) = carry_out(effect, app, &source)?
+                    {
+                        return Ok(exit);
                     }
                     dirty = true;
                 }
@@ -128,19 +264,64 @@ async fn event_loop(
                 // The terminal is gone (an SSH session dropped): stop, do not spin.
                 Some(Err(_)) | None => return Ok(Exit::TerminalGone),
             },
-            changed = changes.changed() => {
+            changed = source.changes.changed() => {
                 if changed.is_err() {
-                    return Ok(Exit::Signal);
+                    // The loader (open) is done and gone; keep showing what it loaded.
+                    source.changes = watch::channel(0).1;
                 }
                 dirty = true;
             }
             _ = second.tick() => {
-                app.tick(&ingest.store().read(), Utc::now());
+                app.tick(&source.store.read(), Utc::now());
                 dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame), if dirty => {}
         }
     }
+}
+
+/// Do what a key asked for outside the app's own state.
+fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Exit>> {
+    match effect {
+        Effect::Quit => return Ok(Some(Exit::Quit)),
+        Effect::Copy(bytes) => copy_osc52(&bytes)?,
+        Effect::Send {
+            request,
+            in_reply_to,
+            attempt,
+        } => match &source.replier {
+            Some(r) => r.send(request, Some(in_reply_to), attempt),
+            None => app.notice = Some("read-only: nothing is sent from here".into()),
+        },
+        Effect::Replay(seq) => {
+            let record = source.store.read().record(seq).cloned();
+            match (&source.forwarder, record) {
+                (Some(f), Some(r)) => f.replay(r),
+                (None, _) => {
+                    app.notice = Some("nothing to replay to: start with --forward-to URL".into())
+                }
+                (_, None) => app.notice = Some(format!("#{seq} is no longer in memory")),
+            }
+        }
+        Effect::Export { lines, rows } => {
+            let name = format!(
+                "pilotwatch-export-{}.ndjson",
+                Utc::now().format("%Y%m%d-%H%M%S")
+            );
+            let deliveries = lines.iter().filter(|b| **b == b'\n').count();
+            app.notice = Some(match std::fs::write(&name, &lines) {
+                Ok(()) => {
+                    let path = std::fs::canonicalize(&name).unwrap_or_else(|_| name.clone().into());
+                    format!(
+                        "exported {rows} rows ({deliveries} deliveries) to {}",
+                        clean(&path.display().to_string(), 120)
+                    )
+                }
+                Err(e) => format!("export failed: {}", clean(&e.to_string(), 120)),
+            });
+        }
+    }
+    Ok(None)
 }
 
 fn replay_note(r: &crate::journal::replay::ReplayReport) -> Option<String> {

@@ -66,6 +66,8 @@ pub struct FeedLine {
     pub duplicate_of: Option<u64>,
     pub signature: &'static str,
     pub summary: String,
+    /// What the app said to the latest forward of it: `(text, ok)`.
+    pub forward: Option<(String, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,11 +112,18 @@ pub struct Views {
     message_lines: HashMap<u64, MessageLine>,
     call_lines: HashMap<u64, CallLine>,
     feed_lines: HashMap<u64, FeedLine>,
+    /// The store's forward-results version the feed lines were built at.
+    forward_version: u64,
 }
 
 impl Views {
     /// Fold in what changed since the last sync: only the rows the new records touched.
     pub fn sync(&mut self, store: &Store, filter: &Filter) {
+        if store.forwards().version != self.forward_version {
+            // Answers from the app changed what some feed rows say.
+            self.forward_version = store.forwards().version;
+            self.feed_lines.clear();
+        }
         if store.last_seq() == self.cursor {
             return;
         }
@@ -571,6 +580,21 @@ fn feed_line(r: &Record, store: &Store) -> FeedLine {
         duplicate_of: r.duplicate_of,
         signature: r.signature.as_str(),
         summary,
+        forward: store.forwards().of(r.seq).last().map(|f| {
+            let text = match (f.status, &f.error) {
+                (Some(s), _) => format!("{s} {}ms", f.latency_ms),
+                (None, Some(e)) => clean(e, 20),
+                _ => "?".into(),
+            };
+            (
+                if f.replay {
+                    format!("↻ {text}")
+                } else {
+                    text
+                },
+                f.ok(),
+            )
+        }),
     }
 }
 

@@ -26,17 +26,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 "unchecked" => Tone::Dim,
                 _ => Tone::Bad,
             };
-            Some(
-                Row::new(vec![
-                    Cell::from(l.time.clone()),
-                    Cell::from(Span::styled(format!("#{}", l.seq), t.style(Tone::Dim))),
-                    Cell::from(l.event.clone()),
-                    Cell::from(Span::styled(verdict, t.style(tone))),
-                    Cell::from(Span::styled(l.signature, t.style(sig_tone))),
-                    Cell::from(l.summary.clone()),
-                ])
-                .style(t.style(row_tone(app, i))),
-            )
+            let mut cells = vec![
+                Cell::from(l.time.clone()),
+                Cell::from(Span::styled(format!("#{}", l.seq), t.style(Tone::Dim))),
+                Cell::from(l.event.clone()),
+                Cell::from(Span::styled(verdict, t.style(tone))),
+                Cell::from(Span::styled(l.signature, t.style(sig_tone))),
+            ];
+            if app.info.forward_to.is_some() {
+                // What the user's app answered when this delivery was forwarded to it.
+                cells.push(Cell::from(match &l.forward {
+                    Some((text, ok)) => Span::styled(
+                        text.clone(),
+                        t.style(if *ok { Tone::Good } else { Tone::Bad }),
+                    ),
+                    None => Span::styled("…", t.style(Tone::Dim)),
+                }));
+            }
+            cells.push(Cell::from(l.summary.clone()));
+            Some(Row::new(cells).style(t.style(row_tone(app, i))))
         });
     let widths = [
         Constraint::Length(12),
@@ -44,17 +52,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(24),
         Constraint::Length(10),
         Constraint::Length(9),
+        Constraint::Length(if app.info.forward_to.is_some() { 14 } else { 0 }),
         Constraint::Fill(1),
     ];
-    let header = Row::new([
-        "received",
-        "seq",
-        "event",
-        "verdict",
-        "signature",
-        "summary",
-    ])
-    .style(t.style(Tone::Dim));
+    let forwarding = app.info.forward_to.is_some();
+    let mut header = vec!["received", "seq", "event", "verdict", "signature"];
+    if forwarding {
+        header.push("app");
+    }
+    header.push("summary");
+    let header = Row::new(header).style(t.style(Tone::Dim));
+    let widths: Vec<Constraint> = widths
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| forwarding || *i != 5)
+        .map(|(_, w)| w)
+        .collect();
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         area,

@@ -11,32 +11,62 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let c = &app.totals;
     let uptime = ago((app.now - app.info.started).num_seconds());
-    let mut top = vec![
-        Span::styled(" pilotwatch ", t.style(Tone::Title)),
-        Span::styled(format!("http://{} ", app.info.listen), t.style(Tone::Plain)),
-    ];
-    if app.info.signatures_checked {
-        top.push(Span::styled("· signatures checked ", t.style(Tone::Good)));
+    let mut top = vec![Span::styled(" pilotwatch ", t.style(Tone::Title))];
+    if app.info.read_only {
+        top.push(Span::styled(
+            format!("{} ", app.info.listen),
+            t.style(Tone::Plain),
+        ));
+        if let Some((read, total)) = app.loading {
+            top.push(Span::styled(
+                format!("· loading {} ", progress(read, total, 20)),
+                t.style(Tone::Warn),
+            ));
+        }
     } else {
         top.push(Span::styled(
-            "· ⚠ signatures NOT checked (no secret) ",
-            t.style(Tone::Warn),
+            format!("http://{} ", app.info.listen),
+            t.style(Tone::Plain),
         ));
-    }
-    match (&app.failure, &app.info.journal) {
-        (Some(why), _) => top.push(Span::styled(
-            format!("· ✗ JOURNAL FAILED: {why} "),
-            t.style(Tone::Bad),
-        )),
-        (None, Some(j)) => top.push(Span::styled(format!("· journal {j} "), t.style(Tone::Dim))),
-        (None, None) => top.push(Span::styled("· no journal ", t.style(Tone::Warn))),
-    }
-    match &app.info.api_key {
-        Some(k) => top.push(Span::styled(format!("· key {k} "), t.style(Tone::Dim))),
-        None => top.push(Span::styled(
-            "· no API key (replies off) ",
-            t.style(Tone::Dim),
-        )),
+        if app.info.signatures_checked {
+            top.push(Span::styled("· signatures checked ", t.style(Tone::Good)));
+        } else {
+            top.push(Span::styled(
+                "· ⚠ signatures NOT checked (no secret) ",
+                t.style(Tone::Warn),
+            ));
+        }
+        match (&app.failure, &app.info.journal) {
+            (Some(why), _) => top.push(Span::styled(
+                format!("· ✗ JOURNAL FAILED: {why} "),
+                t.style(Tone::Bad),
+            )),
+            (None, Some(j)) => {
+                top.push(Span::styled(format!("· journal {j} "), t.style(Tone::Dim)))
+            }
+            (None, None) => top.push(Span::styled("· no journal ", t.style(Tone::Warn))),
+        }
+        match &app.info.api_key {
+            Some(k) => top.push(Span::styled(format!("· key {k} "), t.style(Tone::Dim))),
+            None => top.push(Span::styled(
+                "· no API key (replies off) ",
+                t.style(Tone::Dim),
+            )),
+        }
+        if let Some(url) = &app.info.forward_to {
+            let tone = if c.forward_failed + c.forward_dropped > 0 {
+                Tone::Warn
+            } else {
+                Tone::Dim
+            };
+            top.push(Span::styled(
+                format!(
+                    "· → {url} {} ok {} failed {} dropped ",
+                    c.forwarded, c.forward_failed, c.forward_dropped
+                ),
+                t.style(tone),
+            ));
+        }
     }
     top.push(Span::styled(format!("· up {uptime}"), t.style(Tone::Dim)));
 
@@ -80,4 +110,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             spark,
         );
     }
+}
+
+/// `[██████······] 45%`
+fn progress(read: u64, total: u64, width: usize) -> String {
+    let ratio = if total == 0 {
+        1.0
+    } else {
+        (read as f64 / total as f64).min(1.0)
+    };
+    let filled = (ratio * width as f64).round() as usize;
+    format!(
+        "[{}{}] {:>3.0}%",
+        "█".repeat(filled),
+        "·".repeat(width - filled),
+        ratio * 100.0
+    )
 }

@@ -93,6 +93,22 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
 
 fn render_waiting(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
+    if app.info.read_only {
+        let what = if app.loading.is_some() {
+            "loading the journal…"
+        } else {
+            "no deliveries in this journal"
+        };
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::default(),
+                Line::styled(what, t.style(Tone::Title)),
+            ])
+            .centered(),
+            area,
+        );
+        return;
+    }
     let lines = vec![
         Line::default(),
         Line::styled(
