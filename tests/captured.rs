@@ -131,28 +131,29 @@ async fn an_export_of_a_filtered_view_round_trips() {
     assert_eq!(rows, 5);
     let file = dir.path().join("export.ndjson");
     std::fs::write(&file, &lines).unwrap();
-    let opened = loaded(&file);
-    let opened = opened.read();
-    assert_eq!(opened.feed().len(), 5);
-    let live = live.read();
-    for r in opened.feed() {
-        let original = live.record(r.seq).unwrap();
+    let opened_store = loaded(&file);
+    {
+        let opened = opened_store.read();
+        assert_eq!(opened.feed().len(), 5);
+        let live = live.read();
+        for r in opened.feed() {
+            let original = live.record(r.seq).unwrap();
+            assert_eq!(
+                (&r.body, r.verdict, &r.problems),
+                (&original.body, original.verdict, &original.problems)
+            );
+        }
+        // A Messages-pane export carries every delivery behind each message.
+        let mut m = app();
+        let Some(Effect::Export { lines, rows }) = press(&mut m, &live, "1/status:read\ne") else {
+            panic!()
+        };
+        assert_eq!(rows, 1);
         assert_eq!(
-            (&r.body, r.verdict, &r.problems),
-            (&original.body, original.verdict, &original.problems)
+            lines.iter().filter(|b| **b == b'\n').count(),
+            4,
+            "sent, delivered, read, failed of one message"
         );
     }
-    // A Messages-pane export carries every delivery behind each message.
-    let mut m = app();
-    let Some(Effect::Export { lines, rows }) = press(&mut m, &live, "1/status:read\ne") else {
-        panic!()
-    };
-    assert_eq!(rows, 1);
-    assert_eq!(
-        lines.iter().filter(|b| **b == b'\n').count(),
-        4,
-        "sent, delivered, read, failed of one message"
-    );
-    drop(live);
     server.stop().await;
 }
