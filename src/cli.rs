@@ -60,6 +60,16 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub capacity: Option<usize>,
 
+    /// Built-in demo traffic: a simulator posts realistic, signed deliveries through the
+    /// receiver, and replies go to a fake API that answers with their webhooks. Listens
+    /// on a free port and keeps no journal unless --listen/--journal say otherwise.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// With --demo: new events per second [default: 2].
+    #[arg(long, value_name = "N", requires = "demo")]
+    pub demo_rate: Option<f64>,
+
     /// Run without the dashboard: one line per delivery on stdout.
     #[arg(long)]
     pub headless: bool,

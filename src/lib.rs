@@ -22,6 +22,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod fake_api;
 pub mod forward;
 pub mod headless;

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use clap::Parser;
 use color_eyre::eyre::Result;
@@ -42,10 +43,21 @@ fn main() -> Result<()> {
     }
     let dashboard = !settings.headless && std::io::stdout().is_terminal();
     init_logging(dashboard, &settings);
+    let demo = cli.demo.then(|| cli.demo_rate.unwrap_or(2.0));
+    let mut settings = settings;
+    if demo.is_some() {
+        // The demo must never touch a real journal or port unless asked to.
+        if cli.listen.is_none() {
+            settings.listen = "127.0.0.1:0".parse().expect("valid");
+        }
+        if cli.journal.is_none() {
+            settings.journal = None;
+        }
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(run(settings, dashboard))
+        .block_on(run(settings, dashboard, demo))
 }
 
 /// Logs go to stderr headless, and to a file under the dashboard (where stderr is the
@@ -84,11 +96,45 @@ fn log_path(settings: &Settings) -> Option<PathBuf> {
     Some(dir.join("pilotwatch.log"))
 }
 
-async fn run(settings: Settings, dashboard: bool) -> Result<()> {
+async fn run(mut settings: Settings, dashboard: bool, demo: Option<f64>) -> Result<()> {
     if !settings.headless && !dashboard {
         eprintln!("pilotwatch: stdout is not a terminal; running headless (as with --headless).");
     }
+    // Demo: replies go to a fake API (never the real one), which answers with webhooks.
+    let fake = match demo {
+        Some(_) => {
+            let fake = pilotwatch::fake_api::FakeApi::start().await?;
+            settings.base_url = fake.base_url();
+            settings.api_key = Some(pilotwatch::secret::Secret::new(
+                "ps_demo_00000000000000000000",
+            ));
+            if settings.secrets.is_empty() {
+                let secret = format!("whsec_demo_{}", uuid::Uuid::new_v4().simple());
+                settings.secrets = vec![pilotwatch::secret::Secret::new(secret)];
+            }
+            Some(fake)
+        }
+        None => None,
+    };
     let service = Service::start(&settings).await?;
+    if let (Some(rate), Some(fake)) = (demo, fake) {
+        let url = format!(
+            "http://{}{}",
+            service.addr,
+            settings.path.as_deref().unwrap_or("/")
+        );
+        let secret = settings.secrets[0].expose().to_owned();
+        fake.send_webhooks(pilotwatch::fake_api::Webhooks {
+            url: url.clone(),
+            secret: Some(secret.clone()),
+            delays: [
+                Duration::from_millis(800),
+                Duration::from_millis(1500),
+                Duration::from_secs(4),
+            ],
+        });
+        tokio::spawn(pilotwatch::demo::run(url, secret, rate));
+    }
     if dashboard {
         return pilotwatch::tui::run(service, &settings).await;
     }

@@ -370,3 +370,56 @@ async fn a_reply_typed_in_the_dashboard_goes_out_and_its_status_moves() {
     let journal = std::fs::read_to_string(&journal).unwrap();
     assert!(journal.contains("outbound.accepted") && !journal.contains(KEY));
 }
+
+/// Parse the tab line: `1 Messages 43   2 Numbers 3   3 Calls 3   4 Feed 68`.
+fn tab_counts(screen: &str) -> Option<[u64; 4]> {
+    let line = screen
+        .lines()
+        .find(|l| l.contains("Messages") && l.contains("Feed"))?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let count = |name: &str| {
+        words
+            .iter()
+            .position(|w| *w == name)
+            .and_then(|i| words.get(i + 1)?.parse().ok())
+    };
+    Some([
+        count("Messages")?,
+        count("Numbers")?,
+        count("Calls")?,
+        count("Feed")?,
+    ])
+}
+
+#[test]
+fn demo_mode_fills_all_four_panes_within_seconds() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let command = format!(
+        "env -u PILOT_STATUS_WEBHOOK_SECRET -u PILOT_STATUS_API_KEY PILOTWATCH_CONFIG=/dev/null {} --demo --demo-rate 20; echo EXITED rc=$?; sleep 30",
+        env!("CARGO_BIN_EXE_pilotwatch")
+    );
+    let tmux = Tmux::start(&command, 140, 36);
+    let started = Instant::now();
+    let screen = tmux.wait_for("all four panes", |s| {
+        tab_counts(s).is_some_and(|c| c.iter().all(|n| *n > 0) && c[1] == 3)
+    });
+    eprintln!(
+        "all four panes had rows after {:?}: {:?}",
+        started.elapsed(),
+        tab_counts(&screen)
+    );
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(
+        screen.contains("signatures checked") && screen.contains("no journal"),
+        "{screen}"
+    );
+    // Traffic goes through the real receiver: signatures are checked and valid.
+    tmux.keys(&["4"]);
+    let feed = tmux.wait_for("the feed", |s| s.contains("valid"));
+    assert!(!feed.contains("REJECTED"), "{feed}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
+}
