@@ -587,3 +587,19 @@ fn a_failed_reply_shows_on_its_row_and_shift_r_retries_it_with_the_same_key() {
     assert_eq!(again, request, "same key, same body");
     assert_eq!(attempt, 2);
 }
+
+#[test]
+fn x_replays_a_feed_delivery_only_when_forwarding() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "4x");
+    assert!(
+        app.notice.as_deref().unwrap().contains("--forward-to"),
+        "{:?}",
+        app.notice
+    );
+    app.info.forward_to = Some("http://127.0.0.1:9/app".into());
+    let effect = press(&mut app, &store, "G");
+    assert!(effect.is_none());
+    assert_eq!(press(&mut app, &store, "x"), Some(Effect::Replay(1)));
+}
