@@ -64,6 +64,27 @@ pub struct Accepted {
     pub replayed: bool,
 }
 
+impl Accepted {
+    /// From whatever JSON a 2xx carried: strings or numbers taken as text, anything
+    /// missing left empty (`id` empty: accepted, but no id to follow).
+    pub fn lenient(v: &serde_json::Value) -> Self {
+        let text = |k: &str| match &v[k] {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        Self {
+            id: text("id").unwrap_or_default(),
+            correlation_id: text("correlationId"),
+            status: text("status"),
+            created_at: text("createdAt"),
+            origin: text("origin"),
+            source_number: text("sourceNumber"),
+            replayed: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum ApiError {
@@ -91,6 +112,22 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A few words for a table row: `HTTP 409 NUMBER_BLOCKED`, `timeout`…
+    pub fn short(&self) -> String {
+        match self {
+            Self::Status {
+                status,
+                code: Some(c),
+                ..
+            } => format!("HTTP {status} {}", clean(c, 24)),
+            Self::Status { status, .. } => format!("HTTP {status}"),
+            Self::Timeout { .. } => "timeout".into(),
+            Self::Connect { .. } => "unreachable".into(),
+            Self::BadAnswer { status, .. } => format!("HTTP {status} unreadable"),
+            Self::Other { .. } => "error".into(),
+        }
+    }
+
     /// Worth another try with the same key (the provider never sent it twice).
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -140,7 +177,10 @@ impl std::fmt::Display for ApiError {
                     write!(f, ": {}", clean(e, 200))?;
                 }
                 if let Some(r) = retry_after {
-                    write!(f, "; retry after {}s", clean(r, 20))?;
+                    match r.trim().parse::<u64>() {
+                        Ok(secs) => write!(f, "; retry after {secs}s")?,
+                        Err(_) => write!(f, "; retry after {}", clean(r, 40))?,
+                    }
                 }
                 Ok(())
             }
@@ -198,10 +238,17 @@ impl ApiClient {
     }
 
     pub async fn send(&self, req: &SendRequest) -> Result<Accepted, ApiError> {
+        // Marked sensitive, so no debug output of the request can show it.
+        let mut key = reqwest::header::HeaderValue::from_str(self.key.expose()).map_err(|_| {
+            ApiError::Other {
+                detail: "the API key is not a valid header value".into(),
+            }
+        })?;
+        key.set_sensitive(true);
         let mut builder = self
             .http
             .post(format!("{}/v1/messages/send", self.base))
-            .header("x-api-key", self.key.expose())
+            .header("x-api-key", key)
             .header("idempotency-key", &req.idempotency_key)
             .json(&req.body);
         if let Some(n) = &req.number_id {
@@ -220,14 +267,16 @@ impl ApiClient {
             .map(str::to_owned);
         let bytes = res.bytes().await.map_err(|e| self.transport_error(e))?;
         if (200..300).contains(&status) {
-            let mut accepted: Accepted =
-                serde_json::from_slice(&bytes).map_err(|e| ApiError::BadAnswer {
-                    status,
-                    detail: e.to_string(),
-                })?;
+            // Any 2xx means the provider took it: read the answer leniently, so an odd body
+            // never turns a sent message into a "failure" someone would retry.
+            let v: serde_json::Value =
+                serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            let mut accepted = Accepted::lenient(&v);
             accepted.replayed = replayed;
             return Ok(accepted);
         }
+        // A provider that quotes the key back in an error must not make us print it.
+        let redact = |s: String| s.replace(self.key.expose(), &self.key.masked());
         let (error, code) = match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(b) => (as_text(b.error), as_text(b.code)),
             Err(_) => (
@@ -238,8 +287,8 @@ impl ApiClient {
         };
         Err(ApiError::Status {
             status,
-            error,
-            code,
+            error: error.map(redact),
+            code: code.map(redact),
             retry_after,
         })
     }

@@ -206,3 +206,47 @@ async fn a_slow_provider_times_out_and_a_closed_port_is_unreachable() {
     assert!(err.to_string().starts_with("cannot reach the API"), "{err}");
     assert!(!err.to_string().contains(KEY));
 }
+
+#[tokio::test]
+async fn an_odd_202_is_still_accepted_and_a_quoted_key_is_redacted() {
+    let fake = FakeApi::start().await.unwrap();
+    let api = client(&fake.base_url(), Duration::from_secs(5));
+    for (i, body) in [
+        json!({"id": 12345, "status": "QUEUED"}),
+        json!({"status": "SENT"}),
+        json!("not an object"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        fake.answer(Answer::Status(202, body, None));
+        let a = api
+            .send(&request(&format!("pw-odd-{i}")))
+            .await
+            .expect("any 2xx is accepted");
+        if i == 0 {
+            assert_eq!(a.id, "12345");
+        }
+    }
+    fake.answer(Answer::Status(
+        401,
+        json!({"error": format!("invalid key {KEY}")}),
+        None,
+    ));
+    let err = api.send(&request("pw-quoted")).await.unwrap_err();
+    assert!(
+        !err.to_string().contains(KEY) && !format!("{err:?}").contains(KEY),
+        "{err}"
+    );
+    assert!(err.to_string().contains("invalid key ps_"), "{err}");
+    fake.answer(Answer::Status(
+        503,
+        json!({"error": "down"}),
+        Some("Wed, 21 Oct 2026 07:28:00 GMT".into()),
+    ));
+    let err = api.send(&request("pw-date")).await.unwrap_err().to_string();
+    assert!(
+        err.ends_with("retry after Wed, 21 Oct 2026 07:28:00 GMT"),
+        "{err}"
+    );
+}

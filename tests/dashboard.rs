@@ -574,7 +574,7 @@ fn a_failed_reply_shows_on_its_row_and_shift_r_retries_it_with_the_same_key() {
     store.apply(r);
     let mut app = app();
     let s = screen(&mut app, &store, 120, 20);
-    assert!(s.contains("↪ ✗ HTTP 401 (R retries)"), "{s}");
+    assert!(s.contains("↪ ✗ HTTP 401"), "{s}");
     select_row(&mut app, &store, "Check this photo");
     let Some(Effect::Send {
         request: again,
@@ -602,4 +602,90 @@ fn x_replays_a_feed_delivery_only_when_forwarding() {
     let effect = press(&mut app, &store, "G");
     assert!(effect.is_none());
     assert_eq!(press(&mut app, &store, "x"), Some(Effect::Replay(1)));
+}
+
+fn outbound_record(
+    seq: u64,
+    phase: pilotwatch::model::outbound::Phase,
+    error: Option<pilotwatch::api::ApiError>,
+    accepted: Option<pilotwatch::api::Accepted>,
+) -> Record {
+    use pilotwatch::api::{SendBody, SendRequest};
+    use pilotwatch::model::outbound::{InReplyTo, Outbound};
+    let outbound = Outbound {
+        phase,
+        request: SendRequest {
+            body: SendBody {
+                text: "resposta".into(),
+                destination_number: Some("+5511999999999".into()),
+                group_id: None,
+            },
+            number_id: Some("cmm0abc123".into()),
+            idempotency_key: "pw-key-under-test".into(),
+        },
+        in_reply_to: Some(InReplyTo {
+            id: "cmm04obm46zz0qv4ycjp8x6r3".into(),
+            event: "message.received".into(),
+        }),
+        attempt: 1,
+        accepted,
+        error,
+    };
+    let mut r = record(seq, &serde_json::to_vec(&outbound).unwrap());
+    r.kind = pilotwatch::record::RecordKind::Outbound;
+    r
+}
+
+#[test]
+fn an_interrupted_send_is_retried_with_its_key_and_a_second_r_waits() {
+    use pilotwatch::model::outbound::Phase;
+    let mut store = store(&[]);
+    // A `sending` record with no outcome: pilotwatch stopped mid-request.
+    store.apply(outbound_record(500, Phase::Sending, None, None));
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    let Some(Effect::Send {
+        request, attempt, ..
+    }) = press(&mut app, &store, "R")
+    else {
+        panic!("{:?}", app.notice)
+    };
+    assert_eq!(
+        (request.idempotency_key.as_str(), attempt),
+        ("pw-key-under-test", 2)
+    );
+    assert!(app.notice.as_deref().unwrap().contains("interrupted"));
+    // Pressed again before the answer: nothing more is sent.
+    assert_eq!(press(&mut app, &store, "R"), None);
+    assert!(app.notice.as_deref().unwrap().contains("on its way"));
+}
+
+#[test]
+fn ctrl_j_and_pasted_crs_make_newlines_in_a_reply() {
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "rhello world");
+    key(&mut app, &store, KeyCode::Char('j'), KeyModifiers::CONTROL);
+    app.handle_paste("line1\rline2\r\nline3\tend");
+    let pilotwatch::tui::app::Mode::Compose(c) = &app.mode else {
+        panic!()
+    };
+    assert_eq!(c.text(), "hello world\nline1\nline2\nline3    end");
+}
+
+#[test]
+fn an_answer_that_later_fails_shows_on_the_answered_row() {
+    use pilotwatch::api::Accepted;
+    use pilotwatch::model::outbound::Phase;
+    let mut store = store(&[]);
+    let accepted = Accepted::lenient(&serde_json::json!({"id": "msg_reply_1", "status": "QUEUED"}));
+    store.apply(outbound_record(500, Phase::Accepted, None, Some(accepted)));
+    let mut app = app();
+    let s = screen(&mut app, &store, 140, 20);
+    assert!(s.contains("↪ answered") && s.contains("… queued"), "{s}");
+    let failed = r#"{"event":"message.failed","data":{"to":"+5511999999999","numberId":"cmm0abc123","messageId":null,"id":"msg_reply_1","type":"text","fromMe":true,"content":"resposta","error":"nope","errorCode":"DELIVER_NOT_CONFIRMED","createdAt":"2026-11-21T12:01:00Z"}}"#;
+    store.apply(record(501, failed.as_bytes()));
+    let s = screen(&mut app, &store, 140, 20);
+    assert!(s.contains("↪ ✗ DELIVER_NOT_CONFIRMED"), "{s}");
 }

@@ -220,7 +220,7 @@ impl Store {
             .as_ref()
             .and_then(|r| self.messages.inbound(&r.event, &r.id));
         let sent = match (&o.phase, &o.accepted) {
-            (outbound::Phase::Accepted, Some(accepted)) => {
+            (outbound::Phase::Accepted, Some(accepted)) if !accepted.id.is_empty() => {
                 let (ord, new) = self.messages.apply_accepted(
                     accepted,
                     &o.request,
@@ -255,7 +255,24 @@ impl Store {
                     number.failures += 1;
                     self.counters.failed_messages += 1;
                 }
-                Subject::Message(change.ord)
+                // A webhook about a reply sent from here also changes how the message it
+                // answered looks ("answered", or that the answer failed).
+                let answered = if m.kind.is_outbound() {
+                    let r = self
+                        .replies
+                        .by_accepted_id(&m.id)
+                        .and_then(|r| r.in_reply_to.as_ref());
+                    r.and_then(|r| self.messages.inbound(&r.event, &r.id))
+                } else {
+                    None
+                };
+                match answered {
+                    Some(a) => Subject::Reply {
+                        answered: Some(a),
+                        sent: Some(change.ord),
+                    },
+                    None => Subject::Message(change.ord),
+                }
             }
             Event::Number(n) => {
                 self.numbers.apply(n, seq, record.received_at);

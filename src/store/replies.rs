@@ -26,6 +26,8 @@ pub struct Replies {
     order: VecDeque<String>,
     /// Keys of the replies to an inbound message (event, id), oldest first.
     by_message: HashMap<(String, String), Vec<String>>,
+    /// Keys by the message id the API gave them (the 202 `id`).
+    by_accepted: HashMap<String, String>,
 }
 
 impl Replies {
@@ -40,6 +42,11 @@ impl Replies {
             .into_iter()
             .flatten()
             .filter_map(|k| self.by_key.get(k))
+    }
+
+    /// The reply the API accepted under this message id.
+    pub fn by_accepted_id(&self, id: &str) -> Option<&ReplyState> {
+        self.by_accepted.get(id).and_then(|k| self.by_key.get(k))
     }
 
     /// The newest reply to this inbound message.
@@ -82,6 +89,9 @@ impl Replies {
             Phase::Accepted => {
                 state.accepted.clone_from(&o.accepted);
                 state.error = None;
+                if let Some(a) = o.accepted.as_ref().filter(|a| !a.id.is_empty()) {
+                    self.by_accepted.insert(a.id.clone(), key.clone());
+                }
             }
             Phase::Failed if state.phase != Phase::Accepted => state.error.clone_from(&o.error),
             _ => {}
@@ -104,6 +114,14 @@ impl Replies {
         let Some(key) = self.order.pop_front() else {
             return;
         };
+        if let Some(id) = self
+            .by_key
+            .get(&key)
+            .and_then(|s| s.accepted.as_ref())
+            .map(|a| a.id.clone())
+        {
+            self.by_accepted.remove(&id);
+        }
         if let Some(state) = self.by_key.remove(&key)
             && let Some(r) = state.in_reply_to
         {

@@ -140,6 +140,9 @@ pub struct App {
     pub failure: Option<String>,
     /// `open`: journal bytes read so far, of how many (while loading).
     pub loading: Option<(u64, u64)>,
+    /// Idempotency keys of replies asked for but not yet answered (a second `R` waits).
+    /// (with the attempt asked for: an older outcome on record does not count).
+    in_flight: HashMap<String, u32>,
     /// Unsent replies, by conversation (number + contact or group).
     drafts: HashMap<String, String>,
 }
@@ -165,6 +168,7 @@ impl App {
             totals: Totals::default(),
             failure: None,
             drafts: HashMap::new(),
+            in_flight: Default::default(),
             loading: None,
         }
     }
@@ -191,6 +195,13 @@ impl App {
     /// was on screen, whatever arrived, left or moved around it.
     pub fn sync(&mut self, store: &Store) {
         self.totals = Totals::of(store);
+        // A reply is no longer in flight once its outcome is on record.
+        self.in_flight.retain(|k, attempt| {
+            store
+                .replies()
+                .get(k)
+                .is_none_or(|r| r.attempts < *attempt || r.phase == Phase::Sending)
+        });
         self.last_total.get_or_insert(self.totals.total);
         let anchors: [Option<(u64, usize)>; 4] = Pane::ALL.map(|pane| {
             let l = self.lists[pane.index()];
@@ -264,6 +275,11 @@ impl App {
                 self.refilter();
             }
             Mode::Compose(c) => {
+                // Terminals paste line breaks as CR or CRLF; tabs become spaces.
+                let text = text
+                    .replace("\r\n", "\n")
+                    .replace('\r', "\n")
+                    .replace('\t', "    ");
                 let clean: String = text
                     .chars()
                     .filter(|c| *c == '\n' || !c.is_control())
@@ -446,7 +462,12 @@ impl App {
         };
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         match key.code {
+            // Alt-Enter where the terminal tells it apart; Ctrl-J everywhere (raw mode
+            // reports a line feed as Ctrl-J, which tui-textarea would use to delete).
             KeyCode::Enter if alt || key.modifiers.contains(KeyModifiers::SHIFT) => {
+                c.textarea.insert_newline()
+            }
+            KeyCode::Char('j') if key.modifiers.contains(KeyModifiers::CONTROL) => {
                 c.textarea.insert_newline()
             }
             KeyCode::Enter => {
@@ -458,6 +479,7 @@ impl App {
                 self.drafts.remove(&c.conversation);
                 self.mode = Mode::Normal;
                 self.notice = Some("sending…".into());
+                self.in_flight.insert(request.idempotency_key.clone(), 1);
                 return Some(Effect::Send {
                     request,
                     in_reply_to,
@@ -523,7 +545,25 @@ impl App {
             .and_then(|k| self.drafts.get(&k))
             .map(String::as_str);
         match Composer::new(m, store, draft) {
-            Some(c) => self.mode = Mode::Compose(Box::new(c)),
+            Some(mut c) => {
+                // Writing again after a failed or interrupted send would get a new key:
+                // point at the safe retry instead.
+                if let Some(r) = store
+                    .replies()
+                    .latest_to(m.kind.name(), &m.id)
+                    .filter(|r| r.phase != Phase::Accepted)
+                {
+                    let state = r.error.as_ref().map_or_else(
+                        || "never got an answer".to_owned(),
+                        |e| format!("failed ({})", e.short()),
+                    );
+                    c.context.push((
+                        "Note".into(),
+                        format!("the last reply here {state}: Esc, then R resends it with its key"),
+                    ));
+                }
+                self.mode = Mode::Compose(Box::new(c));
+            }
             None => self.notice = Some("this message has no sender to answer".into()),
         }
     }
@@ -540,24 +580,32 @@ impl App {
             self.notice = Some("no reply to retry here".into());
             return None;
         };
-        match reply.phase {
-            Phase::Failed => {
-                self.notice = Some(format!("retrying (attempt {})…", reply.attempts + 1));
-                Some(Effect::Send {
-                    request: reply.request.clone(),
-                    in_reply_to: reply.in_reply_to.clone()?,
-                    attempt: reply.attempts + 1,
-                })
-            }
-            Phase::Sending => {
-                self.notice = Some("still sending".into());
-                None
-            }
+        let key = reply.request.idempotency_key.clone();
+        if self.in_flight.contains_key(&key) {
+            self.notice = Some("that reply is on its way: wait for its answer".into());
+            return None;
+        }
+        // Sending with no outcome and nothing in flight: the attempt was interrupted (a
+        // quit or crash mid-request). Retrying with the same key is safe: the provider
+        // answers a repeat with its first answer instead of sending again.
+        let what = match reply.phase {
+            Phase::Failed => "retrying",
+            Phase::Sending => "the last attempt was interrupted; retrying",
             Phase::Accepted => {
                 self.notice = Some("already accepted by the API".into());
-                None
+                return None;
             }
-        }
+        };
+        self.notice = Some(format!(
+            "{what} with the same key (attempt {})…",
+            reply.attempts + 1
+        ));
+        self.in_flight.insert(key, reply.attempts + 1);
+        Some(Effect::Send {
+            request: reply.request.clone(),
+            in_reply_to: reply.in_reply_to.clone()?,
+            attempt: reply.attempts + 1,
+        })
     }
 
     fn replay(&mut self) -> Option<Effect> {

@@ -30,6 +30,18 @@ pub enum Target {
 
 /// Why a row cannot be answered.
 pub fn refuse(m: &MessageRow) -> Option<&'static str> {
+    if m.kind == MessageKind::Group
+        && !matches!(
+            m.extra,
+            MessageExtra::Group {
+                group_id: Some(_),
+                ..
+            }
+        )
+    {
+        // Answering the participant privately instead would surprise everyone.
+        return Some("this group message carries no groupId to answer to");
+    }
     match m.kind {
         MessageKind::Newsletter => Some("channel (newsletter) messages cannot be answered"),
         MessageKind::Received | MessageKind::Reply | MessageKind::Group => None,

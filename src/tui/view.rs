@@ -35,14 +35,47 @@ pub struct MessageLine {
     pub error_code: Option<String>,
     /// For an inbound message: what became of the reply sent to it from here.
     pub reply: Option<ReplyBadge>,
+    /// Sent from here: the status the API's 202 gave (`queued`, or what it said).
+    pub api_status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyBadge {
     Sending,
     Answered,
-    /// The send failed: `R` retries it. The short reason.
-    Failed(String),
+    /// The send failed: the short reason, and whether `R` is worth pressing.
+    Failed(String, bool),
+}
+
+/// What became of a reply: the API's answer, and after a 202 the fate of the message
+/// itself (a `message.failed` for it turns "answered" into a failure).
+fn reply_badge(r: &crate::store::ReplyState, store: &Store) -> ReplyBadge {
+    match r.phase {
+        Phase::Sending => ReplyBadge::Sending,
+        Phase::Failed => {
+            let e = r.error.as_ref();
+            ReplyBadge::Failed(
+                e.map_or_else(|| "error".into(), |e| e.short()),
+                e.is_none_or(|e| e.is_retryable()),
+            )
+        }
+        Phase::Accepted => {
+            let row = r
+                .accepted
+                .as_ref()
+                .and_then(|a| store.messages().outbound(&a.id));
+            match row.filter(|m| m.status() == Status::Failed) {
+                Some(m) => {
+                    let code = m
+                        .error
+                        .as_ref()
+                        .map(|(e, c)| clean(c.as_deref().unwrap_or(e), 24));
+                    ReplyBadge::Failed(code.unwrap_or_else(|| "failed".into()), false)
+                }
+                None => ReplyBadge::Answered,
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -511,16 +544,11 @@ fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
         reply: store
             .replies()
             .latest_to(m.kind.name(), &m.id)
-            .map(|r| match r.phase {
-                Phase::Sending => ReplyBadge::Sending,
-                Phase::Accepted => ReplyBadge::Answered,
-                Phase::Failed => ReplyBadge::Failed(match &r.error {
-                    Some(crate::api::ApiError::Status { status, .. }) => format!("HTTP {status}"),
-                    Some(crate::api::ApiError::Timeout { .. }) => "timeout".into(),
-                    Some(crate::api::ApiError::Connect { .. }) => "unreachable".into(),
-                    _ => "error".into(),
-                }),
-            }),
+            .map(|r| reply_badge(r, store)),
+        api_status: m
+            .api_status
+            .as_deref()
+            .map(|s| clean(&s.to_lowercase(), 16)),
     }
 }
 

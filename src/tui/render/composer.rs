@@ -15,7 +15,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, c: &Composer) {
     frame.render_widget(Clear, popup);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" reply · Enter send · Alt-Enter newline · Esc close (draft kept) ")
+        .title(" reply · Enter send · Alt-Enter or Ctrl-J newline · Esc close (draft kept) ")
         .title_style(t.style(Tone::Title));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);

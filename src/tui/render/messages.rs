@@ -72,9 +72,15 @@ fn status_cell<'a>(app: &App, l: &MessageLine) -> Cell<'a> {
     let (text, tone) = match (&l.reply, l.status) {
         (Some(ReplyBadge::Sending), _) => ("↪ sending…".to_owned(), Tone::Warn),
         (Some(ReplyBadge::Answered), _) => ("↪ answered".to_owned(), Tone::Good),
-        (Some(ReplyBadge::Failed(why)), _) => (format!("↪ ✗ {why} (R retries)"), Tone::Bad),
+        (Some(ReplyBadge::Failed(why, retry)), _) => (
+            format!("↪ ✗ {why}{}", if *retry { " (R retries)" } else { "" }),
+            Tone::Bad,
+        ),
         (None, Status::Received) => ("• received".to_owned(), Tone::Dim),
-        (None, Status::Queued) => ("… queued".to_owned(), Tone::Warn),
+        (None, Status::Queued) => (
+            format!("… {}", l.api_status.as_deref().unwrap_or("queued")),
+            Tone::Warn,
+        ),
         (None, Status::Sent) => ("✓ sent".to_owned(), Tone::Plain),
         (None, Status::Delivered) => ("✓✓ delivered".to_owned(), Tone::Plain),
         (None, Status::Read) => ("✓✓ read".to_owned(), Tone::Info),
