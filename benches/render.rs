@@ -1,0 +1,169 @@
+//! The dashboard with a large store: one frame (state → buffer) of the Messages and
+//! Feed panes, and one filter keystroke, against a baseline measured in the same run
+//! (one substring pass over every content, the cost any unindexed filter pays).
+//!
+//! `cargo bench --bench render` (`PILOTWATCH_BENCH_N` deliveries, default 1,000,000).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use chrono::Utc;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pilotwatch::model::parse;
+use pilotwatch::record::{Record, SignatureCheck};
+use pilotwatch::store::Store;
+use pilotwatch::tui::app::{App, Info};
+use pilotwatch::tui::render;
+use pilotwatch::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn body(i: u64) -> String {
+    let content = [
+        "Oi! Meu pedido ainda não chegou",
+        "Vocês abrem no sábado?",
+        "Bom dia! Tem em azul?",
+        "Pode me ligar?",
+    ][i as usize % 4];
+    format!(
+        r#"{{"event":"message.received","data":{{"from":"+55119{:08}","to":"+5511888888888","numberId":"cmm0abc123","messageId":"wamid.{i:012}","id":"cm{i:010}r","type":"text","fromMe":false,"content":"{content} #{i}","participantName":"Ana","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#,
+        i % 100_000_000
+    )
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let n: u64 = std::env::var("PILOTWATCH_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut store = Store::new(n as usize);
+    let t = Instant::now();
+    for i in 0..n {
+        let b = body(i);
+        let p = parse(b.as_bytes()).unwrap();
+        store.apply(Record {
+            seq: i + 1,
+            kind: Default::default(),
+            received_at: Utc::now(),
+            path: "/hooks".into(),
+            remote: None,
+            signature: SignatureCheck::Valid,
+            verdict: p.verdict,
+            event: p.name,
+            duplicate_of: None,
+            problems: p.problems,
+            body_len: b.len() as u64,
+            content_type: None,
+            signature_header: None,
+            body: Bytes::from(b.into_bytes()),
+            typed: p.event,
+            subject: Default::default(),
+        });
+    }
+    println!(
+        "render: {n} deliveries stored in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Baseline: one case-insensitive substring pass over every message's content.
+    let base: Vec<Duration> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let hits = store
+                .messages()
+                .newest()
+                .filter(|(_, m)| {
+                    m.content
+                        .as_deref()
+                        .is_some_and(|c| c.to_lowercase().contains("sábado"))
+                })
+                .count();
+            assert!(hits > 0);
+            t.elapsed()
+        })
+        .collect();
+    let base = median(base);
+
+    let info = Info {
+        listen: "127.0.0.1:3000".into(),
+        journal: None,
+        signatures_checked: true,
+        started: Utc::now(),
+        startup_note: None,
+        api_key: None,
+        forward_to: None,
+        read_only: false,
+    };
+    let mut app = App::new(info, Theme::new(true));
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    app.page = render::page_height(50);
+    let t = Instant::now();
+    app.sync(&store);
+    println!(
+        "first sync (views over {n} rows): {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+
+    let frame = |app: &mut App, terminal: &mut Terminal<TestBackend>| {
+        let t = Instant::now();
+        app.sync(&store);
+        terminal.draw(|f| render::draw(f, app)).unwrap();
+        t.elapsed()
+    };
+    let mut messages = Vec::new();
+    for _ in 0..50 {
+        messages.push(frame(&mut app, &mut terminal));
+    }
+    app.handle_key(
+        KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE),
+        &store,
+    );
+    let mut feed = Vec::new();
+    for _ in 0..50 {
+        feed.push(frame(&mut app, &mut terminal));
+    }
+    app.handle_key(
+        KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE),
+        &store,
+    );
+    // A filter keystroke: `/` then one more letter, and the frame that shows it.
+    app.handle_key(
+        KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE),
+        &store,
+    );
+    let mut keystroke = Vec::new();
+    for c in "sábado".chars() {
+        let t = Instant::now();
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), &store);
+        app.sync(&store);
+        terminal.draw(|f| render::draw(f, &app)).unwrap();
+        keystroke.push(t.elapsed());
+    }
+    let (m, f, k) = (median(messages), median(feed), median(keystroke));
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "baseline: one substring pass over {n} contents: {:.1} ms",
+        ms(base)
+    );
+    println!(
+        "frame, Messages pane, 200×50:    {:.3} ms  (target ≤ 1 ms: {})",
+        ms(m),
+        if ms(m) <= 1.0 { "met" } else { "MISSED" }
+    );
+    println!(
+        "frame, Feed pane, 200×50:        {:.3} ms  (target ≤ 1 ms: {})",
+        ms(f),
+        if ms(f) <= 1.0 { "met" } else { "MISSED" }
+    );
+    println!(
+        "filter keystroke + frame:        {:.1} ms = {:.2}× one pass  (target ≤ 30 ms: {})",
+        ms(k),
+        ms(k) / ms(base),
+        if ms(k) <= 30.0 { "met" } else { "MISSED" }
+    );
+}
