@@ -38,14 +38,6 @@ fn push_visible(out: &mut String, c: char) {
     }
 }
 
-/// True when `s` has nothing [`fn@line`] would change (the common case: no allocation
-/// needed by callers that check first).
-pub fn is_plain(s: &str) -> bool {
-    !s.chars().any(|c| {
-        c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{061c}' | '\u{feff}')
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,12 +57,5 @@ mod tests {
     fn cuts_long_text() {
         assert_eq!(line("héllo wörld", 5), "héllo…");
         assert_eq!(line("short", 5), "short");
-    }
-
-    #[test]
-    fn plain_text_is_recognised() {
-        assert!(is_plain("Olá, tudo bem? 👍"));
-        assert!(!is_plain("a\u{1b}b"));
-        assert!(!is_plain("a\u{202e}b"));
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
-use common::{Running, client, settings, with_secrets};
+use common::{Running, client, settings, wait_for, with_secrets};
 use parking_lot::Mutex;
 use pilotwatch::receiver::signature::sign;
 
@@ -54,17 +54,6 @@ fn body(i: usize) -> String {
     )
 }
 
-async fn wait_for(what: &str, mut cond: impl FnMut() -> bool, secs: u64) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(secs),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn the_app_gets_identical_bytes_and_headers() {
     let (url, seen) = app(Duration::ZERO).await;
@@ -80,13 +69,11 @@ async fn the_app_gets_identical_bytes_and_headers() {
         .send()
         .await
         .unwrap();
-    wait_for("the forward", || !seen.lock().is_empty(), 10).await;
+    wait_for("the forward", || !seen.lock().is_empty()).await;
     let store = server.ingest.store().clone();
-    wait_for(
-        "the app's answer on record",
-        || store.read().forwards().ok == 1,
-        10,
-    )
+    wait_for("the app's answer on record", || {
+        store.read().forwards().ok == 1
+    })
     .await;
     let (headers, bytes) = seen.lock()[0].clone();
     assert_eq!(&bytes[..], body(1).as_bytes());
@@ -111,7 +98,7 @@ async fn the_app_gets_identical_bytes_and_headers() {
     // A replay by hand is marked as one.
     let record = store.read().record(1).cloned().unwrap();
     server.forwarder().unwrap().replay(record);
-    wait_for("the replay", || seen.lock().len() == 2, 10).await;
+    wait_for("the replay", || seen.lock().len() == 2).await;
     assert_eq!(seen.lock()[1].0["x-pilotwatch-replay"], "true");
     assert_eq!(&seen.lock()[1].1[..], body(1).as_bytes());
     server.stop().await;
@@ -133,11 +120,9 @@ async fn a_down_or_slow_app_never_delays_the_acks() {
         assert!(post(&server, &body(i)).await < Duration::from_millis(1000));
     }
     let store = server.ingest.store().clone();
-    wait_for(
-        "the failures on record",
-        || store.read().forwards().failed == 20,
-        10,
-    )
+    wait_for("the failures on record", || {
+        store.read().forwards().failed == 20
+    })
     .await;
     assert_eq!(
         store.read().forwards().of(1)[0].error.as_deref(),

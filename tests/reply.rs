@@ -4,9 +4,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Running, client, settings, with_secrets};
+use common::{Running, client, settings, wait_for, with_secrets};
 use pilotwatch::api::{ApiClient, SendBody, SendRequest};
 use pilotwatch::fake_api::{Answer, FakeApi, Webhooks};
 use pilotwatch::journal::replay::read_all;
@@ -38,17 +38,6 @@ fn in_reply_to() -> InReplyTo {
     InReplyTo {
         id: "in_1".into(),
         event: "message.received".into(),
-    }
-}
-
-async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

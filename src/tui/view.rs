@@ -564,7 +564,8 @@ fn call_line(c: &CallRow) -> CallLine {
         from: clean(c.from.as_deref().unwrap_or("?"), 18),
         to: clean(c.to.as_deref().unwrap_or("?"), 18),
         phase: c.phase,
-        status: clean(&c.status, 16),
+        // Lowercased once here, not at every frame.
+        status: clean(&c.status.to_lowercase(), 16),
         started: c.ringing_at.or(c.connected_at),
         connected: c.connected_at,
         duration: c.duration,

@@ -182,3 +182,15 @@ pub async fn spawn(journal: &Path, extra: &[&str]) -> (Child, String, Arc<Mutex<
     });
     (child, addr, stderr)
 }
+
+/// Poll `cond` until it holds; fail the test after 10 s.
+pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -35,7 +35,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Phase::Ringing => Tone::Warn,
             Phase::Connected => Tone::Good,
             Phase::Missed => Tone::Bad,
-            Phase::Ended if c.status == "COMPLETED" => Tone::Plain,
+            Phase::Ended if c.status == "completed" => Tone::Plain,
             Phase::Ended => Tone::Bad,
         };
         let started = c
@@ -44,15 +44,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             .unwrap_or_default();
         Some(
             Row::new(vec![
-                Cell::from(c.direction.clone()),
-                Cell::from(c.from.clone()),
-                Cell::from(c.to.clone()),
+                Cell::from(c.direction.as_str()),
+                Cell::from(c.from.as_str()),
+                Cell::from(c.to.as_str()),
                 Cell::from(Span::styled(
-                    format!(
-                        "{} {}",
-                        if live { "●" } else { " " },
-                        c.status.to_lowercase()
-                    ),
+                    format!("{} {}", if live { "●" } else { " " }, c.status),
                     t.style(tone),
                 )),
                 Cell::from(duration),
@@ -80,7 +76,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .map(|p| {
             Line::from(vec![
                 Span::styled(" permission ", t.style(Tone::Dim)),
-                Span::styled(p.status.clone(), t.style(Tone::Accent)),
+                Span::styled(p.status.as_str(), t.style(Tone::Accent)),
                 Span::raw(format!(" {} → {} ", p.from, p.to)),
                 Span::styled(
                     p.at.map(|a| format!("{} ago", ago((app.now - a).num_seconds())))

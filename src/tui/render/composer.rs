@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, c: &Composer) {
         .map(|(label, value)| {
             Line::from(vec![
                 Span::styled(format!("{label:<10} "), t.style(Tone::Dim)),
-                Span::raw(value.clone()),
+                Span::raw(value.as_str()),
             ])
         })
         .collect();

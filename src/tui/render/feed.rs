@@ -27,9 +27,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 _ => Tone::Bad,
             };
             let mut cells = vec![
-                Cell::from(l.time.clone()),
+                Cell::from(l.time.as_str()),
                 Cell::from(Span::styled(format!("#{}", l.seq), t.style(Tone::Dim))),
-                Cell::from(l.event.clone()),
+                Cell::from(l.event.as_str()),
                 Cell::from(Span::styled(verdict, t.style(tone))),
                 Cell::from(Span::styled(l.signature, t.style(sig_tone))),
             ];
@@ -37,13 +37,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 // What the user's app answered when this delivery was forwarded to it.
                 cells.push(Cell::from(match &l.forward {
                     Some((text, ok)) => Span::styled(
-                        text.clone(),
+                        text.as_str(),
                         t.style(if *ok { Tone::Good } else { Tone::Bad }),
                     ),
                     None => Span::styled("…", t.style(Tone::Dim)),
                 }));
             }
-            cells.push(Cell::from(l.summary.clone()));
+            cells.push(Cell::from(l.summary.as_str()));
             Some(Row::new(cells).style(t.style(row_tone(app, i))))
         });
     let widths = [

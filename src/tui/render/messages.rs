@@ -28,12 +28,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             if let Some(ctx) = &l.context {
                 text.push(Span::styled(format!("{ctx} "), t.style(Tone::Dim)));
             }
-            text.push(Span::raw(l.text.clone()));
+            text.push(Span::raw(l.text.as_str()));
             let mut cells = vec![
-                Cell::from(l.time.clone()),
+                Cell::from(l.time.as_str()),
                 Cell::from(dir),
                 Cell::from(number.to_owned()),
-                Cell::from(l.contact.clone()),
+                Cell::from(l.contact.as_str()),
             ];
             if wide {
                 cells.push(Cell::from(l.msg_type));

@@ -45,15 +45,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 t.style(if n.failures > 0 { Tone::Bad } else { Tone::Dim }),
             );
             Row::new(vec![
-                Cell::from(n.name.clone()),
-                Cell::from(n.phone.clone()),
+                Cell::from(n.name.as_str()),
+                Cell::from(n.phone.as_str()),
                 Cell::from(Span::styled(n.state.as_str(), t.style(tone))),
                 Cell::from(health),
                 Cell::from(ago((app.now - n.changed_at).num_seconds())),
                 Cell::from(n.messages_in.to_string()),
                 Cell::from(n.messages_out.to_string()),
                 Cell::from(failures),
-                Cell::from(Span::styled(n.number_id.clone(), t.style(Tone::Dim))),
+                Cell::from(Span::styled(n.number_id.as_str(), t.style(Tone::Dim))),
             ])
             .style(t.style(row_tone(app, i)))
         });
