@@ -6,11 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use chrono::Utc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pilotwatch::model::parse;
-use pilotwatch::record::{Record, SignatureCheck};
+use pilotwatch::record::Record;
 use pilotwatch::store::Store;
 use pilotwatch::tui::app::{App, Info};
 use pilotwatch::tui::render;
@@ -45,43 +43,22 @@ fn main() {
     let t = Instant::now();
     for i in 0..n {
         let b = body(i);
-        let p = parse(b.as_bytes()).unwrap();
-        store.apply(Record {
-            seq: i + 1,
-            kind: Default::default(),
-            received_at: Utc::now(),
-            path: "/hooks".into(),
-            remote: None,
-            signature: SignatureCheck::Valid,
-            verdict: p.verdict,
-            event: p.name,
-            duplicate_of: None,
-            problems: p.problems,
-            body_len: b.len() as u64,
-            content_type: None,
-            signature_header: None,
-            body: Bytes::from(b.into_bytes()),
-            typed: p.event,
-            subject: Default::default(),
-        });
+        store.apply(Record::delivery(i + 1, b.as_bytes()));
     }
     println!(
         "render: {n} deliveries stored in {:.1} s",
         t.elapsed().as_secs_f64()
     );
 
-    // Baseline: one case-insensitive substring pass over every message's content.
+    // Baseline: one plain substring pass over every message's content (case-sensitive,
+    // no allocation: the least any unindexed filter pays).
     let base: Vec<Duration> = (0..5)
         .map(|_| {
             let t = Instant::now();
             let hits = store
                 .messages()
                 .newest()
-                .filter(|(_, m)| {
-                    m.content
-                        .as_deref()
-                        .is_some_and(|c| c.to_lowercase().contains("sábado"))
-                })
+                .filter(|(_, m)| m.content.as_deref().is_some_and(|c| c.contains("sábado")))
                 .count();
             assert!(hits > 0);
             t.elapsed()
@@ -137,33 +114,59 @@ fn main() {
         &store,
     );
     let mut keystroke = Vec::new();
+    let mut complete = Vec::new();
     for c in "sábado".chars() {
         let t = Instant::now();
         app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), &store);
         app.sync(&store);
         terminal.draw(|f| render::draw(f, &app)).unwrap();
         keystroke.push(t.elapsed());
+        // The rest of the pass runs a slice per frame: time until it has judged every row.
+        let mut frames = 1;
+        let mut pane_done = app.scan_progress.is_none().then(|| t.elapsed());
+        while app.scanning {
+            app.sync(&store);
+            if pane_done.is_none() && app.scan_progress.is_none() {
+                pane_done = Some(t.elapsed());
+            }
+            terminal.draw(|f| render::draw(f, &app)).unwrap();
+            frames += 1;
+        }
+        complete.push((t.elapsed(), frames, pane_done.unwrap_or_default()));
     }
     let (m, f, k) = (median(messages), median(feed), median(keystroke));
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    complete.sort_unstable();
+    let (whole, frames, pane) = complete[complete.len() / 2];
     println!(
         "baseline: one substring pass over {n} contents: {:.1} ms",
         ms(base)
     );
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!(
         "frame, Messages pane, 200×50:    {:.3} ms  (target ≤ 1 ms: {})",
         ms(m),
-        if ms(m) <= 1.0 { "met" } else { "MISSED" }
+        verdict(ms(m) <= 1.0)
     );
     println!(
         "frame, Feed pane, 200×50:        {:.3} ms  (target ≤ 1 ms: {})",
         ms(f),
-        if ms(f) <= 1.0 { "met" } else { "MISSED" }
+        verdict(ms(f) <= 1.0)
     );
     println!(
-        "filter keystroke + frame:        {:.1} ms = {:.2}× one pass  (target ≤ 30 ms: {})",
+        "filter keystroke → frame shown:  {:.1} ms = {:.2}× one pass  (target ≤ 30 ms: {})",
         ms(k),
         ms(k) / ms(base),
-        if ms(k) <= 30.0 { "met" } else { "MISSED" }
+        verdict(ms(k) <= 30.0)
+    );
+    println!(
+        "  Messages pane complete after:  {:.1} ms = {:.2}× one pass",
+        ms(pane),
+        ms(pane) / ms(base),
+    );
+    println!(
+        "  every row judged after:        {:.1} ms = {:.2}× one pass, over {frames} frames (all panes)",
+        ms(whole),
+        ms(whole) / ms(base),
     );
 }

@@ -110,6 +110,33 @@ pub struct Record {
 }
 
 impl Record {
+    /// A delivery of `body` POSTed to `/`, unsigned, parsed as the receiver would: for
+    /// tests and benchmarks that feed a store directly.
+    pub fn delivery(seq: u64, body: &[u8]) -> Self {
+        let (verdict, event, problems, typed) = match crate::model::parse(body) {
+            Ok(p) => (p.verdict, p.name, p.problems, p.event),
+            Err(e) => (Verdict::Rejected, None, vec![e.0], None),
+        };
+        Record {
+            seq,
+            kind: RecordKind::Delivery,
+            received_at: Utc::now(),
+            path: "/".into(),
+            remote: None,
+            signature: SignatureCheck::Unchecked,
+            verdict,
+            event,
+            duplicate_of: None,
+            problems,
+            body_len: body.len() as u64,
+            content_type: None,
+            signature_header: None,
+            body: Bytes::copy_from_slice(body),
+            typed,
+            subject: Subject::None,
+        }
+    }
+
     pub fn is_truncated(&self) -> bool {
         self.body_len > self.body.len() as u64
     }

@@ -175,6 +175,12 @@ impl Store {
             .range(self.feed.partition_point(|r| r.seq <= seq)..)
     }
 
+    /// The deliveries before `seq`, oldest first.
+    pub fn before(&self, seq: u64) -> impl DoubleEndedIterator<Item = &Arc<Record>> {
+        self.feed
+            .range(..self.feed.partition_point(|r| r.seq < seq))
+    }
+
     /// How many times this delivery arrived (1 + its retries).
     pub fn deliveries(&self, seq: u64) -> u32 {
         1 + self.redeliveries.get(&seq).copied().unwrap_or(0)

@@ -68,6 +68,9 @@ impl Totals {
 
 /// Per-second delivery counts for the header's sparkline.
 const RATE_SECONDS: usize = 300;
+/// Time a frame may spend carrying a new filter over older rows (the rest waits for
+/// the next frame), so typing stays responsive at a million rows.
+const SCAN_SLICE: std::time::Duration = std::time::Duration::from_millis(12);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListState {
@@ -132,6 +135,10 @@ pub struct App {
     last_total: Option<u64>,
     /// The filter changed: rebuild the views once, at the next sync, not per key.
     filter_dirty: bool,
+    /// A filter pass is still running: draw again at the next frame.
+    pub scanning: bool,
+    /// The shown pane's filter pass, while it runs: `(judged, total)` rows.
+    pub scan_progress: Option<(u64, u64)>,
     pub totals: Totals,
     pub now: DateTime<Utc>,
     /// A transient message in the status line (copied…, nothing selected…).
@@ -165,6 +172,8 @@ impl App {
             rate: VecDeque::with_capacity(RATE_SECONDS),
             last_total: None,
             filter_dirty: false,
+            scanning: false,
+            scan_progress: None,
             totals: Totals::default(),
             failure: None,
             drafts: HashMap::new(),
@@ -214,6 +223,10 @@ impl App {
         } else {
             self.views.sync(store, &self.filter);
         }
+        self.scanning = self
+            .views
+            .advance(store, &self.filter, self.pane, SCAN_SLICE);
+        self.scan_progress = self.views.scanning(self.pane, store);
         for pane in Pane::ALL {
             let (len, page) = (self.views.len(pane), self.page_of(pane));
             let found = anchors[pane.index()]
@@ -306,6 +319,8 @@ impl App {
         // (while typing it waits for the frame, so fast typing does not rebuild per key).
         if std::mem::take(&mut self.filter_dirty) {
             self.views.rebuild(store, &self.filter);
+            self.views
+                .advance(store, &self.filter, self.pane, SCAN_SLICE);
             self.lists = [ListState::default(); 4];
         }
         let command = keymap::lookup(&key);
@@ -625,6 +640,13 @@ impl App {
     /// The deliveries behind the rows of the current (filtered) view, as journal lines:
     /// `pilotwatch open` reads the file back.
     fn export(&mut self, store: &Store) -> Option<Effect> {
+        // An export holds every matching row: a pass still running is finished first.
+        self.views.advance(
+            store,
+            &self.filter,
+            self.pane,
+            std::time::Duration::from_secs(86_400),
+        );
         let mut seqs: Vec<u64> = Vec::new();
         let len = self.views.len(self.pane);
         for i in 0..len {

@@ -238,7 +238,8 @@ async fn event_loop(
                     )
                 });
             terminal.draw(|f| render::draw(f, app))?;
-            dirty = false;
+            // An unfinished filter pass goes on at the next frame.
+            dirty = app.scanning;
             next_frame = Instant::now() + FRAME;
         }
         tokio::select! {

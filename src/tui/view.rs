@@ -4,6 +4,7 @@
 //! changes — never per frame.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Local, Utc};
 
@@ -147,7 +148,23 @@ pub struct Views {
     feed_lines: HashMap<u64, FeedLine>,
     /// The store's forward-results version the feed lines were built at.
     forward_version: u64,
+    /// Filter passes still walking older rows, by pane (see [`Scan`]).
+    scans: [Option<Scan>; 4],
 }
+
+/// A filter pass not finished yet: rows keyed below `next` are still to be judged.
+/// A new filter is applied newest first, a time-boxed slice per frame, so a keystroke
+/// over a million rows shows its newest matches at once (the rows a pane shows first)
+/// and the rest within a few frames, instead of freezing the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scan {
+    next: u64,
+    /// One past the newest key when the pass began (for its progress).
+    end: u64,
+}
+
+/// Rows judged between two looks at the clock.
+const SCAN_BATCH: u64 = 2048;
 
 impl Views {
     /// Fold in what changed since the last sync: only the rows the new records touched.
@@ -189,8 +206,12 @@ impl Views {
         self.cursor = store.last_seq();
         touched_messages.sort_unstable();
         touched_messages.dedup();
+        let unscanned = |scan: Option<Scan>, o: u64| scan.is_some_and(|s| o < s.next);
         for o in touched_messages {
             self.message_lines.remove(&o);
+            if unscanned(self.scans[Pane::Messages.index()], o) {
+                continue; // the pass will judge it when it gets there
+            }
             let keep = store
                 .messages()
                 .get(o)
@@ -202,6 +223,9 @@ impl Views {
         let calls_changed = !touched_calls.is_empty();
         for o in touched_calls {
             self.call_lines.remove(&o);
+            if unscanned(self.scans[Pane::Calls.index()], o) {
+                continue;
+            }
             let keep = store.calls().row(o).is_some_and(|c| filter.call(c));
             update_sorted(&mut self.calls, o, keep);
         }
@@ -217,33 +241,126 @@ impl Views {
         }
     }
 
-    /// Start over: a new filter, or the store moved on past what we had.
+    /// Start over: a new filter, or the store moved on past what we had. The lists
+    /// start empty and fill newest first as [`Views::advance`] runs.
     pub fn rebuild(&mut self, store: &Store, filter: &Filter) {
-        let numbers = store.numbers();
-        self.messages = store
-            .messages()
-            .newest()
-            .filter(|(_, m)| filter.message(m, numbers))
-            .map(|(o, _)| o)
-            .collect();
-        self.messages.make_contiguous().reverse();
-        let calls = store.calls();
-        self.calls = calls
-            .range()
-            .filter(|o| calls.row(*o).is_some_and(|c| filter.call(c)))
-            .collect();
-        self.feed = store
-            .feed()
-            .filter(|r| filter.record(r))
-            .map(|r| r.seq)
-            .collect();
-        self.order_calls(store);
+        self.messages.clear();
+        self.calls.clear();
+        self.calls_order.clear();
+        self.feed.clear();
+        let scan = |end: u64| Some(Scan { next: end, end });
+        self.scans = [
+            scan(store.messages().range().end),
+            None,
+            scan(store.calls().range().end),
+            scan(store.last_seq() + 1),
+        ];
         self.permission_lines(store);
         self.rebuild_numbers(store, filter);
         self.cursor = store.last_seq();
         self.message_lines.clear();
         self.call_lines.clear();
         self.feed_lines.clear();
+    }
+
+    /// Carry unfinished filter passes on for about `budget`, `first`'s pane first.
+    /// Returns whether any pass is still unfinished (the caller draws again soon).
+    pub fn advance(
+        &mut self,
+        store: &Store,
+        filter: &Filter,
+        first: Pane,
+        budget: Duration,
+    ) -> bool {
+        let deadline = Instant::now() + budget;
+        for pane in std::iter::once(first).chain(Pane::ALL) {
+            if !self.scan(store, filter, pane, deadline) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// How far the filter pass over `pane` is, while it runs: `(judged, total)` rows.
+    pub fn scanning(&self, pane: Pane, store: &Store) -> Option<(u64, u64)> {
+        let s = self.scans[pane.index()]?;
+        let start = match pane {
+            Pane::Messages => store.messages().range().start,
+            Pane::Calls => store.calls().range().start,
+            _ => store.feed().next().map_or(s.end, |r| r.seq),
+        };
+        Some((s.end - s.next, s.end.saturating_sub(start)))
+    }
+
+    /// One pane's pass until done (true) or `deadline` (false). Matches are older than
+    /// every row listed, so they go on the front and the list stays sorted.
+    fn scan(&mut self, store: &Store, filter: &Filter, pane: Pane, deadline: Instant) -> bool {
+        let Some(Scan { next, end }) = self.scans[pane.index()] else {
+            return true;
+        };
+        let out_of_time =
+            |judged: u64| judged % SCAN_BATCH == SCAN_BATCH - 1 && Instant::now() >= deadline;
+        let mut next = next;
+        let finished = match pane {
+            Pane::Messages => {
+                let (rows, numbers) = (store.messages(), store.numbers());
+                let start = rows.range().start;
+                let mut judged = 0;
+                loop {
+                    if next <= start {
+                        break true;
+                    }
+                    if out_of_time(judged) {
+                        break false;
+                    }
+                    next -= 1;
+                    judged += 1;
+                    if rows.get(next).is_some_and(|m| filter.message(m, numbers)) {
+                        self.messages.push_front(next);
+                    }
+                }
+            }
+            Pane::Calls => {
+                let rows = store.calls();
+                let start = rows.range().start;
+                let mut judged = 0;
+                let done = loop {
+                    if next <= start {
+                        break true;
+                    }
+                    if out_of_time(judged) {
+                        break false;
+                    }
+                    next -= 1;
+                    judged += 1;
+                    if rows.row(next).is_some_and(|c| filter.call(c)) {
+                        self.calls.push_front(next);
+                    }
+                };
+                self.order_calls(store);
+                done
+            }
+            Pane::Feed => {
+                let mut older = store.before(next).rev();
+                let mut judged = 0;
+                loop {
+                    if out_of_time(judged) {
+                        break false;
+                    }
+                    let Some(r) = older.next() else {
+                        break true;
+                    };
+                    next = r.seq;
+                    judged += 1;
+                    if filter.record(r) {
+                        self.feed.push_front(r.seq);
+                    }
+                }
+            }
+            Pane::Numbers => true,
+        };
+        self.scans[pane.index()] = (!finished).then_some(Scan { next, end });
+        finished
     }
 
     fn permission_lines(&mut self, store: &Store) {
@@ -731,5 +848,71 @@ fn number_line(n: &NumberRow) -> NumberLine {
         messages_in: n.messages_in,
         messages_out: n.messages_out,
         failures: n.failures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(i: u64, content: &str) -> Record {
+        let body = format!(
+            r#"{{"event":"message.received","data":{{"from":"+5511{i:09}","to":"+5511888888888","numberId":"n1","messageId":"wa{i}","id":"m{i}","type":"text","fromMe":false,"content":"{content}","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#
+        );
+        Record::delivery(i, body.as_bytes())
+    }
+
+    fn store(n: u64) -> Store {
+        let mut store = Store::new(100_000);
+        for i in 1..=n {
+            store.apply(message(i, if i % 3 == 0 { "Sábado?" } else { "oi" }));
+        }
+        store
+    }
+
+    /// A pass cut into slices (here: the smallest possible) ends with the same rows, in
+    /// the same order, as one uninterrupted pass — also when rows arrive and change
+    /// while it runs.
+    #[test]
+    fn a_sliced_filter_pass_matches_a_whole_one() {
+        let filter = Filter::parse("sábado");
+        let mut whole = Views::default();
+        let mut sliced = Views::default();
+        let mut store = store(20_000);
+        whole.rebuild(&store, &filter);
+        assert!(!whole.advance(&store, &filter, Pane::Messages, Duration::from_secs(60)));
+        sliced.rebuild(&store, &filter);
+        let mut slices = 0;
+        while sliced.advance(&store, &filter, Pane::Messages, Duration::ZERO) {
+            slices += 1;
+            assert!(sliced.scanning(Pane::Messages, &store).is_some() || slices > 1);
+            if slices == 2 {
+                // New rows arrive, and a retry touches an old row not judged yet.
+                for i in 20_001..=20_010 {
+                    store.apply(message(i, "sábado!"));
+                }
+                let mut retry = message(3, "Sábado?");
+                (retry.seq, retry.duplicate_of) = (20_011, Some(3));
+                let touched = store.apply(retry).subject;
+                assert_eq!(
+                    touched,
+                    Subject::Message(store.messages().range().start + 2)
+                );
+                sliced.sync(&store, &filter);
+            }
+        }
+        assert!(slices >= 3, "{slices} slices");
+        whole.sync(&store, &filter);
+        assert_eq!(sliced.messages, whole.messages);
+        assert_eq!(sliced.feed, whole.feed);
+        assert_eq!(whole.messages.len(), 20_000 / 3 + 10);
+        assert!(
+            sliced
+                .messages
+                .iter()
+                .zip(sliced.messages.iter().skip(1))
+                .all(|(a, b)| a < b)
+        );
+        assert_eq!(sliced.scanning(Pane::Messages, &store), None);
     }
 }

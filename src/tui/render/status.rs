@@ -16,6 +16,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             "{}█",
             crate::sanitize::line(&app.input, 200)
         )));
+        spans.extend(progress(app));
         spans.push(Span::styled(
             "   Enter keep · Esc clear · event: status: number: type: verdict:",
             t.style(Tone::Dim),
@@ -35,6 +36,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             t.style(Tone::Accent),
         ));
     }
+    spans.extend(progress(app));
     if let Some(n) = &app.notice {
         spans.push(Span::styled(format!("  {n}"), t.style(Tone::Info)));
     }
@@ -46,4 +48,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A filter pass still running over a large store (it fills the pane newest first).
+fn progress(app: &App) -> Option<Span<'static>> {
+    let (judged, total) = app.scan_progress?;
+    let pct = (judged * 100).checked_div(total).unwrap_or(100);
+    Some(Span::styled(
+        format!("  filtering… {pct}%"),
+        app.theme.style(Tone::Warn),
+    ))
 }
