@@ -1,28 +1,52 @@
-//! Ingest throughput and ack latency, as ratios against baselines measured in the same
-//! run with the same load generator (loopback only, bounded in time and count):
+//! Ingest throughput and ack latency (issue 6, figures 1 and 6), as ratios against
+//! baselines measured in the same run with the same load generator, loopback only:
 //!
 //! 1. bare axum: read the body, answer 200 (the ceiling);
 //! 2. bare + HMAC check + serde_json parse;
-//! 3. pilotwatch's full receiver: signature, parse, group-commit fdatasync journal,
-//!    store insert with correlation (the dashboard's state kept live).
+//! 3. pilotwatch's full receiver: signature, parse, group-commit fdatasync journal, store
+//!    insert with correlation, while a dashboard folds the store in and draws at 30 fps;
+//! 4. the same while replies go out through the REST API (a fake provider on loopback
+//!    that accepts them and plays their webhooks back);
+//! 5. the provider's reference receiver, Node express (`benches/support`), when Node is
+//!    installed (its `express` is installed there by npm on first use).
 //!
-//! `cargo bench --bench ingest` (`PILOTWATCH_BENCH_SECS`, default 5 s per server;
-//! `PILOTWATCH_BENCH_CONNS`, default 64).
+//! The load comes from `wrk` (64 connections, 2 threads, each replaying its own file of
+//! distinct pre-signed deliveries) when it is on PATH, else from a built-in reqwest
+//! generator (slower: it shares this process). Bounded in time and count.
+//!
+//! `cargo bench --bench ingest`. Env: `PILOTWATCH_BENCH_SECS` (default 5 per server),
+//! `PILOTWATCH_BENCH_CONNS` (64), `PILOTWATCH_BENCH_LOADGEN=builtin` (skip wrk),
+//! `PILOTWATCH_BENCH_NODE=0` (skip express).
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use parking_lot::Mutex;
+use pilotwatch::api::{ApiClient, SendBody, SendRequest};
 use pilotwatch::config::Settings;
+use pilotwatch::fake_api::{FakeApi, Webhooks};
+use pilotwatch::ingest::Ingest;
+use pilotwatch::model::outbound::InReplyTo;
 use pilotwatch::receiver::signature::{HEADER, sign, verify};
+use pilotwatch::reply::Replier;
 use pilotwatch::secret::Secret;
 use pilotwatch::service::Service;
+use pilotwatch::tui::app::{App, Info};
+use pilotwatch::tui::render;
+use pilotwatch::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 const SECRET: &str = "whsec_bench_0123456789";
+const WRK_THREADS: u64 = 2;
 
 fn body(i: u64) -> String {
     format!(
@@ -30,22 +54,148 @@ fn body(i: u64) -> String {
     )
 }
 
-struct Result {
+#[derive(Debug, Clone, Default)]
+struct Run {
+    rate: f64,
     requests: u64,
     errors: u64,
-    secs: f64,
-    p50: Duration,
-    p99: Duration,
+    p50_ms: f64,
+    p99_ms: f64,
 }
 
-impl Result {
-    fn rate(&self) -> f64 {
-        self.requests as f64 / self.secs
+trait LoadGen {
+    fn run(&self, rt: &tokio::runtime::Runtime, addr: SocketAddr) -> Run;
+}
+
+/// `wrk`, replaying distinct signed deliveries prepared once for all runs.
+struct Wrk {
+    conns: usize,
+    secs: f64,
+    script: PathBuf,
+    requests: PathBuf,
+    distinct: u64,
+}
+
+impl Wrk {
+    fn prepare(dir: &Path, conns: usize, secs: f64) -> Option<Self> {
+        if std::env::var("PILOTWATCH_BENCH_LOADGEN").as_deref() == Ok("builtin") {
+            return None;
+        }
+        Command::new("wrk")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        // Enough distinct deliveries for 80k/s; beyond that they repeat (retries).
+        let per_thread = (secs * 40_000.0) as u64;
+        let requests = dir.join("requests");
+        for t in 0..WRK_THREADS {
+            let file = std::fs::File::create(requests.with_extension(t.to_string())).ok()?;
+            let mut out = std::io::BufWriter::new(file);
+            for k in 0..per_thread {
+                let b = body(t * per_thread + k);
+                writeln!(out, "{}\t{b}", sign(SECRET, b.as_bytes())).ok()?;
+            }
+        }
+        Some(Self {
+            conns,
+            secs,
+            script: Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/support/wrk-signed.lua"),
+            requests,
+            distinct: per_thread * WRK_THREADS,
+        })
     }
 }
 
-/// `conns` client tasks POST signed bodies for `secs` (at most `cap` requests in all).
-async fn load(addr: SocketAddr, conns: usize, secs: f64, cap: u64) -> Result {
+impl LoadGen for Wrk {
+    fn run(&self, _rt: &tokio::runtime::Runtime, addr: SocketAddr) -> Run {
+        let out = Command::new("wrk")
+            .args([
+                "-t",
+                &WRK_THREADS.to_string(),
+                "-c",
+                &self.conns.to_string(),
+            ])
+            .args(["-d", &format!("{}s", self.secs), "--latency", "-s"])
+            .arg(&self.script)
+            .arg(format!("http://{addr}/hooks"))
+            .arg("--")
+            .arg(&self.requests)
+            .output()
+            .expect("wrk runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let number = |line: &str| -> Option<f64> { line.split_whitespace().nth(1)?.parse().ok() };
+        let millis = |v: &str| -> Option<f64> {
+            let (n, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
+            let n: f64 = n.parse().ok()?;
+            Some(match unit {
+                "us" => n / 1e3,
+                "ms" => n,
+                "s" => n * 1e3,
+                _ => return None,
+            })
+        };
+        let mut run = Run::default();
+        for line in text.lines() {
+            let l = line.trim();
+            if l.starts_with("Requests/sec:") {
+                run.rate = number(l).unwrap_or_default();
+            } else if l.starts_with("50%") {
+                run.p50_ms = l
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(millis)
+                    .unwrap_or_default();
+            } else if l.starts_with("99%") {
+                run.p99_ms = l
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(millis)
+                    .unwrap_or_default();
+            } else if l.contains("requests in") {
+                run.requests = l
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+            } else if l.starts_with("Non-2xx") {
+                run.errors += l
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+            } else if l.starts_with("Socket errors") {
+                // connect 0, read 0, write 0, timeout 0
+                run.errors += l
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter_map(|n| n.parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+        }
+        assert!(
+            run.rate > 0.0,
+            "wrk said:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        run
+    }
+}
+
+/// The fallback: `conns` reqwest tasks in this process (it competes with the server
+/// for the same cores, so its ceiling is lower than wrk's).
+struct Builtin {
+    conns: usize,
+    secs: f64,
+}
+
+impl LoadGen for Builtin {
+    fn run(&self, rt: &tokio::runtime::Runtime, addr: SocketAddr) -> Run {
+        rt.block_on(builtin(addr, self.conns, self.secs, 5_000_000))
+    }
+}
+
+async fn builtin(addr: SocketAddr, conns: usize, secs: f64, cap: u64) -> Run {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(conns)
         .build()
@@ -53,8 +203,8 @@ async fn load(addr: SocketAddr, conns: usize, secs: f64, cap: u64) -> Result {
     let url = format!("http://{addr}/hooks");
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(1 << 20)));
-    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..conns {
@@ -68,7 +218,7 @@ async fn load(addr: SocketAddr, conns: usize, secs: f64, cap: u64) -> Result {
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             while Instant::now() < deadline {
-                let i = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let i = counter.fetch_add(1, Ordering::Relaxed);
                 if i >= cap {
                     break;
                 }
@@ -81,7 +231,7 @@ async fn load(addr: SocketAddr, conns: usize, secs: f64, cap: u64) -> Result {
                         mine.push(t.elapsed());
                     }
                     _ => {
-                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
@@ -96,15 +246,14 @@ async fn load(addr: SocketAddr, conns: usize, secs: f64, cap: u64) -> Result {
     l.sort_unstable();
     let pct = |p: f64| {
         l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
     };
-    Result {
+    Run {
+        rate: l.len() as f64 / secs,
         requests: l.len() as u64,
-        errors: errors.load(std::sync::atomic::Ordering::Relaxed),
-        secs,
-        p50: pct(0.50),
-        p99: pct(0.99),
+        errors: errors.load(Ordering::Relaxed),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
     }
 }
 
@@ -115,44 +264,151 @@ async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
-fn report(name: &str, r: &Result, base: Option<&Result>) {
-    let ratio = base
-        .map(|b| format!("  {:.2}× bare", r.rate() / b.rate()))
+fn report(name: &str, r: &Run, bare: Option<&Run>) {
+    let ratio = bare
+        .map(|b| format!("  {:.2}× bare", r.rate / b.rate))
         .unwrap_or_default();
     println!(
-        "{name:<34} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} ok, {} errors){ratio}",
-        r.rate(),
-        r.p50.as_secs_f64() * 1e3,
-        r.p99.as_secs_f64() * 1e3,
-        r.requests,
-        r.errors
+        "{name:<44} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} requests, {} errors){ratio}",
+        r.rate, r.p50_ms, r.p99_ms, r.requests, r.errors
     );
 }
 
+/// The full receiver, as `pilotwatch` runs it, on a fresh journal.
+async fn pilotwatch(dir: &Path) -> (SocketAddr, Arc<Ingest>) {
+    let settings = Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        path: None,
+        journal: Some(dir.join("journal.jsonl")),
+        max_body: 1 << 20,
+        segment_size: 64 << 20,
+        capacity: 100_000,
+        secrets: vec![Secret::new(SECRET)],
+        api_key: None,
+        base_url: "http://127.0.0.1:9".into(),
+        api_timeout: Duration::from_secs(10),
+        forward_to: None,
+        respond: None,
+        respond_delay: Duration::ZERO,
+        headless: true,
+        json: false,
+        config_file: None,
+    };
+    let service = Service::start(&settings).await.unwrap();
+    let (addr, ingest) = (service.addr, service.ingest.clone());
+    tokio::spawn(service.serve(std::future::pending()));
+    (addr, ingest)
+}
+
+/// A dashboard kept live while the load runs: fold the store in and draw a 120×40
+/// frame at most 30 times a second, as the real event loop does.
+fn dashboard(ingest: Arc<Ingest>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let info = Info {
+            listen: "127.0.0.1:3000".into(),
+            journal: None,
+            signatures_checked: true,
+            started: chrono::Utc::now(),
+            startup_note: None,
+            api_key: None,
+            forward_to: None,
+            read_only: false,
+        };
+        let mut app = App::new(info, Theme::new(true));
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        app.page = render::page_height(40);
+        let mut frames = 0;
+        while !stop.load(Ordering::Relaxed) {
+            app.sync(&ingest.store().read());
+            terminal.draw(|f| render::draw(f, &app)).unwrap();
+            frames += 1;
+            std::thread::sleep(Duration::from_millis(33));
+        }
+        frames
+    })
+}
+
+/// Node's express reference receiver, if Node (and npm, the first time) are here.
+fn express() -> Result<(std::process::Child, SocketAddr), String> {
+    if std::env::var("PILOTWATCH_BENCH_NODE").as_deref() == Ok("0") {
+        return Err("PILOTWATCH_BENCH_NODE=0".into());
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/support");
+    if Command::new("node").arg("--version").output().is_err() {
+        return Err("node is not installed".into());
+    }
+    if !dir.join("node_modules/express").exists() {
+        let npm = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .status()
+            .map_err(|e| format!("npm: {e}"))?;
+        if !npm.success() {
+            return Err("npm install express failed".into());
+        }
+    }
+    let mut child = Command::new("node")
+        .arg("express-receiver.js")
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("node: {e}"))?;
+    let mut port = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut port,
+    )
+    .map_err(|e| format!("express: {e}"))?;
+    let port: u16 = port
+        .trim()
+        .parse()
+        .map_err(|_| "express gave no port".to_string())?;
+    Ok((child, SocketAddr::from(([127, 0, 0, 1], port))))
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
 fn main() {
-    let secs: f64 = std::env::var("PILOTWATCH_BENCH_SECS")
-        .ok()
+    let env = |k: &str| std::env::var(k).ok();
+    let secs: f64 = env("PILOTWATCH_BENCH_SECS")
         .and_then(|s| s.parse().ok())
         .unwrap_or(5.0);
-    let conns: usize = std::env::var("PILOTWATCH_BENCH_CONNS")
-        .ok()
+    let conns: usize = env("PILOTWATCH_BENCH_CONNS")
         .and_then(|s| s.parse().ok())
         .unwrap_or(64);
-    let cap = 5_000_000;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        println!(
-            "ingest: {conns} connections, {secs} s each, loopback, same machine as the load\n"
-        );
-        let bare = serve(Router::new().fallback(|_b: Bytes| async { StatusCode::OK })).await;
-        let bare = load(bare, conns, secs, cap).await;
-        report("1. bare axum", &bare, None);
+    let dir = tempfile::tempdir().unwrap();
+    let wrk = Wrk::prepare(dir.path(), conns, secs);
+    let load: Box<dyn LoadGen> = match wrk {
+        Some(w) => {
+            println!(
+                "ingest: wrk, {conns} connections, {WRK_THREADS} threads, {secs} s per server, {} distinct signed deliveries, loopback, same machine\n",
+                w.distinct
+            );
+            Box::new(w)
+        }
+        None => {
+            println!(
+                "ingest: built-in reqwest load (no wrk), {conns} connections, {secs} s per server\n"
+            );
+            Box::new(Builtin { conns, secs })
+        }
+    };
 
-        let secrets = [Secret::new(SECRET)];
-        let checked = serve(Router::new().fallback(move |h: HeaderMap, b: Bytes| {
+    let addr = rt.block_on(serve(
+        Router::new().fallback(|_b: Bytes| async { StatusCode::OK }),
+    ));
+    let bare = load.run(&rt, addr);
+    report("1. bare axum", &bare, None);
+
+    let secrets = [Secret::new(SECRET)];
+    let addr = rt.block_on(serve(Router::new().fallback(
+        move |h: HeaderMap, b: Bytes| {
             let ok = verify(&secrets, h.get_all(HEADER).iter().map(|v| v.as_bytes()), &b)
                 == pilotwatch::record::SignatureCheck::Valid
                 && serde_json::from_slice::<serde_json::Value>(&b).is_ok();
@@ -163,55 +419,121 @@ fn main() {
                     StatusCode::BAD_REQUEST
                 }
             }
-        }))
-        .await;
-        let checked = load(checked, conns, secs, cap).await;
-        report("2. bare + HMAC + serde_json", &checked, Some(&bare));
+        },
+    )));
+    let checked = load.run(&rt, addr);
+    report("2. bare + HMAC + serde_json", &checked, Some(&bare));
 
-        let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            path: None,
-            journal: Some(dir.path().join("journal.jsonl")),
-            max_body: 1 << 20,
-            segment_size: 64 << 20,
-            capacity: 100_000,
-            secrets: vec![Secret::new(SECRET)],
-            api_key: None,
-            base_url: "http://127.0.0.1:9".into(),
-            api_timeout: Duration::from_secs(10),
-            forward_to: None,
-            respond: None,
-            respond_delay: Duration::ZERO,
-            headless: true,
-            json: false,
-            config_file: None,
-        };
-        let service = Service::start(&settings).await.unwrap();
-        let addr = service.addr;
-        let ingest = service.ingest.clone();
-        tokio::spawn(service.serve(std::future::pending()));
-        let full = load(addr, conns, secs, cap).await;
-        report("3. pilotwatch (journal + store)", &full, Some(&bare));
-        let stored = ingest.store().read().counters().total;
-        println!(
-            "\n   stored {stored} deliveries (every acked one: {})",
-            stored >= full.requests
-        );
-        println!(
-            "   target: ≥ 0.50× bare → {:.2}× {}; p99 ≤ 5 ms → {:.2} ms {}",
-            full.rate() / bare.rate(),
-            if full.rate() / bare.rate() >= 0.5 {
-                "met"
-            } else {
-                "MISSED"
-            },
-            full.p99.as_secs_f64() * 1e3,
-            if full.p99 <= Duration::from_millis(5) {
-                "met"
-            } else {
-                "MISSED"
-            }
-        );
+    // 3. The full receiver with a live dashboard.
+    let journal = tempfile::tempdir().unwrap();
+    let (addr, ingest) = rt.block_on(pilotwatch(journal.path()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ui = dashboard(ingest.clone(), stop.clone());
+    let full = load.run(&rt, addr);
+    stop.store(true, Ordering::Relaxed);
+    let frames = ui.join().unwrap();
+    report(
+        "3. pilotwatch (journal, store, dashboard)",
+        &full,
+        Some(&bare),
+    );
+    let stored = ingest.store().read().counters().total;
+    println!(
+        "   {stored} deliveries stored (every acked one: {}), {frames} dashboard frames drawn",
+        stored >= full.requests.saturating_sub(full.errors)
+    );
+
+    // 4. The same while replies go out: 50 a second through a fake provider that plays
+    //    each one's sent/delivered/read webhooks back to the receiver.
+    let journal = tempfile::tempdir().unwrap();
+    let (addr, ingest) = rt.block_on(pilotwatch(journal.path()));
+    let fake = rt.block_on(FakeApi::start()).unwrap();
+    fake.send_webhooks(Webhooks {
+        url: format!("http://{addr}/hooks"),
+        secret: Some(SECRET.into()),
+        delays: [Duration::from_millis(20); 3],
     });
+    let api = ApiClient::new(
+        &fake.base_url(),
+        Secret::new("ps_bench_key_0000"),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let replier = Arc::new(Replier::new(Some(api), ingest.clone()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ui = dashboard(ingest.clone(), stop.clone());
+    let sender = {
+        let (replier, stop) = (replier.clone(), stop.clone());
+        rt.spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                n += 1;
+                let request = SendRequest {
+                    body: SendBody {
+                        text: format!("Abrimos sim, das 9h às 13h ({n})"),
+                        destination_number: Some("+5511999999999".into()),
+                        group_id: None,
+                    },
+                    number_id: Some("cmm0abc123".into()),
+                    idempotency_key: format!("bench-{n}"),
+                };
+                let to = InReplyTo {
+                    id: format!("cm{n:010}bench"),
+                    event: "message.received".into(),
+                };
+                replier.send(request, Some(to), 1);
+            }
+            n
+        })
+    };
+    let replying = load.run(&rt, addr);
+    stop.store(true, Ordering::Relaxed);
+    ui.join().unwrap();
+    let sent = rt.block_on(sender).unwrap();
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(500)).await });
+    let accepted = fake.seen().len();
+    report("4. pilotwatch + replies (50/s)", &replying, Some(&bare));
+    println!("   {sent} replies sent during the run, {accepted} reached the fake provider");
+
+    let node = match express() {
+        Ok((mut child, addr)) => {
+            let r = load.run(&rt, addr);
+            let _ = child.kill();
+            let _ = child.wait();
+            report("5. express reference (Node)", &r, Some(&bare));
+            Some(r)
+        }
+        Err(why) => {
+            println!("5. express reference: skipped ({why})");
+            None
+        }
+    };
+
+    println!("\ntargets");
+    let ratio = full.rate / bare.rate;
+    println!(
+        "  full ≥ 0.50× bare:             {ratio:.2}×  {}",
+        met(ratio >= 0.5)
+    );
+    println!(
+        "  full p99 ≤ 5 ms:               {:.2} ms  {}",
+        full.p99_ms,
+        met(full.p99_ms <= 5.0)
+    );
+    if let Some(node) = node {
+        let x = full.rate / node.rate;
+        println!(
+            "  full ≥ 8× express:             {x:.1}×  {}",
+            met(x >= 8.0)
+        );
+    }
+    let r = replying.rate / bare.rate;
+    println!(
+        "  with replies: ≥ 0.50× bare:    {r:.2}×  {}; p99 ≤ 5 ms: {:.2} ms  {}",
+        met(r >= 0.5),
+        replying.p99_ms,
+        met(replying.p99_ms <= 5.0)
+    );
 }

@@ -7,10 +7,13 @@
 //! handlers' 2xx (group commit). A failed write or sync is fatal for acks: every later
 //! submit fails, so the receiver answers 503 and never a 200 for an unwritten delivery.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::store::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 
 use parking_lot::Mutex;
@@ -73,8 +76,16 @@ impl std::fmt::Display for IngestError {
 
 type Done = oneshot::Sender<Result<Receipt, IngestError>>;
 
+/// A delivery on its way to the sequencer, its line already mostly encoded.
+#[derive(Debug)]
+struct Queued {
+    incoming: Incoming,
+    /// [`line::encode_tail`], done by the submitting task rather than the sequencer.
+    tail: Vec<u8>,
+}
+
 enum Job {
-    Deliver(Box<Incoming>, Done),
+    Deliver(Box<Queued>, Done),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -89,6 +100,8 @@ pub struct Ingest {
     changed: Arc<watch::Sender<u64>>,
     journal: Option<PathBuf>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The newest seq acknowledged (the store catches up with it just after).
+    acked: Arc<AtomicU64>,
 }
 
 impl Ingest {
@@ -133,11 +146,21 @@ impl Ingest {
         let seq_tx = Arc::new(seq_tx);
         let failure = Arc::new(Mutex::new(None));
         let journal = storage.path().map(Path::to_owned);
-        let writer = Writer {
-            storage,
+        let applier = Applier {
             store: store.clone(),
             fanout: fanout.clone(),
             last_seq: seq_tx.clone(),
+        };
+        let (batches, applied) = std::sync::mpsc::channel();
+        let applier = std::thread::Builder::new()
+            .name("pilotwatch-store".into())
+            .spawn(move || applier.run(applied))
+            .expect("spawning the store applier");
+        let acked = Arc::new(AtomicU64::new(next_seq - 1));
+        let writer = Writer {
+            storage,
+            acked: acked.clone(),
+            applier: Some((batches, applier)),
             failure: failure.clone(),
             dedupe,
             next_seq,
@@ -156,6 +179,7 @@ impl Ingest {
             changed: seq_tx,
             journal,
             thread: Mutex::new(Some(thread)),
+            acked,
         }
     }
 
@@ -165,8 +189,9 @@ impl Ingest {
             return Err(IngestError::Unavailable(why));
         }
         let (done, wait) = oneshot::channel();
+        let tail = line::encode_tail(&incoming.record);
         self.tx
-            .send(Job::Deliver(Box::new(incoming), done))
+            .send(Job::Deliver(Box::new(Queued { incoming, tail }), done))
             .await
             .map_err(|_| IngestError::Closed)?;
         wait.await.unwrap_or(Err(IngestError::Closed))
@@ -207,6 +232,13 @@ impl Ingest {
     }
 
     /// Finish what is queued, sync, and stop the writer. Later submits fail.
+    /// Wait until the store holds every delivery acknowledged so far (a 2xx means
+    /// durable in the journal; the store folds it in a moment later).
+    pub async fn settled(&self) {
+        let acked = self.acked.load(Ordering::Acquire);
+        let _ = self.last_seq.clone().wait_for(|s| *s >= acked).await;
+    }
+
     pub async fn shutdown(&self) {
         let (done, wait) = oneshot::channel();
         if self.tx.send(Job::Shutdown(done)).await.is_ok() {
@@ -242,7 +274,7 @@ pub struct Dedupe {
 impl Dedupe {
     pub fn new(window: usize) -> Self {
         Self {
-            first: HashMap::new(),
+            first: HashMap::default(),
             order: VecDeque::new(),
             window: window.max(1),
         }
@@ -277,9 +309,10 @@ impl Dedupe {
 
 struct Writer {
     storage: Box<dyn Storage>,
-    store: SharedStore,
-    fanout: broadcast::Sender<Arc<Record>>,
-    last_seq: Arc<watch::Sender<u64>>,
+    /// Durable batches go to the applier, which folds them into the store: the writer
+    /// is already syncing the next batch meanwhile.
+    applier: Option<(std::sync::mpsc::Sender<Vec<Record>>, JoinHandle<()>)>,
+    acked: Arc<AtomicU64>,
     failure: Arc<Mutex<Option<String>>>,
     dedupe: Dedupe,
     next_seq: u64,
@@ -288,7 +321,7 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, mut rx: mpsc::Receiver<Job>) {
-        let mut batch: Vec<(Box<Incoming>, Done)> = Vec::with_capacity(MAX_BATCH);
+        let mut batch: Vec<(Box<Queued>, Done)> = Vec::with_capacity(MAX_BATCH);
         let mut stop = None;
         while stop.is_none() {
             let Some(first) = rx.blocking_recv() else {
@@ -309,6 +342,11 @@ impl Writer {
             }
             self.commit(&mut batch);
         }
+        // The store gets everything acknowledged before a shutdown completes.
+        if let Some((batches, thread)) = self.applier.take() {
+            drop(batches);
+            let _ = thread.join();
+        }
         rx.close();
         // Anything still queued behind the shutdown is refused, not dropped silently.
         while let Ok(job) = rx.try_recv() {
@@ -321,7 +359,7 @@ impl Writer {
         }
     }
 
-    fn commit(&mut self, batch: &mut Vec<(Box<Incoming>, Done)>) {
+    fn commit(&mut self, batch: &mut Vec<(Box<Queued>, Done)>) {
         if batch.is_empty() {
             return;
         }
@@ -333,13 +371,19 @@ impl Writer {
         }
         self.buf.clear();
         let first_seq = self.next_seq;
-        for (incoming, _) in batch.iter_mut() {
+        for (queued, _) in batch.iter_mut() {
             let seq = self.next_seq;
             self.next_seq += 1;
-            let record = &mut incoming.record;
-            record.seq = seq;
-            record.duplicate_of = incoming.identity.and_then(|id| self.dedupe.check(id, seq));
-            line::encode(record, &mut self.buf);
+            let incoming = &mut queued.incoming;
+            incoming.record.seq = seq;
+            incoming.record.duplicate_of =
+                incoming.identity.and_then(|id| self.dedupe.check(id, seq));
+            line::finish(
+                seq,
+                incoming.record.duplicate_of,
+                &queued.tail,
+                &mut self.buf,
+            );
         }
         let written = self
             .storage
@@ -357,7 +401,8 @@ impl Writer {
             tracing::error!(error = %e, "journal failed; refusing further deliveries");
             *self.failure.lock() = Some(why.clone());
             // Nothing of this batch is durable: forget it so a retry is not a "duplicate".
-            for (incoming, _) in batch.iter() {
+            for (queued, _) in batch.iter() {
+                let incoming = &queued.incoming;
                 if let (Some(id), None) = (incoming.identity, incoming.record.duplicate_of) {
                     self.dedupe.forget(&id, incoming.record.seq);
                 }
@@ -373,24 +418,49 @@ impl Writer {
             // append to the old file still works, so warn and carry on.
             tracing::warn!(error = %e, "journal segment roll failed");
         }
-        let mut replies = Vec::with_capacity(batch.len());
-        {
-            let mut store = self.store.write();
-            for (incoming, done) in batch.drain(..) {
-                let record = store.apply(incoming.record);
-                replies.push((
-                    done,
-                    Receipt {
-                        seq: record.seq,
-                        duplicate_of: record.duplicate_of,
-                    },
-                ));
-                let _ = self.fanout.send(record);
-            }
+        // Durable: acknowledge now. The store is a view of the journal, so folding the
+        // batch in comes after the acks and never delays them (a dashboard holding the
+        // store's read lock, a map growing).
+        // Before any ack goes out, so whoever got one and asks `settled` waits for it.
+        self.acked.store(self.next_seq - 1, Ordering::Release);
+        let mut records = Vec::with_capacity(batch.len());
+        for (queued, done) in batch.drain(..) {
+            let r = queued.incoming.record;
+            let _ = done.send(Ok(Receipt {
+                seq: r.seq,
+                duplicate_of: r.duplicate_of,
+            }));
+            records.push(r);
         }
-        self.last_seq.send_replace(self.next_seq - 1);
-        for (done, receipt) in replies {
-            let _ = done.send(Ok(receipt));
+        if let Some((batches, _)) = &self.applier {
+            let _ = batches.send(records);
+        }
+    }
+}
+
+/// Folds acknowledged batches into the store, in order, then tells subscribers.
+struct Applier {
+    store: SharedStore,
+    fanout: broadcast::Sender<Arc<Record>>,
+    last_seq: Arc<watch::Sender<u64>>,
+}
+
+impl Applier {
+    fn run(self, batches: std::sync::mpsc::Receiver<Vec<Record>>) {
+        while let Ok(first) = batches.recv() {
+            // Whatever else is waiting goes in under the same lock.
+            let mut last = None;
+            let mut store = self.store.write();
+            for batch in std::iter::once(first).chain(batches.try_iter().take(16)) {
+                for r in batch {
+                    last = Some(r.seq);
+                    let _ = self.fanout.send(store.apply(r));
+                }
+            }
+            drop(store);
+            if let Some(seq) = last {
+                self.last_seq.send_replace(seq);
+            }
         }
     }
 }

@@ -89,6 +89,7 @@ async fn open_shows_the_same_rows_as_the_live_run() {
         .send()
         .await
         .unwrap();
+    server.ingest.settled().await;
     let live = server.ingest.store().clone();
     let opened = loaded(s.journal.as_ref().unwrap());
     for pane in ["1", "2", "3", "4"] {
@@ -122,6 +123,7 @@ async fn an_export_of_a_filtered_view_round_trips() {
             .await
             .unwrap();
     }
+    server.ingest.settled().await;
     let live = server.ingest.store().clone();
     let mut a = app();
     let effect = press(&mut a, &live.read(), "4/verdict:broken\ne");

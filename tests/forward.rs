@@ -70,6 +70,7 @@ async fn the_app_gets_identical_bytes_and_headers() {
         .await
         .unwrap();
     wait_for("the forward", || !seen.lock().is_empty()).await;
+    server.ingest.settled().await;
     let store = server.ingest.store().clone();
     wait_for("the app's answer on record", || {
         store.read().forwards().ok == 1
@@ -119,6 +120,7 @@ async fn a_down_or_slow_app_never_delays_the_acks() {
     for i in 0..20 {
         assert!(post(&server, &body(i)).await < Duration::from_millis(1000));
     }
+    server.ingest.settled().await;
     let store = server.ingest.store().clone();
     wait_for("the failures on record", || {
         store.read().forwards().failed == 20
@@ -171,6 +173,7 @@ async fn respond_answers_with_the_chosen_status_after_the_write() {
     assert_eq!(res.status(), 503);
     assert!(started.elapsed() >= Duration::from_millis(300));
     // Journaled and stored all the same: the provider's retry will be a duplicate.
+    server.ingest.settled().await;
     assert_eq!(server.ingest.store().read().counters().total, 1);
     let again: serde_json::Value = client()
         .post(server.url("/"))

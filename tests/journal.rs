@@ -149,6 +149,7 @@ async fn segments_roll_by_size_and_replay_in_order() {
     // A restart replays all segments and continues the sequence.
     let server = Running::start(&s).await;
     assert_eq!(server.replay.records, 60);
+    server.ingest.settled().await;
     assert_eq!(server.ingest.store().read().messages().len(), 60);
     let r: serde_json::Value = client()
         .post(server.url("/"))

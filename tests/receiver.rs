@@ -38,6 +38,7 @@ async fn every_corpus_file_is_accepted_journaled_and_stored() {
         assert_eq!(res.status(), StatusCode::OK, "{file}");
     }
     let (counters, feed_len) = {
+        server.ingest.settled().await;
         let store = server.ingest.store().read();
         (store.counters().clone(), store.feed().len())
     };
@@ -230,6 +231,7 @@ async fn a_retry_is_a_duplicate_but_a_status_change_is_not() {
     let retry: serde_json::Value = res.json().await.unwrap();
     assert_eq!(retry["duplicateOf"], first["seq"]);
     {
+        server.ingest.settled().await;
         let store = server.ingest.store().read();
         assert_eq!(store.messages().len(), 1);
         assert_eq!(store.deliveries(first["seq"].as_u64().unwrap()), 2);
@@ -256,6 +258,7 @@ async fn a_retry_is_a_duplicate_but_a_status_change_is_not() {
         .unwrap();
     assert_eq!(again["duplicateOf"], first["seq"]);
     assert_eq!(again["seq"], 4);
+    server.ingest.settled().await;
     assert_eq!(server.ingest.store().read().deliveries(1), 3);
     server.stop().await;
 }
@@ -289,6 +292,7 @@ async fn two_hundred_concurrent_deliveries_all_land_once() {
         assert!(seqs.insert(t.await.unwrap()), "seqs are unique");
     }
     assert_eq!(seqs, (1..=200).collect());
+    server.ingest.settled().await;
     assert_eq!(server.ingest.store().read().messages().len(), 200);
     server.stop().await;
     let (records, _) = read_all(s.journal.as_ref().unwrap()).unwrap();

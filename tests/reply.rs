@@ -74,6 +74,7 @@ async fn a_reply_goes_out_and_its_lifecycle_comes_back() {
     let replier = Arc::new(Replier::new(Some(api), server.ingest.clone()));
     replier.send(request("pw-lifecycle"), Some(in_reply_to()), 1);
 
+    server.ingest.settled().await;
     let store = server.ingest.store().clone();
     wait_for("the reply to be read", || {
         store
@@ -134,6 +135,7 @@ async fn a_reply_goes_out_and_its_lifecycle_comes_back() {
     );
     let server = Running::start(&s).await;
     {
+        server.ingest.settled().await;
         let store = server.ingest.store().read();
         assert_eq!(
             store.messages().outbound("msg_fake_0001").unwrap().status(),
@@ -167,6 +169,7 @@ async fn a_failed_reply_is_retried_with_the_same_key_and_body() {
     let api = ApiClient::new(&fake.base_url(), Secret::new(KEY), Duration::from_secs(5)).unwrap();
     let replier = Arc::new(Replier::new(Some(api), server.ingest.clone()));
     replier.send(request("pw-retry"), Some(in_reply_to()), 1);
+    server.ingest.settled().await;
     let store = server.ingest.store().clone();
     wait_for("the failure", || {
         store
@@ -220,6 +223,7 @@ async fn without_a_key_nothing_is_sent_and_the_reason_is_recorded() {
     let replier = Arc::new(Replier::new(None, server.ingest.clone()));
     assert!(!replier.can_send());
     replier.send(request("pw-nokey"), Some(in_reply_to()), 1);
+    server.ingest.settled().await;
     let store = server.ingest.store().clone();
     wait_for("the refusal", || {
         store

@@ -2,9 +2,10 @@
 //! own bytes so that a flipped byte in the middle of the file is detected, not replayed.
 //!
 //! ```text
-//! {"seq":7,"kind":"delivery","receivedAt":"…","path":"/","remote":"127.0.0.1:5123",
-//!  "signature":"valid","verdict":"known","event":"message.sent","duplicateOf":null,
-//!  "problems":[],"size":281,"raw":"{\"event\":…}","crc32c":"1a2b3c4d"}
+//! {"seq":7,"duplicateOf":null,"kind":"delivery","receivedAt":"…","path":"/",
+//!  "remote":"127.0.0.1:5123","signature":"valid","verdict":"known",
+//!  "event":"message.sent","problems":[],"size":281,"raw":"{\"event\":…}",
+//!  "crc32c":"1a2b3c4d"}
 //! ```
 //! `raw` is the exact body when it is UTF-8, otherwise `rawBase64` holds it.
 
@@ -23,10 +24,10 @@ const CRC_KEY: &[u8] = b",\"crc32c\":\"";
 /// `,"crc32c":"` + 8 hex digits + `"}`.
 const CRC_SUFFIX_LEN: usize = CRC_KEY.len() + 8 + 2;
 
+/// A line without `seq` and `duplicateOf`, the two fields only the sequencer knows.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LineOut<'a> {
-    seq: u64,
+struct LineTail<'a> {
     kind: &'static str,
     received_at: String,
     path: &'a str,
@@ -34,7 +35,6 @@ struct LineOut<'a> {
     signature: SignatureCheck,
     verdict: Verdict,
     event: Option<&'a str>,
-    duplicate_of: Option<u64>,
     problems: &'a [String],
     size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,13 +73,18 @@ struct LineIn {
 
 /// Append the record's line (with its trailing newline) to `out`.
 pub fn encode(record: &Record, out: &mut Vec<u8>) {
-    let start = out.len();
+    finish(record.seq, record.duplicate_of, &encode_tail(record), out);
+}
+
+/// Everything in a record's line but `seq` and `duplicateOf`: the costly part (the body
+/// escaped as a JSON string), done by the task that submits the delivery, in parallel,
+/// so the sequencer only prepends two numbers and a checksum (see [`finish`]).
+pub fn encode_tail(record: &Record) -> Vec<u8> {
     let (raw, raw_base64) = match std::str::from_utf8(&record.body) {
         Ok(s) => (Some(s), None),
         Err(_) => (None, Some(BASE64.encode(&record.body))),
     };
-    let line = LineOut {
-        seq: record.seq,
+    let line = LineTail {
         kind: record.kind.as_str(),
         received_at: record
             .received_at
@@ -89,7 +94,6 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
         signature: record.signature,
         verdict: record.verdict,
         event: record.event.as_ref().map(EventName::as_str),
-        duplicate_of: record.duplicate_of,
         problems: &record.problems,
         size: record.body_len,
         content_type: record.content_type.as_deref(),
@@ -97,12 +101,25 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
         raw,
         raw_base64,
     };
-    serde_json::to_writer(&mut *out, &line).expect("serialising to a Vec cannot fail");
-    escape_terminal_controls(out, start);
-    out.pop(); // the closing brace: the checksum goes before it
+    let mut out = Vec::with_capacity(record.body.len() + 320);
+    serde_json::to_writer(&mut out, &line).expect("serialising to a Vec cannot fail");
+    escape_terminal_controls(&mut out, 0);
+    out
+}
+
+/// Append the whole line: `{"seq":…,"duplicateOf":…,` + the tail's fields + checksum.
+pub fn finish(seq: u64, duplicate_of: Option<u64>, tail: &[u8], out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let start = out.len();
+    let _ = match duplicate_of {
+        Some(d) => write!(out, "{{\"seq\":{seq},\"duplicateOf\":{d},"),
+        None => write!(out, "{{\"seq\":{seq},\"duplicateOf\":null,"),
+    };
+    // The tail is a JSON object: its fields without the braces.
+    out.extend_from_slice(&tail[1..tail.len() - 1]);
     let crc = crc32c::crc32c(&out[start..]);
     out.extend_from_slice(CRC_KEY);
-    out.extend_from_slice(format!("{crc:08x}\"}}\n").as_bytes());
+    let _ = write!(out, "{crc:08x}\"}}\n");
 }
 
 /// serde_json escapes C0 controls but leaves DEL and the C1 controls (U+0080–U+009F,

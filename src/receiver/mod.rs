@@ -56,6 +56,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    // Counts that include every delivery acknowledged before this request.
+    state.ingest.settled().await;
     let (last_seq, total) = {
         let store = state.ingest.store().read();
         (store.last_seq(), store.counters().total)

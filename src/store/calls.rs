@@ -1,7 +1,9 @@
 //! Calls by `callId`, from ringing to their end; permission updates (which carry no
 //! call id) kept apart; native `calls` envelopes linked by Meta's `wacid`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::store::HashMap;
 
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,8 @@
 //! What the user's app answered to forwarded deliveries (`--forward-to`), by seq.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::store::HashMap;
 
 use chrono::{DateTime, Utc};
 

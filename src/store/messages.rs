@@ -1,7 +1,9 @@
 //! Messages by id: one row per message, its lifecycle merged from however many status
 //! webhooks arrive, in whatever order; replies linked to what they quote.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::store::HashMap;
 
 use chrono::{DateTime, Utc};
 

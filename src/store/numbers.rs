@@ -1,7 +1,7 @@
 //! Numbers by `numberId`: connection state, latest health transition, and the message
 //! counts the dashboard shows beside them.
 
-use std::collections::HashMap;
+use crate::store::HashMap;
 
 use chrono::{DateTime, Utc};
 

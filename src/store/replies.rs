@@ -1,7 +1,9 @@
 //! Replies sent from pilotwatch, by idempotency key: whether each is in flight, accepted
 //! (and as which message id) or failed (and why), and which inbound message it answers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::store::HashMap;
 
 use chrono::{DateTime, Utc};
 

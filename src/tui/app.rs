@@ -70,7 +70,7 @@ impl Totals {
 const RATE_SECONDS: usize = 300;
 /// Time a frame may spend carrying a new filter over older rows (the rest waits for
 /// the next frame), so typing stays responsive at a million rows.
-const SCAN_SLICE: std::time::Duration = std::time::Duration::from_millis(12);
+const SCAN_SLICE: std::time::Duration = std::time::Duration::from_millis(8);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListState {
