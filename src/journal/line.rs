@@ -119,7 +119,7 @@ pub fn finish(seq: u64, duplicate_of: Option<u64>, tail: &[u8], out: &mut Vec<u8
     out.extend_from_slice(&tail[1..tail.len() - 1]);
     let crc = crc32c::crc32c(&out[start..]);
     out.extend_from_slice(CRC_KEY);
-    let _ = write!(out, "{crc:08x}\"}}\n");
+    let _ = writeln!(out, "{crc:08x}\"}}");
 }
 
 /// serde_json escapes C0 controls but leaves DEL and the C1 controls (U+0080–U+009F,
