@@ -117,13 +117,18 @@ impl Ingest {
         let lock = storage::lock(path)?;
         let report = {
             let mut store = store.write();
-            replay::replay(path, true, |mut record| {
-                let identity = rederive(&mut record);
-                if let (Some(id), None) = (identity, record.duplicate_of) {
-                    dedupe.insert(id, record.seq);
-                }
-                store.apply(record);
-            })?
+            replay::replay_with(
+                path,
+                true,
+                |mut record| (rederive(&mut record), record),
+                |(identity, record)| {
+                    if let (Some(id), None) = (identity, record.duplicate_of) {
+                        dedupe.insert(id, record.seq);
+                    }
+                    store.apply(record);
+                },
+                &std::sync::atomic::AtomicU64::new(0),
+            )?
         };
         let file = FileStorage::open(path, config.segment_max, lock)?;
         let next = report.last_seq.map_or(1, |s| s + 1);

@@ -165,11 +165,14 @@ pub fn load_journal(
         drop(s);
         on_batch();
     };
-    let report = crate::journal::replay::replay_counting(
+    let report = crate::journal::replay::replay_with(
         path,
         false,
         |mut record| {
             crate::ingest::rederive(&mut record);
+            record
+        },
+        |record| {
             batch.push(record);
             if batch.len() == BATCH {
                 flush(&mut batch);

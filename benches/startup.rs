@@ -1,0 +1,166 @@
+//! Startup (issue 6, figure 5): how long the real binary takes from spawn to answering
+//! on its port, and how long a journal of 1M deliveries takes to replay into the store
+//! (every line's checksum checked, every body parsed again, dedupe and correlation
+//! rebuilt) — each next to a baseline measured in the same run: spawning the same binary
+//! for `--version`, and reading the same journal line by line doing nothing.
+//!
+//! `cargo bench --bench startup` (`PILOTWATCH_BENCH_N` deliveries, default 1,000,000).
+
+use std::io::{BufRead, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pilotwatch::ingest::{Ingest, IngestConfig};
+use pilotwatch::journal::line;
+use pilotwatch::record::Record;
+use pilotwatch::store::Store;
+
+const BIN: &str = env!("CARGO_BIN_EXE_pilotwatch");
+
+fn body(i: u64) -> String {
+    let (event, msg) = match i % 4 {
+        0 => ("message.received", i),
+        1 => ("message.sent", i),
+        2 => ("message.delivered", i - 1),
+        _ => ("message.read", i - 2),
+    };
+    format!(
+        r#"{{"event":"{event}","data":{{"from":"+5511999999999","to":"+5511888888888","numberId":"cmm0abc123","messageId":"wamid.{msg:012}","id":"cmm04obm46zz0q{msg:010}","type":"text","fromMe":{},"content":"Olá! Your order {msg} has shipped.","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#,
+        i % 4 != 0
+    )
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+/// Spawn to first accepted connection, on a fresh journal.
+fn listening(dir: &std::path::Path, port: u16) -> Duration {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let t = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(["--headless", "--listen", &addr.to_string(), "--journal"])
+        .arg(dir.join(format!("j{port}/journal.jsonl")))
+        .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("pilotwatch starts");
+    let deadline = t + Duration::from_secs(10);
+    let took = loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok() {
+            break t.elapsed();
+        }
+        assert!(Instant::now() < deadline, "pilotwatch did not listen");
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    took
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn main() {
+    let n: u64 = std::env::var("PILOTWATCH_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+
+    // 1. Startup.
+    let version: Vec<Duration> = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            Command::new(BIN)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            t.elapsed()
+        })
+        .collect();
+    let start: Vec<Duration> = (0..10)
+        .map(|_| listening(dir.path(), free_port()))
+        .collect();
+    let (version, start) = (median(version), median(start));
+    println!("startup (median of 10)");
+    println!(
+        "  baseline: spawn `pilotwatch --version`: {:>7.1} ms",
+        ms(version)
+    );
+    println!(
+        "  spawn → listening (fresh journal):     {:>7.1} ms = {:.1}× baseline  (target ≤ 100 ms: {})",
+        ms(start),
+        ms(start) / ms(version),
+        met(ms(start) <= 100.0)
+    );
+
+    // 2. Replay of a journal of `n` deliveries.
+    let journal = dir.path().join("replay/journal.jsonl");
+    std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&journal).unwrap());
+        let mut buf = Vec::with_capacity(1024);
+        for i in 0..n {
+            buf.clear();
+            let mut r = Record::delivery(i + 1, body(i).as_bytes());
+            r.path = "/hooks".into();
+            line::encode(&r, &mut buf);
+            out.write_all(&buf).unwrap();
+        }
+        out.flush().unwrap();
+    }
+    let size = std::fs::metadata(&journal).unwrap().len();
+    // Warm the page cache, then the baseline: every line read, nothing done with it.
+    let read_lines = || {
+        let t = Instant::now();
+        let f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&journal).unwrap());
+        let lines = f.split(b'\n').count();
+        assert_eq!(lines as u64, n);
+        t.elapsed()
+    };
+    read_lines();
+    let base = read_lines();
+    let t = Instant::now();
+    let store = Store::shared(n as usize);
+    let config = IngestConfig {
+        journal: Some(journal.clone()),
+        segment_max: 1 << 40,
+        dedupe_window: n as usize,
+    };
+    let (ingest, report) = Ingest::start(&config, store.clone()).unwrap();
+    let replay = t.elapsed();
+    assert_eq!(store.read().counters().total, n);
+    assert_eq!(report.last_seq, Some(n));
+    drop(ingest);
+    println!(
+        "\nreplay of {n} deliveries ({:.0} MB journal, page cache warm)",
+        size as f64 / 1e6
+    );
+    println!(
+        "  baseline: read every line:             {:>7.0} ms",
+        ms(base)
+    );
+    println!(
+        "  replay into the store:                 {:>7.0} ms = {:.1}× baseline  (target ≤ 3,000 ms: {})",
+        ms(replay),
+        ms(replay) / ms(base),
+        met(ms(replay) <= 3000.0)
+    );
+}
