@@ -27,7 +27,7 @@ fn body(i: u64) -> String {
     };
     format!(
         r#"{{"event":"{event}","data":{{"from":"+5511999999999","to":"+5511888888888","numberId":"cmm0abc123","messageId":"wamid.{msg:012}","id":"cmm04obm46zz0q{msg:010}","type":"text","fromMe":{},"content":"Olá! Your order {msg} has shipped.","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#,
-        i % 4 != 0
+        !i.is_multiple_of(4)
     )
 }
 
