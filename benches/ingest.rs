@@ -437,6 +437,7 @@ fn main() {
         &full,
         Some(&bare),
     );
+    rt.block_on(ingest.settled());
     let stored = ingest.store().read().counters().total;
     println!(
         "   {stored} deliveries stored (every acked one: {}), {frames} dashboard frames drawn",
