@@ -1,15 +1,16 @@
 //! The one narrow interface from the receiver to everything downstream.
 //!
-//! Handlers [`Ingest::submit`] a delivery and wait. A single writer thread is the
-//! sequencer: it takes whatever is queued as one batch, gives each delivery its `seq`,
-//! decides duplicates, appends the batch to the journal, `fdatasync`s once, applies the
-//! batch to the store under one lock, publishes the records, and only then releases the
-//! handlers' 2xx (group commit). A failed write or sync is fatal for acks: every later
-//! submit fails, so the receiver answers 503 and never a 200 for an unwritten delivery.
+//! Handlers [`Ingest::submit`] a delivery (its journal line already mostly encoded, on
+//! the handler's own worker) and wait. A single writer thread is the sequencer: it takes
+//! whatever is queued as one batch, gives each delivery its `seq`, decides duplicates,
+//! appends the batch to the journal, `fdatasync`s once and releases the handlers' 2xx
+//! (group commit). The batch then goes to the applier thread, which folds it into the
+//! store and publishes the records while the writer syncs the next batch; whoever needs
+//! the store to hold every acknowledged delivery awaits [`Ingest::settled`]. A failed
+//! write or sync is fatal for acks: every later submit fails, so the receiver answers
+//! 503 and never a 200 for an unwritten delivery.
 
 use std::collections::VecDeque;
-
-use crate::store::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use crate::journal::replay::{self, ReplayReport};
 use crate::journal::storage::{self, FileStorage, NoStorage, Storage};
 use crate::model::{self, Identity, Verdict};
 use crate::record::Record;
-use crate::store::SharedStore;
+use crate::store::{HashMap, SharedStore};
 
 /// Most deliveries written (and synced) as one batch.
 const MAX_BATCH: usize = 4096;
