@@ -3,10 +3,8 @@
 
 mod common;
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pilotwatch::model::parse;
 use pilotwatch::record::{Record, SignatureCheck};
 use pilotwatch::store::Store;
 use pilotwatch::tui::app::{App, Effect, Info};
@@ -20,28 +18,12 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn record(seq: u64, body: &[u8]) -> Record {
-    let (verdict, event, problems, typed) = match parse(body) {
-        Ok(p) => (p.verdict, p.name, p.problems, p.event),
-        Err(e) => (pilotwatch::model::Verdict::Rejected, None, vec![e.0], None),
-    };
-    Record {
-        seq,
-        kind: Default::default(),
-        received_at: at("2026-11-21T12:00:00Z") + chrono::Duration::seconds(seq as i64),
-        path: "/hooks".into(),
-        remote: Some("127.0.0.1:40000".parse().unwrap()),
-        signature: SignatureCheck::Valid,
-        verdict,
-        event,
-        duplicate_of: None,
-        problems,
-        body_len: body.len() as u64,
-        content_type: None,
-        signature_header: None,
-        body: Bytes::copy_from_slice(body),
-        typed,
-        subject: Default::default(),
-    }
+    let mut r = Record::delivery(seq, body);
+    r.received_at = at("2026-11-21T12:00:00Z") + chrono::Duration::seconds(seq as i64);
+    r.path = "/hooks".into();
+    r.remote = Some("127.0.0.1:40000".parse().unwrap());
+    r.signature = SignatureCheck::Valid;
+    r
 }
 
 /// The store after every corpus file, in name order, plus extra bodies.

@@ -76,26 +76,17 @@ pub fn segments(active: &Path) -> io::Result<Vec<PathBuf>> {
 /// active segment is quarantined and truncated (the caller holds the journal's lock);
 /// without it (read-only viewing) the tail is only reported.
 pub fn replay(active: &Path, repair: bool, apply: impl FnMut(Record)) -> io::Result<ReplayReport> {
-    replay_counting(active, repair, apply, &std::sync::atomic::AtomicU64::new(0))
-}
-
-/// [`replay`], adding the bytes it has read to `progress` as it goes.
-pub fn replay_counting(
-    active: &Path,
-    repair: bool,
-    apply: impl FnMut(Record),
-    progress: &std::sync::atomic::AtomicU64,
-) -> io::Result<ReplayReport> {
-    replay_with(active, repair, |r| r, apply, progress)
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    replay_with(active, repair, |r| r, apply, &progress)
 }
 
 /// Lines decoded and `prepare`d together, on every core.
 const CHUNK: usize = 8192;
 
-/// [`replay_counting`] with a `prepare` step (re-deriving what a record does not
-/// journal) run in parallel with decoding, over chunks of lines; `apply` still sees
-/// every record once, in journal order. Replay is dominated by parsing bodies again,
-/// so this is what makes a million-line journal load in seconds.
+/// [`replay`] with a `prepare` step (re-deriving what a record does not journal) run
+/// in parallel with decoding, over chunks of lines; `apply` still sees every record
+/// once, in journal order, and `progress` counts the bytes read. Replay is dominated by
+/// parsing bodies again, so this is what makes a million-line journal load in seconds.
 pub fn replay_with<T: Send>(
     active: &Path,
     repair: bool,

@@ -1,29 +1,7 @@
-use bytes::Bytes;
-
 use super::*;
-use crate::model::parse;
 
 fn record(seq: u64, body: &str) -> Record {
-    let p = parse(body.as_bytes()).expect("JSON");
-    Record {
-        seq,
-        kind: Default::default(),
-        received_at: chrono::Utc::now(),
-        path: "/".into(),
-        remote: None,
-        signature: SignatureCheck::Unchecked,
-        verdict: p.verdict,
-        event: p.name,
-        duplicate_of: None,
-        problems: p.problems,
-        body_len: body.len() as u64,
-        content_type: None,
-        signature_header: None,
-        body: Bytes::copy_from_slice(body.as_bytes()),
-        typed: p.event,
-
-        subject: Default::default(),
-    }
+    Record::delivery(seq, body.as_bytes())
 }
 
 fn status(event: &str, at: &str, extra: &str) -> String {
