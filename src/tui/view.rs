@@ -166,6 +166,32 @@ struct Scan {
 /// Rows judged between two looks at the clock.
 const SCAN_BATCH: u64 = 2048;
 
+/// Take `(key, matches)` pairs, newest first, until they run out (true) or `deadline`
+/// passes (false). Matches are older than every key listed, so they go on the front and
+/// `list` stays sorted; `next` ends at the oldest key judged.
+fn judge(
+    mut judged: impl Iterator<Item = (u64, bool)>,
+    next: &mut u64,
+    list: &mut VecDeque<u64>,
+    deadline: Instant,
+) -> bool {
+    let mut count = 0u64;
+    loop {
+        // The clock before the next pair: a pair taken is a row judged.
+        if count % SCAN_BATCH == SCAN_BATCH - 1 && Instant::now() >= deadline {
+            return false;
+        }
+        let Some((key, keep)) = judged.next() else {
+            return true;
+        };
+        *next = key;
+        count += 1;
+        if keep {
+            list.push_front(key);
+        }
+    }
+}
+
 impl Views {
     /// Fold in what changed since the last sync: only the rows the new records touched.
     pub fn sync(&mut self, store: &Store, filter: &Filter) {
@@ -295,67 +321,28 @@ impl Views {
     /// One pane's pass until done (true) or `deadline` (false). Matches are older than
     /// every row listed, so they go on the front and the list stays sorted.
     fn scan(&mut self, store: &Store, filter: &Filter, pane: Pane, deadline: Instant) -> bool {
-        let Some(Scan { next, end }) = self.scans[pane.index()] else {
+        let Some(Scan { mut next, end }) = self.scans[pane.index()] else {
             return true;
         };
-        let out_of_time =
-            |judged: u64| judged % SCAN_BATCH == SCAN_BATCH - 1 && Instant::now() >= deadline;
-        let mut next = next;
         let finished = match pane {
             Pane::Messages => {
                 let (rows, numbers) = (store.messages(), store.numbers());
-                let start = rows.range().start;
-                let mut judged = 0;
-                loop {
-                    if next <= start {
-                        break true;
-                    }
-                    if out_of_time(judged) {
-                        break false;
-                    }
-                    next -= 1;
-                    judged += 1;
-                    if rows.get(next).is_some_and(|m| filter.message(m, numbers)) {
-                        self.messages.push_front(next);
-                    }
-                }
+                let keys = (rows.range().start..next).rev();
+                let judged =
+                    keys.map(|o| (o, rows.get(o).is_some_and(|m| filter.message(m, numbers))));
+                judge(judged, &mut next, &mut self.messages, deadline)
             }
             Pane::Calls => {
                 let rows = store.calls();
-                let start = rows.range().start;
-                let mut judged = 0;
-                let done = loop {
-                    if next <= start {
-                        break true;
-                    }
-                    if out_of_time(judged) {
-                        break false;
-                    }
-                    next -= 1;
-                    judged += 1;
-                    if rows.row(next).is_some_and(|c| filter.call(c)) {
-                        self.calls.push_front(next);
-                    }
-                };
+                let keys = (rows.range().start..next).rev();
+                let judged = keys.map(|o| (o, rows.row(o).is_some_and(|c| filter.call(c))));
+                let done = judge(judged, &mut next, &mut self.calls, deadline);
                 self.order_calls(store);
                 done
             }
             Pane::Feed => {
-                let mut older = store.before(next).rev();
-                let mut judged = 0;
-                loop {
-                    if out_of_time(judged) {
-                        break false;
-                    }
-                    let Some(r) = older.next() else {
-                        break true;
-                    };
-                    next = r.seq;
-                    judged += 1;
-                    if filter.record(r) {
-                        self.feed.push_front(r.seq);
-                    }
-                }
+                let judged = store.before(next).rev().map(|r| (r.seq, filter.record(r)));
+                judge(judged, &mut next, &mut self.feed, deadline)
             }
             Pane::Numbers => true,
         };
