@@ -39,11 +39,15 @@ use pilotwatch::receiver::signature::{HEADER, sign, verify};
 use pilotwatch::reply::Replier;
 use pilotwatch::secret::Secret;
 use pilotwatch::service::Service;
-use pilotwatch::tui::app::{App, Info};
+use pilotwatch::tui::app::App;
 use pilotwatch::tui::render;
 use pilotwatch::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+#[path = "support/common.rs"]
+mod common;
+use common::met;
 
 const SECRET: &str = "whsec_bench_0123456789";
 const WRK_THREADS: u64 = 2;
@@ -304,16 +308,7 @@ async fn pilotwatch(dir: &Path) -> (SocketAddr, Arc<Ingest>) {
 /// frame at most 30 times a second, as the real event loop does.
 fn dashboard(ingest: Arc<Ingest>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
     std::thread::spawn(move || {
-        let info = Info {
-            listen: "127.0.0.1:3000".into(),
-            journal: None,
-            signatures_checked: true,
-            started: chrono::Utc::now(),
-            startup_note: None,
-            api_key: None,
-            forward_to: None,
-            read_only: false,
-        };
+        let info = common::info();
         let mut app = App::new(info, Theme::new(true));
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
         app.page = render::page_height(40);
@@ -364,10 +359,6 @@ fn express() -> Result<(std::process::Child, SocketAddr), String> {
         .parse()
         .map_err(|_| "express gave no port".to_string())?;
     Ok((child, SocketAddr::from(([127, 0, 0, 1], port))))
-}
-
-fn met(ok: bool) -> &'static str {
-    if ok { "met" } else { "MISSED" }
 }
 
 fn main() {

@@ -6,15 +6,18 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use pilotwatch::record::Record;
 use pilotwatch::store::Store;
-use pilotwatch::tui::app::{App, Info};
+use pilotwatch::tui::app::App;
 use pilotwatch::tui::render;
 use pilotwatch::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+
+#[path = "support/common.rs"]
+mod common;
+use common::{median, met};
 
 fn body(i: u64) -> String {
     let content = [
@@ -27,11 +30,6 @@ fn body(i: u64) -> String {
         r#"{{"event":"message.received","data":{{"from":"+55119{:08}","to":"+5511888888888","numberId":"cmm0abc123","messageId":"wamid.{i:012}","id":"cm{i:010}r","type":"text","fromMe":false,"content":"{content} #{i}","participantName":"Ana","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#,
         i % 100_000_000
     )
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 fn main() {
@@ -66,16 +64,7 @@ fn main() {
         .collect();
     let base = median(base);
 
-    let info = Info {
-        listen: "127.0.0.1:3000".into(),
-        journal: None,
-        signatures_checked: true,
-        started: Utc::now(),
-        startup_note: None,
-        api_key: None,
-        forward_to: None,
-        read_only: false,
-    };
+    let info = common::info();
     let mut app = App::new(info, Theme::new(true));
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
     app.page = render::page_height(50);
@@ -142,22 +131,21 @@ fn main() {
         "baseline: one substring pass over {n} contents: {:.1} ms",
         ms(base)
     );
-    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
     println!(
         "frame, Messages pane, 200×50:    {:.3} ms  (target ≤ 1 ms: {})",
         ms(m),
-        verdict(ms(m) <= 1.0)
+        met(ms(m) <= 1.0)
     );
     println!(
         "frame, Feed pane, 200×50:        {:.3} ms  (target ≤ 1 ms: {})",
         ms(f),
-        verdict(ms(f) <= 1.0)
+        met(ms(f) <= 1.0)
     );
     println!(
         "filter keystroke → frame shown:  {:.1} ms = {:.2}× one pass  (target ≤ 30 ms: {})",
         ms(k),
         ms(k) / ms(base),
-        verdict(ms(k) <= 30.0)
+        met(ms(k) <= 30.0)
     );
     println!(
         "  Messages pane complete after:  {:.1} ms = {:.2}× one pass",

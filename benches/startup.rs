@@ -16,32 +16,14 @@ use pilotwatch::journal::line;
 use pilotwatch::record::Record;
 use pilotwatch::store::Store;
 
+#[path = "support/common.rs"]
+mod common;
+use common::{lifecycle_body, median, met};
+
 const BIN: &str = env!("CARGO_BIN_EXE_pilotwatch");
-
-fn body(i: u64) -> String {
-    let (event, msg) = match i % 4 {
-        0 => ("message.received", i),
-        1 => ("message.sent", i),
-        2 => ("message.delivered", i - 1),
-        _ => ("message.read", i - 2),
-    };
-    format!(
-        r#"{{"event":"{event}","data":{{"from":"+5511999999999","to":"+5511888888888","numberId":"cmm0abc123","messageId":"wamid.{msg:012}","id":"cmm04obm46zz0q{msg:010}","type":"text","fromMe":{},"content":"Olá! Your order {msg} has shipped.","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#,
-        !i.is_multiple_of(4)
-    )
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-fn met(ok: bool) -> &'static str {
-    if ok { "met" } else { "MISSED" }
 }
 
 /// Spawn to first accepted connection, on a fresh journal.
@@ -119,7 +101,7 @@ fn main() {
         let mut buf = Vec::with_capacity(1024);
         for i in 0..n {
             buf.clear();
-            let mut r = Record::delivery(i + 1, body(i).as_bytes());
+            let mut r = Record::delivery(i + 1, lifecycle_body(i).as_bytes());
             r.path = "/hooks".into();
             line::encode(&r, &mut buf);
             out.write_all(&buf).unwrap();

@@ -13,21 +13,12 @@ use pilotwatch::record::{Record, SignatureCheck};
 use pilotwatch::store::Store;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
+#[path = "support/common.rs"]
+mod common;
+use common::lifecycle_body;
+
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-/// A ~290-byte delivery; a quarter inbound, the rest an outbound lifecycle step.
-fn body(i: usize) -> String {
-    let (event, from_me, msg) = match i % 4 {
-        0 => ("message.received", false, i),
-        1 => ("message.sent", true, i),
-        2 => ("message.delivered", true, i - 1),
-        _ => ("message.read", true, i - 2),
-    };
-    format!(
-        r#"{{"event":"{event}","data":{{"from":"+5511999999999","to":"+5511888888888","numberId":"cmm0abc123","messageId":"wamid.{msg:012}","id":"cmm04obm46zz0q{msg:010}","type":"text","fromMe":{from_me},"content":"Olá! Your order {msg} has shipped.","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#
-    )
-}
 
 fn live(region: &Region<System>) -> isize {
     let s = region.change();
@@ -49,7 +40,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let bodies: Vec<String> = (0..n).map(body).collect();
+    let bodies: Vec<String> = (0..n as u64).map(lifecycle_body).collect();
     let raw: usize = bodies.iter().map(String::len).sum();
 
     let rss_before = rss();

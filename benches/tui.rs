@@ -20,6 +20,10 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+#[path = "support/common.rs"]
+mod common;
+use common::{lifecycle_body, met};
+
 const BIN: &str = env!("CARGO_BIN_EXE_pilotwatch");
 
 fn free_addr() -> SocketAddr {
@@ -46,19 +50,6 @@ fn cpu_secs(pid: u32) -> f64 {
     (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / hz
 }
 
-fn body(i: u64) -> String {
-    let (event, from_me, msg) = match i % 4 {
-        0 => ("message.received", false, i),
-        1 => ("message.sent", true, i),
-        2 => ("message.delivered", true, i - 1),
-        _ => ("message.read", true, i - 2),
-    };
-    format!(
-        r#"{{"event":"{event}","data":{{"from":"+5511999{:06}","to":"+5511888888888","numberId":"cmm0abc123","messageId":"wamid.{msg:012}","id":"cm{msg:010}tui","type":"text","fromMe":{from_me},"content":"Olá! Pedido {msg} saiu para entrega.","createdAt":"2026-02-24T10:30:00.000Z"}}}}"#,
-        msg % 1_000_000
-    )
-}
-
 /// POST `rate` deliveries a second to `addr` for `secs`, paced every 10 ms.
 async fn traffic(addr: SocketAddr, rate: u64, secs: f64, next: Arc<AtomicU64>) -> u64 {
     let client = reqwest::Client::builder()
@@ -78,7 +69,7 @@ async fn traffic(addr: SocketAddr, rate: u64, secs: f64, next: Arc<AtomicU64>) -
             let i = next.fetch_add(1, Ordering::Relaxed);
             let (client, url, ok) = (client.clone(), url.clone(), ok.clone());
             tokio::spawn(async move {
-                let sent = client.post(&url).body(body(i)).send().await;
+                let sent = client.post(&url).body(lifecycle_body(i)).send().await;
                 if sent.is_ok_and(|r| r.status().is_success()) {
                     ok.fetch_add(1, Ordering::Relaxed);
                 }
@@ -198,10 +189,6 @@ fn measure(rt: &tokio::runtime::Runtime, dashboard: bool, rate: u64, secs: f64) 
     };
     kill();
     m
-}
-
-fn met(ok: bool) -> &'static str {
-    if ok { "met" } else { "MISSED" }
 }
 
 fn main() {
