@@ -70,11 +70,8 @@ fn loaded(path: &std::path::Path) -> SharedStore {
     store
 }
 
-#[tokio::test]
-async fn open_shows_the_same_rows_as_the_live_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = settings(dir.path());
-    let server = Running::start(&s).await;
+/// Every corpus file, unsigned, to `/hooks`.
+async fn post_corpus(server: &Running) {
     for (_, _, body) in corpus() {
         client()
             .post(server.url("/hooks"))
@@ -83,6 +80,14 @@ async fn open_shows_the_same_rows_as_the_live_run() {
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn open_shows_the_same_rows_as_the_live_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let server = Running::start(&s).await;
+    post_corpus(&server).await;
     client()
         .post(server.url("/hooks"))
         .body("not json")
@@ -115,14 +120,7 @@ async fn an_export_of_a_filtered_view_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(dir.path());
     let server = Running::start(&s).await;
-    for (_, _, body) in corpus() {
-        client()
-            .post(server.url("/hooks"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-    }
+    post_corpus(&server).await;
     server.ingest.settled().await;
     let live = server.ingest.store().clone();
     let mut a = app();
