@@ -56,7 +56,7 @@ fn main() {
             let hits = store
                 .messages()
                 .newest()
-                .filter(|(_, m)| m.content.as_deref().is_some_and(|c| c.contains("sábado")))
+                .filter(|(_, m)| m.content().is_some_and(|c| c.contains("sábado")))
                 .count();
             assert!(hits > 0);
             t.elapsed()

@@ -405,7 +405,7 @@ fn select_row(app: &mut App, store: &Store, text: &str) {
         if store
             .messages()
             .get(ord)
-            .and_then(|m| m.content.as_deref())
+            .and_then(|m| m.content())
             .is_some_and(|c| c.contains(text))
         {
             return;

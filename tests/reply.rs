@@ -87,9 +87,9 @@ async fn a_reply_goes_out_and_its_lifecycle_comes_back() {
     {
         let store = store.read();
         let row = store.messages().outbound("msg_fake_0001").unwrap();
-        assert_eq!(row.content.as_deref(), Some("Abrimos sim, das 9h às 13h"));
-        assert_eq!(&*row.to, "+5511987650001");
-        assert_eq!(row.api_status.as_deref(), Some("QUEUED"));
+        assert_eq!(row.content(), Some("Abrimos sim, das 9h às 13h"));
+        assert_eq!(row.to(), "+5511987650001");
+        assert_eq!(row.api_status(), Some("QUEUED"));
         assert!(row.lifecycle.sent.is_some() && row.lifecycle.delivered.is_some());
         let reply = store
             .replies()

@@ -37,10 +37,7 @@ fn lifecycle_is_the_same_in_any_arrival_order() {
         let l = &row.lifecycle;
         let times =
             [l.sent, l.delivered, l.read, l.failed].map(|s| s.unwrap().at.unwrap().to_rfc3339());
-        assert_eq!(
-            row.error.as_ref().unwrap().1.as_deref(),
-            Some("DELIVER_NOT_CONFIRMED")
-        );
+        assert_eq!(row.error().unwrap().1, Some("DELIVER_NOT_CONFIRMED"));
         assert_eq!(store.counters().failed_messages, 1);
         match &seen {
             None => seen = Some(times),
@@ -92,12 +89,10 @@ fn reply_is_linked_to_the_message_it_quotes_in_either_order() {
             .newest()
             .find(|(_, m)| m.kind == crate::model::event::MessageKind::Reply)
             .unwrap();
-        assert_eq!(msgs.quoted(r).unwrap().id.as_ref(), "m1");
+        assert_eq!(msgs.quoted(r).unwrap().id(), "m1");
         let orig = msgs.outbound("m1").unwrap();
         assert_eq!(
-            msgs.replies_to(orig)
-                .map(|m| m.id.as_ref())
-                .collect::<Vec<_>>(),
+            msgs.replies_to(orig).map(|m| m.id()).collect::<Vec<_>>(),
             vec!["r1"]
         );
     }
@@ -117,7 +112,7 @@ fn correlation_learned_from_a_late_event_still_links_the_reply() {
     store.apply(record(3, reply));
     let msgs = store.messages();
     let (_, r) = msgs.newest().next().unwrap();
-    assert_eq!(msgs.quoted(r).map(|m| m.id.as_ref()), Some("m1"));
+    assert_eq!(msgs.quoted(r).map(|m| m.id()), Some("m1"));
 }
 
 #[test]

@@ -565,7 +565,7 @@ impl App {
                 // point at the safe retry instead.
                 if let Some(r) = store
                     .replies()
-                    .latest_to(m.kind.name(), &m.id)
+                    .latest_to(m.kind.name(), m.id())
                     .filter(|r| r.phase != Phase::Accepted)
                 {
                     let state = r.error.as_ref().map_or_else(
@@ -591,7 +591,7 @@ impl App {
                 return None;
             }
         };
-        let Some(reply) = store.replies().latest_to(m.kind.name(), &m.id) else {
+        let Some(reply) = store.replies().latest_to(m.kind.name(), m.id()) else {
             self.notice = Some("no reply to retry here".into());
             return None;
         };

@@ -32,7 +32,7 @@ pub enum Target {
 pub fn refuse(m: &MessageRow) -> Option<&'static str> {
     if m.kind == MessageKind::Group
         && !matches!(
-            m.extra,
+            m.extra(),
             MessageExtra::Group {
                 group_id: Some(_),
                 ..
@@ -51,16 +51,16 @@ pub fn refuse(m: &MessageRow) -> Option<&'static str> {
 
 impl Composer {
     pub fn new(m: &MessageRow, store: &Store, draft: Option<&str>) -> Option<Self> {
-        let to = match &m.extra {
+        let to = match &m.extra() {
             MessageExtra::Group {
                 group_id: Some(g), ..
             } => Target::Group(g.to_string()),
-            _ => Target::Contact(m.from.as_deref()?.to_owned()),
+            _ => Target::Contact(m.from()?.to_owned()),
         };
-        let number = store.numbers().get(&m.number_id);
+        let number = store.numbers().get(m.number_id());
         let number_name = number.and_then(|n| n.display_name.as_deref()).unwrap_or("");
         let mut context = Vec::new();
-        match (&to, &m.extra) {
+        match (&to, &m.extra()) {
             (Target::Group(g), MessageExtra::Group { group_name, .. }) => {
                 context.push((
                     "To group".into(),
@@ -73,8 +73,7 @@ impl Composer {
             }
             (Target::Contact(c), _) => {
                 let name = m
-                    .participant_name
-                    .as_deref()
+                    .participant_name()
                     .map(|n| format!(" ({})", clean(n, 40)))
                     .unwrap_or_default();
                 context.push(("To".into(), format!("{}{name}", clean(c, 30))));
@@ -83,14 +82,14 @@ impl Composer {
         }
         context.push((
             "From".into(),
-            format!("{} {}", clean(number_name, 40), clean(&m.number_id, 40)),
+            format!("{} {}", clean(number_name, 40), clean(m.number_id(), 40)),
         ));
         context.push((
             "Answering".into(),
-            clean(m.content.as_deref().unwrap_or("(no text)"), 120),
+            clean(m.content().unwrap_or("(no text)"), 120),
         ));
         let conversation = match &to {
-            Target::Contact(c) | Target::Group(c) => format!("{}|{c}", m.number_id),
+            Target::Contact(c) | Target::Group(c) => format!("{}|{c}", m.number_id()),
         };
         let mut textarea = TextArea::from(draft.unwrap_or("").lines());
         textarea.move_cursor(tui_textarea::CursorMove::Bottom);
@@ -100,9 +99,9 @@ impl Composer {
             textarea,
             context,
             to,
-            number_id: m.number_id.to_string(),
+            number_id: m.number_id().to_string(),
             in_reply_to: InReplyTo {
-                id: m.id.to_string(),
+                id: m.id().to_string(),
                 event: m.kind.name().to_owned(),
             },
             conversation,

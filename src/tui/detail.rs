@@ -141,7 +141,7 @@ pub fn delay(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     let m = store.messages().get(ord)?;
     let mut b = Builder::new(theme);
-    let number = store.numbers().get(&m.number_id);
+    let number = store.numbers().get(m.number_id());
     let number_name = number.and_then(|n| n.display_name.as_deref()).unwrap_or("");
     let dir = if m.direction == Direction::Out {
         "outbound"
@@ -150,33 +150,32 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     };
     b.field(
         "Message",
-        format!("{} ({dir}, {})", clean(&m.id, 40), m.kind.name()),
+        format!("{} ({dir}, {})", clean(m.id(), 40), m.kind.name()),
         Tone::Plain,
     );
     b.field(
         "Number",
-        format!("{} {}", clean(number_name, 30), clean(&m.number_id, 30)),
+        format!("{} {}", clean(number_name, 30), clean(m.number_id(), 30)),
         Tone::Plain,
     );
-    if let Some(from) = &m.from {
+    if let Some(from) = &m.from() {
         let name = m
-            .participant_name
-            .as_deref()
+            .participant_name()
             .map(|n| format!(" ({})", clean(n, 30)))
             .unwrap_or_default();
         b.field("From", format!("{}{name}", clean(from, 30)), Tone::Plain);
     }
-    b.field("To", clean(&m.to, 30), Tone::Plain);
+    b.field("To", clean(m.to(), 30), Tone::Plain);
     if let Some(t) = m.msg_type {
         b.field("Type", t.as_str().into(), Tone::Plain);
     }
-    if let Some(id) = &m.message_id {
+    if let Some(id) = &m.message_id() {
         b.field("WhatsApp id", clean(id, 60), Tone::Dim);
     }
-    if let Some(c) = &m.correlation_id {
+    if let Some(c) = &m.correlation_id() {
         b.field("Correlation", clean(c, 60), Tone::Dim);
     }
-    if let Some(c) = &m.content {
+    if let Some(c) = &m.content() {
         b.field("Content", clean(c, 2000), Tone::Plain);
     }
     if let Some(media) = &m.media {
@@ -195,10 +194,10 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     if let Some(orig) = store.messages().quoted(m) {
         b.heading("Quoting".into());
         b.push(vec![
-            (format!("{} ", clean(&orig.id, 40)), Tone::Dim),
+            (format!("{} ", clean(orig.id(), 40)), Tone::Dim),
             (orig.status().as_str().into(), Tone::Info),
             (
-                format!("  {}", clean(orig.content.as_deref().unwrap_or(""), 200)),
+                format!("  {}", clean(orig.content().unwrap_or(""), 200)),
                 Tone::Plain,
             ),
         ]);
@@ -209,7 +208,7 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
             Tone::Dim,
         )]);
     }
-    let sent: Vec<_> = store.replies().to_message(m.kind.name(), &m.id).collect();
+    let sent: Vec<_> = store.replies().to_message(m.kind.name(), m.id()).collect();
     if !sent.is_empty() {
         b.heading(format!("Answered from here ({})", sent.len()));
         for r in sent {
@@ -258,13 +257,13 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
                     ),
                     Tone::Dim,
                 ),
-                (clean(r.content.as_deref().unwrap_or(""), 200), Tone::Plain),
+                (clean(r.content().unwrap_or(""), 200), Tone::Plain),
             ]);
         }
     }
     deliveries(&mut b, store, &m.seqs);
     Some(Detail {
-        title: format!("Message {}", clean(&m.id, 40)),
+        title: format!("Message {}", clean(m.id(), 40)),
         payload: first_payload(store, &m.seqs),
         lines: b.lines,
         scroll: 0,
@@ -306,12 +305,11 @@ fn timeline(b: &mut Builder, m: &MessageRow) {
         ]);
         prev = Some(at);
     }
-    if let Some((error, code)) = &m.error {
+    if let Some((error, code)) = m.error() {
         b.push(vec![
             ("  error     ".into(), Tone::Dim),
             (
-                code.as_deref()
-                    .map(|c| format!("{} ", clean(c, 40)))
+                code.map(|c| format!("{} ", clean(c, 40)))
                     .unwrap_or_default(),
                 Tone::Bad,
             ),

@@ -89,10 +89,10 @@ impl Filter {
     }
 
     pub fn message(&self, m: &MessageRow, numbers: &Numbers) -> bool {
-        let number = numbers.get(&m.number_id);
+        let number = numbers.get(m.number_id());
         self.terms.iter().all(|t| match t {
             Term::Text(s) => {
-                let group = match &m.extra {
+                let group = match &m.extra() {
                     crate::model::event::MessageExtra::Group {
                         group_name,
                         group_id,
@@ -105,16 +105,16 @@ impl Filter {
                 };
                 any_has(
                     [
-                        m.content.as_deref(),
-                        m.from.as_deref(),
-                        Some(&*m.to),
-                        m.participant_name.as_deref(),
-                        Some(&*m.id),
-                        m.message_id.as_deref(),
-                        m.correlation_id.as_deref(),
-                        Some(&*m.number_id),
-                        m.error.as_ref().map(|e| &*e.0),
-                        m.error.as_ref().and_then(|e| e.1.as_deref()),
+                        m.content(),
+                        m.from(),
+                        Some(m.to()),
+                        m.participant_name(),
+                        Some(m.id()),
+                        m.message_id(),
+                        m.correlation_id(),
+                        Some(m.number_id()),
+                        m.error().map(|e| e.0),
+                        m.error().and_then(|e| e.1),
                         group[0],
                         group[1],
                     ],
@@ -133,7 +133,7 @@ impl Filter {
                 steps.iter().any(|(name, present)| *present && has(name, s))
             }
             Term::Status(s) => has(m.status().as_str(), s),
-            Term::Number(s) => has(&m.number_id, s) || number.is_some_and(|n| number_has(n, s)),
+            Term::Number(s) => has(m.number_id(), s) || number.is_some_and(|n| number_has(n, s)),
             Term::Type(s) => m.msg_type.is_some_and(|t| has(t.as_str(), s)),
             Term::Verdict(_) => true,
         })

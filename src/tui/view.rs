@@ -67,10 +67,7 @@ fn reply_badge(r: &crate::store::ReplyState, store: &Store) -> ReplyBadge {
                 .and_then(|a| store.messages().outbound(&a.id));
             match row.filter(|m| m.status() == Status::Failed) {
                 Some(m) => {
-                    let code = m
-                        .error
-                        .as_ref()
-                        .map(|(e, c)| clean(c.as_deref().unwrap_or(e), 24));
+                    let code = m.error().map(|(e, c)| clean(c.unwrap_or(e), 24));
                     ReplyBadge::Failed(code.unwrap_or_else(|| "failed".into()), false)
                 }
                 None => ReplyBadge::Answered,
@@ -567,14 +564,14 @@ pub fn clock(t: DateTime<Utc>) -> String {
 
 fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
     let contact_raw = match m.direction {
-        Direction::In => m.from.as_deref().unwrap_or("?"),
-        Direction::Out => &m.to,
+        Direction::In => m.from().unwrap_or("?"),
+        Direction::Out => m.to(),
     };
     let mut contact = clean(contact_raw, 20);
-    if let Some(name) = &m.participant_name {
+    if let Some(name) = &m.participant_name() {
         contact = format!("{contact} {}", clean(name, 20));
     }
-    let context = match &m.extra {
+    let context = match &m.extra() {
         MessageExtra::Reply {
             content_replied,
             quoted_message_id,
@@ -616,7 +613,7 @@ fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
         )),
         _ => None,
     };
-    let text = match (&m.content, &m.media) {
+    let text = match (&m.content(), &m.media) {
         (Some(c), _) if !c.is_empty() => clean(c, 160),
         (_, Some(media)) => format!(
             "[{}]",
@@ -634,25 +631,19 @@ fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
     MessageLine {
         time: m.created_at.map(clock).unwrap_or_else(|| "--:--:--".into()),
         direction: m.direction,
-        number_id: m.number_id.clone(),
-        number_shown: clean(&m.number_id, 24),
+        number_id: m.number_id().into(),
+        number_shown: clean(m.number_id(), 24),
         contact,
         msg_type: m.msg_type.map_or("", |t| t.as_str()),
         context,
         text,
         status: m.status(),
-        error_code: m
-            .error
-            .as_ref()
-            .map(|(e, code)| clean(code.as_deref().unwrap_or(e), 28)),
+        error_code: m.error().map(|(e, code)| clean(code.unwrap_or(e), 28)),
         reply: store
             .replies()
-            .latest_to(m.kind.name(), &m.id)
+            .latest_to(m.kind.name(), m.id())
             .map(|r| reply_badge(r, store)),
-        api_status: m
-            .api_status
-            .as_deref()
-            .map(|s| clean(&s.to_lowercase(), 16)),
+        api_status: m.api_status().map(|s| clean(&s.to_lowercase(), 16)),
     }
 }
 
