@@ -9,7 +9,7 @@
 
 use std::alloc::System;
 
-use pilotwatch::record::{Record, SignatureCheck};
+use pilotwatch::record::{Record, SignatureCheck, intern};
 use pilotwatch::store::Store;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -48,11 +48,14 @@ fn main() {
     let mut store = Store::new(n);
     for (i, b) in bodies.iter().enumerate() {
         let mut r = Record::delivery(i as u64 + 1, b.as_bytes());
+        // What the receiver records for a signed delivery.
         (r.path, r.remote, r.signature) = (
-            "/hooks".into(),
+            intern("/hooks"),
             Some("127.0.0.1:40000".parse().unwrap()),
             SignatureCheck::Valid,
         );
+        r.content_type = Some(intern("application/json"));
+        r.signature_header = Some(format!("{:064x}", i * 7919).into());
         store.apply(r);
     }
     let store_bytes = live(&region);

@@ -3,7 +3,9 @@
 //! ingest sequencer, so every consumer (and, later, an attached client) can say
 //! "everything after N".
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -84,8 +86,8 @@ pub struct Record {
     pub seq: u64,
     pub kind: RecordKind,
     pub received_at: DateTime<Utc>,
-    /// The request path it was POSTed to.
-    pub path: Box<str>,
+    /// The request path it was POSTed to ([`intern`]ed: it is nearly always the same).
+    pub path: Arc<str>,
     pub remote: Option<SocketAddr>,
     pub signature: SignatureCheck,
     pub verdict: Verdict,
@@ -99,7 +101,7 @@ pub struct Record {
     pub body_len: u64,
     /// The request's `content-type` and `x-pilot-status-signature`, as sent: forwarding
     /// and replays pass them on byte for byte (a signature is not a secret).
-    pub content_type: Option<Box<str>>,
+    pub content_type: Option<Arc<str>>,
     pub signature_header: Option<Box<str>>,
     /// The typed event of a `known` delivery, on its way to the store. The store takes
     /// it for correlation and keeps only the merged rows, so records in the feed (and
@@ -107,6 +109,29 @@ pub struct Record {
     pub typed: Option<Event>,
     /// Set by the store when it applies the record; for a retry, the first's row.
     pub subject: Subject,
+}
+
+/// The same few strings (a path, a content type) arrive with nearly every delivery:
+/// each thread keeps the last few it saw, so a million records share them instead of
+/// holding a copy each. Bounded, so a sender varying them costs copies, not a leak.
+pub fn intern(s: &str) -> Arc<str> {
+    const KEEP: usize = 8;
+    thread_local! {
+        static RECENT: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
+    }
+    RECENT.with_borrow_mut(|recent| {
+        if let Some(i) = recent.iter().position(|r| &**r == s) {
+            let hit = recent[i].clone();
+            recent[..=i].rotate_right(1);
+            return hit;
+        }
+        let new: Arc<str> = s.into();
+        if recent.len() == KEEP {
+            recent.pop();
+        }
+        recent.insert(0, new.clone());
+        new
+    })
 }
 
 impl Record {
@@ -121,7 +146,7 @@ impl Record {
             seq,
             kind: RecordKind::Delivery,
             received_at: Utc::now(),
-            path: "/".into(),
+            path: intern("/"),
             remote: None,
             signature: SignatureCheck::Unchecked,
             verdict,
@@ -139,5 +164,24 @@ impl Record {
 
     pub fn is_truncated(&self) -> bool {
         self.body_len > self.body.len() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interned_strings_are_shared_and_the_cache_stays_bounded() {
+        let a = intern("/hooks");
+        assert!(Arc::ptr_eq(&a, &intern("/hooks")));
+        for i in 0..100 {
+            assert_eq!(&*intern(&format!("/p{i}")), format!("/p{i}"));
+        }
+        // Pushed out of the eight kept: a fresh copy, still equal.
+        let b = intern("/hooks");
+        assert_eq!(a, b);
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(Arc::ptr_eq(&b, &intern("/hooks")));
     }
 }

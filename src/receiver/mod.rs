@@ -107,7 +107,7 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     // The query string is not recorded: people put tokens in webhook URLs.
-    let path: Box<str> = req.uri().path().into();
+    let path = crate::record::intern(req.uri().path());
     let (parts, body) = req.into_parts();
     let cfg = &state.config;
 
@@ -190,8 +190,9 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
         problems: d.problems,
         body: kept,
         body_len,
-        content_type: header_text(&parts.headers, header::CONTENT_TYPE.as_str()),
-        signature_header: header_text(&parts.headers, signature::HEADER),
+        content_type: header_text(&parts.headers, header::CONTENT_TYPE.as_str())
+            .map(crate::record::intern),
+        signature_header: header_text(&parts.headers, signature::HEADER).map(Into::into),
         typed,
         subject: Default::default(),
     };
@@ -214,9 +215,9 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
 }
 
 /// A header's value, kept for forwarding (bounded: it is a stranger's input).
-fn header_text(headers: &HeaderMap, name: &str) -> Option<Box<str>> {
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     let v = headers.get(name)?.to_str().ok()?;
-    (v.len() <= 512).then(|| v.into())
+    (v.len() <= 512).then_some(v)
 }
 
 fn reject(status: StatusCode, why: String) -> Decision {
@@ -273,5 +274,7 @@ async fn read_limited(
         buf.extend_from_slice(&data);
     }
     let n = buf.len() as u64;
+    // Without a content-length the guess may be far too big, and the store keeps this.
+    buf.shrink_to_fit();
     Ok((buf.into(), n, None))
 }
