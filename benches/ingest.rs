@@ -285,6 +285,7 @@ async fn pilotwatch(dir: &Path) -> (SocketAddr, Arc<Ingest>) {
         path: None,
         journal: Some(dir.join("journal.jsonl")),
         max_body: 1 << 20,
+        max_connections: 1024,
         segment_size: 64 << 20,
         capacity: 100_000,
         secrets: vec![Secret::new(SECRET)],

@@ -51,6 +51,11 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_body: Option<u64>,
 
+    /// Connections served at once; past it a new one is answered 503 with Retry-After
+    /// (the provider retries) [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
     /// Journal segment size before it rolls to a new file [default: 64MiB].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub segment_size: Option<u64>,

@@ -31,6 +31,7 @@ pub struct FileConfig {
     pub no_journal: Option<bool>,
     pub max_body: Option<Size>,
     pub segment_size: Option<Size>,
+    pub max_connections: Option<usize>,
     pub capacity: Option<usize>,
     pub webhook_secret: Option<Secret>,
     pub webhook_secret_previous: Option<Secret>,
@@ -75,6 +76,8 @@ pub struct Settings {
     /// `None`: `--no-journal`.
     pub journal: Option<PathBuf>,
     pub max_body: usize,
+    /// Connections served at once (`--max-connections`).
+    pub max_connections: usize,
     pub segment_size: u64,
     pub capacity: usize,
     /// Current secret first; a previous one during rotation.
@@ -171,6 +174,11 @@ pub fn resolve(
         path,
         journal,
         max_body: usize::try_from(max_body).unwrap_or(usize::MAX),
+        max_connections: cli
+            .max_connections
+            .or(file.max_connections)
+            .unwrap_or(crate::receiver::server::Limits::default().max_connections)
+            .max(1),
         segment_size: cli
             .segment_size
             .or(file.segment_size.map(Size::bytes))

@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::forward::Forwarder;
 use crate::ingest::{Ingest, IngestConfig};
 use crate::journal::replay::ReplayReport;
+use crate::receiver::server::{self, Limits};
 use crate::receiver::{self, AppState, ReceiverConfig};
 use crate::store::Store;
 
@@ -27,6 +28,7 @@ pub struct Service {
     pub listener: TcpListener,
     pub addr: SocketAddr,
     pub replay: ReplayReport,
+    pub limits: Limits,
     state: Arc<AppState>,
 }
 
@@ -77,10 +79,12 @@ impl Service {
             config: ReceiverConfig {
                 path: settings.path.clone(),
                 max_body: settings.max_body,
+                body_timeout: std::time::Duration::from_secs(10),
                 secrets: settings.secrets.clone(),
                 respond,
             },
             started: Instant::now(),
+            server: Default::default(),
         });
         Ok(Self {
             ingest,
@@ -88,16 +92,19 @@ impl Service {
             listener,
             addr,
             replay,
+            limits: Limits {
+                max_connections: settings.max_connections,
+                ..Limits::default()
+            },
             state,
         })
     }
 
     /// Serve until `shutdown` resolves, then finish in-flight requests and sync.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let app = receiver::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let stats = self.state.server.clone();
+        let app = receiver::router(self.state);
+        let served = server::serve(self.listener, app, self.limits, stats, shutdown).await;
         self.ingest.shutdown().await;
         served.wrap_err("the receiver stopped")
     }

@@ -13,6 +13,7 @@ use common::{Running, client, settings};
 use pilotwatch::ingest::{Dedupe, Ingest};
 use pilotwatch::journal::replay::{read_all, segments};
 use pilotwatch::journal::storage::Storage;
+use pilotwatch::receiver::server::serve;
 use pilotwatch::receiver::{AppState, ReceiverConfig, router};
 use pilotwatch::store::Store;
 use reqwest::StatusCode;
@@ -69,13 +70,25 @@ async fn a_failed_fdatasync_stops_every_later_ack() {
             respond: None,
             path: None,
             max_body: 1 << 20,
+            body_timeout: std::time::Duration::from_secs(10),
             secrets: vec![],
         },
         started: Instant::now(),
+        server: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
+    tokio::spawn(async move {
+        let (limits, stats) = (Default::default(), Default::default());
+        serve(
+            listener,
+            router(state),
+            limits,
+            stats,
+            std::future::pending(),
+        )
+        .await
+    });
     let http = client();
     let url = format!("http://{addr}/");
 

@@ -3,10 +3,12 @@
 //! handler is recorded, accepted or not; the 2xx goes out only once the delivery is in
 //! the journal.
 
+pub mod server;
 pub mod signature;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::Router;
@@ -34,6 +36,9 @@ pub struct ReceiverConfig {
     /// Only this path takes deliveries (`None`: any path).
     pub path: Option<String>,
     pub max_body: usize,
+    /// A body must be complete this long after its headers (a body dribbled a byte a
+    /// second is cut off, answered 408 and recorded as rejected).
+    pub body_timeout: std::time::Duration,
     /// The current secret and, during a rotation, the previous one.
     pub secrets: Vec<Secret>,
     /// `--respond`: answer accepted deliveries with this status, after this delay (once
@@ -46,6 +51,8 @@ pub struct AppState {
     pub ingest: Arc<Ingest>,
     pub config: ReceiverConfig,
     pub started: Instant,
+    /// Open and refused connections, handler panics: kept by the server loop.
+    pub server: Arc<server::ServerStats>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -71,6 +78,9 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "lastSeq": last_seq,
         "deliveries": total,
         "uptimeSeconds": state.started.elapsed().as_secs(),
+        "connections": state.server.open.load(Ordering::Relaxed),
+        "refusedConnections": state.server.refused.load(Ordering::Relaxed),
+        "panics": state.server.panics.load(Ordering::Relaxed),
     });
     let code = if failure.is_some() {
         StatusCode::SERVICE_UNAVAILABLE
@@ -112,16 +122,9 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let cfg = &state.config;
 
     let wrong_path = cfg.path.as_deref().is_some_and(|p| p != &*path);
-    let (body, body_len, too_large) = match read_limited(body, &parts.headers, cfg.max_body).await {
-        Ok(read) => read,
-        Err(e) => (
-            Bytes::new(),
-            0,
-            Some(format!("body could not be read: {e}")),
-        ),
-    };
+    let (body, body_len, refused) = read_limited(body, &parts.headers, cfg).await;
     // A body not read whole (too large) or not meant for us is not verified.
-    let signature = if wrong_path || too_large.is_some() {
+    let signature = if wrong_path || refused.is_some() {
         SignatureCheck::Unchecked
     } else {
         let headers = parts.headers.get_all(signature::HEADER).iter();
@@ -133,12 +136,7 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
             StatusCode::NOT_FOUND,
             "path not served (--path is set)".into(),
         )
-    } else if let Some(why) = too_large {
-        let code = if body_len > cfg.max_body as u64 {
-            StatusCode::PAYLOAD_TOO_LARGE
-        } else {
-            StatusCode::BAD_REQUEST
-        };
+    } else if let Some((code, why)) = refused {
         reject(code, why)
     } else if matches!(signature, SignatureCheck::Invalid | SignatureCheck::Missing) {
         reject(
@@ -239,42 +237,57 @@ fn unavailable(why: &str) -> Response {
         .into_response()
 }
 
-/// Read at most `max` bytes. Over the limit: stop reading, keep the first
-/// [`REJECTED_KEEP`] bytes, and say why (a declared length over the limit is refused
-/// without reading at all). Returns the bytes, the body's (known or declared) length,
-/// and the reason it was refused, if it was.
+/// Read the body: at most `max_body` bytes, within `body_timeout`. Refused (too large,
+/// too slow, broken off): stop reading, keep the first [`REJECTED_KEEP`] bytes, and say
+/// why (a declared length over the limit is refused without reading at all). Returns
+/// the bytes, the body's (known or declared) length, and the refusal, if any.
 async fn read_limited(
     body: Body,
     headers: &HeaderMap,
-    max: usize,
-) -> Result<(Bytes, u64, Option<String>), axum::Error> {
+    cfg: &ReceiverConfig,
+) -> (Bytes, u64, Option<(StatusCode, String)>) {
+    let max = cfg.max_body;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let too_large = |n: u64| Some(format!("body of {n} bytes is over the {max}-byte limit"));
     if let Some(n) = declared.filter(|n| *n > max as u64) {
-        return Ok((Bytes::new(), n, too_large(n)));
+        let why = format!("body of {n} bytes is over the {max}-byte limit");
+        return (Bytes::new(), n, Some((StatusCode::PAYLOAD_TOO_LARGE, why)));
     }
+    let deadline = tokio::time::Instant::now() + cfg.body_timeout;
     let mut body = body;
     let mut buf = Vec::with_capacity(declared.unwrap_or(1024).min(max as u64) as usize);
-    while let Some(frame) = body.frame().await {
-        let Ok(data) = frame?.into_data() else {
+    let refused = |mut buf: Vec<u8>, seen: usize, code, why| {
+        buf.truncate(REJECTED_KEEP);
+        (Bytes::from(buf), seen as u64, Some((code, why)))
+    };
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                let why = format!("body could not be read: {e}");
+                return refused(buf, 0, StatusCode::BAD_REQUEST, why);
+            }
+            Err(_) => {
+                let (secs, seen) = (cfg.body_timeout.as_secs_f32(), buf.len());
+                let why = format!("body not complete after {secs:.0} s ({seen} bytes came)");
+                return refused(buf, seen, StatusCode::REQUEST_TIMEOUT, why);
+            }
+        };
+        let Ok(data) = frame.into_data() else {
             continue;
         };
         if buf.len() + data.len() > max {
-            let seen = (buf.len() + data.len()) as u64;
+            let seen = buf.len() + data.len();
             buf.extend_from_slice(&data[..REJECTED_KEEP.saturating_sub(buf.len()).min(data.len())]);
-            buf.truncate(REJECTED_KEEP);
-            return Ok((
-                buf.into(),
-                seen,
-                Some(format!("body is over the {max}-byte limit")),
-            ));
+            let why = format!("body is over the {max}-byte limit");
+            return refused(buf, seen, StatusCode::PAYLOAD_TOO_LARGE, why);
         }
         buf.extend_from_slice(&data);
     }
     let n = buf.len() as u64;
     // Without a content-length the guess may be far too big, and the store keeps this.
     buf.shrink_to_fit();
-    Ok((buf.into(), n, None))
+    (buf.into(), n, None)
 }

@@ -60,6 +60,7 @@ pub fn settings(dir: &std::path::Path) -> Settings {
         path: None,
         journal: Some(dir.join("journal.jsonl")),
         max_body: 1024 * 1024,
+        max_connections: 1024,
         segment_size: 64 << 20,
         capacity: 100_000,
         secrets: vec![],
