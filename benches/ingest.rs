@@ -286,6 +286,7 @@ async fn pilotwatch(dir: &Path) -> (SocketAddr, Arc<Ingest>) {
         journal: Some(dir.join("journal.jsonl")),
         max_body: 1 << 20,
         max_connections: 1024,
+        request_timeout: std::time::Duration::from_secs(10),
         segment_size: 64 << 20,
         capacity: 100_000,
         secrets: vec![Secret::new(SECRET)],

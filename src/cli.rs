@@ -51,6 +51,11 @@ pub struct Cli {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_body: Option<u64>,
 
+    /// Seconds a sender has to deliver a request's headers, and again its body; a
+    /// slower one is cut off (a body: 408, recorded as rejected) [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout: Option<u64>,
+
     /// Connections served at once; past it a new one is answered 503 with Retry-After
     /// (the provider retries) [default: 1024].
     #[arg(long, value_name = "N")]

@@ -32,6 +32,7 @@ pub struct FileConfig {
     pub max_body: Option<Size>,
     pub segment_size: Option<Size>,
     pub max_connections: Option<usize>,
+    pub request_timeout: Option<u64>,
     pub capacity: Option<usize>,
     pub webhook_secret: Option<Secret>,
     pub webhook_secret_previous: Option<Secret>,
@@ -78,6 +79,8 @@ pub struct Settings {
     pub max_body: usize,
     /// Connections served at once (`--max-connections`).
     pub max_connections: usize,
+    /// Headers, then the body, must each arrive within this (`--request-timeout`).
+    pub request_timeout: std::time::Duration,
     pub segment_size: u64,
     pub capacity: usize,
     /// Current secret first; a previous one during rotation.
@@ -179,6 +182,12 @@ pub fn resolve(
             .or(file.max_connections)
             .unwrap_or(crate::receiver::server::Limits::default().max_connections)
             .max(1),
+        request_timeout: std::time::Duration::from_secs(
+            cli.request_timeout
+                .or(file.request_timeout)
+                .unwrap_or(10)
+                .max(1),
+        ),
         segment_size: cli
             .segment_size
             .or(file.segment_size.map(Size::bytes))

@@ -79,7 +79,7 @@ impl Service {
             config: ReceiverConfig {
                 path: settings.path.clone(),
                 max_body: settings.max_body,
-                body_timeout: std::time::Duration::from_secs(10),
+                body_timeout: settings.request_timeout,
                 secrets: settings.secrets.clone(),
                 respond,
             },
@@ -94,6 +94,7 @@ impl Service {
             replay,
             limits: Limits {
                 max_connections: settings.max_connections,
+                header_timeout: settings.request_timeout,
                 ..Limits::default()
             },
             state,

@@ -144,19 +144,25 @@ pub async fn serve(
     Ok(())
 }
 
-/// Answer 503 and close. What the client already sent is read and discarded for a
-/// moment first, so the close is not a reset that would hide the answer.
+/// Answer 503 and close. The request head is read first (an HTTP client takes an
+/// answer that comes before its request as a broken connection, not as a 503), and
+/// the rest drained a moment after, so the close is not a reset that would hide it.
 async fn refuse(mut stream: TcpStream) {
+    use tokio::io::AsyncReadExt;
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let mut head = Vec::with_capacity(1024);
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
         stream.write_all(BUSY).await?;
         stream.shutdown().await?;
-        let mut sink = [0u8; 4096];
-        loop {
-            use tokio::io::AsyncReadExt;
-            if stream.read(&mut sink).await? == 0 {
-                return Ok::<_, std::io::Error>(());
-            }
-        }
+        while stream.read(&mut buf).await? != 0 {}
+        Ok::<_, std::io::Error>(())
     })
     .await;
 }

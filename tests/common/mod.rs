@@ -61,6 +61,7 @@ pub fn settings(dir: &std::path::Path) -> Settings {
         journal: Some(dir.join("journal.jsonl")),
         max_body: 1024 * 1024,
         max_connections: 1024,
+        request_timeout: std::time::Duration::from_secs(10),
         segment_size: 64 << 20,
         capacity: 100_000,
         secrets: vec![],
