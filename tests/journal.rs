@@ -18,19 +18,25 @@ use pilotwatch::receiver::{AppState, ReceiverConfig, router};
 use pilotwatch::store::Store;
 use reqwest::StatusCode;
 
-/// Succeeds until told to fail, then every sync fails (a dying disk).
+/// Succeeds until told to fail, then every sync fails (a dying disk), or with
+/// `disk_full` every write fails with ENOSPC.
 struct FailingDisk {
     fail: Arc<AtomicBool>,
     written: Arc<parking_lot::Mutex<Vec<u8>>>,
+    disk_full: bool,
 }
 
 impl Storage for FailingDisk {
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.disk_full && self.fail.load(Ordering::SeqCst) {
+            // ENOSPC, as a full disk reports it.
+            return Err(io::Error::from_raw_os_error(28));
+        }
         self.written.lock().extend_from_slice(bytes);
         Ok(())
     }
     fn sync(&mut self) -> io::Result<()> {
-        if self.fail.load(Ordering::SeqCst) {
+        if !self.disk_full && self.fail.load(Ordering::SeqCst) {
             Err(io::Error::other("injected EIO"))
         } else {
             Ok(())
@@ -52,10 +58,20 @@ fn body(i: usize) -> String {
 
 #[tokio::test]
 async fn a_failed_fdatasync_stops_every_later_ack() {
+    failing_disk_stops_every_later_ack(false, "injected EIO").await;
+}
+
+#[tokio::test]
+async fn a_full_disk_stops_every_later_ack() {
+    failing_disk_stops_every_later_ack(true, "No space left on device").await;
+}
+
+async fn failing_disk_stops_every_later_ack(disk_full: bool, why: &str) {
     let fail = Arc::new(AtomicBool::new(false));
     let disk = FailingDisk {
         fail: fail.clone(),
         written: Default::default(),
+        disk_full,
     };
     let store = Store::shared(1000);
     let ingest = Arc::new(Ingest::with_storage(
@@ -99,7 +115,8 @@ async fn a_failed_fdatasync_stops_every_later_ack() {
     fail.store(true, Ordering::SeqCst);
     let res = http.post(&url).body(body(2)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(res.text().await.unwrap().contains("injected EIO"));
+    let text = res.text().await.unwrap();
+    assert!(text.contains(why), "{text}");
     // Even once the disk "recovers", nothing is acked: the failure is fatal for acks.
     fail.store(false, Ordering::SeqCst);
     for i in 3..6 {
@@ -116,7 +133,7 @@ async fn a_failed_fdatasync_stops_every_later_ack() {
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
     let health: serde_json::Value = health.json().await.unwrap();
     assert_eq!(health["status"], "failing");
-    assert!(health["reason"].as_str().unwrap().contains("injected EIO"));
+    assert!(health["reason"].as_str().unwrap().contains(why));
     // Only the acked delivery reached the store.
     assert_eq!(store.read().counters().total, 1);
 }
