@@ -671,3 +671,16 @@ fn an_answer_that_later_fails_shows_on_the_answered_row() {
     let s = screen(&mut app, &store, 140, 20);
     assert!(s.contains("↪ ✗ DELIVER_NOT_CONFIRMED"), "{s}");
 }
+
+#[test]
+fn a_failed_journal_is_shown_in_the_header() {
+    let store = store(&[]);
+    let mut app = app();
+    app.failure = Some("journal write failed: No space left on device (os error 28)".into());
+    let s = screen(&mut app, &store, 160, 12);
+    let header = s.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("✗ JOURNAL FAILED: journal write failed: No space left on device"),
+        "{s}"
+    );
+}
