@@ -181,14 +181,7 @@ async fn past_the_connection_cap_a_new_connection_is_told_503_and_retry_after() 
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(status, StatusCode::OK);
-    let health: serde_json::Value = http
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = server.health().await;
     assert!(health["refusedConnections"].as_u64().unwrap() >= 1);
     server.stop().await;
 }

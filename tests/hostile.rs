@@ -110,11 +110,6 @@ fn deliveries() -> Vec<String> {
     out
 }
 
-fn free_addr() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
 async fn post_all(addr: SocketAddr) -> usize {
     let http = common::client();
     let bodies = deliveries();
@@ -281,7 +276,7 @@ fn screen_text(p: &vt100::Parser) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_text_reaches_no_terminal_log_export_or_line_output_raw() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = free_addr();
+    let addr = common::free_addr();
     let mut pty = dashboard(dir.path(), addr);
     wait_listening(addr).await;
     let sent = post_all(addr).await;

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{client, spawn};
+use common::{alive, client, free_addr, spawn};
 use parking_lot::Mutex;
 use pilotwatch::journal::replay::read_all;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
@@ -19,13 +19,6 @@ fn body(w: usize, i: usize) -> String {
     format!(
         r#"{{"event":"message.received","data":{{"from":"+5511999999999","to":"+5511888888888","numberId":"n1","messageId":"w-{w}-{i}","id":"life-{w}-{i}","type":"text","fromMe":false,"content":"load {w}/{i}","createdAt":"2026-01-01T00:00:00Z"}}}}"#
     )
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit(") ").next().and_then(|r| r.chars().next()))
-        .is_some_and(|state| state != 'Z' && state != 'X')
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,10 +116,7 @@ async fn an_unwritable_journal_path_is_a_clear_error_at_start() {
 async fn a_dropped_terminal_ends_the_dashboard_within_2_s_and_the_journal_is_intact() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let addr = free_addr();
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: 30,

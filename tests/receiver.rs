@@ -345,14 +345,7 @@ async fn path_narrowing_healthz_and_methods() {
             .status(),
         StatusCode::METHOD_NOT_ALLOWED
     );
-    let health: serde_json::Value = http
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = server.health().await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["signatures"], "unchecked");
     assert_eq!(health["deliveries"], 2);

@@ -8,7 +8,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::client;
+use common::{alive, client};
 
 struct Tmux {
     socket: String,
@@ -222,15 +222,6 @@ fn pilotwatch_pid(tmux: &Tmux) -> u32 {
         .next()
         .and_then(|l| l.trim().parse().ok())
         .expect("pilotwatch's pid")
-}
-
-/// Running, as opposed to gone or a zombie waiting to be reaped (its parent, tmux, is
-/// gone too, and this machine's init may take a while).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rsplit(") ").next().and_then(|rest| rest.chars().next()))
-        .is_some_and(|state| state != 'Z' && state != 'X')
 }
 
 #[test]

@@ -124,6 +124,18 @@ impl Running {
         format!("http://{}{path}", self.addr)
     }
 
+    /// `GET /healthz`, as JSON.
+    pub async fn health(&self) -> serde_json::Value {
+        client()
+            .get(self.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// Stop serving, drain, sync and release the journal.
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
@@ -195,4 +207,18 @@ pub async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A loopback address with a free port (for the binary in a pty, which is told where).
+pub fn free_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+/// Whether `pid` is still running (a zombie waiting to be reaped is not).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit(") ").next().and_then(|rest| rest.chars().next()))
+        .is_some_and(|state| state != 'Z' && state != 'X')
 }
