@@ -117,7 +117,6 @@ async fn a_body_at_a_byte_a_time_is_cut_off_answered_408_and_recorded() {
         "answer: {reply:?} (closed: {closed})"
     );
     assert!(t.elapsed() < Duration::from_secs(3));
-    let _ = (b, &mut s);
     server.ingest.settled().await;
     server.stop().await;
     let (records, _) = read_all(&dir.path().join("journal.jsonl")).unwrap();
@@ -239,6 +238,7 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
     let s = settings(dir.path());
     let service = pilotwatch::service::Service::start(&s).await.unwrap();
     let (addr, ingest) = (service.addr, service.ingest.clone());
+    let listener = service.listener;
     let state = Arc::new(pilotwatch::receiver::AppState {
         ingest: ingest.clone(),
         config: pilotwatch::receiver::ReceiverConfig {
@@ -254,8 +254,6 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
     // The real router with one route that panics, behind the real server loop.
     let app = pilotwatch::receiver::router(state).route("/boom", post(boom));
     let stats = Arc::new(ServerStats::default());
-    let listener = service.listener;
-    let addr = listener.local_addr().unwrap_or(addr);
     let served = tokio::spawn(serve(
         listener,
         app,

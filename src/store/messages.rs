@@ -109,7 +109,10 @@ impl Strings {
     }
 
     fn get(&self, f: Field) -> Option<&str> {
-        let i = f as usize;
+        self.at(f as usize)
+    }
+
+    fn at(&self, i: usize) -> Option<&str> {
         if self.present & (1 << i) == 0 {
             return None;
         }
@@ -118,18 +121,7 @@ impl Strings {
     }
 
     fn all(&self) -> [Option<&str>; FIELDS] {
-        const ALL: [Field; FIELDS] = [
-            Field::Id,
-            Field::NumberId,
-            Field::To,
-            Field::From,
-            Field::MessageId,
-            Field::CorrelationId,
-            Field::Content,
-            Field::ParticipantName,
-            Field::ApiStatus,
-        ];
-        ALL.map(|f| self.get(f))
+        std::array::from_fn(|i| self.at(i))
     }
 
     /// Fill the fields still absent; the allocation is rebuilt only when one is.
@@ -293,20 +285,18 @@ impl MessageRow {
             error: None,
             seqs: SmallVec::new(),
         }
-        .merged(m, seq, false)
+        .merged(m, seq)
+    }
+
+    fn merged(mut self, m: &Message, seq: u64) -> Self {
+        self.merge(m, seq);
+        self
     }
 
     /// Fold one event in. Fields fill in where still missing, so whichever event comes
     /// first, the row ends up the same.
-    fn merged(mut self, m: &Message, seq: u64, strings: bool) -> Self {
-        self.merge(m, seq, strings);
-        self
-    }
-
-    fn merge(&mut self, m: &Message, seq: u64, strings: bool) {
-        if strings {
-            self.strings.fill(strings_of(m));
-        }
+    fn merge(&mut self, m: &Message, seq: u64) {
+        self.strings.fill(strings_of(m));
         self.seqs.push(seq);
         if self.msg_type.is_none() {
             self.msg_type.clone_from(&m.msg_type);
@@ -541,18 +531,17 @@ impl Messages {
 
     pub(crate) fn apply(&mut self, m: &Message, seq: u64, capacity: usize) -> MessageChange {
         let kind = key_kind(m.kind);
-        if let Some(ord) = self.find_key(kind, &m.id) {
+        // The row is borrowed from `rows` alone, so the hasher stays readable.
+        if let Some(ord) = self.find_key(kind, &m.id)
+            && let Some(row) = self.rows.get_mut((ord - self.front) as usize)
+        {
             let (mid_hash, corr_hash, first_failure) = {
-                // Borrowed field by field, so the hasher stays readable.
-                let Some(row) = self.rows.get_mut((ord - self.front) as usize) else {
-                    unreachable!("find_key returned a row in memory");
-                };
                 let had = (
                     row.lifecycle.failed.is_some(),
                     row.message_id().is_some(),
                     row.correlation_id().is_some(),
                 );
-                row.merge(m, seq, true);
+                row.merge(m, seq);
                 let first_failure = !had.0 && row.lifecycle.failed.is_some();
                 // Ids first learned from a later event (whatever the arrival order) are
                 // indexed now, so replies still find this message.
