@@ -299,6 +299,11 @@ async fn pilotwatch(dir: &Path) -> (SocketAddr, Arc<Ingest>) {
         headless: true,
         json: false,
         config_file: None,
+        attach_socket: None,
+        attach_listen: None,
+        attach_token: None,
+        attach_buffer: 8192,
+        history: 10_000,
     };
     let service = Service::start(&settings).await.unwrap();
     let (addr, ingest) = (service.addr, service.ingest.clone());

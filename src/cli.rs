@@ -20,7 +20,8 @@ use clap::Parser;
         PILOT_STATUS_WEBHOOK_SECRET_PREVIOUS  the previous secret, accepted too while rotating\n  \
         PILOT_STATUS_API_KEY                  REST API key (for replies)\n  \
         PILOT_STATUS_BASE_URL                 REST API base URL (default https://pilotstatus.com.br)\n  \
-        PILOTWATCH_CONFIG                     config file (default: <config dir>/pilotwatch/config.toml)\n\n\
+        PILOTWATCH_CONFIG                     config file (default: <config dir>/pilotwatch/config.toml)\n  \
+        PILOTWATCH_ATTACH_TOKEN               token for TCP attach (--attach-listen; attach tcp://…)\n\n\
         Secrets are never taken as flags (they would show in `ps`), never printed in full, never journaled."
 )]
 pub struct Cli {
@@ -29,45 +30,70 @@ pub struct Cli {
 
     /// Address to listen on [default: 127.0.0.1:3000]. Binding beyond loopback without a
     /// webhook secret is allowed but warned about: anyone could post deliveries.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", global = true)]
     pub listen: Option<SocketAddr>,
 
     /// Take deliveries only on this path (e.g. /hooks/whatsapp) [default: any path].
     /// POSTs elsewhere answer 404 and are recorded as rejected.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub path: Option<String>,
 
     /// Journal file (JSONL; full segments roll beside it)
     /// [default: ~/.local/share/pilotwatch/journal.jsonl, or $XDG_DATA_HOME/…].
-    #[arg(long, value_name = "PATH", conflicts_with = "no_journal")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "no_journal",
+        global = true
+    )]
     pub journal: Option<PathBuf>,
 
     /// Keep no journal: deliveries live only in memory and are lost on exit.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub no_journal: bool,
+
+    /// The attach socket dashboards connect to (0600, owner only)
+    /// [default: beside the journal: <journal>.sock].
+    #[arg(long, value_name = "PATH", global = true, conflicts_with = "no_attach")]
+    pub attach_socket: Option<PathBuf>,
+
+    /// Open no attach socket: no other dashboard can watch this one.
+    #[arg(long, global = true)]
+    pub no_attach: bool,
+
+    /// Also take attach clients over TCP on this address. Requires
+    /// PILOTWATCH_ATTACH_TOKEN (clients send it; it travels in clear: use a tunnel or a
+    /// private network).
+    #[arg(long, value_name = "ADDR", global = true)]
+    pub attach_listen: Option<SocketAddr>,
+
+    /// Records an attached client may fall behind before it is dropped (it reconnects
+    /// and catches up) [default: 8192].
+    #[arg(long, value_name = "N", global = true)]
+    pub attach_buffer: Option<usize>,
 
     /// Largest body accepted, in bytes or with a unit (512KiB, 1MiB) [default: 1MiB].
     /// Larger ones answer 413 and are recorded (truncated) as rejected.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, global = true)]
     pub max_body: Option<u64>,
 
     /// Seconds a sender has to deliver a request's headers, and again its body; a
     /// slower one is cut off (a body: 408, recorded as rejected) [default: 10].
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", global = true)]
     pub request_timeout: Option<u64>,
 
     /// Connections served at once; past it a new one is answered 503 with Retry-After
     /// (the provider retries) [default: 1024].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     pub max_connections: Option<usize>,
 
     /// Journal segment size before it rolls to a new file [default: 64MiB].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, global = true)]
     pub segment_size: Option<u64>,
 
     /// Deliveries kept in memory (older ones are evicted; the journal keeps all)
     /// [default: 100000].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     pub capacity: Option<usize>,
 
     /// Built-in demo traffic: a simulator posts realistic, signed deliveries through the
@@ -80,26 +106,27 @@ pub struct Cli {
     #[arg(long, value_name = "N", requires = "demo")]
     pub demo_rate: Option<f64>,
 
-    /// Run without the dashboard: one line per delivery on stdout.
+    /// Run without the dashboard: one line per delivery on stdout (the same as
+    /// `pilotwatch serve`).
     #[arg(long)]
     pub headless: bool,
 
     /// With --headless: print NDJSON (the journal's shape) instead of text lines.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
 
     /// Also POST every accepted delivery to your app, byte for byte with its original
     /// content-type and signature. Never delays the answer to the provider.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub forward_to: Option<String>,
 
     /// Answer accepted deliveries with this status instead of 200 (after the journal
     /// write), to watch how the provider retries.
-    #[arg(long, value_name = "STATUS", value_parser = clap::value_parser!(u16).range(100..600))]
+    #[arg(long, value_name = "STATUS", value_parser = clap::value_parser!(u16).range(100..600), global = true)]
     pub respond: Option<u16>,
 
     /// Wait this long before answering accepted deliveries (after the journal write).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", global = true)]
     pub respond_delay: Option<u64>,
 
     /// TOML config file with the same settings (snake_case keys).
@@ -113,6 +140,14 @@ pub struct Cli {
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
+    /// Run as a service: the receiver and the journal, one line per delivery on stdout,
+    /// and the attach socket that dashboards (`pilotwatch attach`) connect to. Keeps
+    /// running when the terminal goes away; stop it with SIGTERM or Ctrl-C.
+    Serve,
+    /// Open the dashboard on a running `pilotwatch serve`: its recent history, then live.
+    /// Replies go out through the service (which holds the API key). `q` leaves the
+    /// service running.
+    Attach(AttachArgs),
     /// Send a text through the REST API (POST /v1/messages/send), print the provider's
     /// 202 answer as JSON, and exit non-zero on failure. Uses PILOT_STATUS_API_KEY and
     /// PILOT_STATUS_BASE_URL. Not journaled (a running pilotwatch owns the journal).
@@ -128,6 +163,17 @@ pub enum Command {
         /// exported NDJSON file.
         journal: PathBuf,
     },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AttachArgs {
+    /// The service's attach socket, or tcp://HOST:PORT (with PILOTWATCH_ATTACH_TOKEN)
+    /// [default: the socket beside the journal, as `serve` makes it].
+    #[arg(value_name = "SOCKET|URL")]
+    pub target: Option<String>,
+    /// The newest records to load first [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub history: Option<u64>,
 }
 
 #[derive(Debug, Clone, clap::Args)]

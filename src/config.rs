@@ -20,6 +20,9 @@ pub const ENV_SECRET_PREVIOUS: &str = "PILOT_STATUS_WEBHOOK_SECRET_PREVIOUS";
 pub const ENV_API_KEY: &str = "PILOT_STATUS_API_KEY";
 pub const ENV_BASE_URL: &str = "PILOT_STATUS_BASE_URL";
 pub const ENV_CONFIG: &str = "PILOTWATCH_CONFIG";
+pub use crate::attach::ENV_TOKEN;
+/// Records `pilotwatch attach` loads first, unless told otherwise.
+pub const DEFAULT_HISTORY: u64 = 10_000;
 
 /// The config file: the flags' settings under snake_case names, plus secrets.
 #[derive(Debug, Default, Deserialize)]
@@ -40,6 +43,13 @@ pub struct FileConfig {
     pub base_url: Option<String>,
     pub api_timeout: Option<u64>,
     pub forward_to: Option<String>,
+    pub attach_socket: Option<PathBuf>,
+    pub no_attach: Option<bool>,
+    pub attach_listen: Option<SocketAddr>,
+    pub attach_token: Option<Secret>,
+    pub attach_buffer: Option<usize>,
+    /// Records `pilotwatch attach` loads first.
+    pub history: Option<u64>,
 }
 
 /// A size written as a number of bytes or a string with a unit (`"1MiB"`).
@@ -96,6 +106,17 @@ pub struct Settings {
     pub json: bool,
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
+    /// The attach socket a service opens (and where a dashboard looks for one);
+    /// `None`: `--no-attach`, or no journal and no `--attach-socket`.
+    pub attach_socket: Option<PathBuf>,
+    /// TCP attach (`--attach-listen`); the service refuses to start it without a token.
+    pub attach_listen: Option<SocketAddr>,
+    /// `PILOTWATCH_ATTACH_TOKEN`: what TCP attach clients must present.
+    pub attach_token: Option<Secret>,
+    /// Records an attached client may fall behind before it is dropped.
+    pub attach_buffer: usize,
+    /// Records `pilotwatch attach` loads before going live.
+    pub history: u64,
 }
 
 impl Settings {
@@ -172,7 +193,33 @@ pub fn resolve(
     .filter(|s| !s.expose().is_empty())
     .collect();
 
+    let no_attach =
+        cli.no_attach || (cli.attach_socket.is_none() && file.no_attach.unwrap_or(false));
+    let attach_socket = if no_attach {
+        None
+    } else {
+        cli.attach_socket
+            .clone()
+            .or(file.attach_socket.clone())
+            .or_else(|| {
+                journal
+                    .as_deref()
+                    .map(|j| crate::attach::default_socket(Some(j)))
+            })
+    };
+
     Ok(Settings {
+        attach_socket,
+        attach_listen: cli.attach_listen.or(file.attach_listen),
+        attach_token: secret_env(ENV_TOKEN)
+            .or(file.attach_token)
+            .filter(|s| !s.expose().is_empty()),
+        attach_buffer: cli
+            .attach_buffer
+            .or(file.attach_buffer)
+            .unwrap_or(crate::attach::server::DEFAULT_BUFFER)
+            .max(16),
+        history: file.history.unwrap_or(DEFAULT_HISTORY),
         listen,
         path,
         journal,
@@ -216,7 +263,7 @@ pub fn resolve(
         },
         respond: cli.respond,
         respond_delay: std::time::Duration::from_millis(cli.respond_delay.unwrap_or(0)),
-        headless: cli.headless,
+        headless: cli.headless || matches!(cli.command, Some(crate::cli::Command::Serve)),
         json: cli.json,
         config_file,
     })

@@ -20,6 +20,7 @@
 //! - [`service`]: the wiring `main` and the tests share (replay, bind, serve, drain).
 
 pub mod api;
+pub mod attach;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -1,14 +1,15 @@
 //! The `pilotwatch` binary: install error hooks, read settings, run the dashboard or the
 //! headless printer. The pieces live in the library (see `lib.rs` for the module map).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::Parser;
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, eyre};
 use pilotwatch::api::{SendBody, SendRequest, new_idempotency_key};
+use pilotwatch::attach::{self, Endpoint, client};
 use pilotwatch::cli::{Cli, Command, ReplyArgs};
 use pilotwatch::config::{self, Settings};
 use pilotwatch::headless;
@@ -41,6 +42,42 @@ fn main() -> Result<()> {
             .build()?;
         return runtime.block_on(pilotwatch::tui::open(journal, &settings));
     }
+    if let Some(Command::Attach(args)) = &cli.command {
+        if !std::io::stdout().is_terminal() {
+            eprintln!(
+                "pilotwatch attach: stdout is not a terminal; for lines, read the service's output (or its journal with `tail -f`)"
+            );
+            std::process::exit(2);
+        }
+        init_logging(true, &settings);
+        let target = match &args.target {
+            Some(t) => Endpoint::parse(t),
+            None => Endpoint::Unix(
+                settings
+                    .attach_socket
+                    .clone()
+                    .unwrap_or_else(|| attach::default_socket(settings.journal.as_deref())),
+            ),
+        };
+        let options = client::Options {
+            endpoint: target.clone(),
+            token: settings.attach_token.clone(),
+            history: args.history.unwrap_or(settings.history),
+            capacity: settings.capacity,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(async {
+            match client::Client::attach(options).await {
+                Ok(c) => pilotwatch::tui::attach(c, None).await,
+                Err(why) => {
+                    let endpoint = pilotwatch::sanitize::line(&target.to_string(), 200);
+                    Err(eyre!("cannot attach to {endpoint}: {why}"))
+                }
+            }
+        });
+    }
     let dashboard = !settings.headless && std::io::stdout().is_terminal();
     init_logging(dashboard, &settings);
     let demo = cli.demo.then(|| cli.demo_rate.unwrap_or(2.0));
@@ -54,10 +91,32 @@ fn main() -> Result<()> {
             settings.journal = None;
         }
     }
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(run(settings, dashboard, demo))
+        .build()?;
+    if dashboard
+        && demo.is_none()
+        && let Some(socket) = &settings.attach_socket
+        && socket.exists()
+    {
+        // A service already runs here: watch it rather than fight it for the port.
+        let options = client::Options {
+            endpoint: Endpoint::Unix(socket.clone()),
+            token: None,
+            history: settings.history,
+            capacity: settings.capacity,
+        };
+        if let Ok(c) = runtime.block_on(client::Client::attach(options)) {
+            tracing::info!(socket = %socket.display(), "a service is running here: attached to it");
+            let note = format!(
+                "a `pilotwatch serve` is already running here: attached to it ({}); q leaves it running",
+                pilotwatch::sanitize::line(&socket.display().to_string(), 120)
+            );
+            return runtime.block_on(pilotwatch::tui::attach(c, Some(note)));
+        }
+    }
+    let serve = matches!(cli.command, Some(Command::Serve));
+    runtime.block_on(run(settings, dashboard, demo, serve))
 }
 
 /// Logs go to stderr headless, and to a file under the dashboard (where stderr is the
@@ -96,7 +155,14 @@ fn log_path(settings: &Settings) -> Option<PathBuf> {
     Some(dir.join("pilotwatch.log"))
 }
 
-async fn run(mut settings: Settings, dashboard: bool, demo: Option<f64>) -> Result<()> {
+/// `serve`: a service outlives its terminal (SIGHUP, a closed stdout); `--headless` in a
+/// pipe stops with it, as pipes expect.
+async fn run(
+    mut settings: Settings,
+    dashboard: bool,
+    demo: Option<f64>,
+    serve: bool,
+) -> Result<()> {
     if !settings.headless && !dashboard {
         eprintln!("pilotwatch: stdout is not a terminal; running headless (as with --headless).");
     }
@@ -151,17 +217,39 @@ async fn run(mut settings: Settings, dashboard: bool, demo: Option<f64>) -> Resu
             let _ = printer_done_tx.send(result);
         })?;
     let stop = async move {
-        tokio::select! {
-            _ = service::stop_signal() => {}
-            result = printer_done => {
-                if let Ok(Err(e)) = result {
-                    eprintln!("pilotwatch: stdout closed ({e}); stopping");
+        tokio::pin!(printer_done);
+        let mut printing = true;
+        loop {
+            tokio::select! {
+                signal = service::stop_signal() => {
+                    if serve && signal == service::StopSignal::Hangup {
+                        tracing::warn!("SIGHUP ignored: the service keeps running (stop it with SIGTERM)");
+                        continue;
+                    }
+                    break;
+                }
+                result = &mut printer_done, if printing => {
+                    let why = match result {
+                        Ok(Err(e)) => e.to_string(),
+                        _ => "closed".into(),
+                    };
+                    if serve {
+                        tracing::warn!(%why, "stdout is gone; serving on (deliveries are journaled)");
+                        printing = false;
+                        continue;
+                    }
+                    eprintln!("pilotwatch: stdout closed ({why}); stopping");
+                    break;
                 }
             }
         }
     };
     service.serve(stop).await?;
-    eprintln!("pilotwatch: stopped; every acknowledged delivery is in the journal");
+    // Not eprintln!: a service whose terminal is gone must not panic on its last word.
+    let _ = writeln!(
+        std::io::stderr(),
+        "pilotwatch: stopped; every acknowledged delivery is in the journal"
+    );
     Ok(())
 }
 
@@ -255,6 +343,17 @@ fn banner(settings: &Settings, service: &Service) {
             prints.len(),
             prints.join(", ")
         );
+    }
+    if let Some(b) = &service.attach {
+        if let Some(p) = &b.socket {
+            eprintln!(
+                "attach: {} (owner only; `pilotwatch attach` opens the dashboard)",
+                p.display()
+            );
+        }
+        if let Some(a) = &b.tcp_addr {
+            eprintln!("attach: tcp://{a} (token required)");
+        }
     }
     if let Some(f) = &settings.config_file {
         eprintln!("config: {}", f.display());

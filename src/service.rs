@@ -12,12 +12,15 @@ use tokio::net::TcpListener;
 
 use axum::http::StatusCode;
 
+use crate::attach::protocol::ServiceInfo;
+use crate::attach::server::{self as attach_server, AttachConfig, AttachStats};
 use crate::config::Settings;
 use crate::forward::Forwarder;
 use crate::ingest::{Ingest, IngestConfig};
 use crate::journal::replay::ReplayReport;
 use crate::receiver::server::{self, Limits};
 use crate::receiver::{self, AppState, ReceiverConfig};
+use crate::reply::Replier;
 use crate::store::Store;
 
 #[derive(Debug)]
@@ -29,6 +32,12 @@ pub struct Service {
     pub addr: SocketAddr,
     pub replay: ReplayReport,
     pub limits: Limits,
+    /// Sends replies: the dashboard's own, and attached dashboards'.
+    pub replier: Arc<Replier>,
+    /// The attach endpoint, bound (`None`: `--no-attach`, or no journal).
+    pub attach: Option<attach_server::Bound>,
+    /// The service as attached dashboards see it.
+    pub info: ServiceInfo,
     state: Arc<AppState>,
 }
 
@@ -58,7 +67,9 @@ impl Service {
             eyre!("cannot listen on {}: {e}{hint}", settings.listen)
         })?;
         let addr = listener.local_addr()?;
+        let attach = bind_attach(settings).await?;
         let ingest = Arc::new(ingest);
+        let replier = Arc::new(Replier::new(settings.api()?, ingest.clone()));
         let forwarder = match &settings.forward_to {
             Some(url) => Some(
                 Forwarder::start(url.clone(), settings.api_timeout, ingest.clone())
@@ -85,8 +96,26 @@ impl Service {
             },
             started: Instant::now(),
             server: Default::default(),
+            attach: Default::default(),
         });
+        let clean = |s: &str| crate::sanitize::line(s, 200);
+        let info = ServiceInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            listen: addr.to_string(),
+            path: settings.path.as_deref().map(clean),
+            journal: ingest
+                .journal_path()
+                .map(|p| clean(&p.display().to_string())),
+            signatures_checked: !settings.secrets.is_empty(),
+            started: chrono::Utc::now(),
+            api_key: replier.key_masked(),
+            forward_to: settings.forward_to.as_deref().map(clean),
+            startup_note: replay_note(&replay),
+        };
         Ok(Self {
+            replier,
+            attach,
+            info,
             ingest,
             forwarder,
             listener,
@@ -103,12 +132,84 @@ impl Service {
 
     /// Serve until `shutdown` resolves, then finish in-flight requests and sync.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let (stopping, stop) = tokio::sync::watch::channel(false);
+        let attach = self.attach.map(|bound| {
+            let ctx = attach_server::Context {
+                ingest: self.ingest.clone(),
+                replier: self.replier.clone(),
+                forwarder: self.forwarder.clone(),
+                info: self.info.clone(),
+                stats: self.state.attach.clone(),
+            };
+            tokio::spawn(attach_server::run(bound, ctx, stop))
+        });
+        let shutdown = async move {
+            shutdown.await;
+            // Attached dashboards hear that the service is stopping (and reconnect).
+            let _ = stopping.send(true);
+        };
         let stats = self.state.server.clone();
         let app = receiver::router(self.state);
         let served = server::serve(self.listener, app, self.limits, stats, shutdown).await;
+        if let Some(task) = attach {
+            let _ = task.await;
+        }
         self.ingest.shutdown().await;
         served.wrap_err("the receiver stopped")
     }
+
+    /// Clients attached right now.
+    pub fn attach_stats(&self) -> Arc<AttachStats> {
+        self.state.attach.clone()
+    }
+}
+
+/// The attach socket (and TCP attach, which needs a token) as the settings ask.
+async fn bind_attach(settings: &Settings) -> Result<Option<attach_server::Bound>> {
+    let tcp = match (settings.attach_listen, &settings.attach_token) {
+        (None, _) => None,
+        (Some(addr), None) => {
+            return Err(eyre!(
+                "--attach-listen {addr} needs {}: without a token anyone who can reach it \
+                 could watch every delivery (set it in the environment, or attach_token in \
+                 the config file)",
+                crate::attach::ENV_TOKEN
+            ));
+        }
+        (Some(_), Some(t)) if t.expose().len() < 16 => {
+            return Err(eyre!(
+                "{} is too short for TCP attach: use 16 characters or more (e.g. `openssl rand -hex 32`)",
+                crate::attach::ENV_TOKEN
+            ));
+        }
+        (Some(addr), Some(t)) => Some((addr, t.clone())),
+    };
+    if settings.attach_socket.is_none() && tcp.is_none() {
+        return Ok(None);
+    }
+    let config = AttachConfig {
+        socket: settings.attach_socket.clone(),
+        tcp,
+        buffer: settings.attach_buffer,
+    };
+    Ok(Some(attach_server::bind(&config).await?))
+}
+
+/// What the journal replay found worth saying (a torn write cut, corrupt lines).
+pub fn replay_note(r: &ReplayReport) -> Option<String> {
+    let mut notes = Vec::new();
+    if let Some((bytes, _)) = &r.torn_tail {
+        notes.push(format!(
+            "journal: a torn last write of {bytes} bytes was cut (kept in the quarantine file)"
+        ));
+    }
+    if !r.corrupt.is_empty() {
+        notes.push(format!(
+            "journal: {} corrupt line(s) skipped (see the log)",
+            r.corrupt.len()
+        ));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
 }
 
 /// Why we were told to stop.

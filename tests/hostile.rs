@@ -193,6 +193,8 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         let p = e.path();
         if p.is_dir() {
             out.extend(files(&p));
+        } else if std::os::unix::fs::FileTypeExt::is_socket(&e.file_type().unwrap()) {
+            // The attach socket holds no bytes.
         } else {
             out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
         }

@@ -53,6 +53,8 @@ pub struct AppState {
     pub started: Instant,
     /// Open and refused connections, handler panics: kept by the server loop.
     pub server: Arc<server::ServerStats>,
+    /// Attached dashboards: kept by the attach endpoint.
+    pub attach: Arc<crate::attach::server::AttachStats>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -81,6 +83,11 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "connections": state.server.open.load(Ordering::Relaxed),
         "refusedConnections": state.server.refused.load(Ordering::Relaxed),
         "panics": state.server.panics.load(Ordering::Relaxed),
+        "attach": {
+            "clients": state.attach.clients.load(Ordering::Relaxed),
+            "dropped": state.attach.dropped.load(Ordering::Relaxed),
+            "refused": state.attach.refused.load(Ordering::Relaxed),
+        },
     });
     let code = if failure.is_some() {
         StatusCode::SERVICE_UNAVAILABLE

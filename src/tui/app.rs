@@ -35,6 +35,40 @@ pub struct Info {
     pub read_only: bool,
 }
 
+impl Info {
+    /// A service as its attach endpoint describes it (already sanitised there; again
+    /// here, since it came over a socket).
+    pub fn of(s: &crate::attach::protocol::ServiceInfo) -> Self {
+        use crate::sanitize::line as clean;
+        Self {
+            listen: clean(&s.listen, 80),
+            journal: s.journal.as_deref().map(|j| clean(j, 200)),
+            signatures_checked: s.signatures_checked,
+            started: s.started,
+            startup_note: s.startup_note.as_deref().map(|n| clean(n, 200)),
+            api_key: s.api_key.as_deref().map(|k| clean(k, 40)),
+            forward_to: s.forward_to.as_deref().map(|u| clean(u, 120)),
+            read_only: false,
+        }
+    }
+}
+
+/// An attached dashboard's connection, as the header shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachView {
+    /// The socket path or `tcp://…`, sanitised.
+    pub endpoint: String,
+    pub link: AttachLink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttachLink {
+    /// Streaming; `clients`: dashboards attached to the service, this one included.
+    Attached { clients: usize },
+    /// Lost the service `secs` ago, for `why`; trying again.
+    Reconnecting { secs: u64, why: String },
+}
+
 /// The store's counters the header shows, copied at each sync.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -145,13 +179,21 @@ pub struct App {
     pub notice: Option<String>,
     /// Set when the journal has failed: shown in the header until restart.
     pub failure: Option<String>,
-    /// `open`: journal bytes read so far, of how many (while loading).
+    /// `open`: journal bytes read so far, of how many (while loading); attached:
+    /// history records.
     pub loading: Option<(u64, u64)>,
+    /// Attached to a service: where, and whether the connection is up.
+    pub attach: Option<AttachView>,
+    /// The attached store's generation (bumped when it was emptied and refilled).
+    pub store_generation: u64,
     /// Idempotency keys of replies asked for but not yet answered (a second `R` waits).
     /// (with the attempt asked for: an older outcome on record does not count).
     in_flight: HashMap<String, u32>,
     /// Unsent replies, by conversation (number + contact or group).
     drafts: HashMap<String, String>,
+    /// Replies handed over but not yet on record, by key: their conversation and text,
+    /// kept so a send that never reached the service goes back to being a draft.
+    unsent: HashMap<String, (String, String)>,
 }
 
 impl App {
@@ -177,9 +219,31 @@ impl App {
             totals: Totals::default(),
             failure: None,
             drafts: HashMap::new(),
+            unsent: HashMap::new(),
             in_flight: Default::default(),
             loading: None,
+            attach: None,
+            store_generation: 0,
         }
+    }
+
+    /// The store was emptied and is being filled again: every view starts over.
+    pub fn store_replaced(&mut self) {
+        self.views = Views::default();
+        self.filter_dirty = true;
+        self.last_total = None;
+    }
+
+    /// A reply that never reached the service: it may be sent again (`R`, same key).
+    pub fn reply_lost(&mut self, key: &str, why: &str) {
+        self.in_flight.remove(key);
+        self.notice = Some(match self.unsent.remove(key) {
+            Some((conversation, text)) => {
+                self.drafts.insert(conversation, text);
+                format!("reply NOT sent: {why}; it is kept as a draft (r)")
+            }
+            None => format!("reply NOT sent: {why}; R sends it again"),
+        });
     }
 
     pub fn list(&self) -> ListState {
@@ -211,6 +275,7 @@ impl App {
                 .get(k)
                 .is_none_or(|r| r.attempts < *attempt || r.phase == Phase::Sending)
         });
+        self.unsent.retain(|k, _| store.replies().get(k).is_none());
         self.last_total.get_or_insert(self.totals.total);
         let anchors: [Option<(u64, usize)>; 4] = Pane::ALL.map(|pane| {
             let l = self.lists[pane.index()];
@@ -491,10 +556,12 @@ impl App {
                     return None;
                 }
                 let (request, in_reply_to) = (c.request(), c.in_reply_to.clone());
+                let unsent = (c.conversation.clone(), c.text());
                 self.drafts.remove(&c.conversation);
                 self.mode = Mode::Normal;
                 self.notice = Some("sending…".into());
                 self.in_flight.insert(request.idempotency_key.clone(), 1);
+                self.unsent.insert(request.idempotency_key.clone(), unsent);
                 return Some(Effect::Send {
                     request,
                     in_reply_to,
@@ -541,7 +608,10 @@ impl App {
 
     fn compose(&mut self, store: &Store) {
         if self.info.api_key.is_none() {
-            self.notice = Some(format!("{}, then restart pilotwatch", crate::reply::NO_KEY));
+            self.notice = Some(match self.attach {
+                Some(_) => "the service has no API key: set it where `pilotwatch serve` runs, then restart it".into(),
+                None => format!("{}, then restart pilotwatch", crate::reply::NO_KEY),
+            });
             return;
         }
         let m = match self.selected_message(store) {

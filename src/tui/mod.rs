@@ -27,6 +27,8 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use crate::attach::client::{self, Client};
+use crate::attach::protocol::Request;
 use crate::config::Settings;
 use crate::forward::Forwarder;
 use crate::ingest::Ingest;
@@ -34,7 +36,7 @@ use crate::reply::Replier;
 use crate::sanitize::line as clean;
 use crate::service::{self, Service, StopSignal};
 use crate::store::{SharedStore, Store};
-use app::{App, Effect, Info};
+use app::{App, AttachLink, AttachView, Effect, Info};
 use theme::Theme;
 
 /// The shortest time between two frames after a key (30 frames/s)…
@@ -48,12 +50,23 @@ const DATA_FRAME: Duration = Duration::from_millis(50);
 struct Source {
     store: SharedStore,
     changes: watch::Receiver<u64>,
-    /// Live: the receiver's pipeline (its failures are shown).
-    ingest: Option<Arc<Ingest>>,
-    replier: Option<Arc<Replier>>,
-    forwarder: Option<Arc<Forwarder>>,
+    link: Link,
     /// `open`: bytes of the journal read so far, of how many, and whether it is done.
     loading: Option<Arc<Loading>>,
+}
+
+/// Where the store's records come from, and where replies go.
+enum Link {
+    /// This process runs the receiver (its failures are shown).
+    Local {
+        ingest: Arc<Ingest>,
+        replier: Arc<Replier>,
+        forwarder: Option<Arc<Forwarder>>,
+    },
+    /// A `pilotwatch serve` elsewhere streams its journal here and sends our replies.
+    Attached(Client),
+    /// `open`: a journal file, nothing sent.
+    ReadOnly,
 }
 
 #[derive(Debug, Default)]
@@ -67,25 +80,16 @@ struct Loading {
 /// terminal goes away). The terminal is restored on every way out.
 pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     let ingest = service.ingest.clone();
-    let replier = Arc::new(Replier::new(settings.api()?, ingest.clone()));
-    let info = Info {
-        listen: service.addr.to_string(),
-        journal: ingest
-            .journal_path()
-            .map(|p| clean(&p.display().to_string(), 200)),
-        signatures_checked: !settings.secrets.is_empty(),
-        started: Utc::now(),
-        startup_note: replay_note(&service.replay),
-        api_key: replier.key_masked(),
-        forward_to: settings.forward_to.as_deref().map(|u| clean(u, 120)),
-        read_only: false,
-    };
+    let mut info = Info::of(&service.info);
+    info.forward_to = settings.forward_to.as_deref().map(|u| clean(u, 120));
     let source = Source {
         store: ingest.store().clone(),
         changes: ingest.watch(),
-        ingest: Some(ingest.clone()),
-        replier: Some(replier),
-        forwarder: service.forwarder.clone(),
+        link: Link::Local {
+            ingest: ingest.clone(),
+            replier: service.replier.clone(),
+            forwarder: service.forwarder.clone(),
+        },
         loading: None,
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -96,6 +100,26 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     let _ = stop_tx.send(());
     server.await.wrap_err("receiver task")??;
     result
+}
+
+/// `pilotwatch attach`: the same dashboard over a running service's stream. `note`
+/// says why we are attached (plain `pilotwatch` found a service running).
+pub async fn attach(client: Client, note: Option<String>) -> Result<()> {
+    let state = client.state();
+    let mut info = Info::of(&state.service);
+    if let Some(n) = note {
+        info.startup_note = Some(match info.startup_note {
+            Some(old) => format!("{n}; {old}"),
+            None => n,
+        });
+    }
+    let source = Source {
+        store: client.store().clone(),
+        changes: client.watch(),
+        link: Link::Attached(client),
+        loading: None,
+    };
+    dashboard(source, info).await
 }
 
 /// `pilotwatch open JOURNAL`: the same dashboard over a journal file, read-only, filled
@@ -132,9 +156,7 @@ pub async fn open(path: &Path, settings: &Settings) -> Result<()> {
     let source = Source {
         store,
         changes,
-        ingest: None,
-        replier: None,
-        forwarder: None,
+        link: Link::ReadOnly,
         loading: Some(loading),
     };
     dashboard(source, info).await
@@ -229,26 +251,29 @@ async fn event_loop(
         let next_frame = last_frame + if input { FRAME } else { DATA_FRAME };
         if dirty && Instant::now() >= next_frame {
             app.page = render::page_height(terminal.size()?.height);
+            if let Link::Attached(client) = &source.link {
+                attached_news(app, client);
+            }
             {
                 // Hold the store only to fold changes in; drawing reads `app` alone.
                 let store = source.store.read();
                 app.sync(&store);
             }
-            app.failure = source
-                .ingest
-                .as_ref()
-                .and_then(|i| i.failure())
-                .map(|f| clean(&f, 200));
-            app.loading = source
-                .loading
-                .as_ref()
-                .filter(|l| !l.done.load(Ordering::SeqCst))
-                .map(|l| {
+            match &source.link {
+                Link::Local { ingest, .. } => {
+                    app.failure = ingest.failure().map(|f| clean(&f, 200));
+                }
+                Link::Attached(client) => attached_state(app, client),
+                Link::ReadOnly => {}
+            }
+            if let Some(l) = &source.loading {
+                app.loading = (!l.done.load(Ordering::SeqCst)).then(|| {
                     (
                         l.read.load(Ordering::Relaxed),
                         l.total.load(Ordering::Relaxed),
                     )
                 });
+            }
             terminal.draw(|f| render::draw(f, app))?;
             // An unfinished filter pass goes on at the next frame.
             (dirty, input) = (app.scanning, app.scanning);
@@ -302,20 +327,40 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
             request,
             in_reply_to,
             attempt,
-        } => match &source.replier {
-            Some(r) => r.send(request, Some(in_reply_to), attempt),
-            None => app.notice = Some("read-only: nothing is sent from here".into()),
-        },
-        Effect::Replay(seq) => {
-            let record = source.store.read().record(seq).cloned();
-            match (&source.forwarder, record) {
-                (Some(f), Some(r)) => f.replay(r),
-                (None, _) => {
-                    app.notice = Some("nothing to replay to: start with --forward-to URL".into())
+        } => match &source.link {
+            Link::Local { replier, .. } => replier.send(request, Some(in_reply_to), attempt),
+            Link::Attached(client) => {
+                let key = request.idempotency_key.clone();
+                let sent = client.request(Request::Send {
+                    request,
+                    in_reply_to: Some(in_reply_to),
+                    attempt,
+                });
+                if let Err(why) = sent {
+                    app.reply_lost(&key, &why);
                 }
-                (_, None) => app.notice = Some(format!("#{seq} is no longer in memory")),
             }
-        }
+            Link::ReadOnly => app.notice = Some("read-only: nothing is sent from here".into()),
+        },
+        Effect::Replay(seq) => match &source.link {
+            Link::Local { forwarder, .. } => {
+                let record = source.store.read().record(seq).cloned();
+                match (forwarder, record) {
+                    (Some(f), Some(r)) => f.replay(r),
+                    (None, _) => {
+                        app.notice =
+                            Some("nothing to replay to: start with --forward-to URL".into())
+                    }
+                    (_, None) => app.notice = Some(format!("#{seq} is no longer in memory")),
+                }
+            }
+            Link::Attached(client) => {
+                if let Err(why) = client.request(Request::Replay { seq }) {
+                    app.notice = Some(why);
+                }
+            }
+            Link::ReadOnly => app.notice = Some("read-only: nothing is sent from here".into()),
+        },
         Effect::Export { lines, rows } => {
             let name = format!(
                 "pilotwatch-export-{}.ndjson",
@@ -337,20 +382,50 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
     Ok(None)
 }
 
-fn replay_note(r: &crate::journal::replay::ReplayReport) -> Option<String> {
-    let mut notes = Vec::new();
-    if let Some((bytes, _)) = &r.torn_tail {
-        notes.push(format!(
-            "journal: a torn last write of {bytes} bytes was cut (kept in the quarantine file)"
-        ));
+/// Fold what the client heard (notices, replies that never reached the service, a
+/// replaced store) into the app, before it syncs with the store.
+fn attached_news(app: &mut App, client: &Client) {
+    let (notices, lost) = client.take_news();
+    for key in lost {
+        app.reply_lost(
+            &key,
+            "the connection to the service dropped before it was sent",
+        );
     }
-    if !r.corrupt.is_empty() {
-        notes.push(format!(
-            "journal: {} corrupt line(s) skipped (see the log)",
-            r.corrupt.len()
-        ));
+    if let Some(n) = notices.into_iter().last() {
+        app.notice = Some(n);
     }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    let generation = client.state().generation;
+    if app.store_generation != generation {
+        app.store_generation = generation;
+        app.store_replaced();
+    }
+}
+
+/// The header's view of the connection, and the service's own state.
+fn attached_state(app: &mut App, client: &Client) {
+    let s = client.state();
+    app.failure = s.failure.clone();
+    app.loading = s.loading;
+    app.totals.forwarded = s.forwards.ok;
+    app.totals.forward_failed = s.forwards.failed;
+    app.totals.forward_dropped = s.forwards.dropped;
+    if s.service.started != app.info.started || s.service.listen != app.info.listen {
+        // The service restarted (perhaps with other settings): show it as it is now.
+        let note = app.info.startup_note.take();
+        app.info = Info::of(&s.service);
+        app.info.startup_note = note;
+    }
+    app.attach = Some(AttachView {
+        endpoint: clean(&client.endpoint().to_string(), 120),
+        link: match s.link {
+            client::Link::Attached => AttachLink::Attached { clients: s.clients },
+            client::Link::Reconnecting { since, why, .. } => AttachLink::Reconnecting {
+                secs: (Utc::now() - since).num_seconds().max(0) as u64,
+                why: clean(&why, 160),
+            },
+        },
+    });
 }
 
 /// Put `bytes` on the clipboard of the terminal the user sits at (works over SSH and,

@@ -74,6 +74,11 @@ pub fn settings(dir: &std::path::Path) -> Settings {
         headless: true,
         json: false,
         config_file: None,
+        attach_socket: None,
+        attach_listen: None,
+        attach_token: None,
+        attach_buffer: 8192,
+        history: 10_000,
     }
 }
 

@@ -4,7 +4,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
 use super::ago;
-use crate::tui::app::App;
+use crate::tui::app::{App, AttachLink};
 use crate::tui::theme::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -24,6 +24,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
     } else {
+        if let Some(a) = &app.attach {
+            match &a.link {
+                AttachLink::Attached { clients } => top.push(Span::styled(
+                    format!("⇄ attached {} ({clients} watching) → ", a.endpoint),
+                    t.style(Tone::Good),
+                )),
+                AttachLink::Reconnecting { secs, why } => top.push(Span::styled(
+                    format!("⟳ reconnecting to {}… {secs}s ({why}) ", a.endpoint),
+                    t.style(Tone::Bad),
+                )),
+            }
+            if let Some((read, total)) = app.loading {
+                top.push(Span::styled(
+                    format!("· loading history {} ", progress(read, total, 20)),
+                    t.style(Tone::Warn),
+                ));
+            }
+        }
         top.push(Span::styled(
             format!("http://{} ", app.info.listen),
             t.style(Tone::Plain),

@@ -109,15 +109,20 @@ fn render_waiting(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
+    let waiting = match (&app.attach, app.loading) {
+        (Some(_), Some(_)) => "attached: loading the service's history…".to_owned(),
+        (Some(a), None) => format!(
+            "attached to {}: the service on http://{} is waiting for the first delivery",
+            a.endpoint, app.info.listen
+        ),
+        (None, _) => format!(
+            "listening on http://{}, waiting for the first delivery",
+            app.info.listen
+        ),
+    };
     let lines = vec![
         Line::default(),
-        Line::styled(
-            format!(
-                "listening on http://{}, waiting for the first delivery",
-                app.info.listen
-            ),
-            t.style(Tone::Title),
-        ),
+        Line::styled(waiting, t.style(Tone::Title)),
         Line::default(),
         Line::styled(
             "point your Pilot Status webhook here, or try:",

@@ -1,0 +1,486 @@
+//! `pilotwatch attach`: a dashboard's view of a running service. Records stream into a
+//! local store (the same one a local dashboard draws), history first, then live; when
+//! the connection drops, the client says so and reconnects by itself, asking for what
+//! follows the last seq it holds, so nothing is missed and nothing is applied twice.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, watch};
+
+use super::Endpoint;
+use super::protocol::{self, Control, ForwardTotals, Frame, Hello, Request, ServiceInfo};
+use crate::model::outbound::Outbound;
+use crate::record::{Record, RecordKind};
+use crate::sanitize::line as clean;
+use crate::secret::Secret;
+use crate::store::{SharedStore, Store};
+
+/// How long to wait for a connection and its welcome.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// The service sends a status frame every second: this much silence means it is gone.
+const SILENCE: Duration = Duration::from_secs(5);
+/// Waits between reconnection attempts grow to this.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// Records applied under one store lock while more are already buffered.
+const BATCH: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub endpoint: Endpoint,
+    pub token: Option<Secret>,
+    /// The newest records loaded on first attach.
+    pub history: u64,
+    /// Records kept in the local store.
+    pub capacity: usize,
+}
+
+/// The connection, as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    Attached,
+    Reconnecting {
+        since: DateTime<Utc>,
+        why: String,
+        attempts: u32,
+    },
+}
+
+/// What the client knows besides the records.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub link: Link,
+    pub service: ServiceInfo,
+    /// History records received so far, of how many (while loading).
+    pub loading: Option<(u64, u64)>,
+    pub failure: Option<String>,
+    pub forwards: ForwardTotals,
+    /// Clients attached to the service, this one included.
+    pub clients: usize,
+    /// Things to tell the user (skipped history, refused requests), oldest first.
+    pub notices: VecDeque<String>,
+    /// Replies asked for that never reached the service (the connection dropped): their
+    /// idempotency keys. The dashboard lets them be sent again.
+    pub lost: Vec<String>,
+    /// Times this client was dropped for being too slow.
+    pub dropped: u64,
+    /// Bumped when the local store was emptied (the service's journal was replaced).
+    pub generation: u64,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    /// Replies sent on the current connection and not yet seen journaled.
+    pending: Mutex<HashSet<String>>,
+}
+
+/// A live attachment. Dropping it closes the connection.
+#[derive(Debug)]
+pub struct Client {
+    store: SharedStore,
+    changes: watch::Receiver<u64>,
+    shared: Arc<Shared>,
+    requests: mpsc::Sender<Request>,
+    endpoint: Endpoint,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Client {
+    /// Connect and say hello; fails if nothing answers (the caller says so), and from
+    /// then on keeps the store in step in the background, reconnecting as needed.
+    pub async fn attach(options: Options) -> Result<Self, String> {
+        let store = Store::shared(options.capacity);
+        let conn = open(&options, &store).await?;
+        let (changes_tx, changes) = watch::channel(0u64);
+        let (requests, request_rx) = mpsc::channel(64);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                link: Link::Attached,
+                service: conn.service.clone(),
+                loading: None,
+                failure: None,
+                forwards: ForwardTotals::default(),
+                clients: 0,
+                notices: VecDeque::new(),
+                lost: Vec::new(),
+                dropped: 0,
+                generation: 0,
+            }),
+            pending: Mutex::new(HashSet::new()),
+        });
+        let endpoint = options.endpoint.clone();
+        let task = tokio::spawn(run(
+            options,
+            conn,
+            store.clone(),
+            shared.clone(),
+            changes_tx,
+            request_rx,
+        ));
+        Ok(Self {
+            store,
+            changes,
+            shared,
+            requests,
+            endpoint,
+            task: task.abort_handle(),
+        })
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    /// Changes whenever the store or the state does.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    pub fn state(&self) -> State {
+        self.shared.state.lock().clone()
+    }
+
+    /// Take what there is to tell the user, and the replies that were lost.
+    pub fn take_news(&self) -> (Vec<String>, Vec<String>) {
+        let mut s = self.shared.state.lock();
+        (s.notices.drain(..).collect(), std::mem::take(&mut s.lost))
+    }
+
+    /// Ask the service to do something. Fails at once when not attached: nothing is
+    /// queued for later, so nothing is sent behind the user's back after a reconnect.
+    pub fn request(&self, request: Request) -> Result<(), String> {
+        if let Link::Reconnecting { .. } = self.shared.state.lock().link {
+            return Err("not attached to the service (reconnecting): nothing was sent".into());
+        }
+        let key = match &request {
+            Request::Send { request, .. } => Some(request.idempotency_key.clone()),
+            Request::Replay { .. } => None,
+        };
+        self.requests
+            .try_send(request)
+            .map_err(|_| "the connection to the service is busy: nothing was sent".to_owned())?;
+        if let Some(k) = key {
+            self.shared.pending.lock().insert(k);
+        }
+        Ok(())
+    }
+}
+
+/// An open connection that has been welcomed.
+struct Conn {
+    reader: BufReader<ReadHalf<Box<dyn Stream>>>,
+    writer: WriteHalf<Box<dyn Stream>>,
+    service: ServiceInfo,
+    /// The store was emptied: the service holds another journal.
+    reset: bool,
+}
+
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+async fn connect(endpoint: &Endpoint) -> Result<Box<dyn Stream>, String> {
+    let connecting = async {
+        match endpoint {
+            Endpoint::Unix(p) => tokio::net::UnixStream::connect(p)
+                .await
+                .map(|s| Box::new(s) as Box<dyn Stream>),
+            Endpoint::Tcp(a) => tokio::net::TcpStream::connect(a.as_str()).await.map(|s| {
+                let _ = s.set_nodelay(true);
+                Box::new(s) as Box<dyn Stream>
+            }),
+        }
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(match (endpoint, e.kind()) {
+            (Endpoint::Unix(_), std::io::ErrorKind::NotFound) => {
+                "no service there (is `pilotwatch serve` running?)".to_owned()
+            }
+            (_, std::io::ErrorKind::ConnectionRefused) => {
+                "nothing answers there (the service is not running)".to_owned()
+            }
+            (_, std::io::ErrorKind::PermissionDenied) => {
+                "permission denied (the socket belongs to another user)".to_owned()
+            }
+            _ => clean(&e.to_string(), 120),
+        }),
+        Err(_) => Err("timed out connecting".into()),
+    }
+}
+
+/// Connect, say hello (asking for what follows the store's last seq) and read the
+/// welcome. A service whose journal is behind what we hold is another journal: the
+/// store is emptied and filled again from its history.
+async fn open(options: &Options, store: &SharedStore) -> Result<Conn, String> {
+    let mut reset = false;
+    for _ in 0..2 {
+        let after = store.read().last_seq();
+        let stream = connect(&options.endpoint).await?;
+        let (read, mut writer) = tokio::io::split(stream);
+        let mut reader = BufReader::with_capacity(256 << 10, read);
+        let hello = Hello {
+            version: protocol::VERSION,
+            token: options.token.as_ref().map(|t| t.expose().to_owned()),
+            after,
+            history: if after == 0 {
+                options.history
+            } else {
+                options.capacity as u64
+            },
+            client: format!("pilotwatch {}", env!("CARGO_PKG_VERSION")),
+        };
+        let line = frame_line(&hello);
+        let welcome = tokio::time::timeout(CONNECT_TIMEOUT, async {
+            writer.write_all(&line).await.map_err(|e| e.to_string())?;
+            protocol::read_frame(&mut reader, protocol::MAX_FRAME)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|_| "the service did not answer within 3 s".to_owned())??;
+        let Some(welcome) = welcome else {
+            return Err("the service closed the connection".into());
+        };
+        match protocol::decode(&welcome) {
+            Ok(Frame::Control(Control::Welcome {
+                service, last_seq, ..
+            })) => {
+                if last_seq < after {
+                    // Another journal (or a fresh one): what we hold is not its history.
+                    let capacity = store.read().capacity();
+                    *store.write() = Store::new(capacity);
+                    reset = true;
+                    continue;
+                }
+                return Ok(Conn {
+                    reader,
+                    writer,
+                    service,
+                    reset,
+                });
+            }
+            Ok(Frame::Control(Control::Error { error })) => {
+                return Err(format!("refused: {}", clean(&error, 200)));
+            }
+            Ok(_) => return Err("the service did not welcome us".into()),
+            Err(e) => return Err(clean(&e, 200)),
+        }
+    }
+    Err("the service's journal keeps changing".into())
+}
+
+async fn run(
+    options: Options,
+    first: Conn,
+    store: SharedStore,
+    shared: Arc<Shared>,
+    changes: watch::Sender<u64>,
+    mut requests: mpsc::Receiver<Request>,
+) {
+    let mut conn = Some(first);
+    let mut attempts = 0u32;
+    loop {
+        let c = match conn.take() {
+            Some(c) => c,
+            None => {
+                attempts += 1;
+                let wait = Duration::from_millis(100 << attempts.min(5)).min(MAX_BACKOFF);
+                tokio::time::sleep(wait).await;
+                match open(&options, &store).await {
+                    Ok(c) => c,
+                    Err(why) => {
+                        set_reconnecting(&shared, why, attempts);
+                        changes.send_modify(|v| *v += 1);
+                        continue;
+                    }
+                }
+            }
+        };
+        attempts = 0;
+        {
+            let mut s = shared.state.lock();
+            s.link = Link::Attached;
+            s.service = c.service.clone();
+            if c.reset {
+                s.generation += 1;
+                s.notices
+                    .push_back("the service's journal changed: history reloaded".into());
+            }
+        }
+        changes.send_modify(|v| *v += 1);
+        let why = follow(c, &store, &shared, &changes, &mut requests).await;
+        // Whatever was asked for on this connection and not seen journaled is lost.
+        {
+            let lost: Vec<String> = shared.pending.lock().drain().collect();
+            let mut s = shared.state.lock();
+            s.lost.extend(lost);
+            s.loading = None;
+            if why.starts_with("dropped:") {
+                s.dropped += 1;
+            }
+        }
+        // Requests queued for the old connection are refused, not carried over.
+        while let Ok(r) = requests.try_recv() {
+            if let Request::Send { request, .. } = r {
+                shared.state.lock().lost.push(request.idempotency_key);
+            }
+        }
+        set_reconnecting(&shared, why, 0);
+        changes.send_modify(|v| *v += 1);
+    }
+}
+
+fn set_reconnecting(shared: &Shared, why: String, attempts: u32) {
+    let mut s = shared.state.lock();
+    let since = match &s.link {
+        Link::Reconnecting { since, .. } => *since,
+        Link::Attached => Utc::now(),
+    };
+    s.link = Link::Reconnecting {
+        since,
+        why,
+        attempts,
+    };
+}
+
+/// Read frames into the store until the connection ends; says why it ended.
+async fn follow(
+    conn: Conn,
+    store: &SharedStore,
+    shared: &Shared,
+    changes: &watch::Sender<u64>,
+    requests: &mut mpsc::Receiver<Request>,
+) -> String {
+    let Conn {
+        mut reader,
+        mut writer,
+        ..
+    } = conn;
+    let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+    loop {
+        tokio::select! {
+            frame = tokio::time::timeout(SILENCE, protocol::read_frame(&mut reader, protocol::MAX_FRAME)) => {
+                let line = match frame {
+                    Err(_) => return "no word from the service for 5 s".into(),
+                    Ok(Err(e)) => return clean(&e.to_string(), 120),
+                    Ok(Ok(None)) => return "the service closed the connection".into(),
+                    Ok(Ok(Some(line))) => line,
+                };
+                match protocol::decode(&line) {
+                    Ok(Frame::Record(mut r)) => {
+                        crate::ingest::rederive(&mut r);
+                        batch.push(r);
+                        // Apply when nothing more is already here, or the batch is full.
+                        if batch.len() >= BATCH || !reader.buffer().contains(&b'\n') {
+                            apply(&mut batch, store, shared);
+                            changes.send_modify(|v| *v += 1);
+                        }
+                    }
+                    Ok(Frame::Control(c)) => {
+                        apply(&mut batch, store, shared);
+                        if let Some(why) = control(c, store, shared) {
+                            return why;
+                        }
+                        changes.send_modify(|v| *v += 1);
+                    }
+                    Ok(Frame::Other(_)) => {}
+                    Err(e) => tracing::warn!(error = %clean(&e, 200), "a bad frame from the service"),
+                }
+            }
+            Some(request) = requests.recv() => {
+                let line = frame_line(&request);
+                if let Err(e) = writer.write_all(&line).await {
+                    if let Request::Send { request, .. } = request {
+                        shared.state.lock().lost.push(request.idempotency_key);
+                    }
+                    return clean(&e.to_string(), 120);
+                }
+            }
+        }
+    }
+}
+
+fn frame_line<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut line = serde_json::to_vec(value).expect("serialisable");
+    line.push(b'\n');
+    line
+}
+
+/// Fold records in, each exactly once: a seq already held is skipped.
+fn apply(batch: &mut Vec<Record>, store: &SharedStore, shared: &Shared) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut seen = Vec::new();
+    let mut applied = 0u64;
+    {
+        let mut s = store.write();
+        for r in batch.drain(..) {
+            if r.seq <= s.last_seq() {
+                continue;
+            }
+            applied += 1;
+            if r.kind == RecordKind::Outbound
+                && let Ok(o) = serde_json::from_slice::<Outbound>(&r.body)
+            {
+                seen.push(o.request.idempotency_key);
+            }
+            s.apply(r);
+        }
+    }
+    if let Some((got, _)) = &mut shared.state.lock().loading {
+        *got += applied;
+    }
+    if !seen.is_empty() {
+        let mut pending = shared.pending.lock();
+        for k in seen {
+            pending.remove(&k);
+        }
+    }
+}
+
+/// Act on a control frame; `Some(why)` ends the connection.
+fn control(c: Control, _store: &SharedStore, shared: &Shared) -> Option<String> {
+    let mut s = shared.state.lock();
+    match c {
+        Control::History { count, skipped, .. } => {
+            s.loading = Some((0, count));
+            if skipped > 0 {
+                s.notices.push_back(format!(
+                    "{skipped} older records not loaded (the service's journal has them)"
+                ));
+            }
+        }
+        Control::Live { .. } => s.loading = None,
+        Control::Status {
+            failure,
+            forwards,
+            clients,
+            ..
+        } => {
+            s.failure = failure.map(|f| clean(&f, 200));
+            s.forwards = forwards;
+            s.clients = clients;
+        }
+        Control::Notice { text } => s.notices.push_back(clean(&text, 200)),
+        Control::Bye { reason } => return Some(clean(&reason, 200)),
+        Control::Error { error } => return Some(format!("refused: {}", clean(&error, 200))),
+        Control::Welcome { .. } => {}
+    }
+    None
+}

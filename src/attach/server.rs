@@ -1,0 +1,722 @@
+//! The attach endpoint of a running service.
+//!
+//! One hub task takes each record from the ingest fan-out once, encodes it once, and
+//! offers the frame to every client's bounded buffer without waiting. A client whose
+//! buffer is full (a stalled SSH session) is dropped with a `bye` saying why; it
+//! reconnects and catches up by seq from the store. The receiver and the other clients
+//! never wait for anyone.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use color_eyre::eyre::{Result, WrapErr};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{Notify, broadcast::error::RecvError, mpsc, oneshot, watch};
+
+use super::protocol::{self, Control, ForwardTotals, Hello, Request, ServiceInfo};
+use crate::forward::Forwarder;
+use crate::ingest::Ingest;
+use crate::record::Record;
+use crate::reply::Replier;
+use crate::sanitize::line as clean;
+use crate::secret::Secret;
+
+/// Frames a client may be behind before it is dropped.
+pub const DEFAULT_BUFFER: usize = 8192;
+/// Clients attached at once; more are refused with an error frame.
+const MAX_CLIENTS: usize = 64;
+/// A peer has this long to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// Status frames: the heartbeat a client watches.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+/// History frames encoded and written per batch (the store lock is held only to copy
+/// this many pointers).
+const HISTORY_CHUNK: usize = 512;
+
+/// What `/healthz` and the log say about attached clients.
+#[derive(Debug, Default)]
+pub struct AttachStats {
+    pub clients: AtomicUsize,
+    /// Clients dropped for falling a whole buffer behind.
+    pub dropped: AtomicU64,
+    pub refused: AtomicU64,
+}
+
+/// The attach endpoint's settings.
+#[derive(Debug, Clone)]
+pub struct AttachConfig {
+    /// The Unix socket (0600); `None`: none.
+    pub socket: Option<PathBuf>,
+    /// TCP attach, with the token every hello must carry.
+    pub tcp: Option<(SocketAddr, Secret)>,
+    /// Frames buffered per client before it is dropped.
+    pub buffer: usize,
+}
+
+/// Listeners bound at start (so a taken socket or port fails before anything is served).
+#[derive(Debug)]
+pub struct Bound {
+    unix: Option<(UnixListener, OwnedSocket)>,
+    tcp: Option<(TcpListener, [u8; 32])>,
+    buffer: usize,
+    pub socket: Option<PathBuf>,
+    pub tcp_addr: Option<SocketAddr>,
+}
+
+/// The socket file we created, removed on the way out only if it is still ours.
+#[derive(Debug)]
+struct OwnedSocket {
+    path: PathBuf,
+    ino: u64,
+    uid: u32,
+}
+
+impl Drop for OwnedSocket {
+    fn drop(&mut self) {
+        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.ino() == self.ino) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+pub async fn bind(config: &AttachConfig) -> Result<Bound> {
+    let unix = match &config.socket {
+        Some(path) => Some(bind_unix(path).wrap_err_with(|| {
+            format!(
+                "cannot create the attach socket {} (choose another with --attach-socket, or --no-attach)",
+                path.display()
+            )
+        })?),
+        None => None,
+    };
+    let tcp = match &config.tcp {
+        Some((addr, token)) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .wrap_err_with(|| format!("cannot listen for attach on {addr}"))?;
+            Some((listener, token_hash(token.expose())))
+        }
+        None => None,
+    };
+    Ok(Bound {
+        socket: unix.as_ref().map(|(_, s)| s.path.clone()),
+        tcp_addr: tcp.as_ref().and_then(|(l, _)| l.local_addr().ok()),
+        unix,
+        tcp,
+        buffer: config.buffer.max(16),
+    })
+}
+
+/// Bind in a fresh 0700 directory, make the socket 0600, then move it into place: no
+/// moment exists where another user could connect to it.
+fn bind_unix(path: &Path) -> io::Result<(UnixListener, OwnedSocket)> {
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "a file that is not a socket is in the way",
+            ));
+        }
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "a pilotwatch is already serving on it (attach with `pilotwatch attach`)",
+            ));
+        }
+        // Left by a service that died: nobody answers on it.
+        std::fs::remove_file(path)?;
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let private = dir.join(format!(".pilotwatch-bind-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&private);
+    std::fs::DirBuilder::new().mode(0o700).create(&private)?;
+    let tmp = private.join("s");
+    let bound = UnixListener::bind(&tmp).and_then(|listener| {
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        std::fs::rename(&tmp, path)?;
+        Ok(listener)
+    });
+    let _ = std::fs::remove_dir_all(&private);
+    let listener = bound?;
+    let meta = std::fs::symlink_metadata(path)?;
+    Ok((
+        listener,
+        OwnedSocket {
+            path: path.to_owned(),
+            ino: meta.ino(),
+            uid: meta.uid(),
+        },
+    ))
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Constant time, and over fixed-length digests, so neither the content nor the length
+/// of the expected token leaks through timing.
+fn token_ok(expected: &[u8; 32], given: Option<&str>) -> bool {
+    let given = token_hash(given.unwrap_or(""));
+    bool::from(expected.ct_eq(&given))
+}
+
+/// What the connections share.
+#[derive(Debug)]
+pub struct Context {
+    pub ingest: Arc<Ingest>,
+    pub replier: Arc<Replier>,
+    pub forwarder: Option<Arc<Forwarder>>,
+    pub info: ServiceInfo,
+    pub stats: Arc<AttachStats>,
+}
+
+/// Serve attach clients until `stop` turns true; then every client gets a `bye`.
+pub async fn run(bound: Bound, ctx: Context, stop: watch::Receiver<bool>) {
+    let ctx = Arc::new(ctx);
+    let (joins, join_rx) = mpsc::channel(16);
+    let hub = tokio::spawn(hub(ctx.ingest.clone(), join_rx, bound.buffer));
+    let mut tasks = tokio::task::JoinSet::new();
+    let Bound { unix, tcp, .. } = bound;
+    let (unix, owned) = match unix {
+        Some((l, o)) => (Some(l), Some(o)),
+        None => (None, None),
+    };
+    let owner = owned.as_ref().map(|o| o.uid);
+    let (tcp, token) = match tcp {
+        Some((l, t)) => (Some(l), Some(t)),
+        None => (None, None),
+    };
+    let mut stopping = stop.clone();
+    loop {
+        tokio::select! {
+            _ = stopped(&mut stopping) => break,
+            accepted = accept_unix(unix.as_ref()) => match accepted {
+                Ok(stream) => {
+                    // 0600 keeps others out; this keeps them out should the mode change.
+                    let uid = stream.peer_cred().map(|c| c.uid()).ok();
+                    if uid.is_none_or(|u| u != 0 && Some(u) != owner) {
+                        tracing::warn!(?uid, "attach refused: another user");
+                        ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let peer = format!("unix uid {}", uid.unwrap_or(0));
+                    tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer, None, stop.clone()));
+                }
+                Err(e) => accept_failed(e).await,
+            },
+            accepted = accept_tcp(tcp.as_ref()) => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer.to_string(), token, stop.clone()));
+                }
+                Err(e) => accept_failed(e).await,
+            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    // Clients say goodbye on their own (they watch `stop`); give them a moment.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    drop(joins);
+    let _ = hub.await;
+    drop(owned);
+}
+
+/// Resolves once the service is stopping (or whoever would say so is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+async fn accept_unix(l: Option<&UnixListener>) -> io::Result<tokio::net::UnixStream> {
+    match l {
+        Some(l) => l.accept().await.map(|(s, _)| s),
+        None => std::future::pending().await,
+    }
+}
+
+async fn accept_tcp(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Out of file descriptors, most likely: wait rather than spin.
+async fn accept_failed(e: io::Error) {
+    tracing::warn!(error = %e, "attach accept failed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// A client's place in the hub: its buffer, and the flag the hub raises when it fills.
+#[derive(Debug, Default)]
+struct Dropped {
+    flag: AtomicBool,
+    wake: Notify,
+}
+
+struct Join {
+    reply: oneshot::Sender<Joined>,
+}
+
+struct Joined {
+    /// Every record up to here is in the store; every later one comes through `rx`.
+    cursor: u64,
+    rx: mpsc::Receiver<Bytes>,
+    dropped: Arc<Dropped>,
+}
+
+struct Slot {
+    tx: mpsc::Sender<Bytes>,
+    dropped: Arc<Dropped>,
+}
+
+/// Fan each record out to every client's buffer, in seq order, never waiting.
+async fn hub(ingest: Arc<Ingest>, mut joins: mpsc::Receiver<Join>, buffer: usize) {
+    let mut records = ingest.subscribe();
+    // Subscribed first: anything applied from here on is either at or below this
+    // cursor (then skipped) or comes through `records`.
+    let mut cursor = ingest.store().read().last_seq();
+    let mut slots: Vec<Slot> = Vec::new();
+    loop {
+        tokio::select! {
+            biased;
+            join = joins.recv() => {
+                let Some(Join { reply }) = join else { return };
+                let (tx, rx) = mpsc::channel(buffer);
+                let dropped = Arc::new(Dropped::default());
+                slots.push(Slot { tx, dropped: dropped.clone() });
+                let _ = reply.send(Joined { cursor, rx, dropped });
+            }
+            record = records.recv() => match record {
+                Ok(r) if r.seq <= cursor => {}
+                Ok(r) => {
+                    if r.seq > cursor + 1 {
+                        catch_up(&ingest, &mut cursor, &mut slots, r.seq - 1);
+                    }
+                    cursor = r.seq;
+                    offer(&mut slots, &r);
+                }
+                // Fell behind the fan-out: the store has what was missed.
+                Err(RecvError::Lagged(_)) => catch_up(&ingest, &mut cursor, &mut slots, u64::MAX),
+                Err(RecvError::Closed) => return,
+            },
+        }
+    }
+}
+
+/// Offer the records after `cursor` (up to `until`) from the store.
+fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, until: u64) {
+    let missed: Vec<Arc<Record>> = ingest
+        .store()
+        .read()
+        .since(*cursor)
+        .take_while(|r| r.seq <= until)
+        .cloned()
+        .collect();
+    for r in missed {
+        *cursor = r.seq;
+        offer(slots, &r);
+    }
+}
+
+fn offer(slots: &mut Vec<Slot>, record: &Record) {
+    slots.retain(|s| !s.tx.is_closed());
+    if slots.is_empty() {
+        return;
+    }
+    let frame = protocol::encode_record(record);
+    slots.retain(|s| match s.tx.try_send(frame.clone()) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            s.dropped.flag.store(true, Ordering::SeqCst);
+            s.dropped.wake.notify_one();
+            false
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    });
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum End {
+    /// The client went away (or its socket failed).
+    Gone,
+    /// It fell a whole buffer behind.
+    TooSlow,
+    Stopping,
+}
+
+/// One connection's writer: every write gives way to being dropped or to shutdown, so a
+/// stalled peer never holds the task. Writes are tracked to the byte, so whatever ends
+/// the connection, the peer never sees half a frame followed by another.
+struct Writer<W> {
+    w: W,
+    dropped: Option<Arc<Dropped>>,
+    stop: watch::Receiver<bool>,
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written.
+    sent: usize,
+}
+
+impl<W: AsyncWrite + Unpin> Writer<W> {
+    async fn flush(&mut self) -> Result<(), End> {
+        while self.sent < self.buf.len() {
+            let dropped = self.dropped.clone();
+            let too_slow = async {
+                match &dropped {
+                    Some(d) => d.wake.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                // One `write` either happens or not: safe to abandon for the others.
+                n = self.w.write(&self.buf[self.sent..]) => match n {
+                    Ok(0) | Err(_) => return Err(End::Gone),
+                    Ok(n) => self.sent += n,
+                },
+                _ = too_slow => return Err(End::TooSlow),
+                _ = stopped(&mut self.stop) => return Err(End::Stopping),
+            }
+        }
+        self.buf.clear();
+        self.sent = 0;
+        if self
+            .dropped
+            .as_ref()
+            .is_some_and(|d| d.flag.load(Ordering::SeqCst))
+        {
+            return Err(End::TooSlow);
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, frame: &[u8]) -> Result<(), End> {
+        self.buf.extend_from_slice(frame);
+        self.flush().await
+    }
+
+    /// The rest of the frame being written, then a last word, if the peer takes them
+    /// within `wait`.
+    async fn last(mut self, frame: Control, wait: Duration) {
+        self.buf.drain(..self.sent);
+        self.buf.extend_from_slice(&frame.encode());
+        let _ = tokio::time::timeout(wait, async {
+            let _ = self.w.write_all(&self.buf).await;
+            let _ = self.w.shutdown().await;
+        })
+        .await;
+    }
+}
+
+async fn connection<S>(
+    ctx: Arc<Context>,
+    joins: mpsc::Sender<Join>,
+    stream: S,
+    peer: String,
+    token: Option<[u8; 32]>,
+    stop: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, write) = tokio::io::split(stream);
+    let mut reader = BufReader::new(read);
+    let mut writer = Writer {
+        w: write,
+        dropped: None,
+        stop,
+        buf: Vec::with_capacity(64 << 10),
+        sent: 0,
+    };
+    let hello = match tokio::time::timeout(
+        HELLO_TIMEOUT,
+        protocol::read_frame(&mut reader, protocol::MAX_HELLO),
+    )
+    .await
+    {
+        Ok(Ok(Some(line))) => {
+            serde_json::from_slice::<Hello>(&line).map_err(|e| format!("bad hello: {e}"))
+        }
+        Ok(Ok(None)) => return,
+        Ok(Err(e)) => Err(format!("bad hello: {e}")),
+        Err(_) => Err("no hello within 5 s".to_owned()),
+    };
+    let refuse = |why: String| Control::Error { error: why };
+    let hello = match hello {
+        Ok(h) if h.version != protocol::VERSION => Err(format!(
+            "protocol version {} is not spoken here (this service speaks {})",
+            h.version,
+            protocol::VERSION
+        )),
+        Ok(h) if token.is_some_and(|t| !token_ok(&t, h.token.as_deref())) => {
+            Err("unauthorized: wrong or missing attach token".to_owned())
+        }
+        Ok(_) if ctx.stats.clients.load(Ordering::SeqCst) >= MAX_CLIENTS => {
+            Err(format!("too many clients attached ({MAX_CLIENTS})"))
+        }
+        other => other,
+    };
+    let hello = match hello {
+        Ok(h) => h,
+        Err(why) => {
+            tracing::warn!(%peer, why = %clean(&why, 200), "attach refused");
+            ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
+            writer.last(refuse(why), Duration::from_millis(200)).await;
+            return;
+        }
+    };
+    ctx.stats.clients.fetch_add(1, Ordering::SeqCst);
+    tracing::info!(%peer, client = %clean(&hello.client, 80), after = hello.after, "attach client joined");
+    let end = attached(&ctx, &joins, hello, reader, &mut writer).await;
+    ctx.stats.clients.fetch_sub(1, Ordering::SeqCst);
+    match end {
+        End::Gone => tracing::info!(%peer, "attach client left"),
+        End::TooSlow => {
+            ctx.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%peer, "attach client dropped: its buffer filled");
+            let bye = Control::Bye {
+                reason: "dropped: this client fell too far behind (its connection is not draining); reconnect to catch up".into(),
+            };
+            // A stalled peer reads it once it wakes up, if that is soon; nothing waits.
+            tokio::spawn(writer.last(bye, Duration::from_secs(30)));
+        }
+        End::Stopping => {
+            let bye = Control::Bye {
+                reason: "the service is stopping".into(),
+            };
+            writer.last(bye, Duration::from_millis(200)).await;
+        }
+    }
+}
+
+async fn attached<R, W>(
+    ctx: &Context,
+    joins: &mpsc::Sender<Join>,
+    hello: Hello,
+    reader: BufReader<R>,
+    writer: &mut Writer<W>,
+) -> End
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin,
+{
+    let (reply, joined) = oneshot::channel();
+    if joins.send(Join { reply }).await.is_err() {
+        return End::Stopping;
+    }
+    let Ok(Joined {
+        cursor,
+        mut rx,
+        dropped,
+    }) = joined.await
+    else {
+        return End::Stopping;
+    };
+    writer.dropped = Some(dropped);
+    let welcome = Control::Welcome {
+        version: protocol::VERSION,
+        service: ctx.info.clone(),
+        last_seq: cursor,
+    };
+    if let Err(end) = writer.send(&welcome.encode()).await {
+        return end;
+    }
+    if let Err(end) = history(ctx, &hello, cursor, writer).await {
+        return end;
+    }
+    // Requests (replies, replays) are read on their own task; notices come back here.
+    let (notices, mut notice_rx) = mpsc::channel::<String>(16);
+    let requests = tokio::spawn(requests(
+        reader,
+        ctx.replier.clone(),
+        ctx.forwarder.clone(),
+        ctx.ingest.clone(),
+        notices,
+    ));
+    let _abort = AbortOnDrop(requests.abort_handle());
+    let mut requests = requests;
+    let mut status = tokio::time::interval(STATUS_EVERY);
+    loop {
+        tokio::select! {
+            frame = rx.recv() => {
+                let Some(frame) = frame else { return End::TooSlow };
+                writer.buf.extend_from_slice(&frame);
+                // Whatever else is waiting goes out in the same write.
+                while writer.buf.len() < (256 << 10) {
+                    match rx.try_recv() {
+                        Ok(f) => writer.buf.extend_from_slice(&f),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(end) = writer.flush().await {
+                    return end;
+                }
+            }
+            Some(text) = notice_rx.recv() => {
+                if let Err(end) = writer.send(&Control::Notice { text }.encode()).await {
+                    return end;
+                }
+            }
+            _ = status.tick() => {
+                if let Err(end) = writer.send(&status_frame(ctx).encode()).await {
+                    return end;
+                }
+            }
+            _ = &mut requests => return End::Gone,
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The newest `history` records after the client's `after`, up to the join cursor.
+async fn history<W: AsyncWrite + Unpin>(
+    ctx: &Context,
+    hello: &Hello,
+    cursor: u64,
+    writer: &mut Writer<W>,
+) -> Result<(), End> {
+    let store = ctx.ingest.store();
+    let (from, count) = {
+        let s = store.read();
+        let held = s.since(hello.after).take_while(|r| r.seq <= cursor).count() as u64;
+        let count = held.min(hello.history);
+        let from = s
+            .since(hello.after)
+            .nth((held - count) as usize)
+            .map_or(cursor + 1, |r| r.seq);
+        (from, count)
+    };
+    // After the client's `after`: not sent because of `history`, or already evicted.
+    let skipped = cursor.saturating_sub(hello.after).saturating_sub(count);
+    writer
+        .send(
+            &Control::History {
+                from,
+                to: cursor,
+                count,
+                skipped,
+            }
+            .encode(),
+        )
+        .await?;
+    let mut next = from;
+    let mut sent = 0;
+    while sent < count {
+        let chunk: Vec<Arc<Record>> = store
+            .read()
+            .since(next.saturating_sub(1))
+            .take_while(|r| r.seq <= cursor)
+            .take(HISTORY_CHUNK)
+            .cloned()
+            .collect();
+        if chunk.is_empty() {
+            break;
+        }
+        for r in &chunk {
+            writer.buf.extend_from_slice(&protocol::encode_record(r));
+        }
+        sent += chunk.len() as u64;
+        next = chunk.last().map_or(cursor, |r| r.seq) + 1;
+        writer.flush().await?;
+    }
+    writer.send(&Control::Live { seq: cursor }.encode()).await
+}
+
+fn status_frame(ctx: &Context) -> Control {
+    let (last_seq, forwards) = {
+        let s = ctx.ingest.store().read();
+        let f = s.forwards();
+        (
+            s.last_seq(),
+            ForwardTotals {
+                ok: f.ok,
+                failed: f.failed,
+                dropped: f.dropped,
+            },
+        )
+    };
+    Control::Status {
+        last_seq,
+        failure: ctx.ingest.failure().map(|f| clean(&f, 200)),
+        forwards,
+        clients: ctx.stats.clients.load(Ordering::Relaxed),
+    }
+}
+
+/// Read a client's requests until it goes away.
+async fn requests<R: AsyncRead + Unpin>(
+    mut reader: BufReader<R>,
+    replier: Arc<Replier>,
+    forwarder: Option<Arc<Forwarder>>,
+    ingest: Arc<Ingest>,
+    notices: mpsc::Sender<String>,
+) {
+    loop {
+        let line = match protocol::read_frame(&mut reader, protocol::MAX_FRAME).await {
+            Ok(Some(line)) => line,
+            Ok(None) | Err(_) => return,
+        };
+        let notice = match serde_json::from_slice::<Request>(&line) {
+            Ok(Request::Send {
+                request,
+                in_reply_to,
+                attempt,
+            }) => {
+                tracing::info!(key = %request.idempotency_key, attempt, "reply asked for by an attached client");
+                replier.send(request, in_reply_to, attempt.max(1));
+                None
+            }
+            Ok(Request::Replay { seq }) => {
+                let record = ingest.store().read().record(seq).cloned();
+                match (&forwarder, record) {
+                    (Some(f), Some(r)) => {
+                        f.replay(r);
+                        None
+                    }
+                    (None, _) => Some("the service forwards nowhere (no --forward-to)".to_owned()),
+                    (_, None) => Some(format!("#{seq} is no longer in the service's memory")),
+                }
+            }
+            Err(e) => Some(format!(
+                "the service did not understand a request: {}",
+                clean(&e.to_string(), 120)
+            )),
+        };
+        if let Some(text) = notice {
+            let _ = notices.try_send(text);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_compare_by_digest() {
+        let t = token_hash("s3cret-token-value");
+        assert!(token_ok(&t, Some("s3cret-token-value")));
+        assert!(!token_ok(&t, Some("s3cret-token-valuf")));
+        assert!(!token_ok(&t, Some("")));
+        assert!(!token_ok(&t, None));
+    }
+}
