@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, watch};
 
 use super::Endpoint;
-use super::protocol::{self, Control, ForwardTotals, Frame, Hello, Request, ServiceInfo};
+use super::protocol::{
+    self, Control, ForwardTotals, Frame, FrameReader, Hello, Request, ServiceInfo,
+};
 use crate::model::outbound::Outbound;
 use crate::record::{Record, RecordKind};
 use crate::sanitize::line as clean;
@@ -183,7 +185,7 @@ impl Client {
 
 /// An open connection that has been welcomed.
 struct Conn {
-    reader: BufReader<ReadHalf<Box<dyn Stream>>>,
+    reader: FrameReader<ReadHalf<Box<dyn Stream>>>,
     writer: WriteHalf<Box<dyn Stream>>,
     service: ServiceInfo,
     /// The store was emptied: the service holds another journal.
@@ -232,7 +234,7 @@ async fn open(options: &Options, store: &SharedStore) -> Result<Conn, String> {
         let after = store.read().last_seq();
         let stream = connect(&options.endpoint).await?;
         let (read, mut writer) = tokio::io::split(stream);
-        let mut reader = BufReader::with_capacity(256 << 10, read);
+        let mut reader = FrameReader::new(read);
         let hello = Hello {
             version: protocol::VERSION,
             token: options.token.as_ref().map(|t| t.expose().to_owned()),
@@ -247,7 +249,8 @@ async fn open(options: &Options, store: &SharedStore) -> Result<Conn, String> {
         let line = frame_line(&hello);
         let welcome = tokio::time::timeout(CONNECT_TIMEOUT, async {
             writer.write_all(&line).await.map_err(|e| e.to_string())?;
-            protocol::read_frame(&mut reader, protocol::MAX_FRAME)
+            reader
+                .next(protocol::MAX_FRAME)
                 .await
                 .map_err(|e| e.to_string())
         })
@@ -374,7 +377,7 @@ async fn follow(
     let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
     loop {
         tokio::select! {
-            frame = tokio::time::timeout(SILENCE, protocol::read_frame(&mut reader, protocol::MAX_FRAME)) => {
+            frame = tokio::time::timeout(SILENCE, reader.next(protocol::MAX_FRAME)) => {
                 let line = match frame {
                     Err(_) => return "no word from the service for 5 s".into(),
                     Ok(Err(e)) => return clean(&e.to_string(), 120),
@@ -386,7 +389,7 @@ async fn follow(
                         crate::ingest::rederive(&mut r);
                         batch.push(r);
                         // Apply when nothing more is already here, or the batch is full.
-                        if batch.len() >= BATCH || !reader.buffer().contains(&b'\n') {
+                        if batch.len() >= BATCH || !reader.has_frame() {
                             apply(&mut batch, store, shared);
                             changes.send_modify(|v| *v += 1);
                         }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
 use crate::api::SendRequest;
 use crate::journal::line;
@@ -27,31 +27,52 @@ pub const MAX_FRAME: usize = 8 << 20;
 /// Longest hello a server reads before the peer is authenticated.
 pub const MAX_HELLO: usize = 64 << 10;
 
-/// Read one newline-terminated frame of at most `max` bytes (without its newline);
-/// `None` at a clean end of stream. A longer line is an error: the peer is not speaking
-/// this protocol, or means harm.
-pub async fn read_frame<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-    max: usize,
-) -> std::io::Result<Option<Vec<u8>>> {
-    let mut line = Vec::new();
-    let n = reader
-        .take(max as u64 + 1)
-        .read_until(b'\n', &mut line)
-        .await?;
-    if n == 0 {
-        return Ok(None);
+/// Reads newline-terminated frames. Cancel-safe: a frame half read when a `select!`
+/// picks another branch stays here and is completed by the next call (`read_until`
+/// alone would lose those bytes).
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    reader: BufReader<R>,
+    line: Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    pub fn new(read: R) -> Self {
+        Self {
+            reader: BufReader::with_capacity(64 << 10, read),
+            line: Vec::new(),
+        }
     }
-    if line.last() != Some(&b'\n') {
-        let why = if line.len() > max {
+
+    /// The next frame of at most `max` bytes (without its newline); `None` at a clean
+    /// end of stream. A longer line is an error: the peer is not speaking this
+    /// protocol, or means harm.
+    pub async fn next(&mut self, max: usize) -> std::io::Result<Option<Vec<u8>>> {
+        let room = (max + 1).saturating_sub(self.line.len()) as u64;
+        let n = (&mut self.reader)
+            .take(room)
+            .read_until(b'\n', &mut self.line)
+            .await?;
+        if self.line.last() == Some(&b'\n') {
+            let mut frame = std::mem::take(&mut self.line);
+            frame.pop();
+            return Ok(Some(frame));
+        }
+        if n == 0 && self.line.is_empty() {
+            return Ok(None);
+        }
+        let why = if self.line.len() > max {
             format!("a frame longer than {max} bytes")
         } else {
             "the stream ended inside a frame".to_owned()
         };
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why));
+        Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why))
     }
-    line.pop();
-    Ok(Some(line))
+
+    /// Whether a whole frame is already buffered (so reading it will not wait).
+    pub fn has_frame(&self) -> bool {
+        self.reader.buffer().contains(&b'\n')
+    }
 }
 
 /// The first frame a client sends.
@@ -258,6 +279,33 @@ mod tests {
         ));
         assert!(decode(b"not json").is_err());
         assert!(decode(br#"{"type":"live"}"#).is_err(), "live needs its seq");
+    }
+
+    #[tokio::test]
+    async fn a_frame_half_read_when_a_select_moves_on_is_not_lost() {
+        use tokio::io::AsyncWriteExt;
+        let (mut tx, rx) = tokio::io::duplex(1024);
+        let mut frames = FrameReader::new(rx);
+        tx.write_all(b"{\"type\":\"li").await.unwrap();
+        let waited =
+            tokio::time::timeout(std::time::Duration::from_millis(50), frames.next(MAX_FRAME))
+                .await;
+        assert!(waited.is_err(), "nothing whole yet");
+        tx.write_all(b"ve\",\"seq\":3}\n{\"x\":1}\n").await.unwrap();
+        let first = frames.next(MAX_FRAME).await.unwrap().unwrap();
+        assert_eq!(first, br#"{"type":"live","seq":3}"#);
+        assert!(frames.has_frame());
+        assert_eq!(
+            frames.next(MAX_FRAME).await.unwrap().unwrap(),
+            br#"{"x":1}"#
+        );
+        // Too long, and cut off mid-frame: errors, not frames.
+        tx.write_all(&[b'a'; 40]).await.unwrap();
+        assert!(frames.next(16).await.is_err());
+        drop(tx);
+        let mut frames = FrameReader::new(&b"{}\n{\"half"[..]);
+        assert_eq!(frames.next(64).await.unwrap().unwrap(), b"{}");
+        assert!(frames.next(64).await.is_err());
     }
 
     #[test]

@@ -18,11 +18,11 @@ use bytes::Bytes;
 use color_eyre::eyre::{Result, WrapErr};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Notify, broadcast::error::RecvError, mpsc, oneshot, watch};
 
-use super::protocol::{self, Control, ForwardTotals, Hello, Request, ServiceInfo};
+use super::protocol::{self, Control, ForwardTotals, FrameReader, Hello, Request, ServiceInfo};
 use crate::forward::Forwarder;
 use crate::ingest::Ingest;
 use crate::record::Record;
@@ -432,7 +432,7 @@ async fn connection<S>(
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (read, write) = tokio::io::split(stream);
-    let mut reader = BufReader::new(read);
+    let mut reader = FrameReader::new(read);
     let mut writer = Writer {
         w: write,
         dropped: None,
@@ -440,12 +440,7 @@ async fn connection<S>(
         buf: Vec::with_capacity(64 << 10),
         sent: 0,
     };
-    let hello = match tokio::time::timeout(
-        HELLO_TIMEOUT,
-        protocol::read_frame(&mut reader, protocol::MAX_HELLO),
-    )
-    .await
-    {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, reader.next(protocol::MAX_HELLO)).await {
         Ok(Ok(Some(line))) => {
             serde_json::from_slice::<Hello>(&line).map_err(|e| format!("bad hello: {e}"))
         }
@@ -505,7 +500,7 @@ async fn attached<R, W>(
     ctx: &Context,
     joins: &mpsc::Sender<Join>,
     hello: Hello,
-    reader: BufReader<R>,
+    reader: FrameReader<R>,
     writer: &mut Writer<W>,
 ) -> End
 where
@@ -664,14 +659,14 @@ fn status_frame(ctx: &Context) -> Control {
 
 /// Read a client's requests until it goes away.
 async fn requests<R: AsyncRead + Unpin>(
-    mut reader: BufReader<R>,
+    mut reader: FrameReader<R>,
     replier: Arc<Replier>,
     forwarder: Option<Arc<Forwarder>>,
     ingest: Arc<Ingest>,
     notices: mpsc::Sender<String>,
 ) {
     loop {
-        let line = match protocol::read_frame(&mut reader, protocol::MAX_FRAME).await {
+        let line = match reader.next(protocol::MAX_FRAME).await {
             Ok(Some(line)) => line,
             Ok(None) | Err(_) => return,
         };

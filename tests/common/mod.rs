@@ -164,6 +164,15 @@ use tokio::process::{Child, Command};
 
 /// Start the real binary on a free loopback port; returns it and its address.
 pub async fn spawn(journal: &Path, extra: &[&str]) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    spawn_env(journal, extra, &[]).await
+}
+
+/// [`spawn`], with environment variables set.
+pub async fn spawn_env(
+    journal: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Child, String, Arc<Mutex<Vec<String>>>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
         .args(["--headless", "--journal"])
         .arg(journal)
@@ -174,7 +183,10 @@ pub async fn spawn(journal: &Path, extra: &[&str]) -> (Child, String, Arc<Mutex<
         })
         .args(extra)
         .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
+        .env_remove("PILOT_STATUS_API_KEY")
+        .env_remove("PILOTWATCH_ATTACH_TOKEN")
         .env("PILOTWATCH_CONFIG", "/dev/null")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
