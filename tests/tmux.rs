@@ -53,7 +53,24 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "pw"]).stdout).into_owned()
+        self.screen_of("pw")
+    }
+
+    /// The screen of a window (`pw:1`).
+    fn screen_of(&self, target: &str) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", target]).stdout)
+            .into_owned()
+    }
+
+    /// Another window running `command`; its target is `pw:<index>`.
+    fn window(&self, index: u32, command: &str) -> String {
+        let target = format!("pw:{index}");
+        let ok = self
+            .cmd(&["new-window", "-d", "-t", &target, command])
+            .status
+            .success();
+        assert!(ok, "tmux new-window failed");
+        target
     }
 
     fn display(&self, format: &str) -> String {
@@ -68,16 +85,24 @@ impl Tmux {
 
     /// Keys one at a time, with a pause, so an Esc is never read as Alt-<next key>.
     fn keys(&self, keys: &[&str]) {
+        self.keys_to("pw", keys)
+    }
+
+    fn keys_to(&self, target: &str, keys: &[&str]) {
         for k in keys {
-            self.cmd(&["send-keys", "-t", "pw", k]);
+            self.cmd(&["send-keys", "-t", target, k]);
             std::thread::sleep(Duration::from_millis(60));
         }
     }
 
     fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_in("pw", what, pred)
+    }
+
+    fn wait_in(&self, target: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
-            let s = self.screen();
+            let s = self.screen_of(target);
             if pred(&s) {
                 return s;
             }
@@ -207,6 +232,120 @@ async fn dashboard_end_to_end_in_tmux() {
     assert_eq!(tmux.display("#{alternate_on}"), "0");
     assert_eq!(tmux.display("#{cursor_flag}"), "1");
     // Every delivery it showed is in the journal.
+    let (records, _) = pilotwatch::journal::replay::read_all(&journal).unwrap();
+    assert_eq!(records.len(), 30);
+}
+
+/// Ends whatever still runs on this journal when the test ends, passed or not: `serve`
+/// ignores the SIGHUP that tmux's exit sends (it is meant to outlive terminals).
+struct KillOnDrop(String);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("pkill")
+            .args(["-TERM", "-f", &self.0])
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_in_one_window_attach_in_others_and_q_leaves_the_service_running() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_pilotwatch");
+    let journal = dir.path().join("served.jsonl");
+    let _cleanup = KillOnDrop(journal.display().to_string());
+    let env = "env -u PILOT_STATUS_WEBHOOK_SECRET PILOTWATCH_CONFIG=/dev/null";
+    let serve = format!(
+        "{env} {bin} serve --listen 127.0.0.1:0 --journal {}; echo EXITED rc=$?; sleep 30",
+        journal.display()
+    );
+    let tmux = Tmux::start(&serve, 120, 34);
+    let screen = tmux.wait_in("pw:0", "the service's banner", |s| {
+        s.contains("attach: ") && s.contains("listening on http://")
+    });
+    let addr = screen
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let socket = format!("{}.sock", journal.display());
+    assert!(screen.contains(&socket), "{screen}");
+
+    // `attach` in a second window, and plain `pilotwatch` on the same journal in a third.
+    let attach = tmux.window(
+        1,
+        &format!("{env} {bin} attach {socket}; echo EXITED rc=$?; sleep 30"),
+    );
+    tmux.wait_in(&attach, "the attached dashboard", |s| {
+        s.contains("⇄ attached") && s.contains("waiting for the first delivery")
+    });
+    let plain = tmux.window(
+        2,
+        &format!(
+            "{env} {bin} --journal {}; echo EXITED rc=$?; sleep 30",
+            journal.display()
+        ),
+    );
+    tmux.wait_in(&plain, "plain pilotwatch attached", |s| {
+        s.contains("already running here: attached") && s.contains("(2 watching)")
+    });
+
+    let http = client();
+    for (file, _, body) in common::corpus() {
+        let res = http
+            .post(format!("http://{addr}/hooks"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{file}");
+    }
+    for target in [&attach, &plain] {
+        let screen = tmux.wait_in(target, "the rows", |s| {
+            s.contains("Check this photo") && s.contains("29 deliveries")
+        });
+        assert!(screen.contains("✓✓ read"), "{screen}");
+    }
+    // The service printed its lines too.
+    tmux.wait_in("pw:0", "the service's lines", |s| {
+        s.contains("message.received")
+    });
+
+    // `q` in the attached dashboard: it exits cleanly; the service and the other
+    // dashboard go on.
+    tmux.keys_to(&attach, &["q"]);
+    tmux.wait_in(&attach, "the attach exit", |s| s.contains("EXITED rc=0"));
+    http.post(format!("http://{addr}/hooks"))
+        .body(HOSTILE)
+        .send()
+        .await
+        .unwrap();
+    tmux.wait_in(&plain, "the next delivery", |s| s.contains("30 deliveries"));
+    let health: serde_json::Value = http
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["attach"]["clients"], 1);
+    assert!(!tmux.screen_of("pw:0").contains("EXITED"));
+
+    // Ctrl-C stops the service; the dashboard still attached says it is reconnecting.
+    tmux.keys_to("pw:0", &["C-c"]);
+    tmux.wait_in("pw:0", "the service's exit", |s| s.contains("EXITED rc=0"));
+    tmux.wait_in(&plain, "the reconnecting state", |s| {
+        s.contains("reconnecting to")
+    });
+    tmux.keys_to(&plain, &["q"]);
+    tmux.wait_in(&plain, "the plain exit", |s| s.contains("EXITED rc=0"));
     let (records, _) = pilotwatch::journal::replay::read_all(&journal).unwrap();
     assert_eq!(records.len(), 30);
 }
