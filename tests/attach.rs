@@ -296,6 +296,9 @@ async fn a_client_reconnects_after_a_restart_and_catches_up_from_its_last_seq() 
         why.contains("stopping") || why.contains("no service"),
         "{why}"
     );
+    // Nothing is queued for later while the service is away: the dashboard is told.
+    let refused = c.request(Request::Replay { seq: 1 }).unwrap_err();
+    assert!(refused.contains("not attached"), "{refused}");
     let svc = Service::start(dir.path(), &[], &[]).await;
     svc.post(20, 50).await;
     wait_for("the client to reattach", || {

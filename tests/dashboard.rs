@@ -684,3 +684,69 @@ fn a_failed_journal_is_shown_in_the_header() {
         "{s}"
     );
 }
+
+#[test]
+fn a_reply_that_never_reached_the_service_becomes_a_draft_again_with_its_key() {
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "rAté amanhã");
+    let Some(Effect::Send { request, .. }) =
+        key(&mut app, &store, KeyCode::Enter, KeyModifiers::NONE)
+    else {
+        panic!()
+    };
+    app.reply_lost(&request.idempotency_key, "not attached to the service");
+    let notice = app.notice.clone().unwrap();
+    assert!(
+        notice.contains("reply NOT sent") && notice.contains("draft"),
+        "{notice}"
+    );
+    // The text is back, and it goes out with the same key: had
+    // the first attempt reached the provider after all, it cannot be sent twice.
+    press(&mut app, &store, "r");
+    let pilotwatch::tui::app::Mode::Compose(c) = &app.mode else {
+        panic!()
+    };
+    assert_eq!(c.text(), "Até amanhã");
+    let Some(Effect::Send { request: again, .. }) =
+        key(&mut app, &store, KeyCode::Enter, KeyModifiers::NONE)
+    else {
+        panic!()
+    };
+    assert_eq!(again.idempotency_key, request.idempotency_key);
+    assert_eq!(again.body, request.body);
+}
+
+#[test]
+fn an_attached_dashboard_says_where_it_is_attached_and_when_it_reconnects() {
+    use pilotwatch::tui::app::{AttachLink, AttachView};
+    let store = store(&[]);
+    let mut app = app();
+    app.attach = Some(AttachView {
+        endpoint: "/var/lib/pilotwatch/journal.jsonl.sock".into(),
+        link: AttachLink::Attached { clients: 2 },
+    });
+    let s = screen(&mut app, &store, 160, 12);
+    assert!(
+        s.contains(
+            "⇄ attached /var/lib/pilotwatch/journal.jsonl.sock (2 watching) → http://127.0.0.1:3000"
+        ),
+        "{s}"
+    );
+    app.attach = Some(AttachView {
+        endpoint: "/var/lib/pilotwatch/journal.jsonl.sock".into(),
+        link: AttachLink::Reconnecting {
+            secs: 3,
+            why: "the service is stopping".into(),
+        },
+    });
+    app.loading = None;
+    let s = screen(&mut app, &store, 160, 12);
+    assert!(
+        s.contains(
+            "⟳ reconnecting to /var/lib/pilotwatch/journal.jsonl.sock… 3s (the service is stopping)"
+        ),
+        "{s}"
+    );
+}

@@ -79,6 +79,9 @@ struct Shared {
     state: Mutex<State>,
     /// Replies sent on the current connection and not yet seen journaled.
     pending: Mutex<HashSet<String>>,
+    /// Replies still pending when a connection ended: once the next one has caught up,
+    /// those the service never journaled were never sent (it journals before it sends).
+    unconfirmed: Mutex<Vec<String>>,
 }
 
 /// A live attachment. Dropping it closes the connection.
@@ -120,6 +123,7 @@ impl Client {
                 generation: 0,
             }),
             pending: Mutex::new(HashSet::new()),
+            unconfirmed: Mutex::new(Vec::new()),
         });
         let endpoint = options.endpoint.clone();
         let task = tokio::spawn(run(
@@ -327,11 +331,12 @@ async fn run(
         }
         changes.send_modify(|v| *v += 1);
         let why = follow(c, &store, &shared, &changes, &mut requests).await;
-        // Whatever was asked for on this connection and not seen journaled is lost.
+        // Whatever was asked for on this connection and not seen journaled yet is settled
+        // once the next connection has caught up.
         {
-            let lost: Vec<String> = shared.pending.lock().drain().collect();
+            let unsure: Vec<String> = shared.pending.lock().drain().collect();
+            shared.unconfirmed.lock().extend(unsure);
             let mut s = shared.state.lock();
-            s.lost.extend(lost);
             s.loading = None;
             if why.starts_with("dropped:") {
                 s.dropped += 1;
@@ -458,7 +463,7 @@ fn apply(batch: &mut Vec<Record>, store: &SharedStore, shared: &Shared) {
 }
 
 /// Act on a control frame; `Some(why)` ends the connection.
-fn control(c: Control, _store: &SharedStore, shared: &Shared) -> Option<String> {
+fn control(c: Control, store: &SharedStore, shared: &Shared) -> Option<String> {
     let mut s = shared.state.lock();
     match c {
         Control::History { count, skipped, .. } => {
@@ -469,7 +474,16 @@ fn control(c: Control, _store: &SharedStore, shared: &Shared) -> Option<String> 
                 ));
             }
         }
-        Control::Live { .. } => s.loading = None,
+        Control::Live { .. } => {
+            s.loading = None;
+            let store = store.read();
+            let unsure = std::mem::take(&mut *shared.unconfirmed.lock());
+            s.lost.extend(
+                unsure
+                    .into_iter()
+                    .filter(|k| store.replies().get(k).is_none()),
+            );
+        }
         Control::Status {
             failure,
             forwards,

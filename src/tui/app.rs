@@ -194,6 +194,8 @@ pub struct App {
     /// Replies handed over but not yet on record, by key: their conversation and text,
     /// kept so a send that never reached the service goes back to being a draft.
     unsent: HashMap<String, (String, String)>,
+    /// A lost send's key, by conversation: its draft goes out again with it.
+    draft_keys: HashMap<String, String>,
 }
 
 impl App {
@@ -220,6 +222,7 @@ impl App {
             failure: None,
             drafts: HashMap::new(),
             unsent: HashMap::new(),
+            draft_keys: HashMap::new(),
             in_flight: Default::default(),
             loading: None,
             attach: None,
@@ -239,6 +242,7 @@ impl App {
         self.in_flight.remove(key);
         self.notice = Some(match self.unsent.remove(key) {
             Some((conversation, text)) => {
+                self.draft_keys.insert(conversation.clone(), key.to_owned());
                 self.drafts.insert(conversation, text);
                 format!("reply NOT sent: {why}; it is kept as a draft (r)")
             }
@@ -558,6 +562,7 @@ impl App {
                 let (request, in_reply_to) = (c.request(), c.in_reply_to.clone());
                 let unsent = (c.conversation.clone(), c.text());
                 self.drafts.remove(&c.conversation);
+                self.draft_keys.remove(&c.conversation);
                 self.mode = Mode::Normal;
                 self.notice = Some("sending…".into());
                 self.in_flight.insert(request.idempotency_key.clone(), 1);
@@ -631,6 +636,7 @@ impl App {
             .map(String::as_str);
         match Composer::new(m, store, draft) {
             Some(mut c) => {
+                c.key = self.draft_keys.get(&c.conversation).cloned();
                 // Writing again after a failed or interrupted send would get a new key:
                 // point at the safe retry instead.
                 if let Some(r) = store

@@ -20,6 +20,9 @@ pub struct Composer {
     pub in_reply_to: InReplyTo,
     /// Where the draft is kept when the composer closes: one per conversation.
     pub conversation: String,
+    /// The key of an earlier send of this draft that may have reached the service:
+    /// sending again with it can never send twice.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +108,7 @@ impl Composer {
                 event: m.kind.name().to_owned(),
             },
             conversation,
+            key: None,
         })
     }
 
@@ -125,7 +129,7 @@ impl Composer {
                 group_id,
             },
             number_id: Some(self.number_id.clone()),
-            idempotency_key: new_idempotency_key(),
+            idempotency_key: self.key.clone().unwrap_or_else(new_idempotency_key),
         }
     }
 }
