@@ -52,10 +52,6 @@ impl Tmux {
             .expect("tmux runs")
     }
 
-    fn screen(&self) -> String {
-        self.screen_of("pw")
-    }
-
     /// The screen of a window (`pw:1`).
     fn screen_of(&self, target: &str) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", target]).stdout)
