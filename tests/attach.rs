@@ -484,3 +484,67 @@ async fn tcp_attach_is_refused_without_its_token() {
     assert_eq!(svc.health().await["attach"]["refused"], 2);
     svc.stop().await;
 }
+
+/// POST deliveries `from..to` from 8 tasks at once.
+async fn post_many(addr: &str, from: usize, to: usize) {
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let url = format!("http://{addr}/");
+        tasks.push(tokio::spawn(async move {
+            let http = client();
+            for i in (from + w..to).step_by(8) {
+                let r = http.post(&url).body(body(i)).send().await.unwrap();
+                assert!(r.status().is_success());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn history_has_no_hole_when_the_store_evicts_while_it_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &["--capacity", "3000"], &[]).await;
+    post_many(&svc.addr, 0, 3000).await;
+    // A client that reads a little of its history, then pauses while the store evicts
+    // everything it has not read yet.
+    let stream = tokio::net::UnixStream::connect(&svc.socket).await.unwrap();
+    let (read, mut write) = stream.into_split();
+    write
+        .write_all(b"{\"version\":1,\"after\":0,\"history\":100000}\n")
+        .await
+        .unwrap();
+    let mut lines = BufReader::new(read).lines();
+    let mut frames = Vec::new();
+    for _ in 0..5 {
+        frames.push(lines.next_line().await.unwrap().unwrap());
+    }
+    post_many(&svc.addr, 3000, 5500).await;
+    loop {
+        let line = lines.next_line().await.unwrap().unwrap();
+        let live = line.contains("\"type\":\"live\"");
+        frames.push(line);
+        if live {
+            break;
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(&frames[1]).unwrap();
+    assert_eq!(v["type"], "history");
+    let (from, to, count) = (
+        v["from"].as_u64().unwrap(),
+        v["to"].as_u64().unwrap(),
+        v["count"].as_u64().unwrap(),
+    );
+    let seqs: Vec<u64> = frames[2..frames.len() - 1]
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["record"]["seq"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(seqs.len() as u64, count, "as many records as announced");
+    assert_eq!(seqs, (from..=to).collect::<Vec<_>>(), "no hole");
+    svc.stop().await;
+}

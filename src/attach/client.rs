@@ -106,7 +106,7 @@ impl Client {
     /// then on keeps the store in step in the background, reconnecting as needed.
     pub async fn attach(options: Options) -> Result<Self, String> {
         let store = Store::shared(options.capacity);
-        let conn = open(&options, &store).await?;
+        let conn = open(&options, &store, None).await?;
         let (changes_tx, changes) = watch::channel(0u64);
         let (requests, request_rx) = mpsc::channel(64);
         let shared = Arc::new(Shared {
@@ -170,19 +170,27 @@ impl Client {
     /// Ask the service to do something. Fails at once when not attached: nothing is
     /// queued for later, so nothing is sent behind the user's back after a reconnect.
     pub fn request(&self, request: Request) -> Result<(), String> {
-        if let Link::Reconnecting { .. } = self.shared.state.lock().link {
+        // Under the state lock: the connection task marks itself reconnecting under it
+        // before it clears the queue, so a request is either queued for a live
+        // connection (and settled with it) or refused here.
+        let state = self.shared.state.lock();
+        if let Link::Reconnecting { .. } = state.link {
             return Err("not attached to the service (reconnecting): nothing was sent".into());
         }
         let key = match &request {
             Request::Send { request, .. } => Some(request.idempotency_key.clone()),
             Request::Replay { .. } => None,
         };
-        self.requests
-            .try_send(request)
-            .map_err(|_| "the connection to the service is busy: nothing was sent".to_owned())?;
-        if let Some(k) = key {
-            self.shared.pending.lock().insert(k);
+        if let Some(k) = &key {
+            self.shared.pending.lock().insert(k.clone());
         }
+        if self.requests.try_send(request).is_err() {
+            if let Some(k) = &key {
+                self.shared.pending.lock().remove(k);
+            }
+            return Err("the connection to the service is busy: nothing was sent".into());
+        }
+        drop(state);
         Ok(())
     }
 }
@@ -232,7 +240,11 @@ async fn connect(endpoint: &Endpoint) -> Result<Box<dyn Stream>, String> {
 /// Connect, say hello (asking for what follows the store's last seq) and read the
 /// welcome. A service whose journal is behind what we hold is another journal: the
 /// store is emptied and filled again from its history.
-async fn open(options: &Options, store: &SharedStore) -> Result<Conn, String> {
+async fn open(
+    options: &Options,
+    store: &SharedStore,
+    previous: Option<&ServiceInfo>,
+) -> Result<Conn, String> {
     let mut reset = false;
     for _ in 0..2 {
         let after = store.read().last_seq();
@@ -267,8 +279,13 @@ async fn open(options: &Options, store: &SharedStore) -> Result<Conn, String> {
             Ok(Frame::Control(Control::Welcome {
                 service, last_seq, ..
             })) => {
-                if last_seq < after {
-                    // Another journal (or a fresh one): what we hold is not its history.
+                // Another journal (or a fresh one, or none): what we hold is not its
+                // history. Without a journal, every start begins again at seq 1.
+                let other = previous.is_some_and(|p| {
+                    p.journal != service.journal
+                        || (service.journal.is_none() && p.started != service.started)
+                });
+                if after > 0 && (last_seq < after || other) {
                     let capacity = store.read().capacity();
                     *store.write() = Store::new(capacity);
                     reset = true;
@@ -308,10 +325,11 @@ async fn run(
                 attempts += 1;
                 let wait = Duration::from_millis(100 << attempts.min(5)).min(MAX_BACKOFF);
                 tokio::time::sleep(wait).await;
-                match open(&options, &store).await {
+                let previous = shared.state.lock().service.clone();
+                match open(&options, &store, Some(&previous)).await {
                     Ok(c) => c,
                     Err(why) => {
-                        set_reconnecting(&shared, why, attempts);
+                        set_reconnecting(&mut shared.state.lock(), why, attempts);
                         changes.send_modify(|v| *v += 1);
                         continue;
                     }
@@ -331,30 +349,30 @@ async fn run(
         }
         changes.send_modify(|v| *v += 1);
         let why = follow(c, &store, &shared, &changes, &mut requests).await;
-        // Whatever was asked for on this connection and not seen journaled yet is settled
-        // once the next connection has caught up.
+        let mut s = shared.state.lock();
+        set_reconnecting(&mut s, why, 0);
+        s.loading = None;
+        if let Link::Reconnecting { why, .. } = &s.link
+            && why.starts_with("dropped:")
         {
-            let unsure: Vec<String> = shared.pending.lock().drain().collect();
-            shared.unconfirmed.lock().extend(unsure);
-            let mut s = shared.state.lock();
-            s.loading = None;
-            if why.starts_with("dropped:") {
-                s.dropped += 1;
-            }
+            s.dropped += 1;
         }
-        // Requests queued for the old connection are refused, not carried over.
+        // Requests queued for the old connection never left: refused, not carried over.
+        let mut pending = shared.pending.lock();
         while let Ok(r) = requests.try_recv() {
             if let Request::Send { request, .. } = r {
-                shared.state.lock().lost.push(request.idempotency_key);
+                pending.remove(&request.idempotency_key);
+                s.lost.push(request.idempotency_key);
             }
         }
-        set_reconnecting(&shared, why, 0);
+        // Those that did leave are settled once the next connection has caught up.
+        shared.unconfirmed.lock().extend(pending.drain());
+        drop((pending, s));
         changes.send_modify(|v| *v += 1);
     }
 }
 
-fn set_reconnecting(shared: &Shared, why: String, attempts: u32) {
-    let mut s = shared.state.lock();
+fn set_reconnecting(s: &mut State, why: String, attempts: u32) {
     let since = match &s.link {
         Link::Reconnecting { since, .. } => *since,
         Link::Attached => Utc::now(),
@@ -380,14 +398,15 @@ async fn follow(
         ..
     } = conn;
     let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+    let mut heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            frame = tokio::time::timeout(SILENCE, reader.next(protocol::MAX_FRAME)) => {
+            frame = reader.next(protocol::MAX_FRAME) => {
+                heard = tokio::time::Instant::now();
                 let line = match frame {
-                    Err(_) => return "no word from the service for 5 s".into(),
-                    Ok(Err(e)) => return clean(&e.to_string(), 120),
-                    Ok(Ok(None)) => return "the service closed the connection".into(),
-                    Ok(Ok(Some(line))) => line,
+                    Err(e) => return clean(&e.to_string(), 120),
+                    Ok(None) => return "the service closed the connection".into(),
+                    Ok(Some(line)) => line,
                 };
                 match protocol::decode(&line) {
                     Ok(Frame::Record(mut r)) => {
@@ -407,16 +426,21 @@ async fn follow(
                         changes.send_modify(|v| *v += 1);
                     }
                     Ok(Frame::Other(_)) => {}
-                    Err(e) => tracing::warn!(error = %clean(&e, 200), "a bad frame from the service"),
+                    // Skipping it would leave a hole for good: reconnecting from the last
+                    // seq held fetches it again.
+                    Err(e) => return format!("a bad frame from the service ({})", clean(&e, 120)),
                 }
+            }
+            _ = tokio::time::sleep_until(heard + SILENCE) => {
+                return "no word from the service for 5 s".into();
             }
             Some(request) = requests.recv() => {
                 let line = frame_line(&request);
-                if let Err(e) = writer.write_all(&line).await {
-                    if let Request::Send { request, .. } = request {
-                        shared.state.lock().lost.push(request.idempotency_key);
-                    }
-                    return clean(&e.to_string(), 120);
+                // Stays pending if this fails: settled after the next catch-up.
+                match tokio::time::timeout(SILENCE, writer.write_all(&line)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return clean(&e.to_string(), 120),
+                    Err(_) => return "the service takes no requests (5 s)".into(),
                 }
             }
         }

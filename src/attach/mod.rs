@@ -38,7 +38,12 @@ impl Endpoint {
         {
             return Self::Unix(rest.into());
         }
-        if s.parse::<SocketAddr>().is_ok() {
+        // `host:port` (no slash, a numeric port) is TCP; a path that happens to hold a
+        // colon can be written `./a:1` or `unix:a:1`.
+        let host_port = s.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && !host.contains('/') && port.parse::<u16>().is_ok()
+        });
+        if s.parse::<SocketAddr>().is_ok() || host_port {
             return Self::Tcp(s.to_owned());
         }
         Self::Unix(s.into())
@@ -85,6 +90,14 @@ mod tests {
         assert_eq!(
             Endpoint::parse("/var/lib/pilotwatch/journal.jsonl.sock"),
             Endpoint::Unix("/var/lib/pilotwatch/journal.jsonl.sock".into())
+        );
+        assert_eq!(
+            Endpoint::parse("watch.internal:7070"),
+            Endpoint::Tcp("watch.internal:7070".into())
+        );
+        assert_eq!(
+            Endpoint::parse("./odd:7070"),
+            Endpoint::Unix("./odd:7070".into())
         );
         assert_eq!(
             Endpoint::parse("unix:./a.sock"),

@@ -38,9 +38,17 @@ const MAX_CLIENTS: usize = 64;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// Status frames: the heartbeat a client watches.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
-/// History frames encoded and written per batch (the store lock is held only to copy
-/// this many pointers).
-const HISTORY_CHUNK: usize = 512;
+/// Bytes gathered before a write (history, and live frames that queued up).
+const WRITE_CHUNK: usize = 256 << 10;
+/// A connection that takes no byte for this long is dropped, even if the service is
+/// too quiet to fill its buffer (a suspended `attach`, a laptop asleep).
+const STALL: Duration = Duration::from_secs(30);
+/// The longest request a client may send (a reply's text is far shorter).
+const MAX_REQUEST: usize = 256 << 10;
+/// Highest attempt number a client may ask for (a retry counter, not a loop).
+const MAX_ATTEMPT: u32 = 1000;
+/// Connections that have not said hello yet, at once; more are closed at once.
+const MAX_GREETING: usize = 32;
 
 /// What `/healthz` and the log say about attached clients.
 #[derive(Debug, Default)]
@@ -197,6 +205,7 @@ pub async fn run(bound: Bound, ctx: Context, stop: watch::Receiver<bool>) {
         Some((l, t)) => (Some(l), Some(t)),
         None => (None, None),
     };
+    let greeting = Arc::new(tokio::sync::Semaphore::new(MAX_GREETING));
     let mut stopping = stop.clone();
     loop {
         tokio::select! {
@@ -210,15 +219,18 @@ pub async fn run(bound: Bound, ctx: Context, stop: watch::Receiver<bool>) {
                         ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
+                    let Ok(permit) = greeting.clone().try_acquire_owned() else { continue };
                     let peer = format!("unix uid {}", uid.unwrap_or(0));
-                    tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer, None, stop.clone()));
+                    tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer, None, stop.clone(), permit));
                 }
                 Err(e) => accept_failed(e).await,
             },
             accepted = accept_tcp(tcp.as_ref()) => match accepted {
                 Ok((stream, peer)) => {
+                    // Unauthenticated peers are bounded in number, not only in time.
+                    let Ok(permit) = greeting.clone().try_acquire_owned() else { continue };
                     let _ = stream.set_nodelay(true);
-                    tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer.to_string(), token, stop.clone()));
+                    tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer.to_string(), token, stop.clone(), permit));
                 }
                 Err(e) => accept_failed(e).await,
             },
@@ -304,21 +316,25 @@ async fn hub(ingest: Arc<Ingest>, mut joins: mpsc::Receiver<Join>, buffer: usize
                 Ok(r) if r.seq <= cursor => {}
                 Ok(r) => {
                     if r.seq > cursor + 1 {
-                        catch_up(&ingest, &mut cursor, &mut slots, r.seq - 1);
+                        catch_up(&ingest, &mut cursor, &mut slots, r.seq - 1).await;
                     }
                     cursor = r.seq;
                     offer(&mut slots, &r);
                 }
                 // Fell behind the fan-out: the store has what was missed.
-                Err(RecvError::Lagged(_)) => catch_up(&ingest, &mut cursor, &mut slots, u64::MAX),
+                Err(RecvError::Lagged(_)) => {
+                    catch_up(&ingest, &mut cursor, &mut slots, u64::MAX).await
+                }
                 Err(RecvError::Closed) => return,
             },
         }
     }
 }
 
-/// Offer the records after `cursor` (up to `until`) from the store.
-fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, until: u64) {
+/// Offer the records after `cursor` (up to `until`) from the store, a few at a time:
+/// between them the clients' writers drain their buffers, so a hub that fell behind
+/// does not overflow every client at once.
+async fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, until: u64) {
     let missed: Vec<Arc<Record>> = ingest
         .store()
         .read()
@@ -326,9 +342,12 @@ fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, until: u64
         .take_while(|r| r.seq <= until)
         .cloned()
         .collect();
-    for r in missed {
-        *cursor = r.seq;
-        offer(slots, &r);
+    for batch in missed.chunks(256) {
+        for r in batch {
+            *cursor = r.seq;
+            offer(slots, r);
+        }
+        tokio::task::yield_now().await;
     }
 }
 
@@ -388,6 +407,12 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                     Ok(n) => self.sent += n,
                 },
                 _ = too_slow => return Err(End::TooSlow),
+                _ = tokio::time::sleep(STALL) => {
+                    if let Some(d) = &self.dropped {
+                        d.flag.store(true, Ordering::SeqCst);
+                    }
+                    return Err(End::TooSlow);
+                }
                 _ = stopped(&mut self.stop) => return Err(End::Stopping),
             }
         }
@@ -428,6 +453,7 @@ async fn connection<S>(
     peer: String,
     token: Option<[u8; 32]>,
     stop: watch::Receiver<bool>,
+    greeting: tokio::sync::OwnedSemaphorePermit,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -458,11 +484,15 @@ async fn connection<S>(
         Ok(h) if token.is_some_and(|t| !token_ok(&t, h.token.as_deref())) => {
             Err("unauthorized: wrong or missing attach token".to_owned())
         }
-        Ok(_) if ctx.stats.clients.load(Ordering::SeqCst) >= MAX_CLIENTS => {
+        Ok(_) if ctx.stats.clients.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS => {
+            ctx.stats.clients.fetch_sub(1, Ordering::SeqCst);
             Err(format!("too many clients attached ({MAX_CLIENTS})"))
         }
-        other => other,
+        Ok(h) => Ok(h),
+        // Counted above only when it got that far: undo nothing here.
+        Err(e) => Err(e),
     };
+    drop(greeting);
     let hello = match hello {
         Ok(h) => h,
         Err(why) => {
@@ -472,7 +502,6 @@ async fn connection<S>(
             return;
         }
     };
-    ctx.stats.clients.fetch_add(1, Ordering::SeqCst);
     tracing::info!(%peer, client = %clean(&hello.client, 80), after = hello.after, "attach client joined");
     let end = attached(&ctx, &joins, hello, reader, &mut writer).await;
     ctx.stats.clients.fetch_sub(1, Ordering::SeqCst);
@@ -519,7 +548,7 @@ where
     else {
         return End::Stopping;
     };
-    writer.dropped = Some(dropped);
+    writer.dropped = Some(dropped.clone());
     let welcome = Control::Welcome {
         version: protocol::VERSION,
         service: ctx.info.clone(),
@@ -528,12 +557,10 @@ where
     if let Err(end) = writer.send(&welcome.encode()).await {
         return end;
     }
-    if let Err(end) = history(ctx, &hello, cursor, writer).await {
-        return end;
-    }
-    // Requests (replies, replays) are read on their own task; notices come back here.
+    // Requests (replies, replays) are read on their own task from the start, so one
+    // typed while history loads is not held up; notices come back here.
     let (notices, mut notice_rx) = mpsc::channel::<String>(16);
-    let requests = tokio::spawn(requests(
+    let mut requests = tokio::spawn(requests(
         reader,
         ctx.replier.clone(),
         ctx.forwarder.clone(),
@@ -541,15 +568,21 @@ where
         notices,
     ));
     let _abort = AbortOnDrop(requests.abort_handle());
-    let mut requests = requests;
+    if let Err(end) = history(ctx, &hello, cursor, writer).await {
+        return end;
+    }
     let mut status = tokio::time::interval(STATUS_EVERY);
+    let mut stop = writer.stop.clone();
     loop {
         tokio::select! {
             frame = rx.recv() => {
-                let Some(frame) = frame else { return End::TooSlow };
+                let Some(frame) = frame else {
+                    // Dropped by the hub, or the hub is gone (the service is stopping).
+                    return if dropped.flag.load(Ordering::SeqCst) { End::TooSlow } else { End::Stopping };
+                };
                 writer.buf.extend_from_slice(&frame);
                 // Whatever else is waiting goes out in the same write.
-                while writer.buf.len() < (256 << 10) {
+                while writer.buf.len() < WRITE_CHUNK {
                     match rx.try_recv() {
                         Ok(f) => writer.buf.extend_from_slice(&f),
                         Err(_) => break,
@@ -570,6 +603,7 @@ where
                 }
             }
             _ = &mut requests => return End::Gone,
+            _ = stopped(&mut stop) => return End::Stopping,
         }
     }
 }
@@ -589,17 +623,24 @@ async fn history<W: AsyncWrite + Unpin>(
     cursor: u64,
     writer: &mut Writer<W>,
 ) -> Result<(), End> {
-    let store = ctx.ingest.store();
-    let (from, count) = {
-        let s = store.read();
-        let held = s.since(hello.after).take_while(|r| r.seq <= cursor).count() as u64;
-        let count = held.min(hello.history);
-        let from = s
+    // Every record to send, taken under one read lock: pointers only, so the store
+    // can evict them meanwhile without leaving a hole in what this client gets.
+    let records: Vec<Arc<Record>> = {
+        let s = ctx.ingest.store().read();
+        let held: Vec<&Arc<Record>> = s
             .since(hello.after)
-            .nth((held - count) as usize)
-            .map_or(cursor + 1, |r| r.seq);
-        (from, count)
+            .take_while(|r| r.seq <= cursor)
+            .collect();
+        let keep = held
+            .len()
+            .min(usize::try_from(hello.history).unwrap_or(usize::MAX));
+        held[held.len() - keep..]
+            .iter()
+            .map(|r| Arc::clone(r))
+            .collect()
     };
+    let count = records.len() as u64;
+    let from = records.first().map_or(cursor + 1, |r| r.seq);
     // After the client's `after`: not sent because of `history`, or already evicted.
     let skipped = cursor.saturating_sub(hello.after).saturating_sub(count);
     writer
@@ -613,26 +654,13 @@ async fn history<W: AsyncWrite + Unpin>(
             .encode(),
         )
         .await?;
-    let mut next = from;
-    let mut sent = 0;
-    while sent < count {
-        let chunk: Vec<Arc<Record>> = store
-            .read()
-            .since(next.saturating_sub(1))
-            .take_while(|r| r.seq <= cursor)
-            .take(HISTORY_CHUNK)
-            .cloned()
-            .collect();
-        if chunk.is_empty() {
-            break;
+    for r in &records {
+        writer.buf.extend_from_slice(&protocol::encode_record(r));
+        if writer.buf.len() >= WRITE_CHUNK {
+            writer.flush().await?;
         }
-        for r in &chunk {
-            writer.buf.extend_from_slice(&protocol::encode_record(r));
-        }
-        sent += chunk.len() as u64;
-        next = chunk.last().map_or(cursor, |r| r.seq) + 1;
-        writer.flush().await?;
     }
+    drop(records);
     writer.send(&Control::Live { seq: cursor }.encode()).await
 }
 
@@ -666,7 +694,7 @@ async fn requests<R: AsyncRead + Unpin>(
     notices: mpsc::Sender<String>,
 ) {
     loop {
-        let line = match reader.next(protocol::MAX_FRAME).await {
+        let line = match reader.next(MAX_REQUEST).await {
             Ok(Some(line)) => line,
             Ok(None) | Err(_) => return,
         };
@@ -676,9 +704,21 @@ async fn requests<R: AsyncRead + Unpin>(
                 in_reply_to,
                 attempt,
             }) => {
-                tracing::info!(key = %request.idempotency_key, attempt, "reply asked for by an attached client");
-                replier.send(request, in_reply_to, attempt.max(1));
-                None
+                let attempt = attempt.clamp(1, MAX_ATTEMPT);
+                let on_record = ingest
+                    .store()
+                    .read()
+                    .replies()
+                    .get(&request.idempotency_key)
+                    .is_some_and(|r| r.attempts >= attempt);
+                if on_record {
+                    // Asked twice (a client unsure whether its first request arrived).
+                    Some("that reply was already sent (same key and attempt)".to_owned())
+                } else {
+                    tracing::info!(key = %request.idempotency_key, attempt, "reply asked for by an attached client");
+                    replier.send(request, in_reply_to, attempt);
+                    None
+                }
             }
             Ok(Request::Replay { seq }) => {
                 let record = ingest.store().read().record(seq).cloned();

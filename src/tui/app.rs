@@ -689,13 +689,13 @@ impl App {
         };
         self.notice = Some(format!(
             "{what} with the same key (attempt {})…",
-            reply.attempts + 1
+            reply.attempts.saturating_add(1)
         ));
-        self.in_flight.insert(key, reply.attempts + 1);
+        self.in_flight.insert(key, reply.attempts.saturating_add(1));
         Some(Effect::Send {
             request: reply.request.clone(),
             in_reply_to: reply.in_reply_to.clone()?,
-            attempt: reply.attempts + 1,
+            attempt: reply.attempts.saturating_add(1),
         })
     }
 
