@@ -38,6 +38,8 @@ const MAX_CLIENTS: usize = 64;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// Status frames: the heartbeat a client watches.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
+/// Bytes of frames a client may have waiting (with `--attach-buffer` frames at most).
+const MAX_QUEUED_BYTES: usize = 64 << 20;
 /// Bytes gathered before a write (history, and live frames that queued up).
 const WRITE_CHUNK: usize = 256 << 10;
 /// A connection that takes no byte for this long is dropped, even if the service is
@@ -277,6 +279,8 @@ async fn accept_failed(e: io::Error) {
 struct Dropped {
     flag: AtomicBool,
     wake: Notify,
+    /// Bytes of frames in its buffer: bounded too, since a frame can be a megabyte.
+    queued: AtomicUsize,
 }
 
 struct Join {
@@ -357,14 +361,18 @@ fn offer(slots: &mut Vec<Slot>, record: &Record) {
         return;
     }
     let frame = protocol::encode_record(record);
-    slots.retain(|s| match s.tx.try_send(frame.clone()) {
-        Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            s.dropped.flag.store(true, Ordering::SeqCst);
-            s.dropped.wake.notify_one();
-            false
+    let len = frame.len();
+    slots.retain(|s| {
+        let over = s.dropped.queued.fetch_add(len, Ordering::SeqCst) + len > MAX_QUEUED_BYTES;
+        match s.tx.try_send(frame.clone()) {
+            Ok(()) if !over => true,
+            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {
+                s.dropped.flag.store(true, Ordering::SeqCst);
+                s.dropped.wake.notify_one();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
     });
 }
 
@@ -580,14 +588,19 @@ where
                     // Dropped by the hub, or the hub is gone (the service is stopping).
                     return if dropped.flag.load(Ordering::SeqCst) { End::TooSlow } else { End::Stopping };
                 };
+                let mut taken = frame.len();
                 writer.buf.extend_from_slice(&frame);
                 // Whatever else is waiting goes out in the same write.
                 while writer.buf.len() < WRITE_CHUNK {
                     match rx.try_recv() {
-                        Ok(f) => writer.buf.extend_from_slice(&f),
+                        Ok(f) => {
+                            taken += f.len();
+                            writer.buf.extend_from_slice(&f);
+                        }
                         Err(_) => break,
                     }
                 }
+                dropped.queued.fetch_sub(taken, Ordering::SeqCst);
                 if let Err(end) = writer.flush().await {
                     return end;
                 }
