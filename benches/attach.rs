@@ -23,31 +23,10 @@ const SENDERS: usize = 64;
 const DELIVERIES: u64 = 20_000;
 
 fn settings(dir: &Path) -> Settings {
-    Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        path: None,
-        journal: Some(dir.join("journal.jsonl")),
-        max_body: 1 << 20,
-        max_connections: 1024,
-        request_timeout: Duration::from_secs(10),
-        segment_size: 64 << 20,
-        capacity: 200_000,
-        secrets: vec![],
-        api_key: None,
-        base_url: "http://127.0.0.1:9".into(),
-        api_timeout: Duration::from_secs(10),
-        forward_to: None,
-        respond: None,
-        respond_delay: Duration::ZERO,
-        headless: true,
-        json: false,
-        config_file: None,
-        attach_socket: Some(dir.join("journal.jsonl.sock")),
-        attach_listen: None,
-        attach_token: None,
-        attach_buffer: 8192,
-        history: 10_000,
-    }
+    let mut s = common::settings(dir);
+    s.capacity = 200_000;
+    s.attach_socket = Some(dir.join("journal.jsonl.sock"));
+    s
 }
 
 struct Round {

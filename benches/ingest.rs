@@ -31,7 +31,6 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use parking_lot::Mutex;
 use pilotwatch::api::{ApiClient, SendBody, SendRequest};
-use pilotwatch::config::Settings;
 use pilotwatch::fake_api::{FakeApi, Webhooks};
 use pilotwatch::ingest::Ingest;
 use pilotwatch::model::outbound::InReplyTo;
@@ -280,31 +279,8 @@ fn report(name: &str, r: &Run, bare: Option<&Run>) {
 
 /// The full receiver, as `pilotwatch` runs it, on a fresh journal.
 async fn pilotwatch(dir: &Path) -> (SocketAddr, Arc<Ingest>) {
-    let settings = Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        path: None,
-        journal: Some(dir.join("journal.jsonl")),
-        max_body: 1 << 20,
-        max_connections: 1024,
-        request_timeout: std::time::Duration::from_secs(10),
-        segment_size: 64 << 20,
-        capacity: 100_000,
-        secrets: vec![Secret::new(SECRET)],
-        api_key: None,
-        base_url: "http://127.0.0.1:9".into(),
-        api_timeout: Duration::from_secs(10),
-        forward_to: None,
-        respond: None,
-        respond_delay: Duration::ZERO,
-        headless: true,
-        json: false,
-        config_file: None,
-        attach_socket: None,
-        attach_listen: None,
-        attach_token: None,
-        attach_buffer: 8192,
-        history: 10_000,
-    };
+    let mut settings = common::settings(dir);
+    settings.secrets = vec![Secret::new(SECRET)];
     let service = Service::start(&settings).await.unwrap();
     let (addr, ingest) = (service.addr, service.ingest.clone());
     tokio::spawn(service.serve(std::future::pending()));

@@ -64,14 +64,7 @@ impl Service {
     }
 
     async fn health(&self) -> serde_json::Value {
-        client()
-            .get(format!("http://{}/healthz", self.addr))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        common::health_of(&self.addr).await
     }
 
     async fn stop(mut self) {

@@ -322,14 +322,7 @@ async fn serve_in_one_window_attach_in_others_and_q_leaves_the_service_running()
         .await
         .unwrap();
     tmux.wait_in(&plain, "the next delivery", |s| s.contains("30 deliveries"));
-    let health: serde_json::Value = http
-        .get(format!("http://{addr}/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = common::health_of(&addr).await;
     assert_eq!(health["status"], "ok");
     assert_eq!(health["attach"]["clients"], 1);
     assert!(!tmux.screen_of("pw:0").contains("EXITED"));

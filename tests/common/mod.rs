@@ -131,14 +131,7 @@ impl Running {
 
     /// `GET /healthz`, as JSON.
     pub async fn health(&self) -> serde_json::Value {
-        client()
-            .get(self.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        health_of(&self.addr.to_string()).await
     }
 
     /// Stop serving, drain, sync and release the journal.
@@ -148,6 +141,18 @@ impl Running {
         }
         (&mut self.task).await.expect("server task");
     }
+}
+
+/// `GET http://ADDR/healthz`, as JSON (for the real binary, known by its address).
+pub async fn health_of(addr: &str) -> serde_json::Value {
+    client()
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 pub fn client() -> reqwest::Client {
