@@ -202,7 +202,7 @@ async fn run(
         tokio::spawn(pilotwatch::demo::run(url, secret, rate));
     }
     if dashboard {
-        return pilotwatch::tui::run(service, &settings).await;
+        return pilotwatch::tui::run(service).await;
     }
     banner(&settings, &service);
 

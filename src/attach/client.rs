@@ -16,8 +16,7 @@ use super::Endpoint;
 use super::protocol::{
     self, Control, ForwardTotals, Frame, FrameReader, Hello, Request, ServiceInfo,
 };
-use crate::model::outbound::Outbound;
-use crate::record::{Record, RecordKind};
+use crate::record::Record;
 use crate::sanitize::line as clean;
 use crate::secret::Secret;
 use crate::store::{SharedStore, Store};
@@ -350,13 +349,11 @@ async fn run(
         changes.send_modify(|v| *v += 1);
         let why = follow(c, &store, &shared, &changes, &mut requests).await;
         let mut s = shared.state.lock();
-        set_reconnecting(&mut s, why, 0);
-        s.loading = None;
-        if let Link::Reconnecting { why, .. } = &s.link
-            && why.starts_with("dropped:")
-        {
+        if why.starts_with("dropped:") {
             s.dropped += 1;
         }
+        set_reconnecting(&mut s, why, 0);
+        s.loading = None;
         // Requests queued for the old connection never left: refused, not carried over.
         let mut pending = shared.pending.lock();
         while let Ok(r) = requests.try_recv() {
@@ -419,11 +416,15 @@ async fn follow(
                         }
                     }
                     Ok(Frame::Control(c)) => {
+                        let records = !batch.is_empty();
                         apply(&mut batch, store, shared);
-                        if let Some(why) = control(c, store, shared) {
-                            return why;
+                        match control(c, store, shared) {
+                            Err(why) => return why,
+                            Ok(changed) if changed || records => {
+                                changes.send_modify(|v| *v += 1)
+                            }
+                            Ok(_) => {}
                         }
-                        changes.send_modify(|v| *v += 1);
                     }
                     Ok(Frame::Other(_)) => {}
                     // Skipping it would leave a hole for good: reconnecting from the last
@@ -458,36 +459,28 @@ fn apply(batch: &mut Vec<Record>, store: &SharedStore, shared: &Shared) {
     if batch.is_empty() {
         return;
     }
-    let mut seen = Vec::new();
     let mut applied = 0u64;
-    {
-        let mut s = store.write();
-        for r in batch.drain(..) {
-            if r.seq <= s.last_seq() {
-                continue;
-            }
-            applied += 1;
-            if r.kind == RecordKind::Outbound
-                && let Ok(o) = serde_json::from_slice::<Outbound>(&r.body)
-            {
-                seen.push(o.request.idempotency_key);
-            }
-            s.apply(r);
+    let mut s = store.write();
+    for r in batch.drain(..) {
+        if r.seq <= s.last_seq() {
+            continue;
         }
+        applied += 1;
+        s.apply(r);
     }
+    // A reply is settled once the store has it on record (it derives replies itself).
+    shared
+        .pending
+        .lock()
+        .retain(|k| s.replies().get(k).is_none());
+    drop(s);
     if let Some((got, _)) = &mut shared.state.lock().loading {
         *got += applied;
     }
-    if !seen.is_empty() {
-        let mut pending = shared.pending.lock();
-        for k in seen {
-            pending.remove(&k);
-        }
-    }
 }
 
-/// Act on a control frame; `Some(why)` ends the connection.
-fn control(c: Control, store: &SharedStore, shared: &Shared) -> Option<String> {
+/// Act on a control frame: `Ok(changed)`, or `Err(why)` to end the connection.
+fn control(c: Control, store: &SharedStore, shared: &Shared) -> Result<bool, String> {
     let mut s = shared.state.lock();
     match c {
         Control::History { count, skipped, .. } => {
@@ -514,14 +507,18 @@ fn control(c: Control, store: &SharedStore, shared: &Shared) -> Option<String> {
             clients,
             ..
         } => {
-            s.failure = failure.map(|f| clean(&f, 200));
+            // The heartbeat: it wakes the dashboard only when it says something new.
+            let failure = failure.map(|f| clean(&f, 200));
+            let same = (&s.failure, s.forwards, s.clients) == (&failure, forwards, clients);
+            s.failure = failure;
             s.forwards = forwards;
             s.clients = clients;
+            return Ok(!same);
         }
         Control::Notice { text } => s.notices.push_back(clean(&text, 200)),
-        Control::Bye { reason } => return Some(clean(&reason, 200)),
-        Control::Error { error } => return Some(format!("refused: {}", clean(&error, 200))),
+        Control::Bye { reason } => return Err(clean(&reason, 200)),
+        Control::Error { error } => return Err(format!("refused: {}", clean(&error, 200))),
         Control::Welcome { .. } => {}
     }
-    None
+    Ok(true)
 }

@@ -482,7 +482,6 @@ async fn connection<S>(
         Ok(Err(e)) => Err(format!("bad hello: {e}")),
         Err(_) => Err("no hello within 5 s".to_owned()),
     };
-    let refuse = |why: String| Control::Error { error: why };
     let hello = match hello {
         Ok(h) if h.version != protocol::VERSION => Err(format!(
             "protocol version {} is not spoken here (this service speaks {})",
@@ -496,9 +495,7 @@ async fn connection<S>(
             ctx.stats.clients.fetch_sub(1, Ordering::SeqCst);
             Err(format!("too many clients attached ({MAX_CLIENTS})"))
         }
-        Ok(h) => Ok(h),
-        // Counted above only when it got that far: undo nothing here.
-        Err(e) => Err(e),
+        other => other,
     };
     drop(greeting);
     let hello = match hello {
@@ -506,7 +503,8 @@ async fn connection<S>(
         Err(why) => {
             tracing::warn!(%peer, why = %clean(&why, 200), "attach refused");
             ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
-            writer.last(refuse(why), Duration::from_millis(200)).await;
+            let refused = Control::Error { error: why };
+            writer.last(refused, Duration::from_millis(200)).await;
             return;
         }
     };

@@ -78,10 +78,9 @@ struct Loading {
 
 /// Run the receiver and the dashboard until the user quits (or a signal, or the
 /// terminal goes away). The terminal is restored on every way out.
-pub async fn run(service: Service, settings: &Settings) -> Result<()> {
+pub async fn run(service: Service) -> Result<()> {
     let ingest = service.ingest.clone();
-    let mut info = Info::of(&service.info);
-    info.forward_to = settings.forward_to.as_deref().map(|u| clean(u, 120));
+    let info = Info::of(&service.info);
     let source = Source {
         store: ingest.store().clone(),
         changes: ingest.watch(),
@@ -251,20 +250,23 @@ async fn event_loop(
         let next_frame = last_frame + if input { FRAME } else { DATA_FRAME };
         if dirty && Instant::now() >= next_frame {
             app.page = render::page_height(terminal.size()?.height);
-            if let Link::Attached(client) = &source.link {
-                attached_news(app, client);
-            }
+            // One look at the client's state per frame, news first: a replaced store
+            // must reset the views before they sync.
+            let attached = match &source.link {
+                Link::Attached(client) => Some((client, attached_news(app, client))),
+                _ => None,
+            };
             {
                 // Hold the store only to fold changes in; drawing reads `app` alone.
                 let store = source.store.read();
                 app.sync(&store);
             }
-            match &source.link {
-                Link::Local { ingest, .. } => {
+            match (&source.link, attached) {
+                (Link::Local { ingest, .. }, _) => {
                     app.failure = ingest.failure().map(|f| clean(&f, 200));
                 }
-                Link::Attached(client) => attached_state(app, client),
-                Link::ReadOnly => {}
+                (_, Some((client, state))) => attached_state(app, client, state),
+                _ => {}
             }
             if let Some(l) = &source.loading {
                 app.loading = (!l.done.load(Ordering::SeqCst)).then(|| {
@@ -384,7 +386,7 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
 
 /// Fold what the client heard (notices, replies that never reached the service, a
 /// replaced store) into the app, before it syncs with the store.
-fn attached_news(app: &mut App, client: &Client) {
+fn attached_news(app: &mut App, client: &Client) -> client::State {
     let (notices, lost) = client.take_news();
     for key in lost {
         app.reply_lost(
@@ -395,16 +397,16 @@ fn attached_news(app: &mut App, client: &Client) {
     if let Some(n) = notices.into_iter().last() {
         app.notice = Some(n);
     }
-    let generation = client.state().generation;
-    if app.store_generation != generation {
-        app.store_generation = generation;
+    let state = client.state();
+    if app.store_generation != state.generation {
+        app.store_generation = state.generation;
         app.store_replaced();
     }
+    state
 }
 
 /// The header's view of the connection, and the service's own state.
-fn attached_state(app: &mut App, client: &Client) {
-    let s = client.state();
+fn attached_state(app: &mut App, client: &Client, s: client::State) {
     app.failure = s.failure.clone();
     app.loading = s.loading;
     app.totals.forwarded = s.forwards.ok;
@@ -416,16 +418,23 @@ fn attached_state(app: &mut App, client: &Client) {
         app.info = Info::of(&s.service);
         app.info.startup_note = note;
     }
-    app.attach = Some(AttachView {
-        endpoint: clean(&client.endpoint().to_string(), 120),
-        link: match s.link {
-            client::Link::Attached => AttachLink::Attached { clients: s.clients },
-            client::Link::Reconnecting { since, why, .. } => AttachLink::Reconnecting {
-                secs: (Utc::now() - since).num_seconds().max(0) as u64,
-                why: clean(&why, 160),
-            },
+    let link = match s.link {
+        client::Link::Attached => AttachLink::Attached { clients: s.clients },
+        client::Link::Reconnecting { since, why, .. } => AttachLink::Reconnecting {
+            secs: (Utc::now() - since).num_seconds().max(0) as u64,
+            why: clean(&why, 160),
         },
-    });
+    };
+    match &mut app.attach {
+        Some(a) => a.link = link,
+        // Where it is attached never changes: made printable once.
+        None => {
+            app.attach = Some(AttachView {
+                endpoint: clean(&client.endpoint().to_string(), 120),
+                link,
+            })
+        }
+    }
 }
 
 /// Put `bytes` on the clipboard of the terminal the user sits at (works over SSH and,
