@@ -143,14 +143,7 @@ async fn sigkill_under_load_loses_no_acknowledged_delivery() {
 
     // The binary itself comes back up over the journal and continues the sequence.
     let (mut child, addr, stderr) = spawn(&journal, &[]).await;
-    let health: serde_json::Value = client()
-        .get(format!("http://{addr}/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = common::health_of(&addr).await;
     let max_acked = acked.keys().max().copied().unwrap();
     assert!(health["lastSeq"].as_u64().unwrap() >= max_acked, "{health}");
     assert!(
