@@ -31,6 +31,10 @@ use crate::store::{HashMap, SharedStore};
 const MAX_BATCH: usize = 4096;
 /// Deliveries waiting for the writer before handlers queue up behind them.
 const QUEUE: usize = 16 * 1024;
+/// Replay reads this many times the store's capacity of the newest records (never
+/// older ones: the store could not hold them), so a message whose lifecycle began a
+/// little before the last `capacity` deliveries is still rebuilt whole.
+const REPLAY_WINDOWS: u64 = 2;
 /// Records kept for subscribers that fall behind (headless output, later the UI).
 const FANOUT: usize = 16 * 1024;
 
@@ -118,9 +122,10 @@ impl Ingest {
         let lock = storage::lock(path)?;
         let report = {
             let mut store = store.write();
-            replay::replay_with(
+            replay::replay_tail(
                 path,
                 true,
+                Some(config.dedupe_window as u64 * REPLAY_WINDOWS),
                 |mut record| (rederive(&mut record), record),
                 |(identity, record)| {
                     if let (Some(id), None) = (identity, record.duplicate_of) {

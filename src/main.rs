@@ -320,6 +320,12 @@ fn banner(settings: &Settings, service: &Service) {
                     q.display()
                 );
             }
+            if r.skipped > 0 || r.skipped_segments > 0 {
+                eprintln!(
+                    "journal: only the newest records were loaded ({} older line(s) and {} older segment(s) not read: --capacity {} keeps no more)",
+                    r.skipped, r.skipped_segments, settings.capacity
+                );
+            }
             for c in &r.corrupt {
                 eprintln!("journal: CORRUPT line skipped: {c}");
             }

@@ -50,14 +50,9 @@ impl Service {
             dedupe_window: settings.capacity,
         };
         let store = Store::shared(settings.capacity);
-        let (ingest, replay) = {
-            let store = store.clone();
-            tokio::task::spawn_blocking(move || Ingest::start(&config, store)).await?
-        }
-        .wrap_err_with(|| match &settings.journal {
-            Some(p) => format!("cannot open the journal {}", p.display()),
-            None => "cannot start".into(),
-        })?;
+        // The port opens at once: while the journal replays, every request is told 503
+        // + Retry-After (the provider retries), instead of a closed port for as long as
+        // a long history takes to load.
         let listener = TcpListener::bind(settings.listen).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 " (another pilotwatch? choose another port with --listen)"
@@ -65,6 +60,18 @@ impl Service {
                 ""
             };
             eyre!("cannot listen on {}: {e}{hint}", settings.listen)
+        })?;
+        let (ready, replayed) = tokio::sync::oneshot::channel();
+        let starting = tokio::spawn(server::answer_starting(listener, replayed));
+        let started = {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || Ingest::start(&config, store)).await
+        };
+        let _ = ready.send(());
+        let listener = starting.await?;
+        let (ingest, replay) = started?.wrap_err_with(|| match &settings.journal {
+            Some(p) => format!("cannot open the journal {}", p.display()),
+            None => "cannot start".into(),
         })?;
         let addr = listener.local_addr()?;
         let attach = bind_attach(settings).await?;
@@ -201,6 +208,12 @@ pub fn replay_note(r: &ReplayReport) -> Option<String> {
     if let Some((bytes, _)) = &r.torn_tail {
         notes.push(format!(
             "journal: a torn last write of {bytes} bytes was cut (kept in the quarantine file)"
+        ));
+    }
+    if r.skipped > 0 || r.skipped_segments > 0 {
+        notes.push(format!(
+            "journal: only the newest records were loaded ({} older line(s) and {} older segment(s) not read; they stay on disk)",
+            r.skipped, r.skipped_segments
         ));
     }
     if !r.corrupt.is_empty() {

@@ -18,6 +18,10 @@ pub struct ReplayReport {
     /// Bytes cut from the end of the active segment, and where they were kept.
     pub torn_tail: Option<(u64, PathBuf)>,
     pub corrupt: Vec<Corruption>,
+    /// Records older than the window the store can hold: counted, never parsed.
+    pub skipped: u64,
+    /// Whole segments older than that window, not opened at all.
+    pub skipped_segments: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +87,42 @@ pub fn replay(active: &Path, repair: bool, apply: impl FnMut(Record)) -> io::Res
 /// Lines decoded and `prepare`d together, on every core.
 const CHUNK: usize = 8192;
 
+/// How many lines each segment holds past the newest `keep` records: whole older
+/// segments are not even opened, and the oldest needed one is counted (at memchr speed,
+/// no parsing) so its first lines can be passed over. `None`: replay everything.
+fn lines_to_skip(segments: &[PathBuf], keep: Option<u64>) -> io::Result<Vec<u64>> {
+    let mut skip = vec![0u64; segments.len()];
+    let Some(keep) = keep else {
+        return Ok(skip);
+    };
+    let mut newer = 0u64;
+    for (i, segment) in segments.iter().enumerate().rev() {
+        if newer >= keep {
+            skip[i] = u64::MAX;
+            continue;
+        }
+        let lines = count_lines(segment)?;
+        skip[i] = lines.saturating_sub(keep - newer);
+        newer += lines;
+    }
+    Ok(skip)
+}
+
+/// Newline-terminated lines in a file, without decoding any.
+fn count_lines(path: &Path) -> io::Result<u64> {
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        match io::Read::read(&mut f, &mut buf) {
+            Ok(0) => return Ok(n),
+            Ok(read) => n += memchr::memchr_iter(b'\n', &buf[..read]).count() as u64,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// [`replay`] with a `prepare` step (re-deriving what a record does not journal) run
 /// in parallel with decoding, over chunks of lines; `apply` still sees every record
 /// once, in journal order, and `progress` counts the bytes read. Replay is dominated by
@@ -91,6 +131,21 @@ pub fn replay_with<T: Send>(
     active: &Path,
     repair: bool,
     prepare: impl Fn(Record) -> T + Sync,
+    apply: impl FnMut(T),
+    progress: &std::sync::atomic::AtomicU64,
+) -> io::Result<ReplayReport> {
+    replay_tail(active, repair, None, prepare, apply, progress)
+}
+
+/// [`replay_with`] of only the newest `keep` records (`None`: all): a bounded store
+/// cannot hold more, so older segments are never parsed and a journal of millions of
+/// lines starts in the time its tail takes. Seqs must rise; a line whose seq repeats or
+/// goes back (two writers on one file) is reported as corruption and not applied.
+pub fn replay_tail<T: Send>(
+    active: &Path,
+    repair: bool,
+    keep: Option<u64>,
+    prepare: impl Fn(Record) -> T + Sync,
     mut apply: impl FnMut(T),
     progress: &std::sync::atomic::AtomicU64,
 ) -> io::Result<ReplayReport> {
@@ -98,11 +153,30 @@ pub fn replay_with<T: Send>(
     let mut report = ReplayReport::default();
     let segments = segments(active)?;
     report.segments = segments.len();
+    let skip = lines_to_skip(&segments, keep)?;
+    let mut prev_seq: Option<u64> = None;
     for (i, segment) in segments.iter().enumerate() {
         let is_active = i + 1 == segments.len() && segment == active;
+        if skip[i] == u64::MAX {
+            report.skipped_segments += 1;
+            continue;
+        }
         let mut reader = BufReader::with_capacity(1 << 20, File::open(segment)?);
+        let (mut offset, mut line_no) = (0u64, 0u64);
+        let mut buf = Vec::new();
+        while line_no < skip[i] {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            offset += n as u64;
+            progress.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            report.skipped += 1;
+        }
         // `complete_end`: where the last newline-terminated line ends.
-        let (mut offset, mut complete_end, mut line_no) = (0u64, 0u64, 0u64);
+        let mut complete_end = offset;
         // (line number, offset after it, its bytes with the newline, if it has one)
         let mut chunk: Vec<(u64, u64, Vec<u8>)> = Vec::with_capacity(CHUNK);
         let mut eof = false;
@@ -143,9 +217,23 @@ pub fn replay_with<T: Send>(
                 let complete = buf.last() == Some(&b'\n');
                 match decoded {
                     None => complete_end = *end,
+                    Some(Ok((seq, _))) if prev_seq.is_some_and(|p| seq <= p) => {
+                        complete_end = *end;
+                        let corruption = Corruption {
+                            segment: segment.clone(),
+                            line: *line_no,
+                            error: LineError::Content(format!(
+                                "seq {seq} repeats or goes back (after {}): two writers on one journal?",
+                                prev_seq.unwrap_or_default()
+                            )),
+                        };
+                        tracing::warn!(%corruption, "journal line out of order skipped");
+                        report.corrupt.push(corruption);
+                    }
                     Some(Ok((seq, prepared))) => {
                         report.records += 1;
                         report.raise_seq(seq);
+                        prev_seq = Some(seq);
                         complete_end = *end;
                         apply(prepared);
                     }
@@ -213,6 +301,10 @@ mod tests {
 
     use crate::model::{EventName, Verdict};
     use crate::record::SignatureCheck;
+
+    pub(super) fn line_for_tests(seq: u64) -> Vec<u8> {
+        line(seq)
+    }
 
     fn line(seq: u64) -> Vec<u8> {
         let body = format!("{{\"event\":\"message.sent\",\"n\":{seq}}}");
@@ -313,5 +405,78 @@ mod tests {
         assert_eq!(report.corrupt.len(), 1);
         assert_eq!(report.corrupt[0].line, 2);
         assert!(report.torn_tail.is_none());
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use std::fs;
+
+    fn line(seq: u64) -> Vec<u8> {
+        super::tests::line_for_tests(seq)
+    }
+
+    fn keep(path: &Path, keep: u64) -> (Vec<u64>, ReplayReport) {
+        let mut seqs = Vec::new();
+        let progress = std::sync::atomic::AtomicU64::new(0);
+        let report = replay_tail(
+            path,
+            false,
+            Some(keep),
+            |r| r.seq,
+            |s| seqs.push(s),
+            &progress,
+        )
+        .unwrap();
+        (seqs, report)
+    }
+
+    #[test]
+    fn only_the_newest_records_are_parsed_and_older_segments_never_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let active = dir.path().join("journal.jsonl");
+        // Garbage in the oldest segment: parsing it would report corruption.
+        fs::write(
+            dir.path().join("journal.000001.jsonl"),
+            b"not a journal line\n",
+        )
+        .unwrap();
+        let rolled: Vec<u8> = (1..=5).flat_map(line).collect();
+        fs::write(dir.path().join("journal.000002.jsonl"), rolled).unwrap();
+        let newest: Vec<u8> = (6..=8).flat_map(line).collect();
+        fs::write(&active, newest).unwrap();
+
+        let (seqs, report) = keep(&active, 4);
+        assert_eq!(seqs, vec![5, 6, 7, 8]);
+        assert!(report.corrupt.is_empty(), "{:?}", report.corrupt);
+        assert_eq!(report.skipped_segments, 1);
+        assert_eq!(report.skipped, 4, "seqs 1-4 passed over unparsed");
+        assert_eq!(report.last_seq, Some(8));
+
+        let (seqs, report) = keep(&active, 100);
+        assert_eq!(seqs.len(), 8);
+        assert_eq!(report.corrupt.len(), 1, "everything read, garbage included");
+    }
+
+    #[test]
+    fn a_repeated_or_backwards_seq_is_reported_and_not_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let active = dir.path().join("journal.jsonl");
+        // Two writers on one file: each wrote its own 1, 2, 3.
+        let lines: Vec<u8> = [1, 2, 1, 3, 2, 4].into_iter().flat_map(line).collect();
+        fs::write(&active, lines).unwrap();
+        let (records, report) = read_all(&active).unwrap();
+        assert_eq!(
+            records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
+        assert_eq!(report.corrupt.len(), 2, "{:?}", report.corrupt);
+        assert!(
+            report.corrupt[0]
+                .to_string()
+                .contains("repeats or goes back")
+        );
+        assert_eq!(report.corrupt[0].line, 3);
     }
 }

@@ -56,8 +56,34 @@ pub struct ServerStats {
     pub panics: AtomicU64,
 }
 
-/// The canned answer past the connection cap: written without reading the request.
+/// The canned answer past the connection cap.
 const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\ncontent-type: text/plain\r\ncontent-length: 33\r\nconnection: close\r\n\r\ntoo many connections, retry later\n";
+/// The canned answer while the journal replays at start.
+const STARTING: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\ncontent-type: text/plain\r\ncontent-length: 49\r\nconnection: close\r\n\r\nstarting: the journal is being read, retry later\n";
+
+/// Until `ready` fires (or is dropped), answer every connection `503` + `Retry-After`:
+/// the port is open while the journal replays. Gives the listener back for [`serve`].
+pub async fn answer_starting(
+    listener: TcpListener,
+    ready: tokio::sync::oneshot::Receiver<()>,
+) -> TcpListener {
+    tokio::pin!(ready);
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut ready => return listener,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(refuse(stream, STARTING));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
 
 /// Serve `router` on `listener` until `shutdown` resolves; then stop accepting and give
 /// open requests [`Limits::drain`] to finish.
@@ -103,7 +129,7 @@ pub async fn serve(
         };
         if stats.open.load(Ordering::Relaxed) >= limits.max_connections {
             stats.refused.fetch_add(1, Ordering::Relaxed);
-            tokio::spawn(refuse(stream));
+            tokio::spawn(refuse(stream, BUSY));
             continue;
         }
         let _ = stream.set_nodelay(true);
@@ -146,7 +172,7 @@ pub async fn serve(
 /// Answer 503 and close. The request head is read first (an HTTP client takes an
 /// answer that comes before its request as a broken connection, not as a 503), and
 /// the rest drained a moment after, so the close is not a reset that would hide it.
-async fn refuse(mut stream: TcpStream) {
+async fn refuse(mut stream: TcpStream, answer: &'static [u8]) {
     use tokio::io::AsyncReadExt;
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         let mut head = Vec::with_capacity(1024);
@@ -158,7 +184,7 @@ async fn refuse(mut stream: TcpStream) {
             }
             head.extend_from_slice(&buf[..n]);
         }
-        stream.write_all(BUSY).await?;
+        stream.write_all(answer).await?;
         stream.shutdown().await?;
         while stream.read(&mut buf).await? != 0 {}
         Ok::<_, std::io::Error>(())
