@@ -207,3 +207,86 @@ async fn a_second_pilotwatch_on_the_same_journal_is_refused() {
     );
     server.stop().await;
 }
+
+/// The same journal under a second name (a symlink, a hard link) is the same journal.
+#[tokio::test]
+async fn a_second_pilotwatch_through_a_symlink_or_hard_link_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let server = Running::start(&s).await;
+    let active = s.journal.clone().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let symlink = other.path().join("via-symlink.jsonl");
+    std::os::unix::fs::symlink(&active, &symlink).unwrap();
+    let hardlink = other.path().join("via-hardlink.jsonl");
+    std::fs::hard_link(&active, &hardlink).unwrap();
+    for name in [symlink, hardlink] {
+        let mut second = s.clone();
+        second.journal = Some(name.clone());
+        let err = pilotwatch::service::Service::start(&second)
+            .await
+            .expect_err("a second writer on one file");
+        assert!(
+            format!("{err:?}").contains("in use by another pilotwatch"),
+            "{}: {err:?}",
+            name.display()
+        );
+    }
+    server.stop().await;
+}
+
+/// `rm journal.jsonl` (or a rotation that replaces it) while running: nothing written
+/// after that could be replayed, so no ack may claim it was kept.
+#[tokio::test]
+async fn a_deleted_or_replaced_journal_stops_every_later_ack() {
+    for replace in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let server = Running::start(&s).await;
+        let http = client();
+        let ok = http
+            .post(server.url("/"))
+            .body(body(1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        let active = s.journal.clone().unwrap();
+        std::fs::remove_file(&active).unwrap();
+        if replace {
+            std::fs::write(&active, b"").unwrap();
+        }
+        let what = if replace { "replaced" } else { "deleted" };
+        for i in 2..4 {
+            let r = http
+                .post(server.url("/"))
+                .body(body(i))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{what}");
+            let text = r.text().await.unwrap();
+            assert!(text.contains(&format!("was {what} while in use")), "{text}");
+        }
+        let health = server.health().await;
+        assert_eq!(health["status"], "failing", "{health}");
+        server.stop().await;
+    }
+}
+
+/// Message bodies are private: the journal and its lock file are created 0600.
+#[tokio::test]
+async fn the_journal_and_its_lock_are_created_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let server = Running::start(&s).await;
+    let active = s.journal.clone().unwrap();
+    let mut lock = active.clone().into_os_string();
+    lock.push(".lock");
+    for path in [active.clone(), lock.into()] {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    server.stop().await;
+}

@@ -3,6 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 pub trait Storage: Send + 'static {
@@ -41,7 +42,10 @@ impl Storage for NoStorage {
 #[derive(Debug)]
 pub struct FileStorage {
     path: PathBuf,
+    /// The active segment, locked (see [`lock`]).
     file: File,
+    /// Its (device, inode): the file at `path` must stay this one.
+    identity: (u64, u64),
     len: u64,
     segment_max: u64,
     next_segment: u64,
@@ -50,20 +54,38 @@ pub struct FileStorage {
 }
 
 impl FileStorage {
-    /// Open the active segment for appending. The caller holds `lock` (see [`lock`]).
-    pub fn open(path: &Path, segment_max: u64, lock: File) -> io::Result<Self> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
-        let len = file.metadata()?.len();
+    /// Append to the active segment the caller locked with [`lock`] (and replayed).
+    pub fn open(path: &Path, segment_max: u64, lock: JournalLock) -> io::Result<Self> {
+        let file = lock.active;
+        let meta = file.metadata()?;
         sync_dir(path)?;
         let next_segment = rolled_segments(path)?.last().map_or(1, |(n, _)| n + 1);
         Ok(Self {
             path: path.to_owned(),
+            identity: (meta.dev(), meta.ino()),
+            len: meta.len(),
             file,
-            len,
             segment_max,
             next_segment,
-            _lock: lock,
+            _lock: lock.name,
         })
+    }
+
+    /// The file at the journal's path must still be the one written to: deleted or
+    /// replaced (`rm`, a log rotation not meant for it), every later ack would be a lie.
+    fn check_identity(&self) -> io::Result<()> {
+        let gone = |what: &str| {
+            io::Error::other(format!(
+                "the journal file {} was {what} while in use; nothing more can be kept (restart pilotwatch)",
+                self.path.display()
+            ))
+        };
+        match fs::metadata(&self.path) {
+            Ok(m) if (m.dev(), m.ino()) == self.identity => Ok(()),
+            Ok(_) => Err(gone("replaced")),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(gone("deleted")),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -75,6 +97,8 @@ impl Storage for FileStorage {
     }
 
     fn sync(&mut self) -> io::Result<()> {
+        // One stat per batch, before the sync that would release its acks.
+        self.check_identity()?;
         self.file.sync_data()
     }
 
@@ -93,10 +117,11 @@ impl Storage for FileStorage {
         fs::rename(&self.path, &rolled)?;
         // From here the old file is rolled, whatever fails next.
         self.next_segment += 1;
-        self.file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        self.file = open_active(&self.path)?;
+        // The new inode is ours alone too (nothing else can have it open yet).
+        let _ = self.file.try_lock();
+        let meta = self.file.metadata()?;
+        self.identity = (meta.dev(), meta.ino());
         self.len = 0;
         sync_dir(&self.path)?;
         tracing::info!(segment = %rolled.display(), "journal segment rolled");
@@ -108,26 +133,53 @@ impl Storage for FileStorage {
     }
 }
 
-/// Take the journal's lock file (`<path>.lock`), creating the directory if needed.
-pub fn lock(path: &Path) -> io::Result<File> {
+/// A journal held by this process: its lock file and its active segment, both locked.
+#[derive(Debug)]
+pub struct JournalLock {
+    name: File,
+    active: File,
+}
+
+/// Lock the journal: `<path>.lock` (named after the path with symlinks resolved, so
+/// two names for one file share it) and the active segment itself, since locks belong
+/// to the inode (a hard link is the same file under another name). Creates the
+/// directory if needed; files are created 0600 (message bodies are private).
+pub fn lock(path: &Path) -> io::Result<JournalLock> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
-    let mut lock_path = path.as_os_str().to_owned();
+    let in_use = || {
+        io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!("journal {} is in use by another pilotwatch", path.display()),
+        )
+    };
+    let active = open_active(path)?;
+    let mut lock_path = fs::canonicalize(path)?.into_os_string();
     lock_path.push(".lock");
-    let file = OpenOptions::new()
+    let name = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(&lock_path)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(io::Error::new(
-            io::ErrorKind::WouldBlock,
-            format!("journal {} is in use by another pilotwatch", path.display()),
-        )),
-        Err(fs::TryLockError::Error(e)) => Err(e),
+    for file in [&name, &active] {
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(in_use()),
+            Err(fs::TryLockError::Error(e)) => return Err(e),
+        }
     }
+    Ok(JournalLock { name, active })
+}
+
+/// The active segment for appending (0600 when created).
+fn open_active(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
 }
 
 /// `dir/journal.jsonl` + 3 → `dir/journal.000003.jsonl`.
