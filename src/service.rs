@@ -104,6 +104,9 @@ impl Service {
             started: Instant::now(),
             server: Default::default(),
             attach: Default::default(),
+            bodies: receiver::BodyBudget::new(
+                receiver::BodyBudget::DEFAULT.max(4 * settings.max_body),
+            ),
         });
         let clean = |s: &str| crate::sanitize::line(s, 200);
         let info = ServiceInfo {

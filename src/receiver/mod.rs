@@ -55,6 +55,66 @@ pub struct AppState {
     pub server: Arc<server::ServerStats>,
     /// Attached dashboards: kept by the attach endpoint.
     pub attach: Arc<crate::attach::server::AttachStats>,
+    /// Bytes of bodies being read right now, all connections together.
+    pub bodies: BodyBudget,
+}
+
+/// Bytes of request bodies held right now, across every connection and HTTP/2 stream:
+/// many slow bodies from strangers cannot take more memory than `max`. A body that
+/// would go past it is answered 503 + `Retry-After` (the provider retries).
+#[derive(Debug)]
+pub struct BodyBudget {
+    used: std::sync::atomic::AtomicUsize,
+    max: usize,
+    /// Bodies refused for it.
+    pub refused: std::sync::atomic::AtomicU64,
+}
+
+impl BodyBudget {
+    /// The default: room for a good many full bodies at once, bounded.
+    pub const DEFAULT: usize = 32 << 20;
+
+    pub fn new(max: usize) -> Self {
+        Self {
+            used: Default::default(),
+            max,
+            refused: Default::default(),
+        }
+    }
+
+    /// Take `n` bytes more for `held`, if the budget has them.
+    fn take(&self, held: &mut Held<'_>, n: usize) -> bool {
+        let taken = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |u| {
+                (u + n <= self.max).then_some(u + n)
+            })
+            .is_ok();
+        if taken {
+            held.bytes += n;
+        } else {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        taken
+    }
+}
+
+impl Default for BodyBudget {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT)
+    }
+}
+
+/// A body's share of the budget, given back when the delivery has been handed over.
+struct Held<'a> {
+    budget: &'a BodyBudget,
+    bytes: usize,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -83,6 +143,9 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "connections": state.server.open.load(Ordering::Relaxed),
         "refusedConnections": state.server.refused.load(Ordering::Relaxed),
         "panics": state.server.panics.load(Ordering::Relaxed),
+        "idleClosed": state.server.idle_closed.load(Ordering::Relaxed),
+        "malformedRequests": state.server.malformed.load(Ordering::Relaxed),
+        "bodiesRefused": state.bodies.refused.load(Ordering::Relaxed),
         "attach": {
             "clients": state.attach.clients.load(Ordering::Relaxed),
             "dropped": state.attach.dropped.load(Ordering::Relaxed),
@@ -123,13 +186,17 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    // The query string is not recorded: people put tokens in webhook URLs.
-    let path = crate::record::intern(req.uri().path());
     let (parts, body) = req.into_parts();
     let cfg = &state.config;
-
-    let wrong_path = cfg.path.as_deref().is_some_and(|p| p != &*path);
-    let (body, body_len, refused) = read_limited(body, &parts.headers, cfg).await;
+    let full_path = parts.uri.path();
+    let wrong_path = cfg.path.as_deref().is_some_and(|p| p != full_path);
+    // The query string is not recorded: people put tokens in webhook URLs.
+    let path = crate::record::intern(&kept_path(full_path));
+    let mut held = Held {
+        budget: &state.bodies,
+        bytes: 0,
+    };
+    let (body, body_len, refused) = read_limited(body, &parts.headers, cfg, &mut held).await;
     // A body not read whole (too large) or not meant for us is not verified.
     let signature = if wrong_path || refused.is_some() {
         SignatureCheck::Unchecked
@@ -213,10 +280,29 @@ async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
             };
             (status, axum::Json(body)).into_response()
         }
+        Ok(_) if d.status == StatusCode::SERVICE_UNAVAILABLE => {
+            (d.status, [(header::RETRY_AFTER, "5")], refusal).into_response()
+        }
         Ok(_) => (d.status, refusal).into_response(),
         Err(IngestError::Unavailable(why)) => unavailable(&why),
         Err(IngestError::Closed) => unavailable("shutting down"),
     }
+}
+
+/// The most of a URL path recorded: a request head may carry 64 KiB of it, and a
+/// refused request must cost little (its body is cut to [`REJECTED_KEEP`]).
+pub const PATH_KEEP: usize = 256;
+
+/// The path as recorded: cut at [`PATH_KEEP`] bytes, saying how long it was.
+fn kept_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.len() <= PATH_KEEP {
+        return path.into();
+    }
+    let mut end = PATH_KEEP;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…({} bytes)", &path[..end], path.len()).into()
 }
 
 /// A header's value, kept for forwarding (bounded: it is a stranger's input).
@@ -252,6 +338,7 @@ async fn read_limited(
     body: Body,
     headers: &HeaderMap,
     cfg: &ReceiverConfig,
+    held: &mut Held<'_>,
 ) -> (Bytes, u64, Option<(StatusCode, String)>) {
     let max = cfg.max_body;
     let declared = headers
@@ -263,10 +350,16 @@ async fn read_limited(
     }
     let deadline = tokio::time::Instant::now() + cfg.body_timeout;
     let mut body = body;
-    let mut buf = Vec::with_capacity(declared.unwrap_or(1024).min(max as u64) as usize);
-    let refused = |mut buf: Vec<u8>, seen: usize, code, why| {
-        buf.truncate(REJECTED_KEEP);
-        (Bytes::from(buf), seen as u64, Some((code, why)))
+    // A declared length is a stranger's word: room grows with the bytes that come.
+    let mut buf = Vec::new();
+    let first = declared.unwrap_or(1024).min(64 * 1024) as usize;
+    if held.budget.take(held, first) {
+        buf.reserve_exact(first);
+    }
+    // A copy of what is kept: the buffer's whole allocation must not live on in the store.
+    let refused = |buf: Vec<u8>, seen: usize, code, why| {
+        let kept = Bytes::copy_from_slice(&buf[..buf.len().min(REJECTED_KEEP)]);
+        (kept, seen as u64, Some((code, why)))
     };
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -290,6 +383,16 @@ async fn read_limited(
             buf.extend_from_slice(&data[..REJECTED_KEEP.saturating_sub(buf.len()).min(data.len())]);
             let why = format!("body is over the {max}-byte limit");
             return refused(buf, seen, StatusCode::PAYLOAD_TOO_LARGE, why);
+        }
+        // The budget is charged for what is allocated, growth included.
+        let need = buf.len() + data.len();
+        if need > buf.capacity() {
+            let grown = (buf.capacity() * 2).clamp(need, max);
+            if !held.budget.take(held, grown - buf.capacity()) {
+                let why = "too many bodies in flight; retry later".to_owned();
+                return refused(buf, need, StatusCode::SERVICE_UNAVAILABLE, why);
+            }
+            buf.reserve_exact(grown - buf.len());
         }
         buf.extend_from_slice(&data);
     }

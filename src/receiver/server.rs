@@ -1,9 +1,13 @@
 //! The HTTP server loop under the receiver, in place of a bare `axum::serve`, which puts
 //! no time limit on a request head and no cap on connections. Here a stranger cannot
-//! hold the receiver up: headers must arrive within [`Limits::header_timeout`], a head
-//! over [`Limits::max_head`] is refused (431), and past [`Limits::max_connections`] a new
-//! connection is answered `503` with `Retry-After` (the provider retries; nothing is
-//! lost). A panic in a handler answers `500` and is logged; the server goes on.
+//! hold the receiver up: a connection must start a request within
+//! [`Limits::header_timeout`] of opening or of its last answer, whatever protocol it
+//! speaks (a silent socket, half an HTTP/2 preface and an idle h2c connection are all
+//! closed), a head over [`Limits::max_head`] is refused (431), an HTTP/2 connection runs
+//! at most [`Limits::max_streams`] requests at once, and past
+//! [`Limits::max_connections`] a new connection is answered `503` with `Retry-After`
+//! (the provider retries; nothing is lost). A panic in a handler answers `500` and is
+//! logged; the server goes on.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,6 +37,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// After shutdown is asked for, in-flight requests get this long to finish.
     pub drain: Duration,
+    /// Requests at once on one HTTP/2 connection (each may be reading a body).
+    pub max_streams: u32,
 }
 
 impl Default for Limits {
@@ -42,6 +48,7 @@ impl Default for Limits {
             max_head: 64 * 1024,
             max_connections: 1024,
             drain: Duration::from_secs(4),
+            max_streams: 16,
         }
     }
 }
@@ -54,6 +61,56 @@ pub struct ServerStats {
     pub refused: AtomicU64,
     /// Handler panics answered 500.
     pub panics: AtomicU64,
+    /// Connections closed for starting no request in time (silent, idle, half a preface).
+    pub idle_closed: AtomicU64,
+    /// Requests hyper refused itself, before any handler (malformed or oversized head,
+    /// conflicting lengths, a head too slow): answered 400/408/431 but not journaled.
+    pub malformed: AtomicU64,
+}
+
+/// A connection's requests in flight, and since when it has had none: a connection
+/// with none for [`Limits::header_timeout`] is closed.
+#[derive(Debug)]
+struct Activity {
+    inflight: AtomicUsize,
+    /// Milliseconds after `epoch` when the last request ended (or the connection opened).
+    idle_since: AtomicU64,
+    epoch: tokio::time::Instant,
+}
+
+impl Activity {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            inflight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
+            epoch: tokio::time::Instant::now(),
+        })
+    }
+
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.inflight.fetch_add(1, Ordering::AcqRel);
+        InFlight(self.clone())
+    }
+
+    /// When the connection is to be closed if nothing starts before (`None`: busy).
+    fn deadline(&self, idle: Duration) -> Option<tokio::time::Instant> {
+        if self.inflight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let since = Duration::from_millis(self.idle_since.load(Ordering::Acquire));
+        Some(self.epoch + since + idle)
+    }
+}
+
+/// A request being served; its end (or cancellation) restarts the idle clock.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let now = self.0.epoch.elapsed().as_millis() as u64;
+        self.0.idle_since.store(now, Ordering::Release);
+        self.0.inflight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// The canned answer past the connection cap.
@@ -112,6 +169,15 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(limits.max_head.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_streams)
+        // What a connection may send ahead of the handlers reading it (hyper's default
+        // is 1 MiB a stream): webhooks are small, and unread bytes are memory.
+        .initial_stream_window_size(64 * 1024)
+        .initial_connection_window_size(256 * 1024)
+        .max_header_list_size(limits.max_head as u32);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -135,26 +201,47 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         stats.open.fetch_add(1, Ordering::Relaxed);
         let router = router.clone();
+        let activity = Activity::new();
+        let busy = activity.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(remote));
             let router = router.clone();
+            let in_flight = busy.begin();
             async move {
-                Ok::<Response, Infallible>(
-                    router
-                        .oneshot(req.map(axum::body::Body::new))
-                        .await
-                        .into_response(),
-                )
+                let response = router
+                    .oneshot(req.map(axum::body::Body::new))
+                    .await
+                    .into_response();
+                drop(in_flight);
+                Ok::<Response, Infallible>(response)
             }
         });
         let conn = builder
             .serve_connection(TokioIo::new(stream), service)
             .into_owned();
         let conn = graceful.watch(conn);
-        let stats = stats.clone();
+        let (stats, idle) = (stats.clone(), limits.header_timeout);
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%remote, error = %e, "connection ended");
+            tokio::pin!(conn);
+            loop {
+                let deadline = activity.deadline(idle);
+                tokio::select! {
+                    ended = &mut conn => {
+                        if let Err(e) = ended {
+                            count_refusal(&stats, &*e);
+                            tracing::debug!(%remote, error = %e, "connection ended");
+                        }
+                        break;
+                    }
+                    () = sleep_until(deadline) => {
+                        // Dropping the connection closes the socket.
+                        if activity.deadline(idle).is_some_and(|d| d <= tokio::time::Instant::now()) {
+                            stats.idle_closed.fetch_add(1, Ordering::Relaxed);
+                            tracing::debug!(%remote, "no request started in time; closed");
+                            break;
+                        }
+                    }
+                }
             }
             stats.open.fetch_sub(1, Ordering::Relaxed);
         });
@@ -167,6 +254,24 @@ pub async fn serve(
         tracing::warn!("connections still open after the drain; closing them");
     }
     Ok(())
+}
+
+/// Sleep until `deadline`; while a request is in flight (`None`), wake now and then to
+/// look again (a request's end restarts the clock without waking this task).
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => tokio::time::sleep(Duration::from_millis(500)).await,
+    }
+}
+
+/// Count what hyper refused on its own (the handler never saw it, so nothing journaled it).
+fn count_refusal(stats: &ServerStats, e: &(dyn std::error::Error + 'static)) {
+    if let Some(e) = e.downcast_ref::<hyper::Error>()
+        && (e.is_parse() || e.is_parse_too_large() || e.is_timeout())
+    {
+        stats.malformed.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Answer 503 and close. The request head is read first (an HTTP client takes an
