@@ -358,3 +358,49 @@ async fn path_narrowing_healthz_and_methods() {
     assert_eq!(records[1].verdict, Verdict::Rejected);
     assert_eq!(records[1].signature, SignatureCheck::Unchecked);
 }
+
+/// The receiver's own health stays `ok` while a number is down; what the deliveries say
+/// about the fleet is reported beside it.
+#[tokio::test]
+async fn healthz_reports_numbers_not_connected_and_the_last_delivery_age_beside_its_own_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&settings(dir.path())).await;
+    let health = server.health().await;
+    assert_eq!(health["lastDeliveryAgeSeconds"], serde_json::Value::Null);
+    let http = client();
+    let connected = r#"{"event":"number.connected","data":{"numberId":"n-ok","phone":"+1","displayName":"Up","createdAt":"2026-02-24T15:00:00.000Z"}}"#;
+    let down = r#"{"event":"number.disconnected","data":{"numberId":"n-down","phone":"+2","displayName":"Down","createdAt":"2026-02-24T15:00:00.000Z"}}"#;
+    let restored = r#"{"event":"number.restored","data":{"numberId":"n-back","phone":"+3","displayName":"Back","createdAt":"2026-02-24T15:00:00.000Z"}}"#;
+    for body in [connected, down, restored] {
+        let r = http.post(server.url("/")).body(body).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let health = server.health().await;
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["numbers"]["seen"], 3, "{health}");
+    let mut down: Vec<(String, String)> = health["numbers"]["notConnected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_owned(),
+                n["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    down.sort();
+    assert_eq!(
+        down,
+        [
+            ("Back".to_owned(), "restored".to_owned()),
+            ("Down".to_owned(), "disconnected".to_owned())
+        ],
+        "a restored number comes back disconnected"
+    );
+    assert!(
+        health["lastDeliveryAgeSeconds"].as_i64().unwrap() <= 1,
+        "{health}"
+    );
+    server.stop().await;
+}

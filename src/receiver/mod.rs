@@ -127,9 +127,9 @@ pub fn router(state: Arc<AppState>) -> Router {
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     // Counts that include every delivery acknowledged before this request.
     state.ingest.settled().await;
-    let (last_seq, total) = {
+    let (last_seq, total, fleet) = {
         let store = state.ingest.store().read();
-        (store.last_seq(), store.counters().total)
+        (store.last_seq(), store.counters().total, fleet(&store))
     };
     let failure = state.ingest.failure();
     let body = json!({
@@ -146,6 +146,13 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         "idleClosed": state.server.idle_closed.load(Ordering::Relaxed),
         "malformedRequests": state.server.malformed.load(Ordering::Relaxed),
         "bodiesRefused": state.bodies.refused.load(Ordering::Relaxed),
+        // What the deliveries say, beside the receiver's own health (`status`): a
+        // disconnected number is the fleet's trouble, not the receiver's.
+        "lastDeliveryAgeSeconds": fleet.last_delivery_age,
+        "numbers": {
+            "seen": fleet.seen,
+            "notConnected": fleet.not_connected,
+        },
         "attach": {
             "clients": state.attach.clients.load(Ordering::Relaxed),
             "dropped": state.attach.dropped.load(Ordering::Relaxed),
@@ -158,6 +165,52 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         StatusCode::OK
     };
     (code, axum::Json(body)).into_response()
+}
+
+/// The fleet as `/healthz` reports it.
+struct Fleet {
+    /// Seconds since the newest delivery that was not refused (`None`: none yet).
+    last_delivery_age: Option<i64>,
+    seen: usize,
+    /// Numbers the provider said are not connected (created, disconnected, restored), at
+    /// most [`Fleet::LIST`] of them.
+    not_connected: Vec<serde_json::Value>,
+}
+
+impl Fleet {
+    const LIST: usize = 50;
+}
+
+fn fleet(store: &crate::store::Store) -> Fleet {
+    use crate::store::NumberState;
+    let now = Utc::now();
+    let last_delivery_age = store
+        .feed()
+        .rev()
+        .find(|r| r.kind == crate::record::RecordKind::Delivery && r.verdict != Verdict::Rejected)
+        .map(|r| (now - r.received_at).num_seconds().max(0));
+    let not_connected = store
+        .numbers()
+        .iter()
+        .filter(|n| {
+            !n.state.is_connected()
+                && !matches!(n.state, NumberState::Unknown | NumberState::Removed)
+        })
+        .take(Fleet::LIST)
+        .map(|n| {
+            json!({
+                "numberId": &*n.number_id,
+                "name": n.display_name.as_deref().or(n.phone.as_deref()),
+                "state": n.state.as_str(),
+                "sinceSeconds": n.state_at.map(|at| (now - at).num_seconds().max(0)),
+            })
+        })
+        .collect();
+    Fleet {
+        last_delivery_age,
+        seen: store.numbers().len(),
+        not_connected,
+    }
 }
 
 /// What the handler decided, before the hand-off.

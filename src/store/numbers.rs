@@ -20,6 +20,11 @@ pub enum NumberState {
 }
 
 impl NumberState {
+    /// Connected and able to send: a restored number comes back disconnected.
+    pub fn is_connected(self) -> bool {
+        self == Self::Connected
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unknown => "unknown",
