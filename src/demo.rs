@@ -31,6 +31,10 @@ const CONTACTS: [(&str, &str); 8] = [
     ("+5551987650008", "Heitor Campos"),
 ];
 
+/// Someone without WhatsApp: messages to them fail with `RECIPIENT_NOT_ON_WHATSAPP`, and
+/// they never write, call or reply (the provider could not have seen them).
+const NOT_ON_WHATSAPP: (&str, &str) = ("+5511987650099", "Ivo Teixeira");
+
 const INBOUND: [&str; 10] = [
     "Oi! Meu pedido 4821 ainda não chegou",
     "Vocês abrem no sábado?",
@@ -53,21 +57,24 @@ const OUTBOUND: [&str; 6] = [
     "Promoção de hoje: frete grátis acima de R$ 150",
 ];
 
-const FAILURES: [(&str, &str); 3] = [
+/// Failures a contact on WhatsApp can meet (one not on it meets only that).
+const FAILURES: [(&str, &str); 2] = [
     (
         "DELIVER_NOT_CONFIRMED",
         "Failed to send message via Pilot Status.",
     ),
-    (
-        "RECIPIENT_NOT_ON_WHATSAPP",
-        "The recipient is not a WhatsApp user.",
-    ),
     ("RATE_LIMITED", "Too many messages to this recipient."),
 ];
+const NOT_ON_WHATSAPP_ERROR: (&str, &str) = (
+    "RECIPIENT_NOT_ON_WHATSAPP",
+    "The recipient is not a WhatsApp user.",
+);
 
 /// What the simulator knows about a message it sent, to make replies quote it.
 #[derive(Debug, Clone)]
 struct Sent {
+    /// When its `message.delivered` is due: no reply comes before.
+    delivered: DateTime<Utc>,
     wamid: String,
     text: &'static str,
     contact: usize,
@@ -116,9 +123,10 @@ impl Simulator {
             .push(Reverse((when, self.order, v.to_string())));
     }
 
+    /// `contact` indexes [`CONTACTS`]; one past its end is [`NOT_ON_WHATSAPP`].
     fn ctx(&mut self, number: usize, contact: usize, text: &str, at: DateTime<Utc>) -> Context {
         let (id, phone, name) = NUMBERS[number];
-        let (c, cname) = CONTACTS[contact];
+        let (c, cname) = CONTACTS.get(contact).copied().unwrap_or(NOT_ON_WHATSAPP);
         Context {
             number_id: id.into(),
             number_phone: phone.into(),
@@ -167,6 +175,13 @@ impl Simulator {
         }
         let c = self.ctx(1, 0, "", now - chrono::Duration::minutes(10));
         out.push(samples::sample("number.health_degraded", &c).expect("sample"));
+        // A newcomer sees every state within seconds: "Vendas RJ" drops after 3 s.
+        let down = Duration::from_secs(3);
+        let c = self.ctx(2, 0, "", now + chrono::Duration::seconds(3));
+        let v = samples::sample("number.disconnected", &c).expect("sample");
+        self.later(now, down, v);
+        self.flapping_up = false;
+        self.last_flap = Some(now + chrono::Duration::seconds(3));
         out.extend(self.inbound(now, "message.received"));
         out.extend(self.outbound(now));
         out.extend(self.call(now));
@@ -232,8 +247,9 @@ impl Simulator {
     }
 
     fn reply(&mut self, now: DateTime<Utc>) -> Vec<Value> {
+        let delivered: Vec<&Sent> = self.sent.iter().filter(|s| s.delivered <= now).collect();
         let Some(s) =
-            (!self.sent.is_empty()).then(|| self.sent[self.rng.usize(..self.sent.len())].clone())
+            (!delivered.is_empty()).then(|| delivered[self.rng.usize(..delivered.len())].clone())
         else {
             return self.inbound(now, "message.received");
         };
@@ -254,24 +270,25 @@ impl Simulator {
     /// with realistic delays.
     fn outbound(&mut self, now: DateTime<Utc>) -> Vec<Value> {
         let text = OUTBOUND[self.rng.usize(..OUTBOUND.len())];
-        let (n, k) = (self.rng.usize(..2), self.rng.usize(..CONTACTS.len()));
+        // Now and then to the one contact without WhatsApp (one past the list).
+        let n = self.rng.usize(..2);
+        let k = if self.rng.u32(0..100) < 4 {
+            CONTACTS.len()
+        } else {
+            self.rng.usize(..CONTACTS.len())
+        };
         let mut c = self.ctx(n, k, text, now);
         let sent = samples::sample("message.sent", &c).expect("sample");
         let wamid = sent["data"]["messageId"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        self.sent.push(Sent {
-            wamid,
-            text,
-            contact: k,
-            number: n,
-        });
-        if self.sent.len() > 50 {
-            self.sent.remove(0);
-        }
-        if self.rng.u32(0..100) < 10 {
-            let (code, error) = FAILURES[self.rng.usize(..FAILURES.len())];
+        let failure = if k == CONTACTS.len() {
+            Some(NOT_ON_WHATSAPP_ERROR)
+        } else {
+            (self.rng.u32(0..100) < 6).then(|| FAILURES[self.rng.usize(..FAILURES.len())])
+        };
+        if let Some((code, error)) = failure {
             let after = Duration::from_millis(self.rng.u64(2000..6000));
             c.at = now + chrono::Duration::from_std(after).unwrap_or_default();
             let mut failed = samples::sample("message.failed", &c).expect("sample");
@@ -288,6 +305,17 @@ impl Simulator {
                 c.at = now + chrono::Duration::from_std(r).unwrap_or_default();
                 let read = samples::sample("message.read", &c).expect("sample");
                 self.later(now, r, read);
+            }
+            // Only a message that reaches its contact can be answered.
+            self.sent.push(Sent {
+                delivered: now + chrono::Duration::from_std(d).unwrap_or_default(),
+                wamid,
+                text,
+                contact: k,
+                number: n,
+            });
+            if self.sent.len() > 50 {
+                self.sent.remove(0);
             }
         }
         vec![sent]
@@ -318,6 +346,52 @@ impl Simulator {
         vec![ringing]
     }
 
+    /// The demo is stopping: everything still scheduled happens now, so no call is left
+    /// ringing or in progress in the journal. A call not yet answered is missed; one in
+    /// progress ends with the time it really lasted.
+    pub fn finish(&mut self, now: DateTime<Utc>) -> Vec<Value> {
+        let mut unanswered = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        let stamp = samples::stamp(now);
+        while let Some(Reverse((_, _, v))) = self.pending.pop() {
+            let mut v: Value = serde_json::from_str(&v).expect("we wrote it");
+            let call = v["callId"].as_str().map(str::to_owned);
+            match (v["event"].as_str(), call) {
+                (Some("call.connected"), Some(id)) => {
+                    unanswered.insert(id);
+                    continue;
+                }
+                (Some("call.ended"), Some(id)) if unanswered.contains(&id) => {
+                    v["event"] = json!("call.missed");
+                    v["status"] = json!("MISSED");
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("duration");
+                    }
+                }
+                (Some("call.ended"), Some(_)) => {
+                    let planned = v["timestamp"]
+                        .as_str()
+                        .and_then(|t| t.parse::<DateTime<Utc>>().ok());
+                    let talk = v["duration"].as_i64().unwrap_or(0);
+                    let lasted = planned.map_or(0, |end| {
+                        (now - (end - chrono::Duration::seconds(talk)))
+                            .num_seconds()
+                            .max(0)
+                    });
+                    v["duration"] = json!(lasted);
+                }
+                _ => {}
+            }
+            if v.get("timestamp").is_some() {
+                v["timestamp"] = json!(stamp);
+            } else if v["data"].get("createdAt").is_some() {
+                v["data"]["createdAt"] = json!(stamp);
+            }
+            out.push(v);
+        }
+        out
+    }
+
     /// "Vendas RJ" flaps between connected and disconnected.
     fn flap(&mut self, now: DateTime<Utc>) -> Vec<Value> {
         if self
@@ -338,17 +412,47 @@ impl Simulator {
     }
 }
 
-/// POST the simulator's traffic to `url`, signed with `secret`, at about `rate` new
-/// events a second, until the process ends.
-pub async fn run(url: String, secret: String, rate: f64) {
+/// The demo's traffic, running: [`Demo::finish`] ends it cleanly.
+#[derive(Debug)]
+pub struct Demo {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Demo {
+    /// POST the simulator's traffic to `url`, signed with `secret`, at about `rate` new
+    /// events a second.
+    pub fn start(url: String, secret: String, rate: f64) -> Self {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(run(url, secret, rate, stopping));
+        Self { stop, task }
+    }
+
+    /// Stop, first posting what is still scheduled (calls end, statuses land), so the
+    /// journal holds no call that never ends. Bounded: a stuck receiver cannot hold it.
+    pub async fn finish(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.task).await;
+    }
+}
+
+async fn run(url: String, secret: String, rate: f64, mut stop: tokio::sync::watch::Receiver<bool>) {
     let http = reqwest::Client::new();
     let mut sim = Simulator::new(u64::from(std::process::id()));
     let period = Duration::from_secs_f64(1.0 / rate.clamp(0.1, 1000.0));
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
-        tick.tick().await;
-        for v in sim.step(Utc::now()) {
+        let last = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.changed() => true,
+        };
+        let due = if last {
+            sim.finish(Utc::now())
+        } else {
+            sim.step(Utc::now())
+        };
+        for v in due {
             let body = serde_json::to_vec(&v).expect("serialisable");
             let sig = crate::receiver::signature::sign(&secret, &body);
             let _ = http
@@ -358,6 +462,9 @@ pub async fn run(url: String, secret: String, rate: f64) {
                 .body(body)
                 .send()
                 .await;
+        }
+        if last {
+            return;
         }
     }
 }
@@ -409,5 +516,70 @@ mod tests {
             );
         }
         assert!(total > 3600, "{total}");
+    }
+
+    /// What a newcomer must never see: a reply to a message that then failed (or was
+    /// not delivered yet), a contact without WhatsApp writing or calling, that failure
+    /// for anyone else, or a call left open when the demo stops.
+    #[test]
+    fn the_demo_makes_no_impossible_sequence_and_leaves_no_call_open() {
+        let mut sim = Simulator::new(7);
+        let start = Utc::now();
+        let mut failed = std::collections::HashSet::new();
+        let mut delivered = std::collections::HashSet::new();
+        let mut open_calls = std::collections::HashSet::new();
+        let mut first_down = None;
+        let mut events: Vec<Value> = Vec::new();
+        for i in 0..1800 {
+            let now = start + chrono::Duration::seconds(i);
+            for v in sim.step(now) {
+                if v["event"] == "number.disconnected" && first_down.is_none() {
+                    first_down = Some(i);
+                }
+                events.push(v);
+            }
+        }
+        events.extend(sim.finish(start + chrono::Duration::seconds(1800)));
+        for v in &events {
+            let d = &v["data"];
+            let wamid = d["messageId"].as_str().unwrap_or_default().to_owned();
+            match v["event"].as_str().unwrap() {
+                "message.failed" => {
+                    let code = d["errorCode"].as_str().unwrap();
+                    let to_ivo = d["to"] == NOT_ON_WHATSAPP.0;
+                    assert_eq!(code == "RECIPIENT_NOT_ON_WHATSAPP", to_ivo, "{v}");
+                    failed.insert(wamid);
+                }
+                "message.delivered" => {
+                    delivered.insert(wamid);
+                }
+                "message.reply" => {
+                    let quoted = d["quotedMessageId"].as_str().unwrap();
+                    assert!(!failed.contains(quoted), "a reply to a failed message: {v}");
+                    assert!(delivered.contains(quoted), "a reply before delivery: {v}");
+                }
+                "call.ringing" => {
+                    open_calls.insert(v["callId"].as_str().unwrap().to_owned());
+                }
+                "call.ended" | "call.missed" => {
+                    open_calls.remove(v["callId"].as_str().unwrap());
+                }
+                _ => {}
+            }
+            let from = d["from"]
+                .as_str()
+                .or(v["from"].as_str())
+                .unwrap_or_default();
+            assert!(
+                !from.contains(&NOT_ON_WHATSAPP.0[1..]),
+                "a contact without WhatsApp wrote or called: {v}"
+            );
+        }
+        assert!(!failed.is_empty() && !delivered.is_empty());
+        assert!(open_calls.is_empty(), "calls never ended: {open_calls:?}");
+        assert!(
+            first_down.is_some_and(|s| s <= 5),
+            "a disconnected number within 5 s, not at {first_down:?}"
+        );
     }
 }

@@ -182,7 +182,7 @@ async fn run(
         }
         None => None,
     };
-    let service = Service::start(&settings).await?;
+    let mut service = Service::start(&settings).await?;
     if let (Some(rate), Some(fake)) = (demo, fake) {
         let url = format!(
             "http://{}{}",
@@ -199,7 +199,8 @@ async fn run(
                 Duration::from_secs(4),
             ],
         });
-        tokio::spawn(pilotwatch::demo::run(url, secret, rate));
+        let demo = pilotwatch::demo::Demo::start(url, secret, rate);
+        service.before_stop(demo.finish());
     }
     if dashboard {
         return pilotwatch::tui::run(service).await;

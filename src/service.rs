@@ -38,7 +38,19 @@ pub struct Service {
     pub attach: Option<attach_server::Bound>,
     /// The service as attached dashboards see it.
     pub info: ServiceInfo,
+    /// Run once stopping is asked for, while deliveries are still taken (the demo ends
+    /// its calls here).
+    before_stop: Option<BeforeStop>,
     state: Arc<AppState>,
+}
+
+/// What [`Service::before_stop`] holds.
+struct BeforeStop(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>);
+
+impl std::fmt::Debug for BeforeStop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeStop")
+    }
 }
 
 impl Service {
@@ -131,6 +143,7 @@ impl Service {
             listener,
             addr,
             replay,
+            before_stop: None,
             limits: Limits {
                 max_connections: settings.max_connections,
                 header_timeout: settings.request_timeout,
@@ -138,6 +151,12 @@ impl Service {
             },
             state,
         })
+    }
+
+    /// Have `last` run when stopping is asked for, before the receiver stops taking
+    /// deliveries.
+    pub fn before_stop(&mut self, last: impl Future<Output = ()> + Send + 'static) {
+        self.before_stop = Some(BeforeStop(Box::pin(last)));
     }
 
     /// Serve until `shutdown` resolves, then finish in-flight requests and sync.
@@ -153,8 +172,12 @@ impl Service {
             };
             tokio::spawn(attach_server::run(bound, ctx, stop))
         });
+        let last = self.before_stop;
         let shutdown = async move {
             shutdown.await;
+            if let Some(BeforeStop(last)) = last {
+                last.await;
+            }
             // Attached dashboards hear that the service is stopping (and reconnect).
             let _ = stopping.send(true);
         };
