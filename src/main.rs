@@ -245,13 +245,27 @@ async fn run(
             }
         }
     };
+    let journal = service
+        .ingest
+        .journal_path()
+        .map(|p| p.display().to_string());
     service.serve(stop).await?;
     // Not eprintln!: a service whose terminal is gone must not panic on its last word.
-    let _ = writeln!(
-        std::io::stderr(),
-        "pilotwatch: stopped; every acknowledged delivery is in the journal"
-    );
+    let _ = writeln!(std::io::stderr(), "{}", stopped_note(journal.as_deref()));
     Ok(())
+}
+
+/// The last word on stopping: where the deliveries are, or that they are gone.
+fn stopped_note(journal: Option<&str>) -> String {
+    match journal {
+        Some(p) => {
+            format!("pilotwatch: stopped; every acknowledged delivery is in the journal ({p})")
+        }
+        None => {
+            "pilotwatch: stopped; nothing was kept (--no-journal): the deliveries shown are gone"
+                .into()
+        }
+    }
 }
 
 /// `pilotwatch reply`: one send, its 202 on stdout, the exit code says how it went.

@@ -103,3 +103,53 @@ async fn beyond_loopback_without_a_secret_warns_loudly() {
         "{stderr}"
     );
 }
+
+/// `--no-journal` keeps nothing, and the last word on stopping must not claim otherwise.
+#[tokio::test]
+async fn stopping_without_a_journal_does_not_claim_one() {
+    for (args, says) in [
+        (&["--no-journal"][..], "nothing was kept (--no-journal)"),
+        (
+            &["--journal", "JOURNAL"][..],
+            "every acknowledged delivery is in the journal",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j.jsonl");
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("JOURNAL", &journal.display().to_string()))
+            .collect();
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
+            .args(["--headless", "--listen", "127.0.0.1:0"])
+            .args(&args)
+            .env("PILOTWATCH_CONFIG", "/dev/null")
+            .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            let listening = l.contains("listening on");
+            seen.push(l);
+            if listening {
+                break;
+            }
+        }
+        let pid = child.id().unwrap().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        while let Ok(Ok(Some(l))) =
+            tokio::time::timeout(Duration::from_secs(5), lines.next_line()).await
+        {
+            seen.push(l);
+        }
+        let last = seen.last().cloned().unwrap_or_default();
+        assert!(last.contains(says), "{args:?}: {seen:?}");
+    }
+}
