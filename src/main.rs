@@ -295,10 +295,10 @@ async fn reply(settings: &Settings, args: &ReplyArgs) -> i32 {
     };
     match api.send(&request).await {
         Ok(accepted) => {
-            println!(
+            pilotwatch::send::say(format_args!(
                 "{}",
                 serde_json::to_string_pretty(&accepted).expect("serialisable")
-            );
+            ));
             0
         }
         Err(e) => {

@@ -1,5 +1,6 @@
 //! `pilotwatch send`: one delivery, as the provider would make it, to any webhook URL.
 
+use std::io::Write;
 use std::time::Instant;
 
 use crate::cli::SendArgs;
@@ -41,7 +42,7 @@ pub fn body(args: &SendArgs) -> Result<Vec<u8>, String> {
 pub async fn run(args: &SendArgs, env_secret: Option<String>) -> i32 {
     if args.list {
         for e in samples::EVENTS {
-            println!("{e}");
+            say(format_args!("{e}"));
         }
         return 0;
     }
@@ -67,7 +68,7 @@ pub async fn run(args: &SendArgs, env_secret: Option<String>) -> i32 {
         Ok(res) => {
             let status = res.status();
             let answer = res.bytes().await.unwrap_or_default();
-            println!(
+            say(format_args!(
                 "POST {} ({} bytes, {}) → {} in {} ms",
                 clean(&url, 200),
                 body.len(),
@@ -78,10 +79,10 @@ pub async fn run(args: &SendArgs, env_secret: Option<String>) -> i32 {
                 },
                 status,
                 started.elapsed().as_millis()
-            );
+            ));
             let text = String::from_utf8_lossy(&answer[..answer.len().min(2000)]);
             if !text.trim().is_empty() {
-                println!("{}", clean(text.trim_end(), 2000));
+                say(format_args!("{}", clean(text.trim_end(), 2000)));
             }
             if status.is_success() { 0 } else { 1 }
         }
@@ -90,4 +91,10 @@ pub async fn run(args: &SendArgs, env_secret: Option<String>) -> i32 {
             1
         }
     }
+}
+
+/// One line on stdout. A closed stdout (`| head -1`) is not an error for a CLI: the
+/// exit code still says how the POST went.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }

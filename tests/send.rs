@@ -91,3 +91,29 @@ async fn list_names_every_sample() {
         out.lines().any(|l| l == "calls") && out.lines().any(|l| l == "number.health_degraded")
     );
 }
+
+/// `pilotwatch send … | head -1`: a closed stdout is not a panic, and the exit code
+/// still says the POST went through.
+#[tokio::test]
+async fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&settings(dir.path())).await;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
+        .args(["send", "message.received", "--url", &server.url("/")])
+        .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colours on a pipe: {stderr:?}"
+    );
+    server.stop().await;
+}
