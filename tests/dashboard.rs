@@ -750,3 +750,29 @@ fn an_attached_dashboard_says_where_it_is_attached_and_when_it_reconnects() {
         "{s}"
     );
 }
+
+/// `pilotwatch open`: a file is history. Replying says so (not "no API key", even with a
+/// key set), and the header shows nothing that only a running receiver has.
+#[test]
+fn an_opened_journal_is_read_only_and_shows_no_live_figures() {
+    let store = store(&[]);
+    let mut app = app();
+    app.info.read_only = true;
+    app.info.listen = "read-only: /tmp/journal.jsonl".into();
+    for key in ["r", "R", "x"] {
+        select_row(&mut app, &store, "Check this photo");
+        press(&mut app, &store, key);
+        let notice = app.notice.clone().unwrap_or_default();
+        assert!(notice.contains("read-only"), "{key}: {notice}");
+        assert!(matches!(app.mode, pilotwatch::tui::app::Mode::Normal));
+    }
+    let screen = screen(&mut app, &store, 200, 50);
+    let (header, status) = (
+        screen.lines().take(2).collect::<Vec<_>>().join("\n"),
+        screen.lines().last().unwrap_or_default().to_owned(),
+    );
+    assert!(!header.contains(" up "), "{header}");
+    assert!(!header.contains("/s"), "{header}");
+    assert!(!status.contains("FOLLOW"), "{status}");
+    assert!(status.contains("FILE"), "{status}");
+}

@@ -19,6 +19,10 @@ use crate::model::outbound::{InReplyTo, Phase};
 use crate::store::Store;
 
 /// What the header says about the running service; fixed at start.
+/// Why `r`, `R` and `x` do nothing in `pilotwatch open`.
+pub const READ_ONLY: &str =
+    "read-only: this is a journal file; reply from a running pilotwatch (or `pilotwatch attach`)";
+
 #[derive(Debug, Clone)]
 pub struct Info {
     pub listen: String,
@@ -504,6 +508,10 @@ impl App {
                 }
             }
             Command::Open => return self.open(store),
+            // A journal file is history: nothing in it can be answered or sent again.
+            Command::Reply | Command::Retry | Command::Replay if self.info.read_only => {
+                self.notice = Some(READ_ONLY.into());
+            }
             Command::Reply => self.compose(store),
             Command::Retry => return self.retry(store),
             Command::Replay => return self.replay(),

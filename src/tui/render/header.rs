@@ -86,13 +86,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
     }
-    top.push(Span::styled(format!("· up {uptime}"), t.style(Tone::Dim)));
-
+    // Uptime and arrival rate describe a running receiver; a file has neither.
+    let live = !app.info.read_only;
+    if live {
+        top.push(Span::styled(format!("· up {uptime}"), t.style(Tone::Dim)));
+    }
     let per_sec = app.rate.back().copied().unwrap_or(0);
-    let mut bottom = vec![
-        Span::styled(format!(" {} deliveries ", c.total), t.style(Tone::Plain)),
-        Span::styled(format!("{per_sec}/s "), t.style(Tone::Accent)),
-    ];
+    let mut bottom = vec![Span::styled(
+        format!(" {} deliveries ", c.total),
+        t.style(Tone::Plain),
+    )];
+    if live {
+        bottom.push(Span::styled(format!("{per_sec}/s "), t.style(Tone::Accent)));
+    }
     let counts = [
         (c.failed_messages, "failed", Tone::Bad),
         (c.rejected, "rejected", Tone::Bad),
@@ -112,7 +118,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let [text, spark] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(spark_width)]).areas(second);
     frame.render_widget(Paragraph::new(Line::from(bottom)), text);
-    if spark_width >= 8 {
+    if live && spark_width >= 8 {
         let data: Vec<u64> = app
             .rate
             .iter()

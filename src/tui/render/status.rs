@@ -24,7 +24,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
-    if app.follow {
+    if app.info.read_only {
+        // Following means jumping to what arrives; nothing arrives in a file.
+        spans.push(Span::styled(" FILE ", t.style(Tone::Dim)));
+    } else if app.follow {
         spans.push(Span::styled(" FOLLOW ", t.style(Tone::Good)));
     } else {
         spans.push(Span::styled(" PAUSED ", t.style(Tone::Warn)));
