@@ -776,3 +776,56 @@ fn an_opened_journal_is_read_only_and_shows_no_live_figures() {
     assert!(!status.contains("FOLLOW"), "{status}");
     assert!(status.contains("FILE"), "{status}");
 }
+
+/// One meaning per filter term in every pane (issue 14 item 7).
+#[test]
+fn a_filter_term_means_the_same_in_every_pane_or_leaves_it_alone() {
+    use pilotwatch::tui::view::Pane;
+    let sup = r#"{"event":"number.connected","data":{"numberId":"n-sup","phone":"+5511940002000","displayName":"Suporte","createdAt":"2026-11-21T11:00:00.000Z"}}"#;
+    let other = r#"{"event":"number.connected","data":{"numberId":"n-other","phone":"+5511940009000","displayName":"Vendas","createdAt":"2026-11-21T11:00:00.000Z"}}"#;
+    let msg = |id: &str, number: &str| {
+        format!(
+            r#"{{"event":"message.received","data":{{"from":"+5511987650001","to":"+5511940002000","numberId":"{number}","messageId":"w-{id}","id":"{id}","type":"text","fromMe":false,"content":"hello","createdAt":"2026-11-21T11:59:00.000Z"}}}}"#
+        )
+    };
+    let ring = r#"{"event":"call.ringing","callId":"call-sup","direction":"INBOUND","status":"RINGING","from":"5511987650001","to":"5511940002000","timestamp":"2026-11-21T11:59:30.000Z"}"#;
+    let failed_call = r#"{"event":"call.ended","callId":"call-f","direction":"INBOUND","status":"FAILED","from":"5511987650002","to":"5511940009000","timestamp":"2026-11-21T11:59:40.000Z"}"#;
+    let (m1, m2, m3) = (msg("m1", "n-sup"), msg("m2", "n-sup"), msg("m3", "n-other"));
+    let store = store(&[sup, other, &m1, &m2, &m3, ring, failed_call]);
+    let mut app = app();
+    app.sync(&store);
+    let all: Vec<usize> = Pane::ALL.iter().map(|p| app.views.len(*p)).collect();
+
+    press(&mut app, &store, "/number:suporte\n");
+    let shown = screen(&mut app, &store, 200, 50);
+    assert_eq!(app.views.len(Pane::Messages), 2, "its two messages: {shown}");
+    assert_eq!(app.views.len(Pane::Numbers), 1);
+    assert_eq!(app.views.len(Pane::Calls), 1, "the call that rang it");
+    // The Feed: its number event, its two messages and the call, found by name.
+    assert_eq!(app.views.len(Pane::Feed), 4, "the same rows' deliveries");
+
+    press(&mut app, &store, "/\x1b");
+    press(&mut app, &store, "/type:image\n");
+    screen(&mut app, &store, 200, 50);
+    assert_eq!(app.views.len(Pane::Numbers), all[Pane::Numbers.index()]);
+    assert_eq!(app.views.len(Pane::Calls), all[Pane::Calls.index()]);
+    press(&mut app, &store, "2");
+    let status = screen(&mut app, &store, 200, 50);
+    assert!(
+        status.contains("(type:image: not for Numbers)"),
+        "{}",
+        status.lines().last().unwrap()
+    );
+
+    press(&mut app, &store, "/\x1b");
+    press(&mut app, &store, "/status:failed\n");
+    screen(&mut app, &store, 200, 50);
+    assert!(app.views.len(Pane::Messages) < all[Pane::Messages.index()]);
+    assert_eq!(
+        app.views.len(Pane::Numbers),
+        all[Pane::Numbers.index()],
+        "no number status is `failed`: the pane is left alone, not emptied"
+    );
+    // Calls do fail (`call.ended` with FAILED): there it means the failed ones.
+    assert_eq!(app.views.len(Pane::Calls), 1, "the one failed call");
+}

@@ -1,7 +1,8 @@
 //! The `/` filter: free text plus `field:value` terms, all of which must match.
 
-use crate::record::Record;
-use crate::store::{CallRow, MessageRow, NumberRow, Numbers};
+use crate::record::{Record, Subject};
+use crate::store::{CallRow, MessageRow, NumberRow, Numbers, Store};
+use crate::tui::view::Pane;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Term {
@@ -88,9 +89,22 @@ impl Filter {
         self.terms.is_empty()
     }
 
+    /// The terms of this filter that say nothing about `pane`'s rows, which that pane
+    /// ignores (the status line says so): `type:` and `verdict:` where rows have none,
+    /// a `status:` value that is not one of the pane's statuses.
+    pub fn ignored(&self, pane: Pane) -> Vec<&str> {
+        let words = self.query.split_whitespace();
+        words
+            .zip(&self.terms)
+            .filter(|(_, t)| !applies(t, pane))
+            .map(|(w, _)| w)
+            .collect()
+    }
+
+    /// A message row: `number:` is the number it came in on or went out from.
     pub fn message(&self, m: &MessageRow, numbers: &Numbers) -> bool {
         let number = numbers.get(m.number_id());
-        self.terms.iter().all(|t| match t {
+        self.judge(Pane::Messages, |t| match t {
             Term::Text(s) => {
                 let group = match &m.extra() {
                     crate::model::event::MessageExtra::Group {
@@ -140,7 +154,7 @@ impl Filter {
     }
 
     pub fn number(&self, n: &NumberRow) -> bool {
-        self.terms.iter().all(|t| match t {
+        self.judge(Pane::Numbers, |t| match t {
             Term::Text(s) | Term::Number(s) => number_has(n, s),
             Term::Status(s) => {
                 has(n.state.as_str(), s) || n.health.as_ref().is_some_and(|h| has(&h.name, s))
@@ -152,9 +166,11 @@ impl Filter {
         })
     }
 
-    pub fn call(&self, c: &CallRow) -> bool {
-        self.terms.iter().all(|t| match t {
-            Term::Text(s) | Term::Number(s) => any_has(
+    /// A call row: `number:` is the business number it rang (by its phone, or its name
+    /// or id through the numbers table).
+    pub fn call(&self, c: &CallRow, numbers: &Numbers) -> bool {
+        self.judge(Pane::Calls, |t| match t {
+            Term::Text(s) => any_has(
                 [
                     c.call_id.as_deref(),
                     c.external_call_id.as_deref(),
@@ -164,18 +180,44 @@ impl Filter {
                 ],
                 s,
             ),
+            Term::Number(s) => {
+                any_has([c.from.as_deref(), c.to.as_deref()], s)
+                    || named(numbers, s).any(|n| call_is_on(c, n))
+            }
             Term::Status(s) => has(&c.status, s) || has(phase_name(c), s),
             Term::Event(s) => has("call.", s) && has(&format!("call.{}", phase_name(c)), s),
             Term::Type(_) | Term::Verdict(_) => true,
         })
     }
 
-    /// Feed rows: the raw body is the haystack for text.
-    pub fn record(&self, r: &Record) -> bool {
-        self.terms.iter().all(|t| match t {
-            Term::Text(s) | Term::Number(s) | Term::Type(s) => {
-                has_bytes(&r.body, s) || has(&r.path, s)
-            }
+    /// Feed rows: the raw body is the haystack for text; `number:` and `type:` mean
+    /// what they mean in the other panes, through the row the delivery belongs to.
+    pub fn record(&self, r: &Record, store: &Store) -> bool {
+        self.judge(Pane::Feed, |t| match t {
+            Term::Text(s) => has_bytes(&r.body, s) || has(&r.path, s),
+            Term::Number(s) => match r.subject {
+                Subject::Message(o) => store
+                    .messages()
+                    .get(o)
+                    .is_some_and(|m| self.message_number(m, store.numbers(), s)),
+                Subject::Call(o) => store
+                    .calls()
+                    .row(o)
+                    .is_some_and(|c| self.call(c, store.numbers())),
+                // Number events and the rest name the number's id in their body.
+                _ => {
+                    has_bytes(&r.body, s)
+                        || named(store.numbers(), s)
+                            .any(|n| has_bytes(&r.body, &n.number_id.to_lowercase()))
+                }
+            },
+            Term::Type(s) => match r.subject {
+                Subject::Message(o) => store
+                    .messages()
+                    .get(o)
+                    .is_some_and(|m| m.msg_type.is_some_and(|t| has(t.as_str(), s))),
+                _ => false,
+            },
             Term::Event(s) => r.event.as_ref().is_some_and(|e| has(e.as_str(), s)),
             // Prefixes, so `verdict:known` is not also `unknown`; a status also finds
             // the deliveries that reported it (`status:failed` → `message.failed`).
@@ -197,6 +239,72 @@ impl Filter {
             }
         })
     }
+
+    fn message_number(&self, m: &MessageRow, numbers: &Numbers, s: &str) -> bool {
+        has(m.number_id(), s) || numbers.get(m.number_id()).is_some_and(|n| number_has(n, s))
+    }
+
+    /// Every term that applies to `pane` must match; the others are ignored.
+    fn judge(&self, pane: Pane, mut matches: impl FnMut(&Term) -> bool) -> bool {
+        self.terms.iter().all(|t| !applies(t, pane) || matches(t))
+    }
+}
+
+/// Statuses each pane's rows can have (a `status:` value naming none of them leaves
+/// that pane alone).
+const MESSAGE_STATUSES: &[&str] = &["received", "queued", "sent", "failed", "delivered", "read"];
+const NUMBER_STATUSES: &[&str] = &[
+    "unknown",
+    "created",
+    "connected",
+    "disconnected",
+    "removed",
+    "restored",
+    "ok",
+    "degraded",
+    "health",
+];
+const CALL_STATUSES: &[&str] = &[
+    "ringing",
+    "connected",
+    "accepted",
+    "ended",
+    "completed",
+    "missed",
+    "rejected",
+    "failed",
+];
+
+/// Whether a term says anything about `pane`'s rows.
+fn applies(term: &Term, pane: Pane) -> bool {
+    let names = |vocabulary: &[&str], s: &str| vocabulary.iter().any(|v| has(v, s));
+    match (term, pane) {
+        (Term::Text(_) | Term::Event(_) | Term::Number(_), _) => true,
+        (Term::Type(_), p) => matches!(p, Pane::Messages | Pane::Feed),
+        (Term::Verdict(_), p) => p == Pane::Feed,
+        (Term::Status(s), Pane::Messages) => names(MESSAGE_STATUSES, s),
+        (Term::Status(s), Pane::Numbers) => names(NUMBER_STATUSES, s),
+        (Term::Status(s), Pane::Calls) => names(CALL_STATUSES, s),
+        (Term::Status(_), Pane::Feed) => true,
+    }
+}
+
+/// The numbers whose id, phone or name contains `s`.
+fn named<'a>(numbers: &'a Numbers, s: &'a str) -> impl Iterator<Item = &'a NumberRow> + 'a {
+    numbers.iter().filter(move |n| number_has(n, s))
+}
+
+/// Whether a call rang (or was placed from) this number: phones compared by digits.
+fn call_is_on(c: &CallRow, n: &NumberRow) -> bool {
+    let Some(phone) = n.phone.as_deref() else {
+        return false;
+    };
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    !digits.is_empty()
+        && [c.from.as_deref(), c.to.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|p| p.chars().filter(char::is_ascii_digit).eq(digits.chars()))
 }
 
 fn number_has(n: &NumberRow, s: &str) -> bool {

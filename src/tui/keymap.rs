@@ -254,25 +254,33 @@ pub fn keys_of(command: Command) -> String {
         .join("/")
 }
 
-/// What `/` understands, for the help overlay.
+/// What `/` understands, for the help overlay. One meaning per term in every pane; a
+/// pane whose rows a term says nothing about ignores it, and the status line says so.
 pub const FILTER_HELP: &[(&str, &str)] = &[
     (
         "text",
-        "anywhere in content, phones, names and ids (case-insensitive)",
+        "anywhere in content, phones, names, ids (Feed: the raw body)",
     ),
     (
         "event:failed",
-        "an event in the lifecycle (event:reply, event:call.missed…)",
+        "an event the row went through (event:reply, event:call.missed)",
     ),
     (
         "status:failed",
-        "message or call status (sent, delivered, read, failed, received…)",
+        "the row's status (message, number, call; Feed: its verdict too)",
     ),
-    ("number:ID", "a number by id, phone or name"),
-    ("type:image", "message type"),
+    (
+        "number:suporte",
+        "rows of the numbers whose id, phone or name has it (all panes)",
+    ),
+    ("type:image", "a message's type (Messages and Feed)"),
     (
         "verdict:broken",
         "Feed: known, unknown, broken, rejected, duplicate",
+    ),
+    (
+        "",
+        "a pane with no such rows ignores the term (the status line says)",
     ),
 ];
 

@@ -222,7 +222,7 @@ impl Views {
                 }
                 Subject::None => {}
             }
-            if filter.record(r) {
+            if filter.record(r, store) {
                 self.feed.push_back(r.seq);
             }
         }
@@ -249,7 +249,10 @@ impl Views {
             if unscanned(self.scans[Pane::Calls.index()], o) {
                 continue;
             }
-            let keep = store.calls().row(o).is_some_and(|c| filter.call(c));
+            let keep = store
+                .calls()
+                .row(o)
+                .is_some_and(|c| filter.call(c, store.numbers()));
             update_sorted(&mut self.calls, o, keep);
         }
         if numbers {
@@ -332,13 +335,18 @@ impl Views {
             Pane::Calls => {
                 let rows = store.calls();
                 let keys = (rows.range().start..next).rev();
-                let judged = keys.map(|o| (o, rows.row(o).is_some_and(|c| filter.call(c))));
+                let numbers = store.numbers();
+                let judged =
+                    keys.map(|o| (o, rows.row(o).is_some_and(|c| filter.call(c, numbers))));
                 let done = judge(judged, &mut next, &mut self.calls, deadline);
                 self.order_calls(store);
                 done
             }
             Pane::Feed => {
-                let judged = store.before(next).rev().map(|r| (r.seq, filter.record(r)));
+                let judged = store
+                    .before(next)
+                    .rev()
+                    .map(|r| (r.seq, filter.record(r, store)));
                 judge(judged, &mut next, &mut self.feed, deadline)
             }
             Pane::Numbers => true,

@@ -38,6 +38,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             crate::sanitize::line(app.filter.query(), 40),
             t.style(Tone::Accent),
         ));
+        let ignored = app.filter.ignored(app.pane);
+        if !ignored.is_empty() {
+            let terms = crate::sanitize::line(&ignored.join(" "), 30);
+            spans.push(Span::styled(
+                format!(" ({terms}: not for {})", app.pane.title()),
+                t.style(Tone::Dim),
+            ));
+        }
     }
     spans.extend(progress(app));
     if let Some(n) = &app.notice {
