@@ -28,6 +28,51 @@ pub struct Forwarder {
     slots: Arc<Semaphore>,
 }
 
+/// `--forward-to` as it may be shown or sent to an attached client: where deliveries
+/// go (scheme, host, port, path), with the userinfo and the query masked, since either
+/// may carry the app's credentials: `https://***@app.example/hook?***`. Parsed as
+/// reqwest parses it, so what is masked is exactly what would be sent as credentials.
+/// Sanitised for a terminal.
+pub fn display_url(url: &str) -> String {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        // Forwarding fails with it anyway; where a secret would sit is unknown.
+        return "(not a valid URL)".to_owned();
+    };
+    if u.cannot_be_a_base() {
+        return format!("{}:***", u.scheme());
+    }
+    let mut shown = format!("{}://", u.scheme());
+    if !u.username().is_empty() || u.password().is_some() {
+        shown.push_str("***@");
+    }
+    shown.push_str(u.host_str().unwrap_or(""));
+    if let Some(port) = u.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(u.path());
+    if u.query().is_some() {
+        shown.push_str("?***");
+    }
+    if u.fragment().is_some() {
+        shown.push_str("#***");
+    }
+    clean(&shown, 200)
+}
+
+/// What went wrong, without the URL reqwest's message would quote (its query may be a
+/// credential), with the causes that say more than "error sending request".
+fn error_text(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// Forwarded: deliveries the receiver accepted (retries included, as the provider would
 /// send them); never refused ones or replies sent from here.
 pub fn forwardable(r: &Record) -> bool {
@@ -134,12 +179,63 @@ impl Forwarder {
                 } else if e.is_connect() {
                     "connection refused".into()
                 } else {
-                    clean(&e.to_string(), 200)
+                    clean(&error_text(e), 200)
                 }),
                 replay,
             },
         };
         self.ingest.store().write().note_forward(r.seq, result);
         self.ingest.notify();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_url;
+
+    #[test]
+    fn userinfo_and_query_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            display_url("https://bob:s3cret@app.example:8443/hook/in?token=abc&x=1#frag"),
+            "https://***@app.example:8443/hook/in?***#***"
+        );
+        // A user alone (a token as the user name), an empty password, an empty query.
+        assert_eq!(
+            display_url("http://tok_123@10.0.0.5/h"),
+            "http://***@10.0.0.5/h"
+        );
+        assert_eq!(display_url("http://:pw@h/"), "http://***@h/");
+        assert_eq!(display_url("http://h/p?"), "http://h/p?***");
+        // Nothing secret: shown as it is (the default port as reqwest would use it).
+        assert_eq!(
+            display_url("http://127.0.0.1:9000/webhooks"),
+            "http://127.0.0.1:9000/webhooks"
+        );
+        assert_eq!(display_url("https://[::1]:443/x"), "https://[::1]/x");
+    }
+
+    #[test]
+    fn what_reqwest_would_read_as_credentials_is_what_is_masked() {
+        // The last `@` ends the userinfo; `/`, `?` and `#` inside it are not a path.
+        for url in [
+            "https://u:p@ss@app.example/hook",
+            "https://u:p%40ss@app.example/hook",
+            "https://u:pa?ss@app.example/hook",
+            "http://u:pa\\ss@app.example/hook",
+        ] {
+            let shown = display_url(url);
+            assert!(!shown.contains("ss"), "{url} -> {shown}");
+            assert!(!shown.contains("u:"), "{url} -> {shown}");
+        }
+        assert_eq!(display_url("not a url"), "(not a valid URL)");
+        assert_eq!(display_url("mailto:bob@example.com"), "mailto:***");
+    }
+
+    #[test]
+    fn masking_twice_changes_nothing_and_control_bytes_never_pass() {
+        let once = display_url("https://u:p@app.example/h?k=v");
+        assert_eq!(display_url(&once), once);
+        let shown = display_url("https://app.example/a%1B]0;x%07/\u{1b}b");
+        assert!(!shown.contains('\u{1b}'), "{shown}");
     }
 }

@@ -131,7 +131,10 @@ impl Service {
             signatures_checked: !settings.secrets.is_empty(),
             started: chrono::Utc::now(),
             api_key: replier.key_masked(),
-            forward_to: settings.forward_to.as_deref().map(clean),
+            forward_to: settings
+                .forward_to
+                .as_deref()
+                .map(crate::forward::display_url),
             startup_note: replay_note(&replay),
         };
         Ok(Self {

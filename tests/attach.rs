@@ -2,9 +2,12 @@
 //! service and the library's attach client (what `pilotwatch attach` runs) on its socket:
 //! history then live with no gap and no duplicate, several clients, a stalled client
 //! dropped without delaying acks, catch-up after a restart, replies sent by the service,
-//! the socket's mode, and TCP attach that insists on its token.
+//! the socket's mode, and TCP attach that insists on its token. Abuse of the attach
+//! endpoints (silent strangers, secrets in what clients are told) is in `attach/limits.rs`.
 
 mod common;
+#[path = "attach/limits.rs"]
+mod limits;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -28,6 +31,8 @@ struct Service {
     addr: String,
     socket: PathBuf,
     journal: PathBuf,
+    /// What the service wrote to stderr (its log, in headless mode).
+    stderr: std::sync::Arc<parking_lot::Mutex<Vec<String>>>,
 }
 
 impl Service {
@@ -35,7 +40,7 @@ impl Service {
         let journal = dir.join("journal.jsonl");
         let mut args = vec!["serve"];
         args.extend_from_slice(extra);
-        let (child, addr, _) = spawn_env(&journal, &args, env).await;
+        let (child, addr, stderr) = spawn_env(&journal, &args, env).await;
         let socket = default_socket(Some(&journal));
         wait_for("the attach socket", || socket.exists()).await;
         Service {
@@ -43,6 +48,7 @@ impl Service {
             addr,
             socket,
             journal,
+            stderr,
         }
     }
 

@@ -187,3 +187,35 @@ async fn respond_answers_with_the_chosen_status_after_the_write() {
     assert_eq!(again["duplicateOf"], 1);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_forward_does_not_quote_the_urls_credentials() {
+    // An app that answers something that is not HTTP: reqwest's error for it names the
+    // URL unless told not to.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut s, _)) = listener.accept().await {
+            let _ = s.read(&mut [0u8; 4096]).await;
+            let _ = s.write_all(b"not http at all\r\n\r\n").await;
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = with_secrets(settings(dir.path()), &[SECRET]);
+    s.forward_to = Some(format!(
+        "http://app-user:pw-CANARY-1@{addr}/hook?token=qs-CANARY-2"
+    ));
+    let server = Running::start(&s).await;
+    post(&server, &body(1)).await;
+    let store = server.ingest.store().clone();
+    wait_for("the failure on record", || {
+        store.read().forwards().failed == 1
+    })
+    .await;
+    let error = store.read().forwards().of(1)[0].error.clone().unwrap();
+    assert!(!error.is_empty());
+    assert!(!error.contains("CANARY"), "{error}");
+    println!("a failed forward, as recorded: {error}");
+    server.stop().await;
+}

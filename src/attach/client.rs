@@ -16,6 +16,7 @@ use super::Endpoint;
 use super::protocol::{
     self, Control, ForwardTotals, Frame, FrameReader, Hello, Request, ServiceInfo,
 };
+use crate::forward::display_url;
 use crate::record::Record;
 use crate::sanitize::line as clean;
 use crate::secret::Secret;
@@ -276,8 +277,12 @@ async fn open(
         };
         match protocol::decode(&welcome) {
             Ok(Frame::Control(Control::Welcome {
-                service, last_seq, ..
+                mut service,
+                last_seq,
+                ..
             })) => {
+                // An older service sends `--forward-to` whole, credentials included.
+                service.forward_to = service.forward_to.as_deref().map(display_url);
                 // Another journal (or a fresh one, or none): what we hold is not its
                 // history. Without a journal, every start begins again at seq 1.
                 let other = previous.is_some_and(|p| {

@@ -9,6 +9,8 @@
 //!   dashboard draws; reconnects by itself and catches up by seq.
 
 pub mod client;
+mod hub;
+mod listen;
 pub mod protocol;
 pub mod server;
 

@@ -1,45 +1,41 @@
 //! The attach endpoint of a running service.
 //!
-//! One hub task takes each record from the ingest fan-out once, encodes it once, and
-//! offers the frame to every client's bounded buffer without waiting. A client whose
-//! buffer is full (a stalled SSH session) is dropped with a `bye` saying why; it
+//! One hub task (`hub.rs`) takes each record from the ingest fan-out once, encodes it
+//! once, and offers the frame to every client's bounded buffer without waiting. A client
+//! whose buffer is full (a stalled SSH session) is dropped with a `bye` saying why; it
 //! reconnects and catches up by seq from the store. The receiver and the other clients
 //! never wait for anyone.
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use color_eyre::eyre::{Result, WrapErr};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{Notify, broadcast::error::RecvError, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 
+use super::hub::{Dropped, Join, Joined, hub};
+use super::listen::token_ok;
+pub use super::listen::{AttachConfig, Bound, bind};
 use super::protocol::{self, Control, ForwardTotals, FrameReader, Hello, Request, ServiceInfo};
 use crate::forward::Forwarder;
 use crate::ingest::Ingest;
 use crate::record::Record;
 use crate::reply::Replier;
 use crate::sanitize::line as clean;
-use crate::secret::Secret;
 
 /// Frames a client may be behind before it is dropped.
 pub const DEFAULT_BUFFER: usize = 8192;
 /// Clients attached at once; more are refused with an error frame.
 const MAX_CLIENTS: usize = 64;
-/// A peer has this long to say hello.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
+/// A peer has this long to say hello, from its accept. A client writes its hello as soon
+/// as it connects, so this is a round trip with a wide margin, and it bounds how long a
+/// silent stranger holds one of the places below (the 30 s `STALL` is for attached ones).
+const HELLO_TIMEOUT: Duration = Duration::from_secs(3);
 /// Status frames: the heartbeat a client watches.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
-/// Bytes of frames a client may have waiting (with `--attach-buffer` frames at most).
-const MAX_QUEUED_BYTES: usize = 64 << 20;
 /// Bytes gathered before a write (history, and live frames that queued up).
 const WRITE_CHUNK: usize = 256 << 10;
 /// A connection that takes no byte for this long is dropped, even if the service is
@@ -49,7 +45,8 @@ const STALL: Duration = Duration::from_secs(30);
 const MAX_REQUEST: usize = 256 << 10;
 /// Highest attempt number a client may ask for (a retry counter, not a loop).
 const MAX_ATTEMPT: u32 = 1000;
-/// Connections that have not said hello yet, at once; more are closed at once.
+/// Connections that have not said hello yet, at once, per endpoint; more are closed at
+/// once.
 const MAX_GREETING: usize = 32;
 
 /// What `/healthz` and the log say about attached clients.
@@ -59,126 +56,6 @@ pub struct AttachStats {
     /// Clients dropped for falling a whole buffer behind.
     pub dropped: AtomicU64,
     pub refused: AtomicU64,
-}
-
-/// The attach endpoint's settings.
-#[derive(Debug, Clone)]
-pub struct AttachConfig {
-    /// The Unix socket (0600); `None`: none.
-    pub socket: Option<PathBuf>,
-    /// TCP attach, with the token every hello must carry.
-    pub tcp: Option<(SocketAddr, Secret)>,
-    /// Frames buffered per client before it is dropped.
-    pub buffer: usize,
-}
-
-/// Listeners bound at start (so a taken socket or port fails before anything is served).
-#[derive(Debug)]
-pub struct Bound {
-    unix: Option<(UnixListener, OwnedSocket)>,
-    tcp: Option<(TcpListener, [u8; 32])>,
-    buffer: usize,
-    pub socket: Option<PathBuf>,
-    pub tcp_addr: Option<SocketAddr>,
-}
-
-/// The socket file we created, removed on the way out only if it is still ours.
-#[derive(Debug)]
-struct OwnedSocket {
-    path: PathBuf,
-    ino: u64,
-    uid: u32,
-}
-
-impl Drop for OwnedSocket {
-    fn drop(&mut self) {
-        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.ino() == self.ino) {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-pub async fn bind(config: &AttachConfig) -> Result<Bound> {
-    let unix = match &config.socket {
-        Some(path) => Some(bind_unix(path).wrap_err_with(|| {
-            format!(
-                "cannot create the attach socket {} (choose another with --attach-socket, or --no-attach)",
-                path.display()
-            )
-        })?),
-        None => None,
-    };
-    let tcp = match &config.tcp {
-        Some((addr, token)) => {
-            let listener = TcpListener::bind(addr)
-                .await
-                .wrap_err_with(|| format!("cannot listen for attach on {addr}"))?;
-            Some((listener, token_hash(token.expose())))
-        }
-        None => None,
-    };
-    Ok(Bound {
-        socket: unix.as_ref().map(|(_, s)| s.path.clone()),
-        tcp_addr: tcp.as_ref().and_then(|(l, _)| l.local_addr().ok()),
-        unix,
-        tcp,
-        buffer: config.buffer.max(16),
-    })
-}
-
-/// Bind in a fresh 0700 directory, make the socket 0600, then move it into place: no
-/// moment exists where another user could connect to it.
-fn bind_unix(path: &Path) -> io::Result<(UnixListener, OwnedSocket)> {
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        if !meta.file_type().is_socket() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "a file that is not a socket is in the way",
-            ));
-        }
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                "a pilotwatch is already serving on it (attach with `pilotwatch attach`)",
-            ));
-        }
-        // Left by a service that died: nobody answers on it.
-        std::fs::remove_file(path)?;
-    }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let dir = dir.unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let private = dir.join(format!(".pilotwatch-bind-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&private);
-    std::fs::DirBuilder::new().mode(0o700).create(&private)?;
-    let tmp = private.join("s");
-    let bound = UnixListener::bind(&tmp).and_then(|listener| {
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        std::fs::rename(&tmp, path)?;
-        Ok(listener)
-    });
-    let _ = std::fs::remove_dir_all(&private);
-    let listener = bound?;
-    let meta = std::fs::symlink_metadata(path)?;
-    Ok((
-        listener,
-        OwnedSocket {
-            path: path.to_owned(),
-            ino: meta.ino(),
-            uid: meta.uid(),
-        },
-    ))
-}
-
-fn token_hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-/// Constant time, and over fixed-length digests, so neither the content nor the length
-/// of the expected token leaks through timing.
-fn token_ok(expected: &[u8; 32], given: Option<&str>) -> bool {
-    let given = token_hash(given.unwrap_or(""));
-    bool::from(expected.ct_eq(&given))
 }
 
 /// What the connections share.
@@ -207,7 +84,10 @@ pub async fn run(bound: Bound, ctx: Context, stop: watch::Receiver<bool>) {
         Some((l, t)) => (Some(l), Some(t)),
         None => (None, None),
     };
-    let greeting = Arc::new(tokio::sync::Semaphore::new(MAX_GREETING));
+    // Each endpoint has its own places for connections yet to say hello: strangers who
+    // fill those of TCP (no token needed to connect) cannot keep the owner off the socket.
+    let unix_greeting = Arc::new(Semaphore::new(MAX_GREETING));
+    let tcp_greeting = Arc::new(Semaphore::new(MAX_GREETING));
     let mut stopping = stop.clone();
     loop {
         tokio::select! {
@@ -221,7 +101,7 @@ pub async fn run(bound: Bound, ctx: Context, stop: watch::Receiver<bool>) {
                         ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    let Ok(permit) = greeting.clone().try_acquire_owned() else { continue };
+                    let Ok(permit) = unix_greeting.clone().try_acquire_owned() else { continue };
                     let peer = format!("unix uid {}", uid.unwrap_or(0));
                     tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer, None, stop.clone(), permit));
                 }
@@ -230,7 +110,7 @@ pub async fn run(bound: Bound, ctx: Context, stop: watch::Receiver<bool>) {
             accepted = accept_tcp(tcp.as_ref()) => match accepted {
                 Ok((stream, peer)) => {
                     // Unauthenticated peers are bounded in number, not only in time.
-                    let Ok(permit) = greeting.clone().try_acquire_owned() else { continue };
+                    let Ok(permit) = tcp_greeting.clone().try_acquire_owned() else { continue };
                     let _ = stream.set_nodelay(true);
                     tasks.spawn(connection(ctx.clone(), joins.clone(), stream, peer.to_string(), token, stop.clone(), permit));
                 }
@@ -272,108 +152,6 @@ async fn accept_tcp(l: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStrea
 async fn accept_failed(e: io::Error) {
     tracing::warn!(error = %e, "attach accept failed");
     tokio::time::sleep(Duration::from_millis(100)).await;
-}
-
-/// A client's place in the hub: its buffer, and the flag the hub raises when it fills.
-#[derive(Debug, Default)]
-struct Dropped {
-    flag: AtomicBool,
-    wake: Notify,
-    /// Bytes of frames in its buffer: bounded too, since a frame can be a megabyte.
-    queued: AtomicUsize,
-}
-
-struct Join {
-    reply: oneshot::Sender<Joined>,
-}
-
-struct Joined {
-    /// Every record up to here is in the store; every later one comes through `rx`.
-    cursor: u64,
-    rx: mpsc::Receiver<Bytes>,
-    dropped: Arc<Dropped>,
-}
-
-struct Slot {
-    tx: mpsc::Sender<Bytes>,
-    dropped: Arc<Dropped>,
-}
-
-/// Fan each record out to every client's buffer, in seq order, never waiting.
-async fn hub(ingest: Arc<Ingest>, mut joins: mpsc::Receiver<Join>, buffer: usize) {
-    let mut records = ingest.subscribe();
-    // Subscribed first: anything applied from here on is either at or below this
-    // cursor (then skipped) or comes through `records`.
-    let mut cursor = ingest.store().read().last_seq();
-    let mut slots: Vec<Slot> = Vec::new();
-    loop {
-        tokio::select! {
-            biased;
-            join = joins.recv() => {
-                let Some(Join { reply }) = join else { return };
-                let (tx, rx) = mpsc::channel(buffer);
-                let dropped = Arc::new(Dropped::default());
-                slots.push(Slot { tx, dropped: dropped.clone() });
-                let _ = reply.send(Joined { cursor, rx, dropped });
-            }
-            record = records.recv() => match record {
-                Ok(r) if r.seq <= cursor => {}
-                Ok(r) => {
-                    if r.seq > cursor + 1 {
-                        catch_up(&ingest, &mut cursor, &mut slots, r.seq - 1).await;
-                    }
-                    cursor = r.seq;
-                    offer(&mut slots, &r);
-                }
-                // Fell behind the fan-out: the store has what was missed.
-                Err(RecvError::Lagged(_)) => {
-                    catch_up(&ingest, &mut cursor, &mut slots, u64::MAX).await
-                }
-                Err(RecvError::Closed) => return,
-            },
-        }
-    }
-}
-
-/// Offer the records after `cursor` (up to `until`) from the store, a few at a time:
-/// between them the clients' writers drain their buffers, so a hub that fell behind
-/// does not overflow every client at once.
-async fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, until: u64) {
-    let missed: Vec<Arc<Record>> = ingest
-        .store()
-        .read()
-        .since(*cursor)
-        .take_while(|r| r.seq <= until)
-        .cloned()
-        .collect();
-    for batch in missed.chunks(256) {
-        for r in batch {
-            *cursor = r.seq;
-            offer(slots, r);
-        }
-        tokio::task::yield_now().await;
-    }
-}
-
-fn offer(slots: &mut Vec<Slot>, record: &Record) {
-    slots.retain(|s| !s.tx.is_closed());
-    if slots.is_empty() {
-        return;
-    }
-    let frame = protocol::encode_record(record);
-    let len = frame.len();
-    slots.retain(|s| {
-        let over = s.dropped.queued.fetch_add(len, Ordering::SeqCst) + len > MAX_QUEUED_BYTES;
-        match s.tx.try_send(frame.clone()) {
-            Ok(()) if !over => true,
-            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {
-                s.dropped.flag.store(true, Ordering::SeqCst);
-                s.dropped.wake.notify_one();
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        }
-    });
 }
 
 /// Why a connection ended.
@@ -461,7 +239,7 @@ async fn connection<S>(
     peer: String,
     token: Option<[u8; 32]>,
     stop: watch::Receiver<bool>,
-    greeting: tokio::sync::OwnedSemaphorePermit,
+    greeting: OwnedSemaphorePermit,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -480,7 +258,7 @@ async fn connection<S>(
         }
         Ok(Ok(None)) => return,
         Ok(Err(e)) => Err(format!("bad hello: {e}")),
-        Err(_) => Err("no hello within 5 s".to_owned()),
+        Err(_) => Err(format!("no hello within {} s", HELLO_TIMEOUT.as_secs())),
     };
     let hello = match hello {
         Ok(h) if h.version != protocol::VERSION => Err(format!(
@@ -750,19 +528,5 @@ async fn requests<R: AsyncRead + Unpin>(
         if let Some(text) = notice {
             let _ = notices.try_send(text);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_compare_by_digest() {
-        let t = token_hash("s3cret-token-value");
-        assert!(token_ok(&t, Some("s3cret-token-value")));
-        assert!(!token_ok(&t, Some("s3cret-token-valuf")));
-        assert!(!token_ok(&t, Some("")));
-        assert!(!token_ok(&t, None));
     }
 }
