@@ -798,7 +798,11 @@ fn a_filter_term_means_the_same_in_every_pane_or_leaves_it_alone() {
 
     press(&mut app, &store, "/number:suporte\n");
     let shown = screen(&mut app, &store, 200, 50);
-    assert_eq!(app.views.len(Pane::Messages), 2, "its two messages: {shown}");
+    assert_eq!(
+        app.views.len(Pane::Messages),
+        2,
+        "its two messages: {shown}"
+    );
     assert_eq!(app.views.len(Pane::Numbers), 1);
     assert_eq!(app.views.len(Pane::Calls), 1, "the call that rang it");
     // The Feed: its number event, its two messages and the call, found by name.
@@ -828,4 +832,122 @@ fn a_filter_term_means_the_same_in_every_pane_or_leaves_it_alone() {
     );
     // Calls do fail (`call.ended` with FAILED): there it means the failed ones.
     assert_eq!(app.views.len(Pane::Calls), 1, "the one failed call");
+}
+
+/// Keys in a message's detail act on the message being read (issue 14 item 3).
+#[test]
+fn keys_in_a_detail_act_on_the_row_it_shows() {
+    use pilotwatch::tui::app::Mode;
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "\n");
+    assert!(matches!(app.mode, Mode::Detail(_)));
+    // `r` answers the message being read.
+    press(&mut app, &store, "r");
+    let Mode::Compose(c) = &app.mode else {
+        panic!("r in a detail opens the composer: {:?}", app.notice)
+    };
+    assert_eq!(c.in_reply_to.id, "cmm04obm46zz0qv4ycjp8x6r3");
+    press(&mut app, &store, "\x1b");
+    // Pane keys and the filter work from a detail too.
+    press(&mut app, &store, "\n3");
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(app.pane, pilotwatch::tui::view::Pane::Calls);
+    press(&mut app, &store, "1\n/");
+    assert!(matches!(app.mode, Mode::Filter));
+}
+
+/// `q` in help closes it; `q` on a dashboard that is the receiver asks first; Ctrl-C
+/// and an attached or read-only dashboard just quit (issue 14 item 4).
+#[test]
+fn q_closes_help_and_asks_before_stopping_the_receiver() {
+    use pilotwatch::tui::app::Mode;
+    let store = store(&[]);
+    let mut app = app();
+    assert!(press(&mut app, &store, "?q").is_none(), "q closed the help");
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(press(&mut app, &store, "q").is_none(), "the first q asks");
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("stops the receiver"), "{notice}");
+    assert!(press(&mut app, &store, "j").is_none());
+    assert!(
+        press(&mut app, &store, "q").is_none(),
+        "another key disarmed it"
+    );
+    assert!(matches!(press(&mut app, &store, "q"), Some(Effect::Quit)));
+    let mut app = pilotwatch::tui::app::App::new(app.info.clone(), Theme::new(false));
+    let ctrl_c = key(&mut app, &store, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(matches!(ctrl_c, Some(Effect::Quit)), "Ctrl-C does not ask");
+    let mut read_only = app.info.clone();
+    read_only.read_only = true;
+    let mut app = pilotwatch::tui::app::App::new(read_only, Theme::new(false));
+    assert!(matches!(press(&mut app, &store, "q"), Some(Effect::Quit)));
+}
+
+/// "sending…" and "replaying…" give way to the outcome once it is on record (item 6).
+#[test]
+fn a_progress_message_is_replaced_by_its_outcome() {
+    use pilotwatch::model::outbound::Phase;
+    let mut store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "rOk");
+    let Some(Effect::Send { request, .. }) =
+        key(&mut app, &store, KeyCode::Enter, KeyModifiers::NONE)
+    else {
+        panic!("sent")
+    };
+    assert_eq!(app.notice.as_deref(), Some("sending…"));
+    let mut sent = outbound_record(900, Phase::Sending, None, None);
+    let failed_error = pilotwatch::api::ApiError::Status {
+        status: 401,
+        error: Some("invalid key".into()),
+        code: None,
+        retry_after: None,
+    };
+    let mut failed = outbound_record(901, Phase::Failed, Some(failed_error), None);
+    for r in [&mut sent, &mut failed] {
+        let mut o: pilotwatch::model::outbound::Outbound = serde_json::from_slice(&r.body).unwrap();
+        o.request.idempotency_key = request.idempotency_key.clone();
+        r.body = serde_json::to_vec(&o).unwrap().into();
+    }
+    store.apply(sent);
+    app.sync(&store);
+    assert_eq!(app.notice.as_deref(), Some("sending…"), "no outcome yet");
+    store.apply(failed);
+    app.sync(&store);
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.starts_with("reply failed: HTTP 401"), "{notice}");
+}
+
+/// `G` in a detail shows its last screenful, not one line on an empty screen; `g` on a
+/// list goes back to the newest row and follows again (item 12).
+#[test]
+fn bottom_of_a_detail_is_a_full_screen_and_top_of_a_list_follows() {
+    let store = store(&[]);
+    let mut app = app();
+    select_row(&mut app, &store, "Check this photo");
+    press(&mut app, &store, "\n");
+    let pilotwatch::tui::app::Mode::Detail(d) = &app.mode else {
+        panic!("a detail")
+    };
+    assert!(d.lines.len() > 30, "a long detail: {}", d.lines.len());
+    press(&mut app, &store, "G");
+    let shown = screen(&mut app, &store, 120, 24);
+    let body_lines = shown
+        .lines()
+        .skip(3)
+        .take(18)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert!(
+        body_lines > 10,
+        "G left {body_lines} lines on screen:\n{shown}"
+    );
+    press(&mut app, &store, "\x1b");
+    press(&mut app, &store, "jjj");
+    assert!(!app.follow, "moving down froze the list");
+    press(&mut app, &store, "g");
+    assert!(app.follow, "g follows again");
 }

@@ -307,7 +307,8 @@ async fn hostile_text_reaches_no_terminal_log_export_or_line_output_raw() {
     pty.keys("4e");
     std::thread::sleep(Duration::from_millis(300));
     screens.push(("after export", pty.screen()));
-    pty.keys("q");
+    // This dashboard is the receiver: q asks, a second q quits.
+    pty.keys("qq");
     let start = Instant::now();
     while pty.child.try_wait().unwrap().is_none() {
         assert!(start.elapsed() < Duration::from_secs(5), "did not quit");

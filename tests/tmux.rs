@@ -218,7 +218,10 @@ async fn dashboard_end_to_end_in_tmux() {
         !s.contains("any key closes this help")
     });
 
-    // `q` quits and the terminal is restored: the normal screen, cursor visible.
+    // `q` asks (this dashboard is the receiver), a second `q` quits and the terminal
+    // is restored: the normal screen, cursor visible.
+    tmux.keys(&["q"]);
+    tmux.wait_for("the question", |s| s.contains("q again quits"));
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
     assert!(
@@ -485,6 +488,7 @@ async fn a_reply_typed_in_the_dashboard_goes_out_and_its_status_moves() {
         "the answered message says so:\n{screen}"
     );
     tmux.keys(&["q"]);
+    tmux.keys(&["q"]);
     tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
     let journal = std::fs::read_to_string(&journal).unwrap();
     assert!(journal.contains("outbound.accepted") && !journal.contains(KEY));
@@ -539,6 +543,7 @@ fn demo_mode_fills_all_four_panes_within_seconds() {
     tmux.keys(&["4"]);
     let feed = tmux.wait_for("the feed", |s| s.contains("valid"));
     assert!(!feed.contains("REJECTED"), "{feed}");
+    tmux.keys(&["q"]);
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
 }

@@ -193,6 +193,10 @@ pub struct App {
     /// Idempotency keys of replies asked for but not yet answered (a second `R` waits).
     /// (with the attempt asked for: an older outcome on record does not count).
     in_flight: HashMap<String, u32>,
+    /// What the status line says is on its way, to replace with its outcome.
+    pending: Option<crate::tui::progress::Pending>,
+    /// `q` was pressed once on a dashboard that is also the receiver.
+    quit_armed: bool,
     /// Unsent replies, by conversation (number + contact or group).
     drafts: HashMap<String, String>,
     /// Replies handed over but not yet on record, by key: their conversation and text,
@@ -228,6 +232,8 @@ impl App {
             unsent: HashMap::new(),
             draft_keys: HashMap::new(),
             in_flight: Default::default(),
+            pending: None,
+            quit_armed: false,
             loading: None,
             attach: None,
             store_generation: 0,
@@ -284,6 +290,10 @@ impl App {
                 .is_none_or(|r| r.attempts < *attempt || r.phase == Phase::Sending)
         });
         self.unsent.retain(|k, _| store.replies().get(k).is_none());
+        if let Some(outcome) = self.pending.as_ref().and_then(|p| p.settled(store)) {
+            self.pending = None;
+            self.notice = Some(outcome);
+        }
         self.last_total.get_or_insert(self.totals.total);
         let anchors: [Option<(u64, usize)>; 4] = Pane::ALL.map(|pane| {
             let l = self.lists[pane.index()];
@@ -381,6 +391,10 @@ impl App {
             return None;
         }
         self.notice = None;
+        let quit = keymap::lookup(&key) == Some(Command::Quit);
+        if !(quit && matches!(self.mode, Mode::Normal | Mode::Detail(_))) {
+            self.quit_armed = false;
+        }
         // The filter line takes keys first: `q` types a q.
         if matches!(self.mode, Mode::Filter) {
             return self.filter_key(key);
@@ -397,6 +411,13 @@ impl App {
             self.lists = [ListState::default(); 4];
         }
         let command = keymap::lookup(&key);
+        // Ctrl-C is the deliberate stop: no question asked (outside help).
+        if quit
+            && key.modifiers.contains(KeyModifiers::CONTROL)
+            && !matches!(self.mode, Mode::Help { .. })
+        {
+            return Some(Effect::Quit);
+        }
         if let Mode::Help { scroll, .. } = &mut self.mode {
             // Scroll keys scroll; quit quits; any other key closes the help.
             match command {
@@ -404,7 +425,7 @@ impl App {
                 Some(Command::Up) => *scroll = scroll.saturating_sub(1),
                 Some(Command::PageDown) => *scroll += self.page,
                 Some(Command::PageUp) => *scroll = scroll.saturating_sub(self.page),
-                Some(Command::Quit) => return Some(Effect::Quit),
+                // Any other key closes it, `q` included (help says so).
                 _ => {
                     let Mode::Help { back, .. } = std::mem::replace(&mut self.mode, Mode::Normal)
                     else {
@@ -419,8 +440,9 @@ impl App {
         match &mut self.mode {
             Mode::Help { .. } | Mode::Compose(_) => {}
             Mode::Detail(d) => {
-                let max = d.lines.len().saturating_sub(1);
                 let page = self.page.max(1);
+                // The last screenful, not the last line alone on an empty screen.
+                let max = d.lines.len().saturating_sub(page);
                 match command {
                     Command::Down => d.scroll = (d.scroll + 1).min(max),
                     Command::Up => d.scroll = d.scroll.saturating_sub(1),
@@ -443,17 +465,27 @@ impl App {
                             back: Some(d),
                         };
                     }
-                    Command::Quit => return Some(Effect::Quit),
-                    _ => {}
+                    // Every other key does what it does on the list, to the row this
+                    // detail shows (opening it froze the list on that row): `r` answers
+                    // the message being read, `1`–`4` and Tab change pane, `/` filters.
+                    _ => {
+                        self.mode = Mode::Normal;
+                        return self.list_key(command, store);
+                    }
                 }
                 return None;
             }
             Mode::Normal | Mode::Filter => {}
         }
+        self.list_key(command, store)
+    }
+
+    /// A key on the list of the current pane.
+    fn list_key(&mut self, command: Command, store: &Store) -> Option<Effect> {
         let len = self.views.len(self.pane);
         let page = self.page.max(1);
         match command {
-            Command::Quit => return Some(Effect::Quit),
+            Command::Quit => return self.quit(),
             Command::Help => {
                 self.mode = Mode::Help {
                     scroll: 0,
@@ -484,10 +516,12 @@ impl App {
                 let l = self.list_mut();
                 l.selected = l.selected.saturating_sub(step);
             }
+            // The newest row, and following again (as `f` would).
             Command::Top => {
-                let l = self.list_mut();
-                l.selected = 0;
-                l.offset = 0;
+                self.follow = true;
+                self.lists
+                    .iter_mut()
+                    .for_each(|l| *l = ListState::default());
             }
             Command::Follow => {
                 self.follow = !self.follow;
@@ -514,7 +548,7 @@ impl App {
             }
             Command::Reply => self.compose(store),
             Command::Retry => return self.retry(store),
-            Command::Replay => return self.replay(),
+            Command::Replay => return self.replay(store),
             Command::Export => return self.export(store),
             Command::Copy => {
                 let payload = self.selected_detail(store).and_then(|d| d.payload);
@@ -573,6 +607,10 @@ impl App {
                 self.draft_keys.remove(&c.conversation);
                 self.mode = Mode::Normal;
                 self.notice = Some("sending…".into());
+                self.pending = Some(crate::tui::progress::Pending::Reply {
+                    key: request.idempotency_key.clone(),
+                    attempt: 1,
+                });
                 self.in_flight.insert(request.idempotency_key.clone(), 1);
                 self.unsent.insert(request.idempotency_key.clone(), unsent);
                 return Some(Effect::Send {
@@ -699,6 +737,10 @@ impl App {
             "{what} with the same key (attempt {})…",
             reply.attempts.saturating_add(1)
         ));
+        self.pending = Some(crate::tui::progress::Pending::Reply {
+            key: key.clone(),
+            attempt: reply.attempts.saturating_add(1),
+        });
         self.in_flight.insert(key, reply.attempts.saturating_add(1));
         Some(Effect::Send {
             request: reply.request.clone(),
@@ -707,7 +749,7 @@ impl App {
         })
     }
 
-    fn replay(&mut self) -> Option<Effect> {
+    fn replay(&mut self, store: &Store) -> Option<Effect> {
         if self.info.forward_to.is_none() {
             self.notice = Some("nothing to replay to: start with --forward-to URL".into());
             return None;
@@ -718,6 +760,10 @@ impl App {
         }
         let seq = self.selected_key()?;
         self.notice = Some(format!("replaying #{seq} to the app…"));
+        self.pending = Some(crate::tui::progress::Pending::Replay {
+            seq,
+            seen: store.forwards().of(seq).len(),
+        });
         Some(Effect::Replay(seq))
     }
 
@@ -807,9 +853,28 @@ impl App {
             return None;
         }
         match self.selected_detail(store) {
-            Some(d) => self.mode = Mode::Detail(Box::new(d)),
+            Some(d) => {
+                // Reading a row: the list stays on it (keys in the detail act on it).
+                self.follow = false;
+                self.mode = Mode::Detail(Box::new(d));
+            }
             None => self.notice = Some("nothing selected".into()),
         }
+        None
+    }
+
+    /// `q`: a dashboard that is also the receiver asks first, since quitting it stops
+    /// taking deliveries; attached and read-only dashboards just go.
+    fn quit(&mut self) -> Option<Effect> {
+        let receiver = self.attach.is_none() && !self.info.read_only;
+        if !receiver || std::mem::take(&mut self.quit_armed) {
+            return Some(Effect::Quit);
+        }
+        self.quit_armed = true;
+        self.notice = Some(format!(
+            "q again quits and stops the receiver on {} (run `pilotwatch serve` to keep one); any other key stays",
+            self.info.listen
+        ));
         None
     }
 

@@ -8,6 +8,7 @@ pub mod composer;
 pub mod detail;
 pub mod filter;
 pub mod keymap;
+pub mod progress;
 pub mod render;
 pub mod terminal;
 pub mod theme;
