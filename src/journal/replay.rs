@@ -166,7 +166,7 @@ pub fn replay_tail<T: Send>(
         let mut buf = Vec::new();
         while line_no < skip[i] {
             buf.clear();
-            let n = reader.read_until(b'\n', &mut buf)?;
+            let (n, _) = read_line_bounded(&mut reader, &mut buf)?;
             if n == 0 {
                 break;
             }
@@ -177,14 +177,15 @@ pub fn replay_tail<T: Send>(
         }
         // `complete_end`: where the last newline-terminated line ends.
         let mut complete_end = offset;
-        // (line number, offset after it, its bytes with the newline, if it has one)
-        let mut chunk: Vec<(u64, u64, Vec<u8>)> = Vec::with_capacity(CHUNK);
+        // (line number, offset after it, its bytes with the newline if it has one,
+        // whether it was longer than `MAX_LINE` and only its start kept)
+        let mut chunk: Vec<(u64, u64, Vec<u8>, bool)> = Vec::with_capacity(CHUNK);
         let mut eof = false;
         while !eof {
             chunk.clear();
             while chunk.len() < CHUNK {
                 let mut buf = Vec::new();
-                let n = reader.read_until(b'\n', &mut buf)?;
+                let (n, too_long) = read_line_bounded(&mut reader, &mut buf)?;
                 if n == 0 {
                     eof = true;
                     break;
@@ -192,18 +193,23 @@ pub fn replay_tail<T: Send>(
                 line_no += 1;
                 offset += n as u64;
                 progress.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-                chunk.push((line_no, offset, buf));
+                chunk.push((line_no, offset, buf, too_long));
             }
             let decoded: Vec<_> = chunk
                 .par_iter()
-                .map(|(_, _, buf)| {
+                .map(|(_, _, buf, too_long)| {
                     let complete = buf.last() == Some(&b'\n');
                     let content = if complete {
                         &buf[..buf.len() - 1]
                     } else {
                         &buf[..]
                     };
-                    if !complete {
+                    if *too_long {
+                        Some(Err(LineError::Content(format!(
+                            "line longer than {} MiB: not a journal line",
+                            MAX_LINE >> 20
+                        ))))
+                    } else if !complete {
                         // Only the very last line can lack its newline: a write cut short.
                         Some(Err(LineError::Json("incomplete last line".into())))
                     } else if content.iter().all(u8::is_ascii_whitespace) {
@@ -213,7 +219,7 @@ pub fn replay_tail<T: Send>(
                     }
                 })
                 .collect();
-            for ((line_no, end, buf), decoded) in chunk.iter().zip(decoded) {
+            for ((line_no, end, buf, _), decoded) in chunk.iter().zip(decoded) {
                 let complete = buf.last() == Some(&b'\n');
                 match decoded {
                     None => complete_end = *end,
@@ -285,6 +291,36 @@ pub fn replay_tail<T: Send>(
         report.torn_tail = Some((cut, quarantine));
     }
     Ok(report)
+}
+
+/// The longest line replay reads: a body of up to 10 MiB with every byte escaped
+/// six-fold (`\u001b`) still fits. Anything longer is no journal line (garbage, a file of
+/// zeros): it is skipped as corruption rather than buffered without end.
+pub const MAX_LINE: u64 = 64 << 20;
+
+/// One line, with its newline, into `buf`; returns the bytes it took and whether it was
+/// longer than [`MAX_LINE`]. Of a longer one only the start is kept (so its seq can be
+/// salvaged); the rest is read through in bounded steps and dropped.
+fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<(usize, bool)> {
+    let mut n = io::Read::take(&mut *reader, MAX_LINE).read_until(b'\n', buf)?;
+    if (n as u64) < MAX_LINE || buf.last() == Some(&b'\n') {
+        return Ok((n, false));
+    }
+    buf.truncate(64);
+    buf.shrink_to_fit();
+    let mut rest = Vec::with_capacity(64 << 10);
+    loop {
+        rest.clear();
+        let read = io::Read::take(&mut *reader, 64 << 10).read_until(b'\n', &mut rest)?;
+        n += read;
+        if read == 0 || rest.last() == Some(&b'\n') {
+            break;
+        }
+    }
+    if rest.last() == Some(&b'\n') {
+        buf.push(b'\n');
+    }
+    Ok((n, true))
 }
 
 /// Only for tests and tools: the good records of a journal, in order.

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::event::{CallEvent, CallKind, NativeCalls, Text};
 use crate::record::Subject;
+use crate::store::numbers::RecentSeqs;
 
 /// How far a call got. Ranked so a late `ringing` does not undo `ended`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,9 +41,9 @@ pub struct CallRow {
     pub ended_at: Option<DateTime<Utc>>,
     /// Seconds, from `call.ended` when the call was answered.
     pub duration: Option<i64>,
-    pub seqs: Vec<u64>,
+    pub seqs: RecentSeqs,
     /// Native `calls` envelopes about this call.
-    pub native_seqs: Vec<u64>,
+    pub native_seqs: RecentSeqs,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,8 +143,8 @@ impl Calls {
                     connected_at: None,
                     ended_at: None,
                     duration: None,
-                    seqs: Vec::with_capacity(3),
-                    native_seqs: Vec::new(),
+                    seqs: RecentSeqs::default(),
+                    native_seqs: RecentSeqs::default(),
                 });
                 if let Some(id) = &ev.call_id {
                     self.by_id.insert(id.clone(), ord);

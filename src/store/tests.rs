@@ -166,7 +166,7 @@ fn call_goes_from_ringing_to_ended_whatever_the_order() {
         (c.phase, c.status.as_ref(), c.duration),
         (Phase::Ended, "COMPLETED", Some(120))
     );
-    assert_eq!(c.seqs, vec![1, 2, 3]);
+    assert_eq!(c.seqs.iter().collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(store.calls().len(), 1);
 }
 
@@ -211,4 +211,64 @@ fn memory_is_bounded_by_capacity() {
     assert_eq!(seqs(0).len(), 10, "older than the feed: all it has");
     assert!(seqs(100).is_empty());
     assert_eq!(store.counters().total, 100);
+}
+
+/// 100k events about one number (or one call) keep the newest few seqs and a count of
+/// all: the row's allocation stays the same size however many arrive.
+#[test]
+fn a_number_or_call_row_keeps_its_newest_seqs_and_counts_the_rest() {
+    use crate::store::numbers::RecentSeqs;
+    const N: u64 = 100_000;
+    let number = |seq: u64| {
+        let name = if seq.is_multiple_of(2) {
+            "health_ok"
+        } else {
+            "health_degraded"
+        };
+        format!(
+            r#"{{"event":"number.{name}","data":{{"numberId":"n1","phone":"+551","displayName":"Main","createdAt":"2026-02-24T15:00:00Z"}}}}"#
+        )
+    };
+    let call = |seq: u64| {
+        format!(
+            r#"{{"event":"call.ringing","callId":"c1","externalCallId":"wacid.1","direction":"INBOUND","status":"RINGING","from":"551","to":"552","timestamp":"2026-07-03T15:00:00Z","n":{seq}}}"#
+        )
+    };
+    let native = r#"{"event":"calls","data":{"calls":[{"id":"wacid.1","event":"connect"}]}}"#;
+    let mut store = Store::new(1_000);
+    let mut capacity_at = Vec::new();
+    for seq in 1..=N * 3 {
+        let body = match seq % 3 {
+            0 => number(seq),
+            1 => call(seq),
+            _ => native.to_owned(),
+        };
+        store.apply(record(seq, &body));
+        if seq.is_multiple_of(N * 3 / 4) {
+            let n = store.numbers().get("n1").unwrap();
+            let c = store.calls().get("c1").unwrap();
+            capacity_at.push([
+                n.seqs.capacity(),
+                c.seqs.capacity(),
+                c.native_seqs.capacity(),
+            ]);
+        }
+    }
+    let n = store.numbers().get("n1").unwrap();
+    assert_eq!((n.seqs.len(), n.seqs.total()), (RecentSeqs::KEPT, N));
+    assert_eq!(n.seqs.dropped(), N - RecentSeqs::KEPT as u64);
+    let kept: Vec<u64> = n.seqs.iter().collect();
+    let all: Vec<u64> = (1..=N * 3).filter(|s| s % 3 == 0).collect();
+    let newest = &all[all.len() - RecentSeqs::KEPT..];
+    assert_eq!(kept, newest, "the newest, oldest first");
+    let c = store.calls().get("c1").unwrap();
+    assert_eq!((c.seqs.len(), c.seqs.total()), (RecentSeqs::KEPT, N));
+    assert_eq!(c.native_seqs.total(), N, "every native envelope counted");
+    assert!(c.native_seqs.len() <= RecentSeqs::KEPT);
+    // The allocation is the same at a quarter of the way as at the end: flat.
+    assert!(
+        capacity_at.iter().flatten().all(|c| *c <= RecentSeqs::KEPT),
+        "{capacity_at:?}"
+    );
+    assert_eq!(capacity_at.first(), capacity_at.last(), "{capacity_at:?}");
 }

@@ -2,6 +2,8 @@
 //! only scrolled. A message shows its whole lifecycle as a timeline, a reply what it
 //! quotes, every view the raw deliveries behind it.
 
+mod json_lines;
+
 use bytes::Bytes;
 use chrono::{DateTime, Local, Utc};
 use ratatui::text::{Line, Span};
@@ -11,6 +13,13 @@ use crate::model::Verdict;
 use crate::record::Record;
 use crate::sanitize::line as clean;
 use crate::store::{Direction, MessageRow, Store};
+use json_lines::json_lines;
+
+/// Lines of one body a detail view builds; the rest are counted and the marker says
+/// how to get the whole (`y`, `e`).
+pub const BODY_LINES: usize = 2_000;
+/// Lines of bodies in one view, all its deliveries together (a call lists dozens).
+pub const VIEW_BODY_LINES: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -24,13 +33,19 @@ pub struct Detail {
 struct Builder {
     theme: Theme,
     lines: Vec<Line<'static>>,
+    /// Body lines this view may still build.
+    budget: usize,
+    /// The delivery `y` copies.
+    payload: Option<u64>,
 }
 
 impl Builder {
-    fn new(theme: Theme) -> Self {
+    fn new(theme: Theme, payload: Option<u64>) -> Self {
         Self {
             theme,
             lines: Vec::new(),
+            budget: VIEW_BODY_LINES,
+            payload,
         }
     }
 
@@ -106,7 +121,24 @@ impl Builder {
                 Tone::Warn,
             )]);
         }
-        json_lines(&r.body, self.theme, &mut self.lines);
+        let before = self.lines.len();
+        let max = BODY_LINES.min(self.budget);
+        let hidden = json_lines(&r.body, self.theme, max, &mut self.lines);
+        self.budget -= self.lines.len() - before;
+        if hidden > 0 {
+            let whole = if self.payload == Some(r.seq) {
+                "y copies it whole".to_owned()
+            } else {
+                format!("#{} in the Feed (4) has it, y there copies it whole", r.seq)
+            };
+            self.push(vec![(
+                format!(
+                    "   … {hidden} more lines of this {}-byte body not shown (a view shows {BODY_LINES} a body, {VIEW_BODY_LINES} in all): {whole}; e exports it",
+                    r.body.len()
+                ),
+                Tone::Warn,
+            )]);
+        }
     }
 }
 
@@ -140,7 +172,8 @@ pub fn delay(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 
 pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     let m = store.messages().get(ord)?;
-    let mut b = Builder::new(theme);
+    let payload = first_payload(store, m.seqs.iter().copied());
+    let mut b = Builder::new(theme, payload.as_ref().map(|p| p.0));
     let number = store.numbers().get(m.number_id());
     let number_name = number.and_then(|n| n.display_name.as_deref()).unwrap_or("");
     let dir = if m.direction == Direction::Out {
@@ -261,10 +294,10 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
             ]);
         }
     }
-    deliveries(&mut b, store, &m.seqs);
+    deliveries(&mut b, store, m.seqs.iter().copied(), m.seqs.len() as u64);
     Some(Detail {
         title: format!("Message {}", clean(m.id(), 40)),
-        payload: first_payload(store, &m.seqs),
+        payload: payload.map(|p| p.1),
         lines: b.lines,
         scroll: 0,
     })
@@ -318,13 +351,28 @@ fn timeline(b: &mut Builder, m: &MessageRow) {
     }
 }
 
-fn deliveries(b: &mut Builder, store: &Store, seqs: &[u64]) {
-    b.heading(format!("Deliveries ({})", seqs.len()));
+/// `seqs`: the ones the row still lists, of `total` it ever had (a call or a number
+/// keeps only its newest).
+fn deliveries(
+    b: &mut Builder,
+    store: &Store,
+    seqs: impl ExactSizeIterator<Item = u64>,
+    total: u64,
+) {
+    let listed = seqs.len() as u64;
+    if listed < total {
+        b.heading(format!(
+            "Deliveries ({total}; the newest {listed} listed, {} older ones dropped from this row: the Feed and the journal have them)",
+            total - listed
+        ));
+    } else {
+        b.heading(format!("Deliveries ({total})"));
+    }
     for seq in seqs {
-        match store.record(*seq) {
+        match store.record(seq) {
             Some(r) => {
                 b.lines.push(Line::default());
-                b.record(r, store.deliveries(*seq));
+                b.record(r, store.deliveries(seq));
             }
             None => b.push(vec![(
                 format!("── #{seq} (no longer in memory; see the journal)"),
@@ -334,15 +382,16 @@ fn deliveries(b: &mut Builder, store: &Store, seqs: &[u64]) {
     }
 }
 
-fn first_payload(store: &Store, seqs: &[u64]) -> Option<Bytes> {
-    seqs.iter()
-        .find_map(|s| store.record(*s))
-        .map(|r| r.body.clone())
+/// What `y` copies: the first delivery still in memory, and its seq.
+fn first_payload(store: &Store, mut seqs: impl Iterator<Item = u64>) -> Option<(u64, Bytes)> {
+    seqs.find_map(|s| store.record(s))
+        .map(|r| (r.seq, r.body.clone()))
 }
 
 pub fn call(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     let c = store.calls().row(ord)?;
-    let mut b = Builder::new(theme);
+    let payload = first_payload(store, c.seqs.iter());
+    let mut b = Builder::new(theme, payload.as_ref().map(|p| p.0));
     b.field(
         "Call",
         clean(c.call_id.as_deref().unwrap_or("?"), 60),
@@ -388,23 +437,29 @@ pub fn call(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
             prev = Some(at);
         }
     }
-    if !c.native_seqs.is_empty() {
+    let native = &c.native_seqs;
+    if !native.is_empty() {
+        let newest = if native.dropped() > 0 {
+            format!(", the newest {}", native.len())
+        } else {
+            String::new()
+        };
         b.field(
             "Native",
             format!(
-                "{} `calls` envelope(s): {:?}",
-                c.native_seqs.len(),
-                c.native_seqs
+                "{} `calls` envelope(s){newest}: {:?}",
+                native.total(),
+                native.iter().collect::<Vec<_>>()
             ),
             Tone::Dim,
         );
     }
-    let mut seqs = c.seqs.clone();
-    seqs.extend(&c.native_seqs);
-    deliveries(&mut b, store, &seqs);
+    let seqs: Vec<u64> = c.seqs.iter().chain(native.iter()).collect();
+    let total = c.seqs.total() + native.total();
+    deliveries(&mut b, store, seqs.into_iter(), total);
     Some(Detail {
         title: format!("Call {}", clean(c.call_id.as_deref().unwrap_or("?"), 40)),
-        payload: first_payload(store, &c.seqs),
+        payload: payload.map(|p| p.1),
         lines: b.lines,
         scroll: 0,
     })
@@ -412,7 +467,7 @@ pub fn call(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
 
 pub fn record(store: &Store, seq: u64, theme: Theme) -> Option<Detail> {
     let r = store.record(seq)?;
-    let mut b = Builder::new(theme);
+    let mut b = Builder::new(theme, Some(seq));
     b.record(r, store.deliveries(seq));
     let forwards = store.forwards().of(seq);
     if !forwards.is_empty() {
@@ -446,151 +501,5 @@ pub fn record(store: &Store, seq: u64, theme: Theme) -> Option<Detail> {
     })
 }
 
-/// The body pretty-printed with colours, keys in their original order. Not JSON (a
-/// rejected body): its text, sanitised, line by line.
-pub fn json_lines(body: &[u8], theme: Theme, out: &mut Vec<Line<'static>>) {
-    let text = String::from_utf8_lossy(body);
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-        for l in text.lines().take(2000) {
-            out.push(Line::styled(clean(l, 400), theme.style(Tone::Plain)));
-        }
-        return;
-    }
-    let mut line: Vec<Span<'static>> = Vec::new();
-    let mut indent = 0usize;
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    let flush = |line: &mut Vec<Span<'static>>, out: &mut Vec<Line<'static>>| {
-        out.push(Line::from(std::mem::take(line)))
-    };
-    let pad = |n: usize| Span::raw("  ".repeat(n));
-    line.push(pad(0));
-    while i < chars.len() {
-        let c = chars[i];
-        match c {
-            '{' | '[' => {
-                let close = if c == '{' { '}' } else { ']' };
-                let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
-                if next == Some(&close) {
-                    line.push(Span::raw(format!("{c}{close}")));
-                    i += 1 + chars[i + 1..].iter().position(|x| *x == close).unwrap_or(0) + 1;
-                    continue;
-                }
-                line.push(Span::raw(c.to_string()));
-                indent += 1;
-                flush(&mut line, out);
-                line.push(pad(indent));
-            }
-            '}' | ']' => {
-                indent = indent.saturating_sub(1);
-                flush(&mut line, out);
-                line.push(pad(indent));
-                line.push(Span::raw(c.to_string()));
-            }
-            ',' => {
-                line.push(Span::raw(","));
-                flush(&mut line, out);
-                line.push(pad(indent));
-            }
-            ':' => line.push(Span::raw(": ")),
-            '"' => {
-                let start = i;
-                i += 1;
-                while i < chars.len() && chars[i] != '"' {
-                    if chars[i] == '\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                let s: String = chars[start..=i.min(chars.len() - 1)].iter().collect();
-                let is_key = chars[i + 1..].iter().find(|c| !c.is_whitespace()) == Some(&':');
-                let tone = if is_key {
-                    Tone::JsonKey
-                } else {
-                    Tone::JsonString
-                };
-                line.push(Span::styled(clean(&s, 4000), theme.style(tone)));
-            }
-            c if c.is_whitespace() => {}
-            _ => {
-                let start = i;
-                while i + 1 < chars.len()
-                    && !matches!(chars[i + 1], ',' | '}' | ']' | ':')
-                    && !chars[i + 1].is_whitespace()
-                {
-                    i += 1;
-                }
-                let s: String = chars[start..=i].iter().collect();
-                let tone = if c == '-' || c.is_ascii_digit() {
-                    Tone::JsonNumber
-                } else {
-                    Tone::JsonLiteral
-                };
-                line.push(Span::styled(clean(&s, 200), theme.style(tone)));
-            }
-        }
-        i += 1;
-    }
-    if line.iter().any(|s| !s.content.trim().is_empty()) {
-        flush(&mut line, out);
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(body: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        json_lines(body.as_bytes(), Theme::new(false), &mut out);
-        out.iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect()
-    }
-
-    #[test]
-    fn pretty_prints_in_original_order() {
-        assert_eq!(
-            text(r#"{"z":1,"a":{"b":[true,null,"x\"y"],"e":{}},"c":[]}"#),
-            vec![
-                "{",
-                "  \"z\": 1,",
-                "  \"a\": {",
-                "    \"b\": [",
-                "      true,",
-                "      null,",
-                "      \"x\\\"y\"",
-                "    ],",
-                "    \"e\": {}",
-                "  },",
-                "  \"c\": []",
-                "}"
-            ]
-        );
-    }
-
-    #[test]
-    fn hostile_strings_are_escaped_and_non_json_shown_as_text() {
-        let lines = text("{\"t\":\"a\u{9b}b\u{202e}c\"}");
-        assert!(
-            lines
-                .iter()
-                .all(|l| !l.contains('\u{9b}') && !l.contains('\u{202e}')),
-            "{lines:?}"
-        );
-        assert_eq!(text("not\u{1b}[2J json"), vec!["not^[[2J json"]);
-    }
-
-    #[test]
-    fn delays() {
-        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(
-            delay(t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:01.5Z")),
-            "+1.5s"
-        );
-        assert_eq!(
-            delay(t("2026-01-01T00:00:00Z"), t("2026-01-01T00:03:04Z")),
-            "+3m04s"
-        );
-    }
-}
+mod tests;

@@ -125,6 +125,7 @@ pub async fn attach(client: Client, note: Option<String>) -> Result<()> {
 /// `pilotwatch open JOURNAL`: the same dashboard over a journal file, read-only, filled
 /// in the background while a progress bar shows how far it got.
 pub async fn open(path: &Path, settings: &Settings) -> Result<()> {
+    not_a_journal_file(path)?;
     let total = crate::journal::replay::segments(path)
         .wrap_err_with(|| format!("cannot read {}", path.display()))?
         .iter()
@@ -160,6 +161,27 @@ pub async fn open(path: &Path, settings: &Settings) -> Result<()> {
         loading: Some(loading),
     };
     dashboard(source, info).await
+}
+
+/// A directory read as "no deliveries" and `/dev/zero` as one endless line: only a
+/// regular file (or a link to one) is opened; a missing one is left to the caller.
+fn not_a_journal_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt as _;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let t = meta.file_type();
+    let what = match () {
+        _ if t.is_file() => return Ok(()),
+        _ if t.is_dir() => "a directory",
+        _ if t.is_char_device() => "a character device",
+        _ if t.is_block_device() => "a block device",
+        _ if t.is_fifo() => "a fifo",
+        _ if t.is_socket() => "a socket",
+        _ => "not a regular file",
+    };
+    let name = clean(&path.display().to_string(), 200);
+    color_eyre::eyre::bail!("not a journal file: {name} is {what}")
 }
 
 /// The background loader of `open`: fills the store, says how far it got, and when done.
