@@ -137,17 +137,26 @@ impl Settings {
 
 /// Resolve with the process environment and the default config file location.
 pub fn load(cli: &Cli) -> Result<Settings> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    for k in [ENV_SECRET, ENV_SECRET_PREVIOUS] {
+        // Read as absent, such a secret would switch signature checking off unnoticed.
+        if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(k) {
+            bail!("{k} is not valid UTF-8: refusing to start (signatures could not be checked)");
+        }
+    }
+    // Set-but-empty is kept: `resolve` refuses an empty secret instead of ignoring it.
+    let env = |k: &str| std::env::var(k).ok();
     let default_file = dirs::config_dir().map(|d| d.join("pilotwatch").join("config.toml"));
     resolve(cli, env, default_file.as_deref())
 }
 
-/// Resolve from explicit sources (tests pass their own environment).
+/// Resolve from explicit sources (tests pass their own environment). A variable set to
+/// the empty string counts as unset, except a webhook secret's: that is an error.
 pub fn resolve(
     cli: &Cli,
-    env: impl Fn(&str) -> Option<String>,
+    raw_env: impl Fn(&str) -> Option<String>,
     default_file: Option<&Path>,
 ) -> Result<Settings> {
+    let env = |k: &str| raw_env(k).filter(|v| !v.is_empty());
     // From an env file a secret often comes with a trailing newline: not part of it.
     let secret_env = |k: &str| env(k).map(|v| Secret::new(v.trim()));
     let explicit = cli
@@ -184,14 +193,11 @@ pub fn resolve(
     {
         bail!("--path must start with '/': {p:?}");
     }
-    let secrets: Vec<Secret> = [
-        secret_env(ENV_SECRET).or(file.webhook_secret),
-        secret_env(ENV_SECRET_PREVIOUS).or(file.webhook_secret_previous),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|s| !s.expose().is_empty())
-    .collect();
+    let secrets = webhook_secrets(
+        &raw_env,
+        [file.webhook_secret, file.webhook_secret_previous],
+        config_file.as_deref(),
+    )?;
 
     let no_attach =
         cli.no_attach || (cli.attach_socket.is_none() && file.no_attach.unwrap_or(false));
@@ -267,6 +273,34 @@ pub fn resolve(
         json: cli.json,
         config_file,
     })
+}
+
+/// The current secret, then the previous one, each from its variable or else the file.
+/// An empty or blank one, wherever given, is refused: left out, it used to switch
+/// signature checking off while start-up said no secret was set.
+fn webhook_secrets(
+    raw_env: impl Fn(&str) -> Option<String>,
+    from_file: [Option<Secret>; 2],
+    config_file: Option<&Path>,
+) -> Result<Vec<Secret>> {
+    const REMEDY: &str = "signatures would not be checked; set the secret, or leave it out to accept unsigned deliveries";
+    let mut out = Vec::new();
+    let names = [
+        (ENV_SECRET, "webhook_secret"),
+        (ENV_SECRET_PREVIOUS, "webhook_secret_previous"),
+    ];
+    for ((var, key), in_file) in names.into_iter().zip(from_file) {
+        let in_env = raw_env(var);
+        if in_env.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            bail!("{var} is set but empty or blank: {REMEDY}");
+        }
+        if in_file.as_ref().is_some_and(|s| s.expose().is_empty()) {
+            let file = config_file.map_or(String::new(), |f| format!(" {}", f.display()));
+            bail!("in config file{file}: {key} is empty or blank: {REMEDY}");
+        }
+        out.extend(in_env.map(|v| Secret::new(v.trim())).or(in_file));
+    }
+    Ok(out)
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {
@@ -374,6 +408,40 @@ mod tests {
         assert_eq!(s.secrets[0].expose(), "abc");
         let s = settings(&[], &[], Some("webhook_secret = \" def \"\n")).unwrap();
         assert_eq!(s.secrets[0].expose(), "def");
+    }
+
+    #[test]
+    fn an_empty_or_blank_webhook_secret_is_refused_with_its_name() {
+        for var in [ENV_SECRET, ENV_SECRET_PREVIOUS] {
+            for value in ["", " ", "\n", " \t\r\n"] {
+                // Beside a good file secret too: the variable wins, so it must not be empty.
+                for file in [None, Some("webhook_secret = \"good\"\n")] {
+                    let err = settings(&[], &[(var, value)], file)
+                        .unwrap_err()
+                        .to_string();
+                    assert!(err.starts_with(var) && err.contains("empty"), "{err}");
+                    assert!(!err.contains('\n'), "one line: {err:?}");
+                }
+            }
+        }
+        for (key, file) in [
+            ("webhook_secret", "webhook_secret = \"\"\n"),
+            ("webhook_secret", "webhook_secret = \"  \\n\"\n"),
+            (
+                "webhook_secret_previous",
+                "webhook_secret = \"a\"\nwebhook_secret_previous = \" \"\n",
+            ),
+        ] {
+            for env in [&[][..], &[(ENV_SECRET, "from-env")][..]] {
+                let err = settings(&[], env, Some(file)).unwrap_err().to_string();
+                assert!(
+                    err.starts_with("in config file") && err.contains(&format!(": {key} is empty")),
+                    "{err}"
+                );
+            }
+        }
+        // Unset stays allowed: no secret, signatures unchecked (and said so at start).
+        assert!(settings(&[], &[], None).unwrap().secrets.is_empty());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! - [`headless`]: one line per delivery for pipes, logs and systemd.
 //! - [`cli`], [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
 //! - [`secret`]: secrets that print masked; [`sanitize`]: untrusted text made safe.
+//! - [`files`]: the files it writes opened 0600, never through a symlink.
 //! - [`service`]: the wiring `main` and the tests share (replay, bind, serve, drain).
 
 pub mod api;
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod fake_api;
+pub mod files;
 pub mod forward;
 pub mod headless;
 pub mod ingest;

@@ -3,10 +3,13 @@
 
 use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::Parser;
+use color_eyre::Section as _;
+use color_eyre::config::{HookBuilder, Theme};
 use color_eyre::eyre::{Result, eyre};
 use pilotwatch::api::{SendBody, SendRequest, new_idempotency_key};
 use pilotwatch::attach::{self, Endpoint, client};
@@ -15,8 +18,53 @@ use pilotwatch::config::{self, Settings};
 use pilotwatch::headless;
 use pilotwatch::service::{self, Service};
 
-fn main() -> Result<()> {
-    color_eyre::install()?;
+fn main() -> ExitCode {
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let result = install_error_hooks(colour).and_then(|()| start());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            report(error, colour);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// color-eyre for panics and errors, without colour codes when stderr is a log.
+fn install_error_hooks(colour: bool) -> Result<()> {
+    let theme = if colour { Theme::dark() } else { Theme::new() };
+    let (panics, _) = HookBuilder::default().theme(theme).try_into_hooks()?;
+    // Its "run with RUST_BACKTRACE=1" hint is for panics: an error's trace is asked for
+    // with RUST_LIB_BACKTRACE (see `report`).
+    let (_, errors) = HookBuilder::default()
+        .theme(theme)
+        .display_env_section(false)
+        .try_into_hooks()?;
+    errors.install()?;
+    panics.install();
+    Ok(())
+}
+
+/// A start-up error: where stderr is a log (journald, a file, a pipe), one plain line,
+/// `error: what: why: cause`; on a terminal, color-eyre's report. Its backtrace (37
+/// frames of tokio and main) says nothing to an operator, so it is shown only when
+/// RUST_LIB_BACKTRACE asks: RUST_BACKTRACE alone, often set for panics, is not enough.
+fn report(error: color_eyre::Report, colour: bool) {
+    let backtrace = std::env::var_os("RUST_LIB_BACKTRACE").is_some_and(|v| v != "0");
+    let text = if colour || backtrace {
+        format!("Error: {:?}", error.suppress_backtrace(!backtrace))
+    } else {
+        let causes: Vec<String> = error.chain().map(|c| c.to_string()).collect();
+        format!(
+            "error: {}",
+            pilotwatch::sanitize::line(&causes.join(": "), 4000)
+        )
+    };
+    // Not eprintln!: a closed stderr must not turn an error into a panic.
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+fn start() -> Result<()> {
     let cli = Cli::parse();
     if let Some(Command::Send(args)) = &cli.command {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -128,11 +176,7 @@ fn init_logging(dashboard: bool, settings: &Settings) {
     if dashboard {
         let file = log_path(settings).and_then(|p| {
             std::fs::create_dir_all(p.parent()?).ok()?;
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .ok()
+            pilotwatch::files::open_append_private(&p).ok()
         });
         match file {
             Some(f) => builder.with_ansi(false).with_writer(Mutex::new(f)).init(),

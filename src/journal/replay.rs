@@ -277,10 +277,7 @@ pub fn replay_tail<T: Send>(
             let mut f = File::open(active)?;
             io::Seek::seek(&mut f, io::SeekFrom::Start(complete_end))?;
             io::Read::read_to_end(&mut f, &mut tail)?;
-            let mut q = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&quarantine)?;
+            let mut q = crate::files::open_append_private(&quarantine)?;
             q.write_all(&tail)?;
             q.write_all(b"\n")?;
             q.sync_data()?;

@@ -15,7 +15,7 @@ pub mod theme;
 pub mod view;
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -387,14 +387,10 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
             Link::ReadOnly => app.notice = Some("read-only: nothing is sent from here".into()),
         },
         Effect::Export { lines, rows } => {
-            let name = format!(
-                "pilotwatch-export-{}.ndjson",
-                Utc::now().format("%Y%m%d-%H%M%S")
-            );
             let deliveries = lines.iter().filter(|b| **b == b'\n').count();
-            app.notice = Some(match std::fs::write(&name, &lines) {
-                Ok(()) => {
-                    let path = std::fs::canonicalize(&name).unwrap_or_else(|_| name.clone().into());
+            app.notice = Some(match write_export(Path::new(""), Utc::now(), &lines) {
+                Ok(name) => {
+                    let path = std::fs::canonicalize(&name).unwrap_or(name);
                     format!(
                         "exported {rows} rows ({deliveries} deliveries) to {}",
                         clean(&path.display().to_string(), 120)
@@ -405,6 +401,23 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
         }
     }
     Ok(None)
+}
+
+/// An export as `pilotwatch-export-<time>.ndjson` in `dir`: always a new 0600 file, so a
+/// second export in the same second gets `-2` rather than overwriting the first, and a
+/// symlink planted at the predictable name is passed over, never followed.
+fn write_export(dir: &Path, at: chrono::DateTime<Utc>, lines: &[u8]) -> io::Result<PathBuf> {
+    let name = dir.join(format!(
+        "pilotwatch-export-{}.ndjson",
+        at.format("%Y%m%d-%H%M%S")
+    ));
+    let (mut file, name) = crate::files::create_unique_private(&name)?;
+    if let Err(e) = file.write_all(lines) {
+        // A cut-short export would read back as a torn journal: leave none.
+        let _ = std::fs::remove_file(&name);
+        return Err(e);
+    }
+    Ok(name)
 }
 
 /// Fold what the client heard (notices, replies that never reached the service, a
@@ -470,4 +483,46 @@ fn copy_osc52(bytes: &[u8]) -> io::Result<()> {
         base64::engine::general_purpose::STANDARD.encode(bytes)
     )?;
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn two_exports_in_the_same_second_make_two_private_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let first = write_export(dir.path(), at, b"{\"a\":1}\n").unwrap();
+        let second = write_export(dir.path(), at, b"{\"b\":2}\n").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(std::fs::read(&first).unwrap(), b"{\"a\":1}\n");
+        assert_eq!(std::fs::read(&second).unwrap(), b"{\"b\":2}\n");
+        assert!(second.ends_with("pilotwatch-export-20260102-030405-2.ndjson"));
+        for p in [&first, &second] {
+            let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", p.display());
+        }
+    }
+
+    #[test]
+    fn an_export_never_writes_through_a_symlink_at_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Utc::now();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let name = dir.path().join(format!(
+            "pilotwatch-export-{}.ndjson",
+            at.format("%Y%m%d-%H%M%S")
+        ));
+        std::os::unix::fs::symlink(&victim, &name).unwrap();
+        let written = write_export(dir.path(), at, b"x\n").unwrap();
+        assert_ne!(written, name);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(std::fs::read(&written).unwrap(), b"x\n");
+    }
 }
