@@ -951,3 +951,42 @@ fn bottom_of_a_detail_is_a_full_screen_and_top_of_a_list_follows() {
     press(&mut app, &store, "g");
     assert!(app.follow, "g follows again");
 }
+
+/// `y` in a message's detail copies the delivery at the top of the screen, and says
+/// which one (issue 14 item 2).
+#[test]
+fn y_in_a_detail_copies_the_delivery_scrolled_to() {
+    let sent = r#"{"event":"message.sent","data":{"from":"+5511888888888","to":"+5511999999999","numberId":"n1","messageId":"w-y","id":"y1","type":"text","fromMe":true,"content":"copy me","createdAt":"2026-11-21T11:59:00.000Z"}}"#;
+    let failed = r#"{"event":"message.failed","data":{"from":"+5511888888888","to":"+5511999999999","numberId":"n1","messageId":"w-y","id":"y1","type":"text","fromMe":true,"content":"copy me","error":"nope","errorCode":"RECIPIENT_NOT_ON_WHATSAPP","createdAt":"2026-11-21T11:59:05.000Z"}}"#;
+    let store = store(&[sent, failed]);
+    let mut app = app();
+    select_row(&mut app, &store, "copy me");
+    press(&mut app, &store, "\n");
+    let Some(Effect::Copy(first)) = press(&mut app, &store, "y") else {
+        panic!("copied")
+    };
+    assert!(first.starts_with(br#"{"event":"message.sent""#));
+    // Scroll down to the failed delivery's section, and copy again.
+    let pilotwatch::tui::app::Mode::Detail(d) = &app.mode else {
+        panic!("still in the detail")
+    };
+    let line = d
+        .bodies
+        .iter()
+        .find(|s| s.event == "message.failed")
+        .unwrap()
+        .line;
+    for _ in 0..line {
+        press(&mut app, &store, "j");
+    }
+    let Some(Effect::Copy(second)) = press(&mut app, &store, "y") else {
+        panic!("copied")
+    };
+    assert!(
+        second.starts_with(br#"{"event":"message.failed""#),
+        "{}",
+        String::from_utf8_lossy(&second)
+    );
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("message.failed"), "says which: {notice}");
+}

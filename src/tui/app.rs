@@ -300,6 +300,8 @@ impl App {
             let key = self.views.key_at(pane, l.selected)?;
             (!self.follow).then_some((key, l.selected - l.offset.min(l.selected)))
         });
+        // Staleness is judged by this clock; in a file nothing is live.
+        self.views.set_clock(store, self.now, self.info.read_only);
         if std::mem::take(&mut self.filter_dirty) {
             self.views.rebuild(store, &self.filter);
             self.lists = [ListState::default(); 4];
@@ -442,18 +444,18 @@ impl App {
             Mode::Detail(d) => {
                 let page = self.page.max(1);
                 // The last screenful, not the last line alone on an empty screen.
-                let max = d.lines.len().saturating_sub(page);
+                let max = d.max_scroll(page);
                 match command {
                     Command::Down => d.scroll = (d.scroll + 1).min(max),
                     Command::Up => d.scroll = d.scroll.saturating_sub(1),
                     Command::PageDown => d.scroll = (d.scroll + page).min(max),
                     Command::PageUp => d.scroll = d.scroll.saturating_sub(page),
                     Command::Top => d.scroll = 0,
-                    Command::Bottom => d.scroll = max,
+                    Command::Bottom => d.scroll = d.lines.len().saturating_sub(page),
                     Command::Back | Command::Open => self.mode = Mode::Normal,
                     Command::Copy => {
-                        let payload = d.payload.clone();
-                        return self.copy(payload);
+                        let section = d.body_at(d.scroll, page).cloned();
+                        return self.copy(section);
                     }
                     Command::Help => {
                         let Mode::Detail(d) = std::mem::replace(&mut self.mode, Mode::Normal)
@@ -551,8 +553,10 @@ impl App {
             Command::Replay => return self.replay(store),
             Command::Export => return self.export(store),
             Command::Copy => {
-                let payload = self.selected_detail(store).and_then(|d| d.payload);
-                return self.copy(payload);
+                let section = self
+                    .selected_detail(store)
+                    .and_then(|d| d.bodies.into_iter().next());
+                return self.copy(section);
             }
         }
         self.scroll_into_view();
@@ -878,11 +882,17 @@ impl App {
         None
     }
 
-    fn copy(&mut self, payload: Option<Bytes>) -> Option<Effect> {
-        match payload {
-            Some(p) => {
-                self.notice = Some(format!("copied {} bytes (OSC 52)", p.len()));
-                Some(Effect::Copy(p))
+    /// `y`: a delivery's raw body to the clipboard, saying which one it was.
+    fn copy(&mut self, section: Option<detail::Section>) -> Option<Effect> {
+        match section {
+            Some(s) => {
+                self.notice = Some(format!(
+                    "copied #{} {} ({} bytes, OSC 52)",
+                    s.seq,
+                    s.event,
+                    s.body.len()
+                ));
+                Some(Effect::Copy(s.body))
             }
             None => {
                 self.notice = Some("nothing to copy".into());

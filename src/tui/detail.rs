@@ -26,8 +26,39 @@ pub struct Detail {
     pub title: String,
     pub lines: Vec<Line<'static>>,
     pub scroll: usize,
-    /// What `y` copies: the (first) delivery's raw body.
-    pub payload: Option<Bytes>,
+    /// What `y` can copy: each delivery shown, by the line its section starts on.
+    pub bodies: Vec<Section>,
+}
+
+/// One delivery in a detail view.
+#[derive(Debug, Clone)]
+pub struct Section {
+    pub line: usize,
+    pub seq: u64,
+    pub event: String,
+    pub body: Bytes,
+}
+
+impl Detail {
+    /// The delivery `y` copies on a screen of `page` lines from `scroll`: the first
+    /// whose heading is on screen, else the one the screen is inside (the title says
+    /// which, so what is copied is never a guess).
+    pub fn body_at(&self, scroll: usize, page: usize) -> Option<&Section> {
+        let on_screen = self
+            .bodies
+            .iter()
+            .find(|s| (scroll..scroll + page.max(1)).contains(&s.line));
+        on_screen
+            .or_else(|| self.bodies.iter().take_while(|s| s.line <= scroll).last())
+            .or(self.bodies.first())
+    }
+
+    /// How far it scrolls: to its last screenful, or further if that is what brings the
+    /// last delivery's heading to the top (so `y` can reach every delivery).
+    pub fn max_scroll(&self, page: usize) -> usize {
+        let last = self.bodies.last().map_or(0, |s| s.line);
+        self.lines.len().saturating_sub(page).max(last)
+    }
 }
 
 struct Builder {
@@ -35,17 +66,16 @@ struct Builder {
     lines: Vec<Line<'static>>,
     /// Body lines this view may still build.
     budget: usize,
-    /// The delivery `y` copies.
-    payload: Option<u64>,
+    bodies: Vec<Section>,
 }
 
 impl Builder {
-    fn new(theme: Theme, payload: Option<u64>) -> Self {
+    fn new(theme: Theme) -> Self {
         Self {
             theme,
             lines: Vec::new(),
             budget: VIEW_BODY_LINES,
-            payload,
+            bodies: Vec::new(),
         }
     }
 
@@ -68,6 +98,15 @@ impl Builder {
     }
 
     fn record(&mut self, r: &Record, deliveries: u32) {
+        self.bodies.push(Section {
+            line: self.lines.len(),
+            seq: r.seq,
+            event: r
+                .event
+                .as_ref()
+                .map_or_else(|| "delivery".into(), |e| clean(e.as_str(), 40)),
+            body: r.body.clone(),
+        });
         let mut head = vec![
             (format!("── #{} ", r.seq), Tone::Title),
             (
@@ -126,14 +165,9 @@ impl Builder {
         let hidden = json_lines(&r.body, self.theme, max, &mut self.lines);
         self.budget -= self.lines.len() - before;
         if hidden > 0 {
-            let whole = if self.payload == Some(r.seq) {
-                "y copies it whole".to_owned()
-            } else {
-                format!("#{} in the Feed (4) has it, y there copies it whole", r.seq)
-            };
             self.push(vec![(
                 format!(
-                    "   … {hidden} more lines of this {}-byte body not shown (a view shows {BODY_LINES} a body, {VIEW_BODY_LINES} in all): {whole}; e exports it",
+                    "   … {hidden} more lines of this {}-byte body not shown (a view shows {BODY_LINES} a body, {VIEW_BODY_LINES} in all): y copies it whole from here; e exports it",
                     r.body.len()
                 ),
                 Tone::Warn,
@@ -172,8 +206,7 @@ pub fn delay(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 
 pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     let m = store.messages().get(ord)?;
-    let payload = first_payload(store, m.seqs.iter().copied());
-    let mut b = Builder::new(theme, payload.as_ref().map(|p| p.0));
+    let mut b = Builder::new(theme);
     let number = store.numbers().get(m.number_id());
     let number_name = number.and_then(|n| n.display_name.as_deref()).unwrap_or("");
     let dir = if m.direction == Direction::Out {
@@ -297,7 +330,7 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     deliveries(&mut b, store, m.seqs.iter().copied(), m.seqs.len() as u64);
     Some(Detail {
         title: format!("Message {}", clean(m.id(), 40)),
-        payload: payload.map(|p| p.1),
+        bodies: b.bodies,
         lines: b.lines,
         scroll: 0,
     })
@@ -382,16 +415,9 @@ fn deliveries(
     }
 }
 
-/// What `y` copies: the first delivery still in memory, and its seq.
-fn first_payload(store: &Store, mut seqs: impl Iterator<Item = u64>) -> Option<(u64, Bytes)> {
-    seqs.find_map(|s| store.record(s))
-        .map(|r| (r.seq, r.body.clone()))
-}
-
 pub fn call(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     let c = store.calls().row(ord)?;
-    let payload = first_payload(store, c.seqs.iter());
-    let mut b = Builder::new(theme, payload.as_ref().map(|p| p.0));
+    let mut b = Builder::new(theme);
     b.field(
         "Call",
         clean(c.call_id.as_deref().unwrap_or("?"), 60),
@@ -459,7 +485,7 @@ pub fn call(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     deliveries(&mut b, store, seqs.into_iter(), total);
     Some(Detail {
         title: format!("Call {}", clean(c.call_id.as_deref().unwrap_or("?"), 40)),
-        payload: payload.map(|p| p.1),
+        bodies: b.bodies,
         lines: b.lines,
         scroll: 0,
     })
@@ -467,7 +493,7 @@ pub fn call(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
 
 pub fn record(store: &Store, seq: u64, theme: Theme) -> Option<Detail> {
     let r = store.record(seq)?;
-    let mut b = Builder::new(theme, Some(seq));
+    let mut b = Builder::new(theme);
     b.record(r, store.deliveries(seq));
     let forwards = store.forwards().of(seq);
     if !forwards.is_empty() {
@@ -495,7 +521,7 @@ pub fn record(store: &Store, seq: u64, theme: Theme) -> Option<Detail> {
     }
     Some(Detail {
         title: format!("Delivery #{seq}"),
-        payload: Some(r.body.clone()),
+        bodies: b.bodies,
         lines: b.lines,
         scroll: 0,
     })

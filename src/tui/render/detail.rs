@@ -8,8 +8,14 @@ use crate::tui::theme::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, d: &Detail) {
     let t = &app.theme;
+    // Which delivery `y` copies from here (the same choice the key makes).
+    let copy = match d.body_at(d.scroll, app.page) {
+        Some(s) if d.bodies.len() > 1 => format!("y copies #{} {}", s.seq, s.event),
+        Some(_) => "y copy".to_owned(),
+        None => "nothing to copy".to_owned(),
+    };
     let title = format!(
-        " {} · line {}/{} · Esc back · y copy ",
+        " {} · line {}/{} · Esc back · {copy} ",
         d.title,
         d.scroll + 1,
         d.lines.len()
