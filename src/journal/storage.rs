@@ -157,12 +157,8 @@ pub fn lock(path: &Path) -> io::Result<JournalLock> {
     let active = open_active(path)?;
     let mut lock_path = fs::canonicalize(path)?.into_os_string();
     lock_path.push(".lock");
-    let name = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)?;
+    // Never through a symlink planted at the lock's name.
+    let name = crate::files::open_rw_private(Path::new(&lock_path))?;
     for file in [&name, &active] {
         match file.try_lock() {
             Ok(()) => {}
