@@ -28,73 +28,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Address to listen on [default: 127.0.0.1:3000]. Binding beyond loopback without a
-    /// webhook secret is allowed but warned about: anyone could post deliveries.
-    #[arg(long, value_name = "ADDR", global = true)]
-    pub listen: Option<SocketAddr>,
-
-    /// Take deliveries only on this path (e.g. /hooks/whatsapp) [default: any path].
-    /// POSTs elsewhere answer 404 and are recorded as rejected.
-    #[arg(long, value_name = "PATH", global = true)]
-    pub path: Option<String>,
-
-    /// Journal file (JSONL; full segments roll beside it)
-    /// [default: ~/.local/share/pilotwatch/journal.jsonl, or $XDG_DATA_HOME/…].
-    #[arg(
-        long,
-        value_name = "PATH",
-        conflicts_with = "no_journal",
-        global = true
-    )]
-    pub journal: Option<PathBuf>,
-
-    /// Keep no journal: deliveries live only in memory and are lost on exit.
-    #[arg(long, global = true)]
-    pub no_journal: bool,
-
-    /// The attach socket dashboards connect to (0600, owner only)
-    /// [default: beside the journal: <journal>.sock].
-    #[arg(long, value_name = "PATH", global = true, conflicts_with = "no_attach")]
-    pub attach_socket: Option<PathBuf>,
-
-    /// Open no attach socket: no other dashboard can watch this one.
-    #[arg(long, global = true)]
-    pub no_attach: bool,
-
-    /// Also take attach clients over TCP on this address. Requires
-    /// PILOTWATCH_ATTACH_TOKEN (clients send it; it travels in clear: use a tunnel or a
-    /// private network).
-    #[arg(long, value_name = "ADDR", global = true)]
-    pub attach_listen: Option<SocketAddr>,
-
-    /// Records an attached client may fall behind before it is dropped (it reconnects
-    /// and catches up) [default: 8192].
-    #[arg(long, value_name = "N", global = true)]
-    pub attach_buffer: Option<usize>,
-
-    /// Largest body accepted, in bytes or with a unit (512KiB, 1MiB) [default: 1MiB].
-    /// Larger ones answer 413 and are recorded (truncated) as rejected.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, global = true)]
-    pub max_body: Option<u64>,
-
-    /// Seconds a sender has to deliver a request's headers, and again its body; a
-    /// slower one is cut off (a body: 408, recorded as rejected) [default: 10].
-    #[arg(long, value_name = "SECS", global = true)]
-    pub request_timeout: Option<u64>,
-
-    /// Connections served at once; past it a new one is answered 503 with Retry-After
-    /// (the provider retries) [default: 1024].
-    #[arg(long, value_name = "N", global = true)]
-    pub max_connections: Option<usize>,
-
-    /// Journal segment size before it rolls to a new file [default: 64MiB].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, global = true)]
-    pub segment_size: Option<u64>,
-
-    /// Deliveries kept in memory (older ones are evicted; the journal keeps all)
-    /// [default: 100000].
-    #[arg(long, value_name = "N", global = true)]
-    pub capacity: Option<usize>,
+    /// The receiver's flags, for plain `pilotwatch` (or `pilotwatch serve`'s own).
+    #[command(flatten)]
+    pub receiver: ReceiverArgs,
 
     /// Built-in demo traffic: a simulator posts realistic, signed deliveries through the
     /// receiver, and replies go to a fake API that answers with their webhooks. Listens
@@ -111,30 +47,98 @@ pub struct Cli {
     #[arg(long)]
     pub headless: bool,
 
+    /// TOML config file with the same settings (snake_case keys).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// How the receiver runs: the dashboard's (`pilotwatch`) and the service's (`serve`).
+/// Other subcommands do not take these, so their `--help` lists only their own.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReceiverArgs {
+    /// Address to listen on [default: 127.0.0.1:3000]. Binding beyond loopback without a
+    /// webhook secret is allowed but warned about: anyone could post deliveries.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Take deliveries only on this path (e.g. /hooks/whatsapp) [default: any path].
+    /// POSTs elsewhere answer 404 and are recorded as rejected.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+
+    /// Journal file (JSONL; full segments roll beside it)
+    /// [default: ~/.local/share/pilotwatch/journal.jsonl, or $XDG_DATA_HOME/…].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_journal")]
+    pub journal: Option<PathBuf>,
+
+    /// Keep no journal: deliveries live only in memory and are lost on exit.
+    #[arg(long)]
+    pub no_journal: bool,
+
+    /// The attach socket dashboards connect to (0600, owner only)
+    /// [default: beside the journal: <journal>.sock].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_attach")]
+    pub attach_socket: Option<PathBuf>,
+
+    /// Open no attach socket: no other dashboard can watch this one.
+    #[arg(long)]
+    pub no_attach: bool,
+
+    /// Also take attach clients over TCP on this address. Requires
+    /// PILOTWATCH_ATTACH_TOKEN (clients send it; it travels in clear: use a tunnel or a
+    /// private network).
+    #[arg(long, value_name = "ADDR")]
+    pub attach_listen: Option<SocketAddr>,
+
+    /// Records an attached client may fall behind before it is dropped (it reconnects
+    /// and catches up) [default: 8192].
+    #[arg(long, value_name = "N")]
+    pub attach_buffer: Option<usize>,
+
+    /// Largest body accepted, in bytes or with a unit (512KiB, 1MiB) [default: 1MiB].
+    /// Larger ones answer 413 and are recorded (truncated) as rejected.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: Option<u64>,
+
+    /// Seconds a sender has to deliver a request's headers, and again its body; a
+    /// slower one is cut off (a body: 408, recorded as rejected) [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout: Option<u64>,
+
+    /// Connections served at once; past it a new one is answered 503 with Retry-After
+    /// (the provider retries) [default: 1024].
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Journal segment size before it rolls to a new file [default: 64MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub segment_size: Option<u64>,
+
+    /// Deliveries kept in memory (older ones are evicted; the journal keeps all)
+    /// [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub capacity: Option<usize>,
+
     /// With --headless: print NDJSON (the journal's shape) instead of text lines.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub json: bool,
 
     /// Also POST every accepted delivery to your app, byte for byte with its original
     /// content-type and signature. Never delays the answer to the provider.
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "URL")]
     pub forward_to: Option<String>,
 
     /// Answer accepted deliveries with this status instead of 200 (after the journal
     /// write), to watch how the provider retries.
-    #[arg(long, value_name = "STATUS", value_parser = clap::value_parser!(u16).range(100..600), global = true)]
+    #[arg(long, value_name = "STATUS", value_parser = clap::value_parser!(u16).range(100..600))]
     pub respond: Option<u16>,
 
     /// Wait this long before answering accepted deliveries (after the journal write).
-    #[arg(long, value_name = "MS", global = true)]
+    #[arg(long, value_name = "MS")]
     pub respond_delay: Option<u64>,
 
-    /// TOML config file with the same settings (snake_case keys).
-    #[arg(long, value_name = "FILE", global = true)]
-    pub config: Option<PathBuf>,
-
     /// Seconds to wait for the REST API before giving up on a send [default: 10].
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(long, value_name = "SECS")]
     pub api_timeout: Option<u64>,
 }
 
@@ -143,7 +147,7 @@ pub enum Command {
     /// Run as a service: the receiver and the journal, one line per delivery on stdout,
     /// and the attach socket that dashboards (`pilotwatch attach`) connect to. Keeps
     /// running when the terminal goes away; stop it with SIGTERM or Ctrl-C.
-    Serve,
+    Serve(ReceiverArgs),
     /// Open the dashboard on a running `pilotwatch serve`: its recent history, then live.
     /// Replies go out through the service (which holds the API key). `q` leaves the
     /// service running.
@@ -162,6 +166,10 @@ pub enum Command {
         /// The journal's active segment (rolled segments beside it are read too) or an
         /// exported NDJSON file.
         journal: PathBuf,
+        /// Deliveries kept in memory (the newest; older ones are counted, not shown)
+        /// [default: 100000].
+        #[arg(long, value_name = "N")]
+        capacity: Option<usize>,
     },
 }
 
@@ -217,6 +225,60 @@ pub struct ReplyArgs {
     /// Reuse an idempotency key to retry a send safely [default: a fresh one].
     #[arg(long, value_name = "KEY")]
     pub idempotency_key: Option<String>,
+    /// Seconds to wait for the REST API before giving up [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub api_timeout: Option<u64>,
+}
+
+impl Cli {
+    /// Parse the command line, with a subcommand's own settings where the rest of the
+    /// program reads them (`serve --listen X` as `--listen X`).
+    pub fn parse_args() -> Self {
+        use clap::Parser as _;
+        Self::parse().normalized()
+    }
+
+    pub fn normalized(mut self) -> Self {
+        match &self.command {
+            Some(Command::Serve(own)) => {
+                self.receiver = own.clone().or(std::mem::take(&mut self.receiver));
+            }
+            Some(Command::Reply(r)) => {
+                self.receiver.api_timeout = r.api_timeout.or(self.receiver.api_timeout);
+            }
+            Some(Command::Open { capacity, .. }) => {
+                self.receiver.capacity = capacity.or(self.receiver.capacity);
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
+impl ReceiverArgs {
+    /// These, with `other`'s where these have none (`pilotwatch --listen X serve`).
+    fn or(self, other: Self) -> Self {
+        Self {
+            listen: self.listen.or(other.listen),
+            path: self.path.or(other.path),
+            journal: self.journal.or(other.journal),
+            no_journal: self.no_journal || other.no_journal,
+            attach_socket: self.attach_socket.or(other.attach_socket),
+            no_attach: self.no_attach || other.no_attach,
+            attach_listen: self.attach_listen.or(other.attach_listen),
+            attach_buffer: self.attach_buffer.or(other.attach_buffer),
+            max_body: self.max_body.or(other.max_body),
+            request_timeout: self.request_timeout.or(other.request_timeout),
+            max_connections: self.max_connections.or(other.max_connections),
+            segment_size: self.segment_size.or(other.segment_size),
+            capacity: self.capacity.or(other.capacity),
+            json: self.json || other.json,
+            forward_to: self.forward_to.or(other.forward_to),
+            respond: self.respond.or(other.respond),
+            respond_delay: self.respond_delay.or(other.respond_delay),
+            api_timeout: self.api_timeout.or(other.api_timeout),
+        }
+    }
 }
 
 /// `1048576`, `512KiB`, `1MiB`, `1MB`, `2k`…
@@ -252,6 +314,68 @@ mod tests {
         assert_eq!(parse_size("2000"), Ok(2000));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("1 parsec").is_err());
+    }
+
+    fn help(sub: &str) -> String {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        cmd.build(); // global flags reach the subcommands here
+        cmd.find_subcommand_mut(sub)
+            .unwrap_or_else(|| panic!("{sub}"))
+            .render_long_help()
+            .to_string()
+    }
+
+    /// Each subcommand's help lists its own flags, not the receiver's twenty.
+    #[test]
+    fn subcommand_help_lists_only_its_own_flags() {
+        for sub in ["reply", "send", "open", "attach"] {
+            let h = help(sub);
+            for receiver_flag in ["--max-connections", "--listen", "--forward-to", "--respond"] {
+                assert!(
+                    !h.contains(receiver_flag),
+                    "{sub} --help lists {receiver_flag}:\n{h}"
+                );
+            }
+            assert!(
+                h.contains("--config"),
+                "{sub}: the config file still applies"
+            );
+        }
+        assert!(help("reply").contains("--api-timeout"));
+        let serve = help("serve");
+        for flag in ["--listen", "--journal", "--max-connections", "--forward-to"] {
+            assert!(serve.contains(flag), "serve --help lacks {flag}");
+        }
+        assert!(!serve.contains("--demo"));
+    }
+
+    /// `serve`'s flags work after it, and the receiver's before it still do.
+    #[test]
+    fn serve_flags_go_before_or_after_the_subcommand() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("pilotwatch").chain(args.iter().copied()))
+                .unwrap()
+                .normalized()
+        };
+        let after = parse(&["serve", "--listen", "127.0.0.1:4000", "--json"]);
+        assert_eq!(
+            after.receiver.listen,
+            Some("127.0.0.1:4000".parse().unwrap())
+        );
+        assert!(after.receiver.json);
+        let before = parse(&["--listen", "127.0.0.1:4001", "serve", "--capacity", "5"]);
+        assert_eq!(
+            before.receiver.listen,
+            Some("127.0.0.1:4001".parse().unwrap())
+        );
+        assert_eq!(before.receiver.capacity, Some(5));
+        let reply = parse(&["reply", "--to", "+1", "--text", "x", "--api-timeout", "3"]);
+        assert_eq!(reply.receiver.api_timeout, Some(3));
+        assert!(
+            Cli::try_parse_from(["pilotwatch", "send", "--listen", "1.2.3.4:5", "x"]).is_err(),
+            "send takes no receiver flag"
+        );
     }
 
     #[test]

@@ -169,25 +169,28 @@ pub fn resolve(
         _ => (FileConfig::default(), None),
     };
 
-    let listen = match cli.listen.or(file.listen) {
+    let listen = match cli.receiver.listen.or(file.listen) {
         Some(l) => l,
         None => DEFAULT_LISTEN.parse().expect("valid default"),
     };
-    let no_journal = cli.no_journal || (cli.journal.is_none() && file.no_journal.unwrap_or(false));
+    let no_journal = cli.receiver.no_journal
+        || (cli.receiver.journal.is_none() && file.no_journal.unwrap_or(false));
     let journal = (!no_journal).then(|| {
-        cli.journal
+        cli.receiver
+            .journal
             .clone()
             .or(file.journal.clone())
             .unwrap_or_else(crate::journal::default_path)
     });
     let max_body = cli
+        .receiver
         .max_body
         .or(file.max_body.map(Size::bytes))
         .unwrap_or(crate::receiver::DEFAULT_MAX_BODY as u64);
     if max_body == 0 {
         bail!("max_body must be at least 1 byte");
     }
-    let path = cli.path.clone().or(file.path.clone());
+    let path = cli.receiver.path.clone().or(file.path.clone());
     if let Some(p) = &path
         && !p.starts_with('/')
     {
@@ -199,12 +202,13 @@ pub fn resolve(
         config_file.as_deref(),
     )?;
 
-    let no_attach =
-        cli.no_attach || (cli.attach_socket.is_none() && file.no_attach.unwrap_or(false));
+    let no_attach = cli.receiver.no_attach
+        || (cli.receiver.attach_socket.is_none() && file.no_attach.unwrap_or(false));
     let attach_socket = if no_attach {
         None
     } else {
-        cli.attach_socket
+        cli.receiver
+            .attach_socket
             .clone()
             .or(file.attach_socket.clone())
             .or_else(|| {
@@ -216,11 +220,12 @@ pub fn resolve(
 
     Ok(Settings {
         attach_socket,
-        attach_listen: cli.attach_listen.or(file.attach_listen),
+        attach_listen: cli.receiver.attach_listen.or(file.attach_listen),
         attach_token: secret_env(ENV_TOKEN)
             .or(file.attach_token)
             .filter(|s| !s.expose().is_empty()),
         attach_buffer: cli
+            .receiver
             .attach_buffer
             .or(file.attach_buffer)
             .unwrap_or(crate::attach::server::DEFAULT_BUFFER)
@@ -231,22 +236,26 @@ pub fn resolve(
         journal,
         max_body: usize::try_from(max_body).unwrap_or(usize::MAX),
         max_connections: cli
+            .receiver
             .max_connections
             .or(file.max_connections)
             .unwrap_or(crate::receiver::server::Limits::default().max_connections)
             .max(1),
         request_timeout: std::time::Duration::from_secs(
-            cli.request_timeout
+            cli.receiver
+                .request_timeout
                 .or(file.request_timeout)
                 .unwrap_or(10)
                 .max(1),
         ),
         segment_size: cli
+            .receiver
             .segment_size
             .or(file.segment_size.map(Size::bytes))
             .unwrap_or(DEFAULT_SEGMENT)
             .max(4096),
         capacity: cli
+            .receiver
             .capacity
             .or(file.capacity)
             .unwrap_or(crate::store::DEFAULT_CAPACITY)
@@ -259,18 +268,22 @@ pub fn resolve(
             .or(file.base_url)
             .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
         api_timeout: std::time::Duration::from_secs(
-            cli.api_timeout.or(file.api_timeout).unwrap_or(10).max(1),
+            cli.receiver
+                .api_timeout
+                .or(file.api_timeout)
+                .unwrap_or(10)
+                .max(1),
         ),
-        forward_to: match cli.forward_to.clone().or(file.forward_to) {
+        forward_to: match cli.receiver.forward_to.clone().or(file.forward_to) {
             Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
                 bail!("--forward-to must be an http:// or https:// URL: {u:?}")
             }
             other => other,
         },
-        respond: cli.respond,
-        respond_delay: std::time::Duration::from_millis(cli.respond_delay.unwrap_or(0)),
-        headless: cli.headless || matches!(cli.command, Some(crate::cli::Command::Serve)),
-        json: cli.json,
+        respond: cli.receiver.respond,
+        respond_delay: std::time::Duration::from_millis(cli.receiver.respond_delay.unwrap_or(0)),
+        headless: cli.headless || matches!(cli.command, Some(crate::cli::Command::Serve(_))),
+        json: cli.receiver.json,
         config_file,
     })
 }
@@ -333,8 +346,9 @@ mod tests {
         if let Some(f) = file {
             std::fs::write(&path, f).unwrap();
         }
-        let cli =
-            Cli::try_parse_from(std::iter::once("pilotwatch").chain(args.iter().copied())).unwrap();
+        let cli = Cli::try_parse_from(std::iter::once("pilotwatch").chain(args.iter().copied()))
+            .unwrap()
+            .normalized();
         let env: HashMap<String, String> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use clap::Parser;
 use color_eyre::Section as _;
 use color_eyre::config::{HookBuilder, Theme};
 use color_eyre::eyre::{Result, eyre};
@@ -65,7 +64,7 @@ fn report(error: color_eyre::Report, colour: bool) {
 }
 
 fn start() -> Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     if let Some(Command::Send(args)) = &cli.command {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -83,7 +82,7 @@ fn start() -> Result<()> {
             .build()?;
         std::process::exit(runtime.block_on(reply(&settings, args)));
     }
-    if let Some(Command::Open { journal }) = &cli.command {
+    if let Some(Command::Open { journal, .. }) = &cli.command {
         init_logging(true, &settings);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -132,10 +131,10 @@ fn start() -> Result<()> {
     let mut settings = settings;
     if demo.is_some() {
         // The demo must never touch a real journal or port unless asked to.
-        if cli.listen.is_none() {
+        if cli.receiver.listen.is_none() {
             settings.listen = "127.0.0.1:0".parse().expect("valid");
         }
-        if cli.journal.is_none() {
+        if cli.receiver.journal.is_none() {
             settings.journal = None;
         }
     }
@@ -163,7 +162,7 @@ fn start() -> Result<()> {
             return runtime.block_on(pilotwatch::tui::attach(c, Some(note)));
         }
     }
-    let serve = matches!(cli.command, Some(Command::Serve));
+    let serve = matches!(cli.command, Some(Command::Serve(_)));
     runtime.block_on(run(settings, dashboard, demo, serve))
 }
 
