@@ -9,12 +9,15 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Local, Utc};
 
 use super::filter::Filter;
-use crate::model::event::{Event, MessageExtra, Text};
+use crate::model::Verdict;
+use crate::model::event::{MessageExtra, Text};
 use crate::model::outbound::Phase;
-use crate::model::{Verdict, parse};
-use crate::record::{Record, Subject};
+use crate::record::Subject;
 use crate::sanitize::line as clean;
 use crate::store::{CallRow, Direction, MessageRow, NumberRow, NumberState, Status, Store};
+
+pub mod age;
+mod feed_line;
 
 /// Most display lines kept; past it the cache starts over (visible rows rebuild).
 const LINE_CACHE: usize = 8192;
@@ -27,7 +30,10 @@ pub struct MessageLine {
     pub number_id: Text,
     /// …and what to show when it has none.
     pub number_shown: String,
+    /// The contact's phone and, when it has one, name…
     pub contact: String,
+    /// …and the name alone, for a column too narrow for both.
+    pub participant: Option<String>,
     pub msg_type: &'static str,
     /// `↩ quoted text`, `# group`, `» channel`.
     pub context: Option<String>,
@@ -38,6 +44,8 @@ pub struct MessageLine {
     pub reply: Option<ReplyBadge>,
     /// Sent from here: the status the API's 202 gave (`queued`, or what it said).
     pub api_status: Option<String>,
+    /// At `queued` or `sent`: since when (its age is shown, flagged when stuck).
+    pub waiting_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +94,8 @@ pub struct CallLine {
     pub started: Option<DateTime<Utc>>,
     pub connected: Option<DateTime<Utc>>,
     pub duration: Option<i64>,
+    /// When it was last heard of: past a bound, a call not ended has no end received.
+    pub last_heard: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +106,12 @@ pub struct FeedLine {
     pub verdict: Verdict,
     pub duplicate_of: Option<u64>,
     pub signature: &'static str,
+    /// A message event's number: the raw id, to show the number's name at draw time
+    /// (it may become known after the line was built)…
+    pub number_id: Option<Text>,
+    /// …and what to show while it has none.
+    pub number_shown: String,
+    /// The rest of the summary (after the number, when there is one).
     pub summary: String,
     /// What the app said to the latest forward of it: `(text, ok)`.
     pub forward: Option<(String, bool)>,
@@ -147,6 +163,11 @@ pub struct Views {
     forward_version: u64,
     /// Filter passes still walking older rows, by pane (see [`Scan`]).
     scans: [Option<Scan>; 4],
+    /// The clock the calls were ordered by, whether a file is shown (nothing is live
+    /// there), and when the next live call goes stale (it then leaves the live group).
+    now: DateTime<Utc>,
+    in_file: bool,
+    calls_expire: Option<DateTime<Utc>>,
 }
 
 /// A filter pass not finished yet: rows keyed below `next` are still to be judged.
@@ -369,16 +390,21 @@ impl Views {
             .collect();
     }
 
+    /// The clock staleness is judged by (before each sync). Calls are ordered again only
+    /// when a live one has gone stale since, or the dashboard turned out to show a file.
+    pub fn set_clock(&mut self, store: &Store, now: DateTime<Utc>, in_file: bool) {
+        let reorder = in_file != self.in_file || self.calls_expire.is_some_and(|e| now > e);
+        (self.now, self.in_file) = (now, in_file);
+        if reorder {
+            self.order_calls(store);
+        }
+    }
+
+    /// Calls in progress first, then the rest (see [`age::order_calls`]).
     fn order_calls(&mut self, store: &Store) {
-        let live = |o: &u64| store.calls().row(*o).is_some_and(|c| !c.phase.is_over());
-        self.calls_order = self
-            .calls
-            .iter()
-            .rev()
-            .filter(|o| live(o))
-            .chain(self.calls.iter().rev().filter(|o| !live(o)))
-            .copied()
-            .collect();
+        let newest_first = self.calls.iter().rev().copied();
+        (self.calls_order, self.calls_expire) =
+            age::order_calls(newest_first, store, self.now, self.in_file);
     }
 
     fn rebuild_numbers(&mut self, store: &Store, filter: &Filter) {
@@ -444,7 +470,7 @@ impl Views {
                     if let (std::collections::hash_map::Entry::Vacant(e), Some(c)) =
                         (self.call_lines.entry(o), store.calls().row(o))
                     {
-                        e.insert(call_line(c));
+                        e.insert(call_line(c, store));
                     }
                 }
             }
@@ -456,7 +482,7 @@ impl Views {
                     if let (std::collections::hash_map::Entry::Vacant(e), Some(r)) =
                         (self.feed_lines.entry(s), store.record(s))
                     {
-                        e.insert(feed_line(r, store));
+                        e.insert(feed_line::feed_line(r, store));
                     }
                 }
             }
@@ -576,8 +602,9 @@ fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
         Direction::Out => m.to(),
     };
     let mut contact = clean(contact_raw, 20);
-    if let Some(name) = &m.participant_name() {
-        contact = format!("{contact} {}", clean(name, 20));
+    let participant = m.participant_name().map(|n| clean(n, 20));
+    if let Some(name) = &participant {
+        contact = format!("{contact} {name}");
     }
     let context = match &m.extra() {
         MessageExtra::Reply {
@@ -642,6 +669,7 @@ fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
         number_id: m.number_id().into(),
         number_shown: clean(m.number_id(), 24),
         contact,
+        participant,
         msg_type: m.msg_type.map_or("", |t| t.as_str()),
         context,
         text,
@@ -652,10 +680,11 @@ fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
             .latest_to(m.kind.name(), m.id())
             .map(|r| reply_badge(r, store)),
         api_status: m.api_status().map(|s| clean(&s.to_lowercase(), 16)),
+        waiting_since: age::waiting_since(m, store),
     }
 }
 
-fn call_line(c: &CallRow) -> CallLine {
+fn call_line(c: &CallRow, store: &Store) -> CallLine {
     let dir = match c.direction.as_deref() {
         Some("INBOUND") => "in".to_owned(),
         Some("OUTBOUND") => "out".to_owned(),
@@ -672,137 +701,15 @@ fn call_line(c: &CallRow) -> CallLine {
         started: c.ringing_at.or(c.connected_at),
         connected: c.connected_at,
         duration: c.duration,
-    }
-}
-
-fn feed_line(r: &Record, store: &Store) -> FeedLine {
-    let outbound = || {
-        serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body)
-            .ok()
-            .map(|o| o.summary())
-    };
-    let summary = match r.verdict {
-        _ if r.kind == crate::record::RecordKind::Outbound => outbound().unwrap_or_default(),
-        Verdict::Known => parse(&r.body)
-            .ok()
-            .and_then(|p| p.event)
-            .map(|e| summarize(&e, store))
-            .unwrap_or_default(),
-        _ => {
-            let mut s = r.problems.first().map(|p| clean(p, 80)).unwrap_or_default();
-            if r.verdict == Verdict::Rejected {
-                let from = r.remote.map(|a| a.ip().to_string()).unwrap_or_default();
-                s = format!("{s} ({} from {from})", clean(&r.path, 30));
-            }
-            s
-        }
-    };
-    FeedLine {
-        time: r
-            .received_at
-            .with_timezone(&Local)
-            .format("%H:%M:%S%.3f")
-            .to_string(),
-        seq: r.seq,
-        event: r
-            .event
-            .as_ref()
-            .map_or_else(|| "-".into(), |e| clean(e.as_str(), 32)),
-        verdict: r.verdict,
-        duplicate_of: r.duplicate_of,
-        signature: r.signature.as_str(),
-        summary,
-        forward: store.forwards().of(r.seq).last().map(|f| {
-            let text = match (f.status, &f.error) {
-                (Some(s), _) => format!("{s} {}ms", f.latency_ms),
-                (None, Some(e)) => clean(e, 20),
-                _ => "?".into(),
-            };
-            (
-                if f.replay {
-                    format!("↻ {text}")
-                } else {
-                    text
-                },
-                f.ok(),
-            )
-        }),
-    }
-}
-
-/// One short, sanitised line about a typed event.
-fn summarize(e: &Event, store: &Store) -> String {
-    match e {
-        Event::Message(m) => {
-            let who = if m.kind.is_outbound() {
-                Some(&*m.to)
-            } else {
-                m.from.as_deref()
-            };
-            let what = match &m.extra {
-                MessageExtra::Failed { error, error_code } => {
-                    error_code.as_deref().unwrap_or(error)
-                }
-                _ => m.content.as_deref().unwrap_or(""),
-            };
-            let number = store
-                .numbers()
-                .get(&m.number_id)
-                .and_then(|n| n.display_name.as_deref())
-                .unwrap_or(&m.number_id);
-            format!(
-                "{} · {} · {}",
-                clean(number, 16),
-                clean(who.unwrap_or("?"), 20),
-                clean(what, 60)
-            )
-        }
-        Event::Number(n) => {
-            let what = n
-                .error_code
-                .as_deref()
-                .or(n.error.as_deref())
-                .or(n.profile_name.as_deref())
-                .unwrap_or("");
-            format!(
-                "{} · {} · {}",
-                clean(&n.display_name, 20),
-                clean(&n.phone, 20),
-                clean(what, 40)
-            )
-        }
-        Event::Call(c) => format!(
-            "{} → {} · {}{}",
-            clean(c.from.as_deref().unwrap_or("?"), 16),
-            clean(c.to.as_deref().unwrap_or("?"), 16),
-            clean(&c.status, 16),
-            c.duration.map(|d| format!(" · {d}s")).unwrap_or_default()
-        ),
-        Event::Calls(n) => {
-            let c = n.calls.first();
-            format!(
-                "native · {} · {}",
-                clean(c.and_then(|c| c.id.as_deref()).unwrap_or("?"), 24),
-                clean(c.and_then(|c| c.event.as_deref()).unwrap_or("?"), 16)
-            )
-        }
-        Event::Lead(l) => format!(
-            "lead · {} · {}",
-            clean(l.full_name.as_deref().unwrap_or("?"), 24),
-            clean(l.phone.as_deref().or(l.email.as_deref()).unwrap_or(""), 24)
-        ),
-        Event::PhoneLine(p) => format!(
-            "line {} · {}",
-            clean(p.number.as_deref().unwrap_or("?"), 20),
-            clean(p.name.as_deref().unwrap_or(""), 24)
-        ),
+        last_heard: age::last_heard(c, store),
     }
 }
 
 fn number_line(n: &NumberRow) -> NumberLine {
     NumberLine {
         raw_id: n.number_id.clone(),
-        number_id: clean(&n.number_id, 24),
+        // Whole: a cut id cannot be copied (the provider's are 25 characters).
+        number_id: clean(&n.number_id, 40),
         name: clean(
             n.display_name
                 .as_deref()
@@ -840,6 +747,7 @@ fn number_line(n: &NumberRow) -> NumberLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Record;
 
     fn message(i: u64, content: &str) -> Record {
         let body = format!(

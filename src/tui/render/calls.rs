@@ -3,11 +3,15 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
+use super::columns::{self, Col, width};
 use super::{ago, row_tone, visible};
 use crate::store::Phase;
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
-use crate::tui::view::Pane;
+use crate::tui::view::age::{self, CallNow};
+use crate::tui::view::{CallLine, Pane};
+
+const HEADER: [&str; 6] = ["dir", "from", "to", "status", "duration", "started"];
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -17,58 +21,33 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(permissions.len() as u16),
     ])
     .areas(area);
-    let rows = visible(
-        app,
-        Pane::Calls,
-        table_area.height.saturating_sub(1) as usize,
-    )
-    .filter_map(|(i, ord)| {
-        let c = app.views.call_line(ord)?;
-        let live = !c.phase.is_over();
-        // In progress: a counter from when it connected (or started ringing).
-        let duration = match (live, c.duration, c.connected.or(c.started)) {
-            (true, _, Some(since)) => format!("{}…", clock_secs((app.now - since).num_seconds())),
-            (false, Some(d), _) => clock_secs(d),
-            _ => "-".into(),
-        };
-        let tone = match c.phase {
-            Phase::Ringing => Tone::Warn,
-            Phase::Connected => Tone::Good,
-            Phase::Missed => Tone::Bad,
-            Phase::Ended if c.status == "completed" => Tone::Plain,
-            Phase::Ended => Tone::Bad,
-        };
-        let started = c
-            .started
-            .map(|s| format!("{} ago", ago((app.now - s).num_seconds())))
-            .unwrap_or_default();
-        Some(
-            Row::new(vec![
-                Cell::from(c.direction.as_str()),
-                Cell::from(c.from.as_str()),
-                Cell::from(c.to.as_str()),
-                Cell::from(Span::styled(
-                    format!("{} {}", if live { "●" } else { " " }, c.status),
-                    t.style(tone),
-                )),
-                Cell::from(duration),
-                Cell::from(Span::styled(started, t.style(Tone::Dim))),
-            ])
-            .style(t.style(row_tone(app, i))),
-        )
-    });
-    let widths = [
-        Constraint::Length(4),
-        Constraint::Length(16),
-        Constraint::Length(16),
-        Constraint::Length(14),
-        Constraint::Length(10),
-        Constraint::Fill(1),
+    let height = table_area.height.saturating_sub(1) as usize;
+    let cells: Vec<(usize, [(String, Tone); 6])> = visible(app, Pane::Calls, height)
+        .filter_map(|(i, ord)| Some((i, cells(app, app.views.call_line(ord)?))))
+        .collect();
+    let mut cols = [
+        Col::new(HEADER[0], 3, 8),
+        Col::new(HEADER[1], 8, 18),
+        Col::new(HEADER[2], 8, 18),
+        Col::new(HEADER[3], 8, 18),
+        Col::new(HEADER[4], 5, 16),
+        Col::new(HEADER[5], 0, 12).whole(),
     ];
-    let header =
-        Row::new(["dir", "from", "to", "status", "duration", "started"]).style(t.style(Tone::Dim));
+    for (_, row) in &cells {
+        for (c, (text, _)) in cols.iter_mut().zip(row) {
+            c.fit(width(text));
+        }
+    }
+    let widths = columns::fit(&cols, &[5, 1, 2, 3], None, table_area.width);
+    let rows = cells.into_iter().map(|(i, row)| {
+        let row = row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone))));
+        Row::new(columns::shown(&widths, row)).style(t.style(row_tone(app, i)))
+    });
+    let header = Row::new(columns::shown(&widths, HEADER)).style(t.style(Tone::Dim));
     frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
+        Table::new(rows, columns::constraints(&widths))
+            .header(header)
+            .column_spacing(columns::SPACING),
         table_area,
     );
     let lines: Vec<Line> = permissions
@@ -87,6 +66,48 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), perm_area);
+}
+
+/// A call's cells, in [`HEADER`] order. In progress: `●` and a counter from when it
+/// connected (or began ringing). Silent past its bound, or in a file: "no end
+/// received", and no counter (see [`age::call_now`]).
+fn cells(app: &App, c: &CallLine) -> [(String, Tone); 6] {
+    let now = age::call_now(c.phase, c.last_heard, app.now, app.info.read_only);
+    let (mark, duration) = match (now, c.duration, c.connected.or(c.started)) {
+        (CallNow::Live, _, Some(since)) => (
+            "●",
+            format!("{}…", clock_secs((app.now - since).num_seconds())),
+        ),
+        (CallNow::Live, _, None) => ("●", "-".into()),
+        (CallNow::NoEnd, _, _) => ("○", "no end received".into()),
+        (CallNow::Over, Some(d), _) => (" ", clock_secs(d)),
+        (CallNow::Over, None, _) => (" ", "-".into()),
+    };
+    let duration_tone = if now == CallNow::NoEnd {
+        Tone::Warn
+    } else {
+        Tone::Plain
+    };
+    let tone = match (now, c.phase) {
+        (CallNow::NoEnd, _) => Tone::Dim,
+        (_, Phase::Ringing) => Tone::Warn,
+        (_, Phase::Connected) => Tone::Good,
+        (_, Phase::Missed) => Tone::Bad,
+        (_, Phase::Ended) if c.status == "completed" => Tone::Plain,
+        (_, Phase::Ended) => Tone::Bad,
+    };
+    let started = c
+        .started
+        .map(|s| format!("{} ago", ago((app.now - s).num_seconds())))
+        .unwrap_or_default();
+    [
+        (c.direction.clone(), Tone::Plain),
+        (c.from.clone(), Tone::Plain),
+        (c.to.clone(), Tone::Plain),
+        (format!("{mark} {}", c.status), tone),
+        (duration, duration_tone),
+        (started, Tone::Dim),
+    ]
 }
 
 fn clock_secs(s: i64) -> String {

@@ -1,25 +1,73 @@
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
-use super::{row_tone, visible};
+use super::columns::{self, Col, width};
+use super::{ago, row_tone, visible};
 use crate::store::{Direction, Status};
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
+use crate::tui::view::age;
 use crate::tui::view::{MessageLine, Pane, ReplyBadge};
+
+const HEADER: [&str; 7] = [
+    "time", "dir", "number", "contact", "type", "message", "status",
+];
+const NUMBER: usize = 2;
+const CONTACT: usize = 3;
+const TYPE: usize = 4;
+const MESSAGE: usize = 5;
+const STATUS: usize = 6;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let wide = area.width >= 120;
-    let rows = visible(app, Pane::Messages, area.height.saturating_sub(1) as usize).filter_map(
-        |(i, ord)| {
-            let l = app.views.message_line(ord)?;
-            let number = app
-                .views
-                .number_names
-                .get(&l.number_id)
-                .map_or(l.number_shown.as_str(), |s| s.as_str());
+    let height = area.height.saturating_sub(1) as usize;
+    let lines: Vec<(usize, &MessageLine)> = visible(app, Pane::Messages, height)
+        .filter_map(|(i, ord)| Some((i, app.views.message_line(ord)?)))
+        .collect();
+    let statuses: Vec<Vec<Span>> = lines.iter().map(|(_, l)| status_spans(app, l)).collect();
+    let mut cols = [
+        Col::fixed(8),
+        Col::fixed(3),
+        Col::new(HEADER[NUMBER], 6, 24),
+        Col::new(HEADER[CONTACT], 14, 36),
+        Col::new(HEADER[TYPE], 4, 8).whole(),
+        // The free text: 20 wanted before others give way, 12 at the least.
+        Col::new(HEADER[MESSAGE], 12, 20),
+        Col::new(HEADER[STATUS], 8, 40),
+    ];
+    cols[MESSAGE].fit(20);
+    let mut text_width = 0;
+    for ((_, l), status) in lines.iter().zip(&statuses) {
+        let context = l.context.as_deref().map_or(0, |c| width(c) + 1);
+        text_width = text_width.max(context + width(&l.text));
+        cols[NUMBER].fit(width(number_of(app, l)));
+        cols[CONTACT].fit(width(&l.contact));
+        cols[TYPE].fit(width(l.msg_type));
+        cols[STATUS].fit(status.iter().map(|s| s.width() as u16).sum());
+    }
+    // Below 120 columns the type is left out (the text shows `[file]` for media).
+    if area.width < 120 {
+        cols[TYPE] = Col::fixed(0);
+    }
+    // Narrow: the type goes first, then the contact shrinks to the name alone (and
+    // its column to the widest of what it then shows).
+    let give = [TYPE, CONTACT, MESSAGE, NUMBER, STATUS];
+    let mut widths = columns::fit(&cols, &give, Some(MESSAGE), area.width);
+    if widths[CONTACT] < cols[CONTACT].want {
+        let shown = lines
+            .iter()
+            .map(|(_, l)| width(contact(l, widths[CONTACT])));
+        cols[CONTACT].want = shown.fold(cols[CONTACT].min, u16::max);
+        widths = columns::fit(&cols, &give, Some(MESSAGE), area.width);
+    }
+    // Room past the longest text stays blank at the right, not between text and status.
+    widths[MESSAGE] = widths[MESSAGE].min(text_width.max(cols[MESSAGE].want));
+    let rows = lines
+        .into_iter()
+        .zip(statuses)
+        .map(|((i, l), status)| {
             let dir = match l.direction {
                 Direction::In => Span::styled("in ", t.style(Tone::Info)),
                 Direction::Out => Span::styled("out", t.style(Tone::Accent)),
@@ -29,45 +77,43 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 text.push(Span::styled(format!("{ctx} "), t.style(Tone::Dim)));
             }
             text.push(Span::raw(l.text.as_str()));
-            let mut cells = vec![
+            let cells = [
                 Cell::from(l.time.as_str()),
                 Cell::from(dir),
-                Cell::from(number.to_owned()),
-                Cell::from(l.contact.as_str()),
+                Cell::from(number_of(app, l)),
+                Cell::from(contact(l, widths[CONTACT])),
+                Cell::from(l.msg_type),
+                Cell::from(Line::from(text)),
+                Cell::from(Line::from(status)),
             ];
-            if wide {
-                cells.push(Cell::from(l.msg_type));
-            }
-            cells.push(Cell::from(Line::from(text)));
-            cells.push(status_cell(app, l));
-            Some(Row::new(cells).style(t.style(row_tone(app, i))))
-        },
-    );
-    let mut widths = vec![Constraint::Length(8), Constraint::Length(3)];
-    let mut header = vec!["time", "dir", "number", "contact"];
-    let roomy = area.width >= 160;
-    if wide {
-        widths.extend([
-            Constraint::Length(if roomy { 20 } else { 14 }),
-            Constraint::Length(if roomy { 32 } else { 26 }),
-            Constraint::Length(8),
-        ]);
-        header.push("type");
-    } else {
-        widths.extend([Constraint::Length(12), Constraint::Length(16)]);
-    }
-    widths.extend([
-        Constraint::Fill(1),
-        Constraint::Length(if wide { 26 } else { 14 }),
-    ]);
-    header.extend(["message", "status"]);
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.style(Tone::Dim)))
-        .column_spacing(1);
+            Row::new(columns::shown(&widths, cells)).style(t.style(row_tone(app, i)))
+        })
+        .collect::<Vec<_>>();
+    let table = Table::new(rows, columns::constraints(&widths))
+        .header(Row::new(columns::shown(&widths, HEADER)).style(t.style(Tone::Dim)))
+        .column_spacing(columns::SPACING);
     frame.render_widget(table, area);
 }
 
-fn status_cell<'a>(app: &App, l: &MessageLine) -> Cell<'a> {
+/// Phone and name when both fit in `room`; else the name, which says more to a person.
+fn contact(l: &MessageLine, room: u16) -> &str {
+    match &l.participant {
+        Some(name) if width(&l.contact) > room => name,
+        _ => &l.contact,
+    }
+}
+
+/// The number's name, looked up now (it may have become known since the line was built).
+fn number_of<'a>(app: &'a App, l: &'a MessageLine) -> &'a str {
+    app.views
+        .number_names
+        .get(&l.number_id)
+        .map_or(l.number_shown.as_str(), |s| s.as_str())
+}
+
+/// What became of the message, and for one still at `queued` or `sent` since when:
+/// dim while young, flagged past [`age::STUCK_MESSAGE`].
+fn status_spans(app: &App, l: &MessageLine) -> Vec<Span<'static>> {
     let t = &app.theme;
     let (text, tone) = match (&l.reply, l.status) {
         (Some(ReplyBadge::Sending), _) => ("↪ sending…".to_owned(), Tone::Warn),
@@ -90,5 +136,19 @@ fn status_cell<'a>(app: &App, l: &MessageLine) -> Cell<'a> {
             Tone::Bad,
         ),
     };
-    Cell::from(Span::styled(text, t.style(tone)))
+    let waiting = l.waiting_since.filter(|_| l.reply.is_none());
+    match waiting {
+        Some(since) => {
+            let age = ago((app.now - since).num_seconds());
+            if age::is_stuck(since, app.now) {
+                vec![Span::styled(format!("{text} {age} ⚠"), t.style(Tone::Warn))]
+            } else {
+                vec![
+                    Span::styled(text, t.style(tone)),
+                    Span::styled(format!(" {age}"), t.style(Tone::Dim)),
+                ]
+            }
+        }
+        None => vec![Span::styled(text, t.style(tone))],
+    }
 }

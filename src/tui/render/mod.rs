@@ -14,6 +14,7 @@
 //! ```
 
 mod calls;
+mod columns;
 mod composer;
 mod detail;
 mod feed;

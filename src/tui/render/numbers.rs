@@ -1,79 +1,111 @@
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table};
 
+use super::columns::{self, Col, width};
 use super::{ago, row_tone};
 use crate::store::NumberState;
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
+use crate::tui::view::NumberLine;
+
+const HEADER: [&str; 9] = [
+    "number", "phone", "state", "health", "since", "in", "out", "fail", "id",
+];
+// Columns by index (in, out and fail are fitted like the others, never given up).
+const NAME: usize = 0;
+const PHONE: usize = 1;
+const STATE: usize = 2;
+const HEALTH: usize = 3;
+const ID: usize = 8;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let start = app.list().offset;
-    let rows = app
+    let lines: Vec<(usize, &NumberLine)> = app
         .views
         .numbers
         .iter()
         .enumerate()
         .skip(start)
-        .take(area.height as usize)
-        .map(|(i, n)| {
-            let tone = match n.state {
-                NumberState::Connected => Tone::Good,
-                NumberState::Disconnected | NumberState::Removed => Tone::Bad,
-                NumberState::Restored | NumberState::Created => Tone::Warn,
-                NumberState::Unknown => Tone::Dim,
-            };
-            let health = match &n.health {
-                Some((name, err)) => {
-                    let healthy =
-                        matches!(name.as_str(), "ok" | "healthy" | "restored" | "recovered");
-                    let text = format!(
-                        "{name}{}",
-                        err.as_deref().map(|e| format!(" {e}")).unwrap_or_default()
-                    );
-                    Span::styled(text, t.style(if healthy { Tone::Good } else { Tone::Warn }))
-                }
-                None => Span::styled(
-                    n.error.clone().unwrap_or_else(|| "-".into()),
-                    t.style(Tone::Dim),
-                ),
-            };
-            let failures = Span::styled(
-                n.failures.to_string(),
-                t.style(if n.failures > 0 { Tone::Bad } else { Tone::Dim }),
-            );
-            Row::new(vec![
-                Cell::from(n.name.as_str()),
-                Cell::from(n.phone.as_str()),
-                Cell::from(Span::styled(n.state.as_str(), t.style(tone))),
-                Cell::from(health),
-                Cell::from(ago((app.now - n.changed_at).num_seconds())),
-                Cell::from(n.messages_in.to_string()),
-                Cell::from(n.messages_out.to_string()),
-                Cell::from(failures),
-                Cell::from(Span::styled(n.number_id.as_str(), t.style(Tone::Dim))),
-            ])
-            .style(t.style(row_tone(app, i)))
-        });
-    let widths = [
-        Constraint::Fill(2),
-        Constraint::Length(15),
-        Constraint::Length(12),
-        Constraint::Fill(2),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Fill(1),
+        .take(area.height.saturating_sub(1) as usize)
+        .collect();
+    let cells: Vec<[(String, Tone); 9]> = lines.iter().map(|(_, n)| cells(app, n)).collect();
+    let mut cols = [
+        Col::new(HEADER[NAME], 10, 40),
+        Col::new(HEADER[PHONE], 8, 20).whole(),
+        Col::new(HEADER[STATE], 7, 26),
+        Col::new(HEADER[HEALTH], 10, 50),
+        Col::new(HEADER[4], 4, 6),
+        Col::new(HEADER[5], 2, 8),
+        Col::new(HEADER[6], 3, 8),
+        Col::new(HEADER[7], 4, 8),
+        Col::new(HEADER[ID], 0, 30).whole(),
     ];
-    let header = Row::new([
-        "number", "phone", "state", "health", "since", "in", "out", "fail", "id",
-    ])
-    .style(t.style(Tone::Dim));
+    for row in &cells {
+        for (c, (text, _)) in cols.iter_mut().zip(row) {
+            c.fit(width(text));
+        }
+    }
+    // Narrow: the name shrinks first (its profile part), then the id goes, then the
+    // phone; the state and the health reason (`degraded QUALITY_LOW`) are what the
+    // pane is for.
+    let widths = columns::fit(&cols, &[NAME, ID, PHONE, HEALTH, STATE], None, area.width);
+    let rows = lines.iter().zip(cells).map(|((i, _), row)| {
+        let row = row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone))));
+        Row::new(columns::shown(&widths, row)).style(t.style(row_tone(app, *i)))
+    });
+    let header = Row::new(columns::shown(&widths, HEADER)).style(t.style(Tone::Dim));
     frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
+        Table::new(rows, columns::constraints(&widths))
+            .header(header)
+            .column_spacing(columns::SPACING),
         area,
     );
+}
+
+/// A number's cells, in [`HEADER`] order.
+fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 9] {
+    let connected = n.state.is_connected();
+    let state = match n.state {
+        NumberState::Connected => Tone::Good,
+        NumberState::Disconnected | NumberState::Removed | NumberState::Restored => Tone::Bad,
+        NumberState::Created => Tone::Warn,
+        NumberState::Unknown => Tone::Dim,
+    };
+    // A restored number comes back disconnected (the provider says so): say both.
+    let state_text = match n.state {
+        NumberState::Restored if !connected => "restored · disconnected".to_owned(),
+        s => s.as_str().to_owned(),
+    };
+    let health = match &n.health {
+        Some((name, err)) => {
+            let healthy = matches!(name.as_str(), "ok" | "healthy" | "restored" | "recovered");
+            let text = format!(
+                "{name}{}",
+                err.as_deref().map(|e| format!(" {e}")).unwrap_or_default()
+            );
+            // Healthy means little while the number cannot send: not in green then.
+            let tone = match (healthy, connected) {
+                (true, true) => Tone::Good,
+                (true, false) => Tone::Dim,
+                (false, _) => Tone::Warn,
+            };
+            (text, tone)
+        }
+        None => (n.error.clone().unwrap_or_else(|| "-".into()), Tone::Dim),
+    };
+    let fail = if n.failures > 0 { Tone::Bad } else { Tone::Dim };
+    [
+        (n.name.clone(), Tone::Plain),
+        (n.phone.clone(), Tone::Plain),
+        (state_text, state),
+        health,
+        (ago((app.now - n.changed_at).num_seconds()), Tone::Plain),
+        (n.messages_in.to_string(), Tone::Plain),
+        (n.messages_out.to_string(), Tone::Plain),
+        (n.failures.to_string(), fail),
+        (n.number_id.clone(), Tone::Dim),
+    ]
 }
