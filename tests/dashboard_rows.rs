@@ -1,6 +1,6 @@
 //! The panes' rows and columns (issue 14: staleness, a restored number, names in the
-//! Feed, column widths), drawn into ratatui's TestBackend and snapshotted with insta
-//! at 80×24 and 200×50 where the layout is the point.
+//! Feed, column widths, the empty screen), drawn into ratatui's TestBackend and
+//! snapshotted with insta at 80×24 and 200×50 where the layout is the point.
 
 use chrono::{DateTime, Duration, Utc};
 use pilotwatch::record::{Record, RecordKind, SignatureCheck};
@@ -457,4 +457,17 @@ fn feed_rows_name_the_number_once_it_is_known() {
         "{after}"
     );
     assert!(!r.contains("cmm0abc123"), "{after}");
+}
+
+/// Item 11: the empty screen suggests a POST that a receiver checking signatures
+/// accepts (`send` signs with the env secret), aimed at where this one listens.
+#[test]
+fn the_empty_screen_suggests_a_signed_send() {
+    let mut app = app();
+    let s = screen(&mut app, &Store::new(10), 100, 12);
+    assert!(!s.contains("curl"), "{s}");
+    assert!(s.contains("pilotwatch send message.received"), "{s}");
+    app.info.listen = "127.0.0.1:4567".into();
+    let s = screen(&mut app, &Store::new(10), 120, 12);
+    assert!(s.contains("--url http://127.0.0.1:4567/"), "{s}");
 }

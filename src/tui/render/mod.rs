@@ -121,7 +121,13 @@ fn render_waiting(frame: &mut Frame, area: Rect, app: &App) {
             app.info.listen
         ),
     };
-    let lines = vec![
+    // `send` signs with the secret a checking receiver wants (a bare curl gets 401).
+    let url = if app.info.listen == crate::config::DEFAULT_LISTEN {
+        String::new()
+    } else {
+        format!(" --url http://{}/", app.info.listen)
+    };
+    let mut lines = vec![
         Line::default(),
         Line::styled(waiting, t.style(Tone::Title)),
         Line::default(),
@@ -130,13 +136,16 @@ fn render_waiting(frame: &mut Frame, area: Rect, app: &App) {
             t.style(Tone::Dim),
         ),
         Line::styled(
-            format!(
-                r#"curl -d '{{"event":"message.received","data":{{…}}}}' http://{}/"#,
-                app.info.listen
-            ),
+            format!("pilotwatch send message.received --set data.content=Hi{url}"),
             t.style(Tone::Dim),
         ),
     ];
+    if app.info.signatures_checked {
+        lines.push(Line::styled(
+            "(signed with $PILOT_STATUS_WEBHOOK_SECRET, or --secret S)",
+            t.style(Tone::Dim),
+        ));
+    }
     frame.render_widget(Paragraph::new(lines).centered(), area);
 }
 
