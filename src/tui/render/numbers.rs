@@ -52,7 +52,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // phone; the state and the health reason (`degraded QUALITY_LOW`) are what the
     // pane is for.
     let widths = columns::fit(&cols, &[NAME, ID, PHONE, HEALTH, STATE], None, area.width);
-    let rows = lines.iter().zip(cells).map(|((i, _), row)| {
+    let rows = lines.iter().zip(cells).map(|((i, _), mut row)| {
+        // A name cut inside its `(profile name)` reads as a typo: drop that part whole.
+        let name = &mut row[NAME].0;
+        if width(name) > widths[NAME]
+            && let Some(at) = name.find(" (")
+        {
+            name.truncate(at);
+        }
         let row = row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone))));
         Row::new(columns::shown(&widths, row)).style(t.style(row_tone(app, *i)))
     });
