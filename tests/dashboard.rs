@@ -869,7 +869,7 @@ fn q_closes_help_and_asks_before_stopping_the_receiver() {
     assert!(matches!(app.mode, Mode::Normal));
     assert!(press(&mut app, &store, "q").is_none(), "the first q asks");
     let notice = app.notice.clone().unwrap_or_default();
-    assert!(notice.contains("stops the receiver"), "{notice}");
+    assert!(notice.contains("the receiver on 127.0.0.1:3000 stops"), "{notice}");
     assert!(press(&mut app, &store, "j").is_none());
     assert!(
         press(&mut app, &store, "q").is_none(),

@@ -875,8 +875,9 @@ impl App {
             return Some(Effect::Quit);
         }
         self.quit_armed = true;
+        // Short enough for 80 columns; README says `pilotwatch serve` keeps one running.
         self.notice = Some(format!(
-            "q again quits and stops the receiver on {} (run `pilotwatch serve` to keep one); any other key stays",
+            "q again quits: the receiver on {} stops too",
             self.info.listen
         ));
         None

@@ -125,7 +125,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         command: Command::Top,
         keys: &[ch('g'), key(KeyCode::Home)],
-        help: "newest / top",
+        help: "newest row, following again / top",
         hint: None,
     },
     Binding {
