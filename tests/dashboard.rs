@@ -775,6 +775,10 @@ fn an_opened_journal_is_read_only_and_shows_no_live_figures() {
     assert!(!header.contains("/s"), "{header}");
     assert!(!status.contains("FOLLOW"), "{status}");
     assert!(status.contains("FILE"), "{status}");
+    assert!(
+        !status.contains("r reply") && !status.contains("f follow"),
+        "{status}"
+    );
 }
 
 /// One meaning per filter term in every pane (issue 14 item 7).

@@ -4,7 +4,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Mode};
-use crate::tui::keymap::{BINDINGS, describe};
+use crate::tui::keymap::{BINDINGS, Command, describe};
 use crate::tui::theme::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -52,7 +52,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!("  {n}"), t.style(Tone::Info)));
     }
     spans.push(Span::raw("  "));
-    for b in BINDINGS.iter() {
+    // A file takes no replies and nothing arrives to follow: offer only what works.
+    let works = |c: Command| {
+        !(app.info.read_only
+            && matches!(
+                c,
+                Command::Reply | Command::Retry | Command::Replay | Command::Follow
+            ))
+    };
+    for b in BINDINGS.iter().filter(|b| works(b.command)) {
         if let Some(hint) = b.hint {
             spans.push(Span::styled(describe(&b.keys[0]), t.style(Tone::Accent)));
             spans.push(Span::styled(format!(" {hint}  "), t.style(Tone::Dim)));
