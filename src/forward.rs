@@ -2,6 +2,8 @@
 //! byte with its original `content-type` and signature, so the app can verify it. It
 //! runs after the ack, from the records the ingest publishes: a slow or dead app can
 //! never delay an answer to the provider. What cannot keep up is dropped and counted.
+//! Every outcome is journaled as a `forward` record (never the URL), so the store, a
+//! restart and every attached dashboard see the same answers.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,12 +12,12 @@ use chrono::Utc;
 use tokio::sync::Semaphore;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::ingest::Ingest;
+use crate::ingest::{Incoming, Ingest};
 use crate::model::Verdict;
+use crate::model::forward::{Forward, ForwardResult};
 use crate::receiver::signature::HEADER;
 use crate::record::{Record, RecordKind};
 use crate::sanitize::line as clean;
-use crate::store::ForwardResult;
 
 /// Requests to the app in flight at once.
 const IN_FLIGHT: usize = 8;
@@ -120,14 +122,16 @@ impl Forwarder {
                     };
                     let this = self.clone();
                     tokio::spawn(async move {
-                        this.forward(&r, false).await;
+                        let result = this.forward(&r, false).await;
+                        // The app is done with it: journaling must not hold its place.
                         drop(slot);
+                        this.journal(Forward::Sent(result)).await;
                     });
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(n)) => {
-                    self.ingest.store().write().note_forward_dropped(n);
-                    self.ingest.notify();
+                    let this = self.clone();
+                    tokio::spawn(async move { this.journal(Forward::Dropped { count: n }).await });
                 }
                 Err(RecvError::Closed) => return,
             }
@@ -137,10 +141,25 @@ impl Forwarder {
     /// Send one delivery again, by hand (`x` in the dashboard); marked as a replay.
     pub fn replay(self: &Arc<Self>, record: Arc<Record>) {
         let this = self.clone();
-        tokio::spawn(async move { this.forward(&record, true).await });
+        tokio::spawn(async move {
+            let result = this.forward(&record, true).await;
+            this.journal(Forward::Sent(result)).await;
+        });
     }
 
-    async fn forward(&self, r: &Record, replay: bool) {
+    /// An outcome becomes a record like any other; the store learns it from there.
+    async fn journal(&self, f: Forward) {
+        let incoming = Incoming {
+            record: Record::forward(&f),
+            identity: None,
+        };
+        if let Err(e) = self.ingest.submit(incoming).await {
+            tracing::warn!(error = %e, event = f.event(), "could not journal a forward outcome");
+        }
+    }
+
+    /// Send one delivery; what came of it, sanitised.
+    async fn forward(&self, r: &Record, replay: bool) -> ForwardResult {
         let mut req = self
             .http
             .post(&self.url)
@@ -156,12 +175,14 @@ impl Forwarder {
             req = req.header("x-pilotwatch-replay", "true");
         }
         let started = Instant::now();
-        let result = match req.body(r.body.clone()).send().await {
+        match req.body(r.body.clone()).send().await {
             Ok(res) => {
                 let status = res.status().as_u16();
                 let body = res.bytes().await.unwrap_or_default();
                 ForwardResult {
+                    seq: r.seq,
                     at: Utc::now(),
+                    record: 0,
                     status: Some(status),
                     latency_ms: started.elapsed().as_millis() as u64,
                     body_head: clean(&String::from_utf8_lossy(&body[..body.len().min(200)]), 200),
@@ -170,7 +191,9 @@ impl Forwarder {
                 }
             }
             Err(e) => ForwardResult {
+                seq: r.seq,
                 at: Utc::now(),
+                record: 0,
                 status: None,
                 latency_ms: started.elapsed().as_millis() as u64,
                 body_head: String::new(),
@@ -183,9 +206,7 @@ impl Forwarder {
                 }),
                 replay,
             },
-        };
-        self.ingest.store().write().note_forward(r.seq, result);
-        self.ingest.notify();
+        }
     }
 }
 

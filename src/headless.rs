@@ -9,7 +9,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use crate::journal::line;
 use crate::model::Verdict;
 use crate::model::event::{Event, MessageExtra, NumberKind};
-use crate::record::Record;
+use crate::record::{Record, RecordKind};
 use crate::sanitize;
 use crate::store::{SharedStore, Store};
 
@@ -51,13 +51,23 @@ pub fn print(
 /// `14:03:05.123 #12 message.received  Main store  +5511999999999 (Ana)  "Hi"  known  sig:valid`
 pub fn format_line(r: &Record, store: &Store) -> String {
     let time = r.received_at.format("%H:%M:%S%.3f");
-    if r.kind == crate::record::RecordKind::Outbound {
-        let what = serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body)
-            .map(|o| o.summary());
-        let event = r.event.as_ref().map_or("outbound", |e| e.as_str());
+    // What pilotwatch journals itself: a line of its own, never a delivery line.
+    let own = match r.kind {
+        RecordKind::Delivery => None,
+        RecordKind::Outbound => Some(
+            serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body)
+                .map(|o| o.summary()),
+        ),
+        RecordKind::Forward => Some(
+            serde_json::from_slice::<crate::model::forward::Forward>(&r.body).map(|f| f.summary()),
+        ),
+    };
+    if let Some(what) = own {
+        let event = r.event.as_ref().map_or(r.kind.as_str(), |e| e.as_str());
         return format!(
             "{time} #{seq:<5} {event:<24} {}",
             what.unwrap_or_default(),
+            event = sanitize::line(event, 40),
             seq = r.seq
         );
     }

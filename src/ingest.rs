@@ -24,7 +24,7 @@ use crate::journal::line;
 use crate::journal::replay::{self, ReplayReport};
 use crate::journal::storage::{self, FileStorage, NoStorage, Storage};
 use crate::model::{self, Identity, Verdict};
-use crate::record::Record;
+use crate::record::{Record, RecordKind};
 use crate::store::{HashMap, SharedStore};
 
 /// Most deliveries written (and synced) as one batch.
@@ -101,8 +101,6 @@ pub struct Ingest {
     store: SharedStore,
     fanout: broadcast::Sender<Arc<Record>>,
     last_seq: watch::Receiver<u64>,
-    /// Shared with the writer: others (forward results) can wake the views too.
-    changed: Arc<watch::Sender<u64>>,
     journal: Option<PathBuf>,
     thread: Mutex<Option<JoinHandle<()>>>,
     /// The newest seq acknowledged (the store catches up with it just after).
@@ -154,13 +152,12 @@ impl Ingest {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (fanout, _) = broadcast::channel(FANOUT);
         let (seq_tx, last_seq) = watch::channel(next_seq - 1);
-        let seq_tx = Arc::new(seq_tx);
         let failure = Arc::new(Mutex::new(None));
         let journal = storage.path().map(Path::to_owned);
         let applier = Applier {
             store: store.clone(),
             fanout: fanout.clone(),
-            last_seq: seq_tx.clone(),
+            last_seq: seq_tx,
         };
         let (batches, applied) = std::sync::mpsc::channel();
         let applier = std::thread::Builder::new()
@@ -187,7 +184,6 @@ impl Ingest {
             store,
             fanout,
             last_seq,
-            changed: seq_tx,
             journal,
             thread: Mutex::new(Some(thread)),
             acked,
@@ -237,12 +233,6 @@ impl Ingest {
         self.last_seq.clone()
     }
 
-    /// Wake whoever watches the store (a change that is not a new record).
-    pub fn notify(&self) {
-        self.changed.send_modify(|_| {});
-    }
-
-    /// Finish what is queued, sync, and stop the writer. Later submits fail.
     /// Wait until the store holds every delivery acknowledged so far (a 2xx means
     /// durable in the journal; the store folds it in a moment later).
     pub async fn settled(&self) {
@@ -250,6 +240,7 @@ impl Ingest {
         let _ = self.last_seq.clone().wait_for(|s| *s >= acked).await;
     }
 
+    /// Finish what is queued, sync, and stop the writer. Later submits fail.
     pub async fn shutdown(&self) {
         let (done, wait) = oneshot::channel();
         if self.tx.send(Job::Shutdown(done)).await.is_ok() {
@@ -262,9 +253,11 @@ impl Ingest {
     }
 }
 
-/// On replay: the typed event and the identity are derived again from the body.
+/// On replay: the typed event and the identity are derived again from the body. Only
+/// for deliveries: what pilotwatch journals itself (replies, forward outcomes) has
+/// neither, and was never deduplicated.
 pub fn rederive(record: &mut Record) -> Option<Identity> {
-    if record.verdict == Verdict::Rejected {
+    if record.kind != RecordKind::Delivery || record.verdict == Verdict::Rejected {
         return None;
     }
     let parsed = model::parse(&record.body).ok()?;
@@ -453,7 +446,7 @@ impl Writer {
 struct Applier {
     store: SharedStore,
     fanout: broadcast::Sender<Arc<Record>>,
-    last_seq: Arc<watch::Sender<u64>>,
+    last_seq: watch::Sender<u64>,
 }
 
 impl Applier {

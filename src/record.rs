@@ -50,6 +50,9 @@ pub enum RecordKind {
     /// A reply this pilotwatch sent through the REST API (its attempt and outcome);
     /// `body` holds a [`crate::model::outbound::Outbound`] as JSON, never the API key.
     Outbound,
+    /// What the user's app answered to a forwarded delivery (or how many were never
+    /// sent): `body` holds a [`crate::model::forward::Forward`] as JSON, never the URL.
+    Forward,
 }
 
 impl RecordKind {
@@ -57,6 +60,7 @@ impl RecordKind {
         match self {
             Self::Delivery => "delivery",
             Self::Outbound => "outbound",
+            Self::Forward => "forward",
         }
     }
 }
@@ -158,6 +162,30 @@ impl Record {
             signature_header: None,
             body: Bytes::copy_from_slice(body),
             typed,
+            subject: Subject::None,
+        }
+    }
+
+    /// A forward outcome on its way to the journal (the sequencer gives it its seq):
+    /// nothing in it comes from the app but what `f` holds, sanitised.
+    pub fn forward(f: &crate::model::forward::Forward) -> Self {
+        let body = Bytes::from(serde_json::to_vec(f).expect("serialisable"));
+        Record {
+            seq: 0,
+            kind: RecordKind::Forward,
+            received_at: Utc::now(),
+            path: intern("forward"),
+            remote: None,
+            signature: SignatureCheck::Unchecked,
+            verdict: Verdict::Known,
+            event: Some(EventName::new(f.event())),
+            duplicate_of: None,
+            problems: Vec::new(),
+            body_len: body.len() as u64,
+            content_type: None,
+            signature_header: None,
+            body,
+            typed: None,
             subject: Subject::None,
         }
     }

@@ -3,9 +3,13 @@
 //! history then live with no gap and no duplicate, several clients, a stalled client
 //! dropped without delaying acks, catch-up after a restart, replies sent by the service,
 //! the socket's mode, and TCP attach that insists on its token. Abuse of the attach
-//! endpoints (silent strangers, secrets in what clients are told) is in `attach/limits.rs`.
+//! endpoints (silent strangers, secrets in what clients are told) is in `attach/limits.rs`;
+//! forward results reaching attached dashboards and surviving a restart in
+//! `attach/forward.rs`.
 
 mod common;
+#[path = "attach/forward.rs"]
+mod forward;
 #[path = "attach/limits.rs"]
 mod limits;
 

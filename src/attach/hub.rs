@@ -82,7 +82,7 @@ async fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, unti
     let missed: Vec<Arc<Record>> = ingest
         .store()
         .read()
-        .since(*cursor)
+        .records_since(*cursor)
         .take_while(|r| r.seq <= until)
         .cloned()
         .collect();

@@ -417,7 +417,7 @@ async fn history<W: AsyncWrite + Unpin>(
     let records: Vec<Arc<Record>> = {
         let s = ctx.ingest.store().read();
         let held: Vec<&Arc<Record>> = s
-            .since(hello.after)
+            .records_since(hello.after)
             .take_while(|r| r.seq <= cursor)
             .collect();
         let keep = held

@@ -181,6 +181,7 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
     let kind = match l.kind.as_deref() {
         None | Some("delivery") => RecordKind::Delivery,
         Some("outbound") => RecordKind::Outbound,
+        Some("forward") => RecordKind::Forward,
         Some(other) => return Err(LineError::Content(format!("unknown record kind {other:?}"))),
     };
     let body: Bytes = match (l.raw, l.raw_base64) {

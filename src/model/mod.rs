@@ -1,8 +1,11 @@
 //! The provider's webhook events: typed families ([`event`]), the tolerant parser that
 //! turns any body into a verdict ([`mod@parse`]), and the dedupe identity ([`identity`]).
+//! What pilotwatch itself journals besides deliveries: replies it sent ([`outbound`]) and
+//! what the user's app answered to forwarded ones ([`forward`]).
 
 mod check;
 pub mod event;
+pub mod forward;
 pub mod identity;
 pub mod outbound;
 pub mod parse;

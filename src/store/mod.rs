@@ -1,9 +1,10 @@
 //! The shared, bounded, in-memory view of what arrived, correlated: messages
-//! ([`messages`]), numbers ([`numbers`]), calls ([`calls`]), the raw feed and counters.
+//! ([`messages`]), numbers ([`numbers`]), calls ([`calls`]), what the user's app answered
+//! ([`forwards`]), the raw feed and counters.
 //!
-//! It is written only by the ingest sequencer (in seq order, after the journal is
-//! durable) and read by the views. Everything here is derived from records, so a
-//! replayed journal rebuilds the same store.
+//! It is written only by applying records in seq order (the ingest's applier after the
+//! journal is durable, a replay, an attached client) and read by the views. Everything
+//! here is derived from records, so a replayed journal rebuilds the same store.
 
 pub mod calls;
 pub mod forwards;
@@ -62,9 +63,14 @@ impl Counters {
     }
 
     fn count(&mut self, r: &Record) {
-        if r.kind == RecordKind::Outbound {
-            self.sends += 1;
-            return;
+        match r.kind {
+            RecordKind::Delivery => {}
+            RecordKind::Outbound => {
+                self.sends += 1;
+                return;
+            }
+            // Counted in [`Forwards`]: an answer from the app is no delivery.
+            RecordKind::Forward => return,
         }
         self.total += 1;
         self.by_verdict[r.verdict.index()] += 1;
@@ -96,6 +102,8 @@ pub struct Store {
     forwards: Forwards,
     counters: Counters,
     last_seq: u64,
+    /// The highest seq pushed out of memory: every record after it is still here.
+    evicted: u64,
 }
 
 impl Store {
@@ -111,6 +119,7 @@ impl Store {
             forwards: Forwards::default(),
             counters: Counters::default(),
             last_seq: 0,
+            evicted: 0,
         }
     }
 
@@ -151,16 +160,7 @@ impl Store {
         &self.forwards
     }
 
-    /// What the user's app answered to a forwarded delivery.
-    pub fn note_forward(&mut self, seq: u64, result: ForwardResult) {
-        self.forwards.note(seq, result, self.capacity);
-    }
-
-    pub fn note_forward_dropped(&mut self, n: u64) {
-        self.forwards.note_dropped(n);
-    }
-
-    /// Every delivery still in memory, oldest first.
+    /// Every Feed record (deliveries, replies sent) still in memory, oldest first.
     pub fn feed(&self) -> impl DoubleEndedIterator<Item = &Arc<Record>> + ExactSizeIterator {
         self.feed.iter()
     }
@@ -172,11 +172,38 @@ impl Store {
         self.feed.get(i)
     }
 
-    /// The deliveries after `seq`, oldest first: what a client that has seen up to `seq`
-    /// is missing (if it is older than the feed, the journal has the rest).
+    /// The Feed records after `seq`, oldest first.
     pub fn since(&self, seq: u64) -> impl Iterator<Item = &Arc<Record>> {
         self.feed
             .range(self.feed.partition_point(|r| r.seq <= seq)..)
+    }
+
+    /// Every record after `seq`, `forward` ones included, oldest first and without a
+    /// hole: what a client that has seen up to `seq` is missing. It starts after the
+    /// newest record evicted (if that is past `seq`, the journal has the rest).
+    pub fn records_since(&self, seq: u64) -> impl Iterator<Item = &Arc<Record>> {
+        let seq = seq.max(self.evicted);
+        let mut feed = self.since(seq).peekable();
+        let mut forwards = self.forwards.since(seq).peekable();
+        std::iter::from_fn(move || match (feed.peek(), forwards.peek()) {
+            (Some(a), Some(b)) if b.seq < a.seq => forwards.next(),
+            (Some(_), _) => feed.next(),
+            (None, _) => forwards.next(),
+        })
+    }
+
+    /// These deliveries and the app's answers to them, in seq order: what an export
+    /// holds, so the file opens showing the same `app` column.
+    pub fn with_forwards(&self, seqs: &[u64]) -> Vec<&Arc<Record>> {
+        let mut out: Vec<&Arc<Record>> = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            out.extend(self.record(*seq));
+            let answers = self.forwards.of(*seq).iter();
+            out.extend(answers.filter_map(|f| self.forwards.record(f.record)));
+        }
+        out.sort_unstable_by_key(|r| r.seq);
+        out.dedup_by_key(|r| r.seq);
+        out
     }
 
     /// The deliveries before `seq`, oldest first.
@@ -196,6 +223,12 @@ impl Store {
     pub fn apply(&mut self, mut record: Record) -> Arc<Record> {
         self.counters.count(&record);
         self.last_seq = self.last_seq.max(record.seq);
+        if record.kind == RecordKind::Forward {
+            // No Feed row of its own: it fills in the `app` column of its delivery.
+            let (record, evicted) = self.forwards.apply(record, self.capacity);
+            self.evicted = self.evicted.max(evicted);
+            return record;
+        }
         let typed = record.typed.take();
         if record.kind == RecordKind::Outbound {
             record.subject = self.apply_outbound(&record);
@@ -213,6 +246,7 @@ impl Store {
         while self.feed.len() > self.capacity {
             if let Some(old) = self.feed.pop_front() {
                 self.redeliveries.remove(&old.seq);
+                self.evicted = self.evicted.max(old.seq);
             }
         }
         record

@@ -272,3 +272,69 @@ fn a_number_or_call_row_keeps_its_newest_seqs_and_counts_the_rest() {
     );
     assert_eq!(capacity_at.first(), capacity_at.last(), "{capacity_at:?}");
 }
+
+/// What the app answered, journaled as `forward` records: no delivery, no Feed row, but
+/// the `app` column's data; and in every list of records a client or an export takes.
+#[test]
+fn forward_records_fill_in_their_delivery_and_are_no_deliveries() {
+    use crate::model::forward::{Forward, ForwardResult};
+    let answer = |seq: u64, status: Option<u16>, head: &str| {
+        Forward::Sent(ForwardResult {
+            seq,
+            at: Default::default(),
+            record: 0,
+            status,
+            latency_ms: 7,
+            body_head: head.into(),
+            error: status.is_none().then(|| "connection refused".into()),
+            replay: false,
+        })
+    };
+    let forward = |seq: u64, f: &Forward| Record {
+        seq,
+        ..Record::forward(f)
+    };
+    let mut store = Store::new(4);
+    store.apply(record(1, &status("sent", "2026-02-24T15:00:05Z", "")));
+    store.apply(forward(2, &answer(1, Some(201), "ok\u{1b}[2J")));
+    store.apply(record(3, r#"{"event":"mystery"}"#));
+    store.apply(forward(4, &answer(3, None, "")));
+    store.apply(forward(5, &Forward::Dropped { count: 9 }));
+
+    assert_eq!(store.counters().total, 2, "only deliveries are counted");
+    assert_eq!(store.feed().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 3]);
+    assert_eq!(store.last_seq(), 5);
+    let f = store.forwards();
+    assert_eq!((f.ok, f.failed, f.dropped), (1, 1, 9));
+    let first = &f.of(1)[0];
+    assert_eq!((first.status, first.record), (Some(201), 2));
+    assert!(
+        !first.body_head.contains('\u{1b}'),
+        "sanitised on the way in"
+    );
+    assert_eq!(f.of(3)[0].error.as_deref(), Some("connection refused"));
+
+    let seqs = |store: &Store, after| {
+        let s = store.records_since(after).map(|r| r.seq);
+        s.collect::<Vec<_>>()
+    };
+    assert_eq!(seqs(&store, 0), vec![1, 2, 3, 4, 5]);
+    assert_eq!(seqs(&store, 2), vec![3, 4, 5]);
+    let exported: Vec<u64> = store.with_forwards(&[1]).iter().map(|r| r.seq).collect();
+    assert_eq!(
+        exported,
+        vec![1, 2],
+        "a delivery and the app's answer to it"
+    );
+
+    // Evicted from either list: what a client gets still has no hole.
+    for seq in 6..=12 {
+        store.apply(forward(seq, &answer(1, Some(200), "")));
+    }
+    assert_eq!(
+        store.feed().len(),
+        2,
+        "forward records never push deliveries out"
+    );
+    assert_eq!(seqs(&store, 0), vec![9, 10, 11, 12]);
+}

@@ -820,10 +820,8 @@ impl App {
         seqs.sort_unstable();
         seqs.dedup();
         let mut lines = Vec::new();
-        for seq in &seqs {
-            if let Some(r) = store.record(*seq) {
-                crate::journal::line::encode(r, &mut lines);
-            }
+        for r in store.with_forwards(&seqs) {
+            crate::journal::line::encode(r, &mut lines);
         }
         Some(Effect::Export { lines, rows: len })
     }

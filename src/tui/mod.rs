@@ -387,12 +387,13 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
             Link::ReadOnly => app.notice = Some("read-only: nothing is sent from here".into()),
         },
         Effect::Export { lines, rows } => {
-            let deliveries = lines.iter().filter(|b| **b == b'\n').count();
+            // Journal lines: the deliveries and the app's answers to them.
+            let records = lines.iter().filter(|b| **b == b'\n').count();
             app.notice = Some(match write_export(Path::new(""), Utc::now(), &lines) {
                 Ok(name) => {
                     let path = std::fs::canonicalize(&name).unwrap_or(name);
                     format!(
-                        "exported {rows} rows ({deliveries} deliveries) to {}",
+                        "exported {rows} rows ({records} records) to {}",
                         clean(&path.display().to_string(), 120)
                     )
                 }
