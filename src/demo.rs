@@ -454,11 +454,11 @@ async fn run(url: String, secret: String, rate: f64, mut stop: tokio::sync::watc
         };
         for v in due {
             let body = serde_json::to_vec(&v).expect("serialisable");
-            let sig = crate::receiver::signature::sign(&secret, &body);
+            let sig = crate::signature::sign(&secret, &body);
             let _ = http
                 .post(&url)
                 .header("content-type", "application/json")
-                .header(crate::receiver::signature::HEADER, sig)
+                .header(crate::signature::HEADER, sig)
                 .body(body)
                 .send()
                 .await;

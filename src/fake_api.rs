@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 
-use crate::receiver::signature::sign;
+use crate::signature::sign;
 
 /// What the fake answers to the next send.
 #[derive(Debug, Clone)]

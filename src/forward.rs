@@ -15,9 +15,9 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::ingest::{Incoming, Ingest};
 use crate::model::Verdict;
 use crate::model::forward::{Forward, ForwardResult};
-use crate::receiver::signature::HEADER;
 use crate::record::{Record, RecordKind};
 use crate::sanitize::line as clean;
+use crate::signature::HEADER;
 
 /// Requests to the app in flight at once.
 const IN_FLIGHT: usize = 8;

@@ -10,6 +10,7 @@
 //!
 //! - [`model`]: the provider's events, the tolerant parser, verdicts, dedupe identity.
 //! - [`record`]: one delivery as journaled: the hand-off type between all stages.
+//! - [`signature`]: the provider's signing scheme, for whoever checks or makes one.
 //! - [`receiver`]: the axum router: signature, limits, the durable 2xx.
 //! - [`ingest`]: the one narrow interface from receiver to journal and store.
 //! - [`journal`]: the durable JSONL log: line format, storage seam, replay, segments.
@@ -40,5 +41,6 @@ pub mod sanitize;
 pub mod secret;
 pub mod send;
 pub mod service;
+pub mod signature;
 pub mod store;
 pub mod tui;

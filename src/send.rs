@@ -4,9 +4,9 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::cli::SendArgs;
-use crate::receiver::signature::{HEADER, sign};
 use crate::samples;
 use crate::sanitize::line as clean;
+use crate::signature::{HEADER, sign};
 
 /// Build the body: a sample of an event name, or a file's bytes; `--set` applies to both.
 pub fn body(args: &SendArgs) -> Result<Vec<u8>, String> {

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::http::HeaderMap;
 use common::{Running, client, settings, wait_for, with_secrets};
 use parking_lot::Mutex;
-use pilotwatch::receiver::signature::sign;
+use pilotwatch::signature::sign;
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use pilotwatch::receiver::signature::sign;
+use pilotwatch::signature::sign;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::json;
 

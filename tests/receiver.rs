@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use common::{Running, client, corpus, settings, with_secrets};
 use pilotwatch::journal::replay::read_all;
 use pilotwatch::model::Verdict;
-use pilotwatch::receiver::signature::sign;
 use pilotwatch::record::SignatureCheck;
+use pilotwatch::signature::sign;
 use reqwest::StatusCode;
 
 const SECRET: &str = "whsec_test_0123456789";

@@ -42,7 +42,7 @@ fn in_reply_to() -> InReplyTo {
 }
 
 async fn post_signed(server: &Running, body: &str) {
-    let sig = pilotwatch::receiver::signature::sign(SECRET, body.as_bytes());
+    let sig = pilotwatch::signature::sign(SECRET, body.as_bytes());
     let res = client()
         .post(server.url("/hooks"))
         .header("x-pilot-status-signature", sig)

@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use pilotwatch::journal::line;
-use pilotwatch::receiver::signature::{sign, verify};
+use pilotwatch::signature::{sign, verify};
 use pilotwatch::record::{Record, SignatureCheck};
 use pilotwatch::sanitize;
 use pilotwatch::secret::Secret;

@@ -4,7 +4,6 @@
 //! the journal.
 
 pub mod server;
-pub mod signature;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +24,7 @@ use crate::ingest::{Incoming, Ingest, IngestError};
 use crate::model::{self, Verdict};
 use crate::record::{Record, SignatureCheck};
 use crate::secret::Secret;
+use crate::signature;
 
 /// How much of a refused body (bad signature, too large) is kept: enough to see what it
 /// was, not enough to let a stranger fill the disk.
