@@ -31,7 +31,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use parking_lot::Mutex;
 use pilotwatch::api::{ApiClient, SendBody, SendRequest};
-use pilotwatch::fake_api::{FakeApi, Webhooks};
+use pilotwatch::demo::fake_api::{FakeApi, Webhooks};
 use pilotwatch::ingest::Ingest;
 use pilotwatch::model::outbound::InReplyTo;
 use pilotwatch::reply::Replier;

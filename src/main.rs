@@ -212,7 +212,7 @@ async fn run(
     // Demo: replies go to a fake API (never the real one), which answers with webhooks.
     let fake = match demo {
         Some(_) => {
-            let fake = pilotwatch::fake_api::FakeApi::start().await?;
+            let fake = pilotwatch::demo::fake_api::FakeApi::start().await?;
             settings.base_url = fake.base_url();
             settings.api_key = Some(pilotwatch::secret::Secret::new(
                 "ps_demo_00000000000000000000",
@@ -233,7 +233,7 @@ async fn run(
             settings.path.as_deref().unwrap_or("/")
         );
         let secret = settings.secrets[0].expose().to_owned();
-        fake.send_webhooks(pilotwatch::fake_api::Webhooks {
+        fake.send_webhooks(pilotwatch::demo::fake_api::Webhooks {
             url: url.clone(),
             secret: Some(secret.clone()),
             delays: [

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::cli::SendArgs;
-use crate::samples;
+use crate::demo::samples;
 use crate::sanitize::line as clean;
 use crate::signature::{HEADER, sign};
 

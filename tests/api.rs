@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use pilotwatch::api::{ApiClient, ApiError, SendBody, SendRequest};
-use pilotwatch::fake_api::{Answer, FakeApi};
+use pilotwatch::demo::fake_api::{Answer, FakeApi};
 use pilotwatch::secret::Secret;
 use serde_json::json;
 

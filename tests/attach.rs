@@ -330,7 +330,7 @@ async fn a_client_reconnects_after_a_restart_and_catches_up_from_its_last_seq() 
 async fn a_reply_from_an_attached_client_is_sent_and_journaled_by_the_service() {
     use pilotwatch::api::{SendBody, SendRequest};
     use pilotwatch::model::outbound::{InReplyTo, Phase};
-    let fake = pilotwatch::fake_api::FakeApi::start().await.unwrap();
+    let fake = pilotwatch::demo::fake_api::FakeApi::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let base = fake.base_url();
     let svc = Service::start(

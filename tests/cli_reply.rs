@@ -1,6 +1,6 @@
 //! `pilotwatch reply`: the scriptable send, against the fake API.
 
-use pilotwatch::fake_api::{Answer, FakeApi};
+use pilotwatch::demo::fake_api::{Answer, FakeApi};
 use serde_json::json;
 use tokio::process::Command;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Running, client, settings, wait_for, with_secrets};
 use pilotwatch::api::{ApiClient, SendBody, SendRequest};
-use pilotwatch::fake_api::{Answer, FakeApi, Webhooks};
+use pilotwatch::demo::fake_api::{Answer, FakeApi, Webhooks};
 use pilotwatch::journal::replay::read_all;
 use pilotwatch::model::outbound::{InReplyTo, Phase};
 use pilotwatch::record::RecordKind;

@@ -406,7 +406,7 @@ async fn a_reply_typed_in_the_dashboard_goes_out_and_its_status_moves() {
         return;
     }
     const KEY: &str = "ps_live_canary_tmux_0123456789";
-    let fake = pilotwatch::fake_api::FakeApi::start().await.unwrap();
+    let fake = pilotwatch::demo::fake_api::FakeApi::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("j.jsonl");
     let command = format!(
@@ -430,7 +430,7 @@ async fn a_reply_typed_in_the_dashboard_goes_out_and_its_status_moves() {
         .unwrap()
         .trim_end_matches(',')
         .to_owned();
-    fake.send_webhooks(pilotwatch::fake_api::Webhooks {
+    fake.send_webhooks(pilotwatch::demo::fake_api::Webhooks {
         url: format!("http://{addr}/hooks"),
         secret: None,
         delays: [

@@ -3,7 +3,12 @@
 //! production — while a fake API answers replies and sends their webhooks back.
 //!
 //! [`Simulator`] is pure (seeded, no I/O): it says what is due at a given moment, so
-//! tests can run it for hours of simulated time in milliseconds.
+//! tests can run it for hours of simulated time in milliseconds. [`samples`] makes each
+//! event (`pilotwatch send` uses them too); [`fake_api`] is the provider's REST API on
+//! loopback (the tests' too).
+
+pub mod fake_api;
+pub mod samples;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -12,7 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::samples::{self, Context};
+use samples::Context;
 
 const NUMBERS: [(&str, &str, &str); 3] = [
     ("cmm0demo0number0centro01", "+5511940001000", "Loja Centro"),
