@@ -133,6 +133,40 @@ impl Settings {
             .wrap_err("cannot build the HTTP client")?;
         Ok(Some(client))
     }
+
+    /// A receiver for the integration tests and benches: loopback, any free port, a
+    /// journal in `dir`, headless, nothing else on (no secret, key, forwarding or attach
+    /// socket): each turns on what it exercises.
+    #[doc(hidden)]
+    pub fn for_tests(dir: &Path) -> Self {
+        use std::time::Duration;
+        Self {
+            listen: "127.0.0.1:0".parse().expect("valid"),
+            path: None,
+            journal: Some(dir.join("journal.jsonl")),
+            max_body: 1 << 20,
+            max_connections: 1024,
+            request_timeout: Duration::from_secs(10),
+            segment_size: DEFAULT_SEGMENT,
+            capacity: 100_000,
+            secrets: vec![],
+            api_key: None,
+            // Discard: nothing answers there.
+            base_url: "http://127.0.0.1:9".into(),
+            api_timeout: Duration::from_secs(10),
+            forward_to: None,
+            respond: None,
+            respond_delay: Duration::ZERO,
+            headless: true,
+            json: false,
+            config_file: None,
+            attach_socket: None,
+            attach_listen: None,
+            attach_token: None,
+            attach_buffer: 8192,
+            history: DEFAULT_HISTORY,
+        }
+    }
 }
 
 /// Resolve with the process environment and the default config file location.

@@ -38,31 +38,7 @@ pub fn info() -> Info {
 /// A service's settings for a benchmark: loopback, any port, a journal in `dir`,
 /// nothing else on (each bench turns on what it measures).
 pub fn settings(dir: &std::path::Path) -> pilotwatch::config::Settings {
-    pilotwatch::config::Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        path: None,
-        journal: Some(dir.join("journal.jsonl")),
-        max_body: 1 << 20,
-        max_connections: 1024,
-        request_timeout: Duration::from_secs(10),
-        segment_size: 64 << 20,
-        capacity: 100_000,
-        secrets: vec![],
-        api_key: None,
-        base_url: "http://127.0.0.1:9".into(),
-        api_timeout: Duration::from_secs(10),
-        forward_to: None,
-        respond: None,
-        respond_delay: Duration::ZERO,
-        headless: true,
-        json: false,
-        config_file: None,
-        attach_socket: None,
-        attach_listen: None,
-        attach_token: None,
-        attach_buffer: 8192,
-        history: 10_000,
-    }
+    pilotwatch::config::Settings::for_tests(dir)
 }
 
 pub fn median(mut v: Vec<Duration>) -> Duration {

@@ -53,33 +53,10 @@ use pilotwatch::secret::Secret;
 use pilotwatch::service::Service;
 use tokio::sync::oneshot;
 
-/// Settings for a test receiver: loopback, any free port, a journal in `dir`.
+/// Settings for a test receiver: loopback, any free port, a journal in `dir`
+/// ([`Settings::for_tests`]).
 pub fn settings(dir: &std::path::Path) -> Settings {
-    Settings {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        path: None,
-        journal: Some(dir.join("journal.jsonl")),
-        max_body: 1024 * 1024,
-        max_connections: 1024,
-        request_timeout: std::time::Duration::from_secs(10),
-        segment_size: 64 << 20,
-        capacity: 100_000,
-        secrets: vec![],
-        api_key: None,
-        base_url: "http://127.0.0.1:9".into(),
-        api_timeout: std::time::Duration::from_secs(10),
-        forward_to: None,
-        respond: None,
-        respond_delay: std::time::Duration::ZERO,
-        headless: true,
-        json: false,
-        config_file: None,
-        attach_socket: None,
-        attach_listen: None,
-        attach_token: None,
-        attach_buffer: 8192,
-        history: 10_000,
-    }
+    Settings::for_tests(dir)
 }
 
 pub fn with_secrets(mut s: Settings, secrets: &[&str]) -> Settings {
