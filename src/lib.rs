@@ -19,11 +19,13 @@
 //! - [`cli`], [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
 //! - [`secret`]: secrets that print masked; [`sanitize`]: untrusted text made safe.
 //! - [`files`]: the files it writes opened 0600, never through a symlink.
-//! - [`service`]: the wiring `main` and the tests share (replay, bind, serve, drain).
+//! - [`service`]: the wiring the commands and the tests share (replay, bind, serve, drain).
+//! - [`cmd`]: one module per way the binary runs; `main.rs` only parses and dispatches.
 
 pub mod api;
 pub mod attach;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod demo;
 pub mod files;
@@ -37,7 +39,6 @@ pub mod record;
 pub mod reply;
 pub mod sanitize;
 pub mod secret;
-pub mod send;
 pub mod service;
 pub mod signature;
 pub mod store;

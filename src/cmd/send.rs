@@ -8,6 +8,16 @@ use crate::demo::samples;
 use crate::sanitize::line as clean;
 use crate::signature::{HEADER, sign};
 
+/// `pilotwatch send`: exits with [`post`]'s code (returns only when no runtime starts).
+/// It reads no settings, only the secret from the environment, so a broken config file
+/// does not stop it.
+pub fn run(args: &SendArgs) -> color_eyre::Result<()> {
+    let env_secret = std::env::var(crate::config::ENV_SECRET)
+        .ok()
+        .filter(|s| !s.is_empty());
+    super::exit_with(post(args, env_secret))
+}
+
 /// Build the body: a sample of an event name, or a file's bytes; `--set` applies to both.
 pub fn body(args: &SendArgs) -> Result<Vec<u8>, String> {
     let what = args
@@ -39,7 +49,7 @@ pub fn body(args: &SendArgs) -> Result<Vec<u8>, String> {
 }
 
 /// Send, print what happened, and say whether it was a 2xx.
-pub async fn run(args: &SendArgs, env_secret: Option<String>) -> i32 {
+pub async fn post(args: &SendArgs, env_secret: Option<String>) -> i32 {
     if args.list {
         for e in samples::EVENTS {
             say(format_args!("{e}"));
