@@ -4,23 +4,35 @@
 //!
 //! ```text
 //!  HTTP ─► receiver ─► ingest (sequencer + journal writer) ─► store ─► views
-//!          verify,      seq, dedupe, group-commit fdatasync,   correlate   headless
-//!          parse        then apply and publish                             (tui later)
+//!          verify,      seq, dedupe, group-commit fdatasync,   correlate   headless,
+//!          parse        then apply and publish ─► attach, forward          tui
 //! ```
 //!
+//! The core, lowest first:
+//!
+//! - [`secret`]: secrets that print masked; [`sanitize`]: untrusted text made safe;
+//!   [`files`]: the files it writes opened 0600, never through a symlink.
 //! - [`model`]: the provider's events, the tolerant parser, verdicts, dedupe identity.
 //! - [`record`]: one delivery as journaled: the hand-off type between all stages.
-//! - [`signature`]: the provider's signing scheme, for whoever checks or makes one.
-//! - [`receiver`]: the axum router: signature, limits, the durable 2xx.
-//! - [`ingest`]: the one narrow interface from receiver to journal and store.
+//! - [`signature`]: the provider's signing scheme (`x-pilot-status-signature`), for
+//!   whoever checks or makes one.
 //! - [`journal`]: the durable JSONL log: line format, storage seam, replay, segments.
 //! - [`store`]: bounded in-memory correlation of messages, numbers, calls, the feed.
-//! - [`headless`]: one line per delivery for pipes, logs and systemd.
-//! - [`cli`], [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
-//! - [`secret`]: secrets that print masked; [`sanitize`]: untrusted text made safe.
-//! - [`files`]: the files it writes opened 0600, never through a symlink.
+//! - [`ingest`]: the one narrow interface from receiver to journal and store.
+//! - [`receiver`]: the axum router: signature, limits, the durable 2xx.
+//!
+//! Around it:
+//!
+//! - [`api`]: the provider's REST client; [`reply`]: replies sent and journaled.
+//! - [`forward`]: `--forward-to`, every accepted delivery on to the user's app.
+//! - [`attach`]: `serve` ⇄ `attach`: the protocol, the service's end, the client.
 //! - [`service`]: the wiring the commands and the tests share (replay, bind, serve, drain).
-//! - [`cmd`]: one module per way the binary runs; `main.rs` only parses and dispatches.
+//! - [`headless`]: one line per delivery for pipes, logs and systemd.
+//! - [`tui`]: the dashboard: state, views, keymap, panes, composer, progress notes.
+//! - [`demo`]: `--demo`'s traffic simulator, a sample of every event, a fake REST API.
+//! - [`cli`], [`config`]: flags, env and TOML file resolved into one [`config::Settings`].
+//! - [`cmd`]: one module per way the binary runs (`pilotwatch`, `serve`, `attach`,
+//!   `open`, `reply`, `send`); `main.rs` only parses and dispatches.
 
 pub mod api;
 pub mod attach;
