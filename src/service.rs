@@ -1,6 +1,6 @@
 //! Wiring: replay the journal, bind the listener, serve the receiver until told to stop,
-//! then drain and sync. Used by the commands ([`crate::cmd`]) and by the integration
-//! tests, so both run the same thing.
+//! then drain and sync. Used by the commands (`cmd`) and by the integration tests, so
+//! both run the same thing.
 
 use std::future::Future;
 use std::net::SocketAddr;
