@@ -1,0 +1,90 @@
+//! What the panes show, derived from the store, in two parts: the row index
+//! ([`index`]: which rows each pane shows under the filter, kept up to date
+//! incrementally from the records since the last sync, each record naming the row it
+//! changed) and the display lines ([`lines`]: each row sanitised and cut once, when it
+//! first shows or after it changed — never per frame). [`Views`] holds both.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::event::Text;
+use crate::store::Store;
+
+pub mod age;
+mod feed_line;
+mod index;
+mod lines;
+
+pub use index::Keys;
+pub use lines::{CallLine, FeedLine, MessageLine, NumberLine, PermissionLine, ReplyBadge, clock};
+
+#[derive(Debug, Default)]
+pub struct Views {
+    /// The newest call-permission updates (they carry no call id).
+    pub permissions: Vec<PermissionLine>,
+    /// The newest seq folded in (0: nothing yet).
+    cursor: u64,
+    /// Matching rows, oldest first (panes show them newest first).
+    pub messages: VecDeque<u64>,
+    pub calls: VecDeque<u64>,
+    /// `calls` as shown: in progress first, then the rest, newest first in each.
+    calls_order: Vec<u64>,
+    pub feed: VecDeque<u64>,
+    pub numbers: Vec<NumberLine>,
+    /// Sanitised display names by numberId, for the Messages pane.
+    pub number_names: HashMap<Text, String>,
+    /// The display lines of the rows drawn lately.
+    lines: lines::Lines,
+    /// Filter passes still walking older rows, by pane (see [`index::Scan`]).
+    scans: [Option<index::Scan>; 4],
+    /// The clock the calls were ordered by, whether a file is shown (nothing is live
+    /// there), and when the next live call goes stale (it then leaves the live group).
+    now: DateTime<Utc>,
+    in_file: bool,
+    calls_expire: Option<DateTime<Utc>>,
+}
+
+impl Views {
+    /// Build the display lines of the rows about to be drawn, if not built yet.
+    pub fn prepare(&mut self, store: &Store, pane: Pane, rows: impl Iterator<Item = u64>) {
+        self.lines.prepare(store, pane, rows);
+    }
+
+    pub fn message_line(&self, ord: u64) -> Option<&MessageLine> {
+        self.lines.message(ord)
+    }
+
+    pub fn call_line(&self, ord: u64) -> Option<&CallLine> {
+        self.lines.call(ord)
+    }
+
+    pub fn feed_line(&self, seq: u64) -> Option<&FeedLine> {
+        self.lines.feed(seq)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Messages,
+    Numbers,
+    Calls,
+    Feed,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Messages, Pane::Numbers, Pane::Calls, Pane::Feed];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Messages => "Messages",
+            Pane::Numbers => "Numbers",
+            Pane::Calls => "Calls",
+            Pane::Feed => "Feed",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
