@@ -263,22 +263,51 @@ pub enum StopSignal {
     Hangup,
 }
 
-/// Resolves on Ctrl-C, SIGTERM or SIGHUP.
-pub async fn stop_signal() -> StopSignal {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
-        let mut hup = signal(SignalKind::hangup()).expect("installing SIGHUP handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => StopSignal::Interrupt,
-            _ = term.recv() => StopSignal::Terminate,
-            _ = hup.recv() => StopSignal::Hangup,
+/// Signals from the moment [`install_stop_signals`] ran, in the order they came: one
+/// that arrives during start-up (a long replay) waits here instead of killing the
+/// process, and each is taken once (serve ignores a SIGHUP and waits for the next).
+static STOPS: std::sync::OnceLock<
+    tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<StopSignal>>,
+> = std::sync::OnceLock::new();
+
+/// Catch Ctrl-C, SIGTERM and SIGHUP from now on. Call it first thing in the runtime;
+/// [`stop_signal`] calls it too (later is too late for a signal sent before).
+pub fn install_stop_signals() {
+    STOPS.get_or_init(|| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [
+                (SignalKind::interrupt(), StopSignal::Interrupt),
+                (SignalKind::terminate(), StopSignal::Terminate),
+                (SignalKind::hangup(), StopSignal::Hangup),
+            ];
+            for (kind, what) in kinds {
+                let mut stream = signal(kind).expect("installing a signal handler");
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while stream.recv().await.is_some() && tx.send(what).is_ok() {}
+                });
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        StopSignal::Interrupt
-    }
+        #[cfg(not(unix))]
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() && tx.send(StopSignal::Interrupt).is_ok() {}
+        });
+        tokio::sync::Mutex::new(rx)
+    });
+}
+
+/// Resolves on the next Ctrl-C, SIGTERM or SIGHUP (one that came since
+/// [`install_stop_signals`] included).
+pub async fn stop_signal() -> StopSignal {
+    install_stop_signals();
+    let stops = STOPS.get().expect("installed above");
+    stops
+        .lock()
+        .await
+        .recv()
+        .await
+        .unwrap_or(StopSignal::Terminate)
 }

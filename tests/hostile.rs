@@ -131,11 +131,7 @@ async fn post_all(addr: SocketAddr) -> usize {
 }
 
 async fn wait_listening(addr: SocketAddr) {
-    let start = Instant::now();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "not listening");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_ready(addr).await;
 }
 
 /// Terminal controls that must never come from a payload.

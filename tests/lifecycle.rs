@@ -148,11 +148,7 @@ async fn a_dropped_terminal_ends_the_dashboard_within_2_s_and_the_journal_is_int
             }
         }
     });
-    let start = Instant::now();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "not listening");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_ready(addr).await;
     let http = client();
     for i in 0..50 {
         let r = http

@@ -134,3 +134,56 @@ async fn the_port_answers_503_while_a_long_journal_replays_and_a_small_capacity_
     assert!(small < full, "{small:?} vs {full:?}");
     child.kill().await.unwrap();
 }
+
+/// SIGTERM while the journal replays (the port already answering 503): a clean stop,
+/// exit 0, not death by the signal's default action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_the_replay_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    write_journal(&journal, 100_000);
+    let addr = free_addr().to_string();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
+        .args([
+            "serve",
+            "--listen",
+            &addr,
+            "--capacity",
+            "1000000",
+            "--journal",
+        ])
+        .arg(&journal)
+        .env("PILOTWATCH_CONFIG", "/dev/null")
+        .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let answer = tokio::task::spawn_blocking(move || {
+        loop {
+            if let Some(a) = post(&addr) {
+                return a;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the port never opened"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    })
+    .await
+    .unwrap();
+    assert!(answer.contains("the journal is being read"), "{answer}");
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("stopped")
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

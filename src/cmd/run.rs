@@ -47,6 +47,8 @@ async fn receive(
     demo: Option<f64>,
     serve: bool,
 ) -> Result<()> {
+    // Before anything slow (the replay): a SIGTERM from now on stops us cleanly.
+    crate::service::install_stop_signals();
     if !settings.headless && !dashboard {
         eprintln!("pilotwatch: stdout is not a terminal; running headless (as with --headless).");
     }

@@ -221,3 +221,22 @@ pub fn alive(pid: u32) -> bool {
         .and_then(|s| s.rsplit(") ").next().and_then(|rest| rest.chars().next()))
         .is_some_and(|state| state != 'Z' && state != 'X')
 }
+
+/// Wait until the receiver at `addr` takes deliveries: `/healthz` answers 200 (the
+/// port answers 503 while the journal replays, so a connect is not enough).
+pub async fn wait_ready(addr: impl std::fmt::Display) {
+    let http = client();
+    let start = std::time::Instant::now();
+    while !http
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "not taking deliveries"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
