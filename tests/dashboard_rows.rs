@@ -2,30 +2,17 @@
 //! Feed, column widths, the empty screen), drawn into ratatui's TestBackend and
 //! snapshotted with insta at 80×24 and 200×50 where the layout is the point.
 
-use chrono::{DateTime, Duration, Utc};
-use pilotwatch::record::{Record, RecordKind, SignatureCheck};
+mod common;
+
+use chrono::Duration;
+use common::tui::{NOW, app, at, press, record_at, screen, snapshot};
+use pilotwatch::record::{Record, RecordKind};
 use pilotwatch::store::Store;
-use pilotwatch::tui::app::{App, Info};
-use pilotwatch::tui::render;
-use pilotwatch::tui::theme::Theme;
 use pilotwatch::tui::view::Pane;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-const NOW: &str = "2026-11-21T12:05:00Z";
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
 
 /// A delivery received at `when` (as a live receiver would: right after the event).
 fn record(seq: u64, when: &str, body: &str) -> Record {
-    let mut r = Record::delivery(seq, body.as_bytes());
-    r.received_at = at(when);
-    r.path = "/hooks".into();
-    r.remote = Some("127.0.0.1:40000".parse().unwrap());
-    r.signature = SignatureCheck::Valid;
-    r
+    record_at(seq, at(when), body.as_bytes())
 }
 
 fn store(bodies: &[(&str, String)]) -> Store {
@@ -36,63 +23,12 @@ fn store(bodies: &[(&str, String)]) -> Store {
     store
 }
 
-fn app() -> App {
-    let info = Info {
-        listen: "127.0.0.1:3000".into(),
-        journal: Some("/var/lib/pilotwatch/journal.jsonl".into()),
-        signatures_checked: true,
-        started: at("2026-11-21T12:00:00Z"),
-        startup_note: None,
-        api_key: Some("ps_…abcd".into()),
-        forward_to: None,
-        read_only: false,
-    };
-    let mut app = App::new(info, Theme::new(false));
-    app.now = at(NOW);
-    app
-}
-
-fn screen(app: &mut App, store: &Store, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    app.page = render::page_height(height);
-    app.sync(store);
-    terminal.draw(|f| render::draw(f, app)).unwrap();
-    let buffer = terminal.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        let line: String = (0..buffer.area.width)
-            .map(|x| buffer[(x, y)].symbol())
-            .collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-fn press(app: &mut App, store: &Store, keys: &str) {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    app.sync(store);
-    for c in keys.chars() {
-        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), store);
-    }
-}
-
 /// The row of the screen that contains `text`.
 fn row<'a>(screen: &'a str, text: &str) -> &'a str {
     screen
         .lines()
         .find(|l| l.contains(text))
         .unwrap_or_else(|| panic!("no row with {text:?} in\n{screen}"))
-}
-
-macro_rules! snapshot {
-    ($name:expr, $screen:expr) => {
-        insta::with_settings!({ filters => vec![
-            (r"\b\d{2}:\d{2}:\d{2}(\.\d{3})?\b", "[time]"),
-        ]}, {
-            insta::assert_snapshot!($name, $screen);
-        });
-    };
 }
 
 fn call(event: &str, id: &str, status: &str, from: &str, at: &str) -> (String, String) {

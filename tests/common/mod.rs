@@ -1,5 +1,7 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests ([`tui`]: the dashboard in a TestBackend).
 #![allow(dead_code)] // each test binary uses its own subset
+
+pub mod tui;
 
 use std::path::PathBuf;
 
