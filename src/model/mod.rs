@@ -8,6 +8,7 @@ pub mod event;
 pub mod forward;
 pub mod identity;
 pub mod outbound;
+pub mod send;
 pub mod parse;
 
 use std::borrow::Cow;

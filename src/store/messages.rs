@@ -474,8 +474,8 @@ impl Messages {
     /// merged into a row a fast webhook already made.
     pub(crate) fn apply_accepted(
         &mut self,
-        accepted: &crate::api::Accepted,
-        request: &crate::api::SendRequest,
+        accepted: &crate::model::send::Accepted,
+        request: &crate::model::send::SendRequest,
         seq: u64,
         at: chrono::DateTime<chrono::Utc>,
         capacity: usize,

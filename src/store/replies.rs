@@ -7,8 +7,8 @@ use crate::store::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::api::{Accepted, ApiError, SendRequest};
 use crate::model::outbound::{InReplyTo, Outbound, Phase};
+use crate::model::send::{Accepted, ApiError, SendRequest};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplyState {
