@@ -1,0 +1,226 @@
+//! One message's row: its lifecycle, and how each event folds into it.
+
+use chrono::{DateTime, Utc};
+use smallvec::SmallVec;
+
+use super::strings::{Field, Strings, strings_of};
+use crate::model::event::{Media, Message, MessageExtra, MessageKind, MessageType, Text};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+/// The state a message is in. Ranked so the outcome does not depend on arrival order:
+/// a late `delivered` proves a `DELIVER_NOT_CONFIRMED` failure wrong, so it wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Received,
+    /// Accepted by the API (202), no webhook about it yet.
+    Queued,
+    Sent,
+    Failed,
+    Delivered,
+    Read,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+        }
+    }
+}
+
+/// One step of a lifecycle: when it happened (the event's `createdAt`) and which
+/// delivery said so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub at: Option<DateTime<Utc>>,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lifecycle {
+    pub sent: Option<Step>,
+    pub delivered: Option<Step>,
+    pub read: Option<Step>,
+    pub failed: Option<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRow {
+    /// Ids and texts, read through the accessors below.
+    pub(super) strings: Strings,
+    pub direction: Direction,
+    /// The inbound kind (received, reply, group, newsletter), or the first status seen.
+    pub kind: MessageKind,
+    pub msg_type: Option<MessageType>,
+    pub media: Option<Box<Media>>,
+    /// Reply / group / newsletter fields (most rows have none: boxed, not inline).
+    pub(super) extra: Option<Box<MessageExtra>>,
+    /// `createdAt` of the inbound message, or of the earliest status.
+    pub created_at: Option<DateTime<Utc>>,
+    pub lifecycle: Lifecycle,
+    /// `error` and `errorCode` of `message.failed`.
+    pub(super) error: Option<Box<(Text, Option<Text>)>>,
+    /// Every delivery (seq) that built this row, in arrival order (an outbound
+    /// message's sent, delivered and read fit inline).
+    pub seqs: SmallVec<[u64; 3]>,
+}
+
+impl MessageRow {
+    /// The Pilot Status id.
+    pub fn id(&self) -> &str {
+        self.strings.get(Field::Id).unwrap_or_default()
+    }
+
+    pub fn number_id(&self) -> &str {
+        self.strings.get(Field::NumberId).unwrap_or_default()
+    }
+
+    pub fn to(&self) -> &str {
+        self.strings.get(Field::To).unwrap_or_default()
+    }
+
+    pub fn from(&self) -> Option<&str> {
+        self.strings.get(Field::From)
+    }
+
+    /// The WhatsApp message id (`wamid…`).
+    pub fn message_id(&self) -> Option<&str> {
+        self.strings.get(Field::MessageId)
+    }
+
+    pub fn correlation_id(&self) -> Option<&str> {
+        self.strings.get(Field::CorrelationId)
+    }
+
+    pub fn content(&self) -> Option<&str> {
+        self.strings.get(Field::Content)
+    }
+
+    pub fn participant_name(&self) -> Option<&str> {
+        self.strings.get(Field::ParticipantName)
+    }
+
+    /// Sent from this pilotwatch: the API's status in its 202 (`QUEUED`…).
+    pub fn api_status(&self) -> Option<&str> {
+        self.strings.get(Field::ApiStatus)
+    }
+
+    /// `error` and `errorCode` of `message.failed`.
+    pub fn error(&self) -> Option<(&str, Option<&str>)> {
+        self.error.as_deref().map(|(e, c)| (&**e, c.as_deref()))
+    }
+
+    pub fn extra(&self) -> &MessageExtra {
+        self.extra.as_deref().unwrap_or(&MessageExtra::None)
+    }
+
+    pub fn status(&self) -> Status {
+        let l = &self.lifecycle;
+        if l.read.is_some() {
+            Status::Read
+        } else if l.delivered.is_some() {
+            Status::Delivered
+        } else if l.failed.is_some() {
+            Status::Failed
+        } else if self.direction == Direction::Out
+            && l.sent.is_none()
+            && self.api_status().is_some()
+        {
+            Status::Queued
+        } else if self.direction == Direction::Out {
+            Status::Sent
+        } else {
+            Status::Received
+        }
+    }
+
+    /// The WhatsApp id this message is quoting, when it is a reply.
+    pub fn quoted_message_id(&self) -> Option<&str> {
+        match self.extra() {
+            MessageExtra::Reply {
+                quoted_message_id, ..
+            } => quoted_message_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The kind part of its key in the table: inbound rows are keyed by kind, outbound
+    /// ones not.
+    pub(super) fn key_kind(&self) -> Option<MessageKind> {
+        (self.direction == Direction::In).then_some(self.kind)
+    }
+
+    pub(super) fn new(m: &Message, seq: u64) -> Self {
+        Self {
+            strings: Strings::new(strings_of(m)),
+            direction: if m.kind.is_outbound() {
+                Direction::Out
+            } else {
+                Direction::In
+            },
+            kind: m.kind,
+            msg_type: None,
+            media: None,
+            extra: None,
+            created_at: None,
+            lifecycle: Lifecycle::default(),
+            error: None,
+            seqs: SmallVec::new(),
+        }
+        .merged(m, seq)
+    }
+
+    fn merged(mut self, m: &Message, seq: u64) -> Self {
+        self.merge(m, seq);
+        self
+    }
+
+    /// Fold one event in. Fields fill in where still missing, so whichever event comes
+    /// first, the row ends up the same.
+    pub(super) fn merge(&mut self, m: &Message, seq: u64) {
+        self.strings.fill(strings_of(m));
+        self.seqs.push(seq);
+        if self.msg_type.is_none() {
+            self.msg_type.clone_from(&m.msg_type);
+        }
+        if self.media.is_none() {
+            self.media.clone_from(&m.media);
+        }
+        if let Some(at) = m.created_at
+            && self.created_at.is_none_or(|c| at < c)
+        {
+            self.created_at = Some(at);
+        }
+        let step = Some(Step {
+            at: m.created_at,
+            seq,
+        });
+        let l = &mut self.lifecycle;
+        match (&m.extra, m.kind) {
+            (MessageExtra::Failed { error, error_code }, _) => {
+                l.failed = l.failed.or(step);
+                self.error
+                    .get_or_insert_with(|| Box::new((error.clone(), error_code.clone())));
+            }
+            (_, MessageKind::Sent) => l.sent = l.sent.or(step),
+            (_, MessageKind::Delivered) => l.delivered = l.delivered.or(step),
+            (_, MessageKind::Read) => l.read = l.read.or(step),
+            (MessageExtra::None, _) => {}
+            (extra, _) => {
+                if self.extra.is_none() {
+                    self.extra = Some(Box::new(extra.clone()));
+                }
+            }
+        }
+    }
+}
