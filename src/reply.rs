@@ -9,7 +9,7 @@ use chrono::Utc;
 
 use crate::api::{ApiClient, SendRequest};
 use crate::ingest::{Incoming, Ingest};
-use crate::model::outbound::{InReplyTo, Outbound, Phase};
+use crate::model::outbound::{InReplyTo, Outbound, ReplyPhase};
 use crate::model::{EventName, Verdict};
 use crate::record::{Record, RecordKind, SignatureCheck};
 
@@ -50,7 +50,7 @@ impl Replier {
 
     async fn run(&self, request: SendRequest, in_reply_to: Option<InReplyTo>, attempt: u32) {
         let mut record = Outbound {
-            phase: Phase::Sending,
+            phase: ReplyPhase::Sending,
             request,
             in_reply_to,
             attempt,
@@ -62,7 +62,7 @@ impl Replier {
             return;
         }
         let Some(api) = &self.api else {
-            record.phase = Phase::Failed;
+            record.phase = ReplyPhase::Failed;
             record.error = Some(crate::api::ApiError::Other {
                 detail: NO_KEY.into(),
             });
@@ -71,12 +71,12 @@ impl Replier {
         };
         match api.send(&record.request).await {
             Ok(accepted) => {
-                record.phase = Phase::Accepted;
+                record.phase = ReplyPhase::Accepted;
                 record.accepted = Some(accepted);
             }
             Err(e) => {
                 tracing::warn!(error = %e, key = %record.request.idempotency_key, "reply failed");
-                record.phase = Phase::Failed;
+                record.phase = ReplyPhase::Failed;
                 record.error = Some(e);
             }
         }

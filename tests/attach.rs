@@ -329,7 +329,7 @@ async fn a_client_reconnects_after_a_restart_and_catches_up_from_its_last_seq() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reply_from_an_attached_client_is_sent_and_journaled_by_the_service() {
     use pilotwatch::api::{SendBody, SendRequest};
-    use pilotwatch::model::outbound::{InReplyTo, Phase};
+    use pilotwatch::model::outbound::{InReplyTo, ReplyPhase};
     let fake = pilotwatch::demo::fake_api::FakeApi::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let base = fake.base_url();
@@ -385,7 +385,7 @@ async fn a_reply_from_an_attached_client_is_sent_and_journaled_by_the_service() 
                 .read()
                 .replies()
                 .get(&key)
-                .is_some_and(|r| r.phase == Phase::Accepted)
+                .is_some_and(|r| r.phase == ReplyPhase::Accepted)
         })
         .await;
     }

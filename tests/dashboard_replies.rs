@@ -114,7 +114,7 @@ fn channels_outbound_rows_and_a_missing_key_are_explained() {
 #[test]
 fn a_failed_reply_shows_on_its_row_and_shift_r_retries_it_with_the_same_key() {
     use pilotwatch::api::{ApiError, SendBody, SendRequest};
-    use pilotwatch::model::outbound::{InReplyTo, Outbound, Phase};
+    use pilotwatch::model::outbound::{InReplyTo, Outbound, ReplyPhase};
     let mut store = store(&[]);
     let request = SendRequest {
         body: SendBody {
@@ -126,7 +126,7 @@ fn a_failed_reply_shows_on_its_row_and_shift_r_retries_it_with_the_same_key() {
         idempotency_key: "pw-fixed-key".into(),
     };
     let outbound = Outbound {
-        phase: Phase::Failed,
+        phase: ReplyPhase::Failed,
         request: request.clone(),
         in_reply_to: Some(InReplyTo {
             id: "cmm04obm46zz0qv4ycjp8x6r3".into(),
@@ -178,7 +178,7 @@ fn x_replays_a_feed_delivery_only_when_forwarding() {
 
 fn outbound_record(
     seq: u64,
-    phase: pilotwatch::model::outbound::Phase,
+    phase: pilotwatch::model::outbound::ReplyPhase,
     error: Option<pilotwatch::api::ApiError>,
     accepted: Option<pilotwatch::api::Accepted>,
 ) -> Record {
@@ -210,10 +210,10 @@ fn outbound_record(
 
 #[test]
 fn an_interrupted_send_is_retried_with_its_key_and_a_second_r_waits() {
-    use pilotwatch::model::outbound::Phase;
+    use pilotwatch::model::outbound::ReplyPhase;
     let mut store = store(&[]);
     // A `sending` record with no outcome: pilotwatch stopped mid-request.
-    store.apply(outbound_record(500, Phase::Sending, None, None));
+    store.apply(outbound_record(500, ReplyPhase::Sending, None, None));
     let mut app = app();
     select_row(&mut app, &store, "Check this photo");
     let Some(Effect::Send {
@@ -249,10 +249,15 @@ fn ctrl_j_and_pasted_crs_make_newlines_in_a_reply() {
 #[test]
 fn an_answer_that_later_fails_shows_on_the_answered_row() {
     use pilotwatch::api::Accepted;
-    use pilotwatch::model::outbound::Phase;
+    use pilotwatch::model::outbound::ReplyPhase;
     let mut store = store(&[]);
     let accepted = Accepted::lenient(&serde_json::json!({"id": "msg_reply_1", "status": "QUEUED"}));
-    store.apply(outbound_record(500, Phase::Accepted, None, Some(accepted)));
+    store.apply(outbound_record(
+        500,
+        ReplyPhase::Accepted,
+        None,
+        Some(accepted),
+    ));
     let mut app = app();
     let s = screen(&mut app, &store, 140, 20);
     assert!(s.contains("↪ answered") && s.contains("… queued"), "{s}");
@@ -298,7 +303,7 @@ fn a_reply_that_never_reached_the_service_becomes_a_draft_again_with_its_key() {
 /// "sending…" and "replaying…" give way to the outcome once it is on record (item 6).
 #[test]
 fn a_progress_message_is_replaced_by_its_outcome() {
-    use pilotwatch::model::outbound::Phase;
+    use pilotwatch::model::outbound::ReplyPhase;
     let mut store = store(&[]);
     let mut app = app();
     select_row(&mut app, &store, "Check this photo");
@@ -309,14 +314,14 @@ fn a_progress_message_is_replaced_by_its_outcome() {
         panic!("sent")
     };
     assert_eq!(app.notice.as_deref(), Some("sending…"));
-    let mut sent = outbound_record(900, Phase::Sending, None, None);
+    let mut sent = outbound_record(900, ReplyPhase::Sending, None, None);
     let failed_error = pilotwatch::api::ApiError::Status {
         status: 401,
         error: Some("invalid key".into()),
         code: None,
         retry_after: None,
     };
-    let mut failed = outbound_record(901, Phase::Failed, Some(failed_error), None);
+    let mut failed = outbound_record(901, ReplyPhase::Failed, Some(failed_error), None);
     for r in [&mut sent, &mut failed] {
         let mut o: pilotwatch::model::outbound::Outbound = serde_json::from_slice(&r.body).unwrap();
         o.request.idempotency_key = request.idempotency_key.clone();

@@ -177,9 +177,9 @@ fn received(id: &str, from: &str, name: &str, created: &str) -> (String, String)
 /// An accepted reply (202, `QUEUED`) recorded at `when`, with no webhook since.
 fn queued_reply(seq: u64, when: &str) -> Record {
     use pilotwatch::api::{Accepted, SendBody, SendRequest};
-    use pilotwatch::model::outbound::{Outbound, Phase};
+    use pilotwatch::model::outbound::{Outbound, ReplyPhase};
     let outbound = Outbound {
-        phase: Phase::Accepted,
+        phase: ReplyPhase::Accepted,
         request: SendRequest {
             body: SendBody {
                 text: "a reply still queued".into(),

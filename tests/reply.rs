@@ -10,7 +10,7 @@ use common::{Running, client, settings, wait_for, with_secrets};
 use pilotwatch::api::{ApiClient, SendBody, SendRequest};
 use pilotwatch::demo::fake_api::{Answer, FakeApi, Webhooks};
 use pilotwatch::journal::replay::read_all;
-use pilotwatch::model::outbound::{InReplyTo, Phase};
+use pilotwatch::model::outbound::{InReplyTo, ReplyPhase};
 use pilotwatch::record::RecordKind;
 use pilotwatch::reply::Replier;
 use pilotwatch::secret::Secret;
@@ -97,7 +97,7 @@ async fn a_reply_goes_out_and_its_lifecycle_comes_back() {
             .unwrap();
         assert_eq!(
             reply.phase,
-            Phase::Accepted,
+            ReplyPhase::Accepted,
             "the answered message shows it was answered"
         );
         assert_eq!(store.counters().sends, 2);
@@ -147,7 +147,7 @@ async fn a_reply_goes_out_and_its_lifecycle_comes_back() {
                 .latest_to("message.received", "in_1")
                 .unwrap()
                 .phase,
-            Phase::Accepted
+            ReplyPhase::Accepted
         );
     }
     server.stop().await;
@@ -176,7 +176,7 @@ async fn a_failed_reply_is_retried_with_the_same_key_and_body() {
             .read()
             .replies()
             .latest_to("message.received", "in_1")
-            .is_some_and(|r| r.phase == Phase::Failed)
+            .is_some_and(|r| r.phase == ReplyPhase::Failed)
     })
     .await;
     let (req, attempts) = {
@@ -194,7 +194,7 @@ async fn a_failed_reply_is_retried_with_the_same_key_and_body() {
             .read()
             .replies()
             .latest_to("message.received", "in_1")
-            .is_some_and(|r| r.phase == Phase::Accepted)
+            .is_some_and(|r| r.phase == ReplyPhase::Accepted)
     })
     .await;
     let seen = fake.seen();
@@ -230,7 +230,7 @@ async fn without_a_key_nothing_is_sent_and_the_reason_is_recorded() {
             .read()
             .replies()
             .get("pw-nokey")
-            .is_some_and(|r| r.phase == Phase::Failed)
+            .is_some_and(|r| r.phase == ReplyPhase::Failed)
     })
     .await;
     assert!(

@@ -8,13 +8,13 @@ use crate::model::send::{Accepted, ApiError, SendRequest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Phase {
+pub enum ReplyPhase {
     Sending,
     Accepted,
     Failed,
 }
 
-impl Phase {
+impl ReplyPhase {
     pub fn event(self) -> &'static str {
         match self {
             Self::Sending => "outbound.sending",
@@ -45,13 +45,13 @@ impl Outbound {
             .or(b.group_id.as_deref())
             .unwrap_or("?");
         let outcome = match (self.phase, &self.accepted, &self.error) {
-            (Phase::Accepted, Some(a), _) => format!(
+            (ReplyPhase::Accepted, Some(a), _) => format!(
                 "202 {} {}{}",
                 clean(a.status.as_deref().unwrap_or(""), 12),
                 clean(&a.id, 40),
                 if a.replayed { " (replayed)" } else { "" }
             ),
-            (Phase::Failed, _, Some(e)) => format!("✗ {e}"),
+            (ReplyPhase::Failed, _, Some(e)) => format!("✗ {e}"),
             _ => "sending…".into(),
         };
         let attempt = if self.attempt > 1 {
@@ -70,7 +70,7 @@ impl Outbound {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outbound {
-    pub phase: Phase,
+    pub phase: ReplyPhase,
     pub request: SendRequest,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_reply_to: Option<InReplyTo>,

@@ -13,14 +13,14 @@ use crate::store::numbers::RecentSeqs;
 
 /// How far a call got. Ranked so a late `ringing` does not undo `ended`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Phase {
+pub enum CallPhase {
     Ringing,
     Connected,
     Ended,
     Missed,
 }
 
-impl Phase {
+impl CallPhase {
     pub fn is_over(self) -> bool {
         matches!(self, Self::Ended | Self::Missed)
     }
@@ -33,7 +33,7 @@ pub struct CallRow {
     pub direction: Option<Text>,
     pub from: Option<Text>,
     pub to: Option<Text>,
-    pub phase: Phase,
+    pub phase: CallPhase,
     /// The provider's status of the furthest phase (`COMPLETED`, `REJECTED`, `MISSED`…).
     pub status: Text,
     pub ringing_at: Option<DateTime<Utc>>,
@@ -122,10 +122,10 @@ impl Calls {
             return Subject::Permission;
         }
         let phase = match ev.kind {
-            CallKind::Ringing => Phase::Ringing,
-            CallKind::Connected => Phase::Connected,
-            CallKind::Missed => Phase::Missed,
-            CallKind::Ended | CallKind::PermissionUpdated => Phase::Ended,
+            CallKind::Ringing => CallPhase::Ringing,
+            CallKind::Connected => CallPhase::Connected,
+            CallKind::Missed => CallPhase::Missed,
+            CallKind::Ended | CallKind::PermissionUpdated => CallPhase::Ended,
         };
         let ord = match self.ord_of(ev) {
             Some(o) => o,
@@ -186,9 +186,9 @@ impl Calls {
             row.status = ev.status.clone();
         }
         match phase {
-            Phase::Ringing => row.ringing_at = row.ringing_at.or(ev.timestamp),
-            Phase::Connected => row.connected_at = row.connected_at.or(ev.timestamp),
-            Phase::Ended | Phase::Missed => {
+            CallPhase::Ringing => row.ringing_at = row.ringing_at.or(ev.timestamp),
+            CallPhase::Connected => row.connected_at = row.connected_at.or(ev.timestamp),
+            CallPhase::Ended | CallPhase::Missed => {
                 row.ended_at = row.ended_at.or(ev.timestamp);
                 row.duration = row.duration.or(ev.duration);
             }

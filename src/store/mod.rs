@@ -22,7 +22,7 @@ use crate::model::outbound::{self, Outbound};
 use crate::model::{EventName, Verdict};
 use crate::record::{Record, RecordKind, SignatureCheck, Subject};
 
-pub use calls::{CallRow, Calls, Phase};
+pub use calls::{CallPhase, CallRow, Calls};
 pub use forwards::{ForwardResult, Forwards};
 pub use messages::{Direction, MessageRow, Messages, Status};
 pub use numbers::{NumberRow, NumberState, Numbers};
@@ -264,7 +264,7 @@ impl Store {
             .as_ref()
             .and_then(|r| self.messages.inbound(&r.event, &r.id));
         let sent = match (&o.phase, &o.accepted) {
-            (outbound::Phase::Accepted, Some(accepted)) if !accepted.id.is_empty() => {
+            (outbound::ReplyPhase::Accepted, Some(accepted)) if !accepted.id.is_empty() => {
                 let (ord, new) = self.messages.apply_accepted(
                     accepted,
                     &o.request,

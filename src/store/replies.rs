@@ -7,14 +7,14 @@ use crate::store::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::outbound::{InReplyTo, Outbound, Phase};
+use crate::model::outbound::{InReplyTo, Outbound, ReplyPhase};
 use crate::model::send::{Accepted, ApiError, SendRequest};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplyState {
     pub request: SendRequest,
     pub in_reply_to: Option<InReplyTo>,
-    pub phase: Phase,
+    pub phase: ReplyPhase,
     pub attempts: u32,
     pub accepted: Option<Accepted>,
     pub error: Option<ApiError>,
@@ -83,19 +83,21 @@ impl Replies {
         state.attempts = state.attempts.max(o.attempt);
         // An accepted send stays accepted: a late `failed` of an earlier attempt (or a
         // replayed `sending`) cannot undo it.
-        if state.phase != Phase::Accepted {
+        if state.phase != ReplyPhase::Accepted {
             state.phase = o.phase;
             state.at = at;
         }
         match o.phase {
-            Phase::Accepted => {
+            ReplyPhase::Accepted => {
                 state.accepted.clone_from(&o.accepted);
                 state.error = None;
                 if let Some(a) = o.accepted.as_ref().filter(|a| !a.id.is_empty()) {
                     self.by_accepted.insert(a.id.clone(), key.clone());
                 }
             }
-            Phase::Failed if state.phase != Phase::Accepted => state.error.clone_from(&o.error),
+            ReplyPhase::Failed if state.phase != ReplyPhase::Accepted => {
+                state.error.clone_from(&o.error)
+            }
             _ => {}
         }
         if state.seqs.len() == 1 {

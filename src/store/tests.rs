@@ -164,7 +164,7 @@ fn call_goes_from_ringing_to_ended_whatever_the_order() {
     let c = store.calls().get("c1").unwrap();
     assert_eq!(
         (c.phase, c.status.as_ref(), c.duration),
-        (Phase::Ended, "COMPLETED", Some(120))
+        (CallPhase::Ended, "COMPLETED", Some(120))
     );
     assert_eq!(c.seqs.iter().collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(store.calls().len(), 1);

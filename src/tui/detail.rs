@@ -279,15 +279,15 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
         b.heading(format!("Answered from here ({})", sent.len()));
         for r in sent {
             let (state, tone) = match r.phase {
-                crate::model::outbound::Phase::Sending => ("sending…".to_owned(), Tone::Warn),
-                crate::model::outbound::Phase::Accepted => (
+                crate::model::outbound::ReplyPhase::Sending => ("sending…".to_owned(), Tone::Warn),
+                crate::model::outbound::ReplyPhase::Accepted => (
                     format!(
                         "accepted as {}",
                         clean(r.accepted.as_ref().map_or("?", |a| a.id.as_str()), 40)
                     ),
                     Tone::Good,
                 ),
-                crate::model::outbound::Phase::Failed => (
+                crate::model::outbound::ReplyPhase::Failed => (
                     format!(
                         "failed: {} (R retries)",
                         r.error.as_ref().map(|e| e.to_string()).unwrap_or_default()

@@ -321,10 +321,10 @@ fn number_has(n: &NumberRow, s: &str) -> bool {
 
 pub fn phase_name(c: &CallRow) -> &'static str {
     match c.phase {
-        crate::store::Phase::Ringing => "ringing",
-        crate::store::Phase::Connected => "connected",
-        crate::store::Phase::Ended => "ended",
-        crate::store::Phase::Missed => "missed",
+        crate::store::CallPhase::Ringing => "ringing",
+        crate::store::CallPhase::Connected => "connected",
+        crate::store::CallPhase::Ended => "ended",
+        crate::store::CallPhase::Missed => "missed",
     }
 }
 

@@ -2,7 +2,7 @@
 //! being replayed), replaced by its outcome once the store has it, so "sending…" never
 //! outlives the row that already shows how it went.
 
-use crate::model::outbound::Phase;
+use crate::model::outbound::ReplyPhase;
 use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +23,9 @@ impl Pending {
                     return None;
                 }
                 match r.phase {
-                    Phase::Sending => None,
-                    Phase::Accepted => Some("reply accepted by the API ✓".into()),
-                    Phase::Failed => Some(format!(
+                    ReplyPhase::Sending => None,
+                    ReplyPhase::Accepted => Some("reply accepted by the API ✓".into()),
+                    ReplyPhase::Failed => Some(format!(
                         "reply failed: {} (R retries)",
                         r.error
                             .as_ref()

@@ -3,7 +3,7 @@
 //! copy a payload (`y`), and quit, asking first when that stops the receiver.
 
 use super::{App, Effect, Mode};
-use crate::model::outbound::Phase;
+use crate::model::outbound::ReplyPhase;
 use crate::store::Store;
 use crate::tui::composer::{self, Composer};
 use crate::tui::detail::{self, Detail};
@@ -52,7 +52,7 @@ impl App {
                 if let Some(r) = store
                     .replies()
                     .latest_to(m.kind.name(), m.id())
-                    .filter(|r| r.phase != Phase::Accepted)
+                    .filter(|r| r.phase != ReplyPhase::Accepted)
                 {
                     let state = r.error.as_ref().map_or_else(
                         || "never got an answer".to_owned(),
@@ -90,9 +90,9 @@ impl App {
         // quit or crash mid-request). Retrying with the same key is safe: the provider
         // answers a repeat with its first answer instead of sending again.
         let what = match reply.phase {
-            Phase::Failed => "retrying",
-            Phase::Sending => "the last attempt was interrupted; retrying",
-            Phase::Accepted => {
+            ReplyPhase::Failed => "retrying",
+            ReplyPhase::Sending => "the last attempt was interrupted; retrying",
+            ReplyPhase::Accepted => {
                 self.notice = Some("already accepted by the API".into());
                 return None;
             }

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::outbound::Phase;
+use crate::model::outbound::ReplyPhase;
 use crate::store::Store;
 
 #[derive(Debug, Default)]
@@ -78,7 +78,7 @@ impl Drafts {
             store
                 .replies()
                 .get(k)
-                .is_none_or(|r| r.attempts < *attempt || r.phase == Phase::Sending)
+                .is_none_or(|r| r.attempts < *attempt || r.phase == ReplyPhase::Sending)
         });
         self.unsent.retain(|k, _| store.replies().get(k).is_none());
     }

@@ -5,7 +5,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::columns::{self, Col, width};
 use super::{ago, row_tone, visible};
-use crate::store::Phase;
+use crate::store::CallPhase;
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
 use crate::tui::view::age::{self, CallNow};
@@ -90,11 +90,11 @@ fn cells(app: &App, c: &CallLine) -> [(String, Tone); 6] {
     };
     let tone = match (now, c.phase) {
         (CallNow::NoEnd, _) => Tone::Dim,
-        (_, Phase::Ringing) => Tone::Warn,
-        (_, Phase::Connected) => Tone::Good,
-        (_, Phase::Missed) => Tone::Bad,
-        (_, Phase::Ended) if c.status == "completed" => Tone::Plain,
-        (_, Phase::Ended) => Tone::Bad,
+        (_, CallPhase::Ringing) => Tone::Warn,
+        (_, CallPhase::Connected) => Tone::Good,
+        (_, CallPhase::Missed) => Tone::Bad,
+        (_, CallPhase::Ended) if c.status == "completed" => Tone::Plain,
+        (_, CallPhase::Ended) => Tone::Bad,
     };
     let started = c
         .started

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::store::{CallRow, MessageRow, Phase, Status, Store};
+use crate::store::{CallPhase, CallRow, MessageRow, Status, Store};
 
 /// Past this with no further webhook, a ringing call's end was lost. WhatsApp gives up
 /// ringing within about a minute (the caller then gets `call.missed`); two leave room for
@@ -35,7 +35,7 @@ pub enum CallNow {
 /// `last`: when the call was last heard of ([`last_heard`]). `in_file`: the dashboard
 /// shows a journal file, not a running receiver.
 pub fn call_now(
-    phase: Phase,
+    phase: CallPhase,
     last: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
     in_file: bool,
@@ -51,11 +51,11 @@ pub fn call_now(
 }
 
 /// How long a call in this phase stays live without news (`None`: it is over).
-fn bound(phase: Phase) -> Option<TimeDelta> {
+fn bound(phase: CallPhase) -> Option<TimeDelta> {
     match phase {
-        Phase::Ended | Phase::Missed => None,
-        Phase::Ringing => Some(RINGING_BOUND),
-        Phase::Connected => Some(CONNECTED_BOUND),
+        CallPhase::Ended | CallPhase::Missed => None,
+        CallPhase::Ringing => Some(RINGING_BOUND),
+        CallPhase::Connected => Some(CONNECTED_BOUND),
     }
 }
 
@@ -135,28 +135,43 @@ mod tests {
     fn a_call_silent_past_its_bound_has_no_end_received() {
         let now = at("2026-11-21T12:00:00Z");
         let ago = |m: i64| Some(now - TimeDelta::minutes(m));
-        assert_eq!(call_now(Phase::Ringing, ago(1), now, false), CallNow::Live);
-        assert_eq!(call_now(Phase::Ringing, ago(3), now, false), CallNow::NoEnd);
         assert_eq!(
-            call_now(Phase::Connected, ago(3), now, false),
+            call_now(CallPhase::Ringing, ago(1), now, false),
             CallNow::Live
         );
         assert_eq!(
-            call_now(Phase::Connected, ago(5 * 60), now, false),
+            call_now(CallPhase::Ringing, ago(3), now, false),
             CallNow::NoEnd
         );
-        assert_eq!(call_now(Phase::Ended, ago(600), now, false), CallNow::Over);
-        assert_eq!(call_now(Phase::Ringing, None, now, false), CallNow::NoEnd);
+        assert_eq!(
+            call_now(CallPhase::Connected, ago(3), now, false),
+            CallNow::Live
+        );
+        assert_eq!(
+            call_now(CallPhase::Connected, ago(5 * 60), now, false),
+            CallNow::NoEnd
+        );
+        assert_eq!(
+            call_now(CallPhase::Ended, ago(600), now, false),
+            CallNow::Over
+        );
+        assert_eq!(
+            call_now(CallPhase::Ringing, None, now, false),
+            CallNow::NoEnd
+        );
     }
 
     #[test]
     fn nothing_is_live_in_a_file() {
         let now = at("2026-11-21T12:00:00Z");
         assert_eq!(
-            call_now(Phase::Connected, Some(now), now, true),
+            call_now(CallPhase::Connected, Some(now), now, true),
             CallNow::NoEnd
         );
-        assert_eq!(call_now(Phase::Missed, Some(now), now, true), CallNow::Over);
+        assert_eq!(
+            call_now(CallPhase::Missed, Some(now), now, true),
+            CallNow::Over
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Local, Utc};
 use super::{Pane, age, feed_line};
 use crate::model::Verdict;
 use crate::model::event::{MessageExtra, Text};
-use crate::model::outbound::Phase;
+use crate::model::outbound::ReplyPhase;
 use crate::sanitize::line as clean;
 use crate::store::{CallRow, Direction, MessageRow, NumberRow, NumberState, Status, Store};
 
@@ -55,15 +55,15 @@ pub enum ReplyBadge {
 /// itself (a `message.failed` for it turns "answered" into a failure).
 fn reply_badge(r: &crate::store::ReplyState, store: &Store) -> ReplyBadge {
     match r.phase {
-        Phase::Sending => ReplyBadge::Sending,
-        Phase::Failed => {
+        ReplyPhase::Sending => ReplyBadge::Sending,
+        ReplyPhase::Failed => {
             let e = r.error.as_ref();
             ReplyBadge::Failed(
                 e.map_or_else(|| "error".into(), |e| e.short()),
                 e.is_none_or(|e| e.is_retryable()),
             )
         }
-        Phase::Accepted => {
+        ReplyPhase::Accepted => {
             let row = r
                 .accepted
                 .as_ref()
@@ -84,7 +84,7 @@ pub struct CallLine {
     pub direction: String,
     pub from: String,
     pub to: String,
-    pub phase: crate::store::Phase,
+    pub phase: crate::store::CallPhase,
     pub status: String,
     pub started: Option<DateTime<Utc>>,
     pub connected: Option<DateTime<Utc>>,
