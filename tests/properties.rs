@@ -29,16 +29,11 @@ fn any_json() -> impl Strategy<Value = Value> {
 
 fn event_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        Just("message.received".to_owned()),
-        Just("message.sent".to_owned()),
-        Just("message.failed".to_owned()),
-        Just("message.group".to_owned()),
-        Just("number.connected".to_owned()),
-        Just("call.incoming".to_owned()),
-        Just("calls".to_owned()),
-        Just("lead.received".to_owned()),
-        "[a-z.]{1,20}",
-        ".*",
+        7 => prop::sample::select(model::EVENT_NAMES).prop_map(str::to_owned),
+        // No such event, but it looks like one.
+        1 => Just("call.incoming".to_owned()),
+        1 => "[a-z.]{1,20}",
+        1 => ".*",
     ]
 }
 

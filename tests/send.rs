@@ -86,7 +86,7 @@ async fn samples_and_files_arrive_signed_with_overrides() {
 async fn list_names_every_sample() {
     let (code, out, _) = send(&["--list"]).await;
     assert_eq!(code, 0);
-    assert_eq!(out.lines().count(), pilotwatch::demo::samples::EVENTS.len());
+    assert_eq!(out.lines().count(), pilotwatch::model::EVENT_NAMES.len());
     assert!(
         out.lines().any(|l| l == "calls") && out.lines().any(|l| l == "number.health_degraded")
     );

@@ -51,7 +51,7 @@ pub fn body(args: &SendArgs) -> Result<Vec<u8>, String> {
 /// Send, print what happened, and say whether it was a 2xx.
 pub async fn post(args: &SendArgs, env_secret: Option<String>) -> i32 {
     if args.list {
-        for e in samples::EVENTS {
+        for e in crate::model::EVENT_NAMES {
             say(format_args!("{e}"));
         }
         return 0;

@@ -8,8 +8,8 @@ pub mod event;
 pub mod forward;
 pub mod identity;
 pub mod outbound;
-pub mod send;
 pub mod parse;
+pub mod send;
 
 use std::borrow::Cow;
 
@@ -48,8 +48,12 @@ impl Verdict {
     }
 }
 
-/// Names we know are `'static`; only unheard-of names allocate.
-const KNOWN_NAMES: &[&str] = &[
+/// Every event name pilotwatch types, family by family: the one list. The parser keeps
+/// these names `'static` (only unheard-of names allocate), `pilotwatch send --list`
+/// prints it, and the demo's samples cover all of it (`demo::samples` checks that).
+/// `number.health_*` and `phone_line.*` are open families: the names here are the
+/// documented ones, and others with those prefixes are typed too.
+pub const EVENT_NAMES: &[&str] = &[
     "message.sent",
     "message.delivered",
     "message.read",
@@ -63,6 +67,8 @@ const KNOWN_NAMES: &[&str] = &[
     "number.disconnected",
     "number.removed",
     "number.restored",
+    "number.health_degraded",
+    "number.health_ok",
     "call.ringing",
     "call.connected",
     "call.ended",
@@ -70,6 +76,9 @@ const KNOWN_NAMES: &[&str] = &[
     "call.permission_updated",
     "calls",
     "lead.received",
+    "phone_line.purchased",
+    "phone_line.code_received",
+    "phone_line.suspended",
 ];
 
 /// An event name as it arrived.
@@ -78,7 +87,7 @@ pub struct EventName(Cow<'static, str>);
 
 impl EventName {
     pub fn new(name: &str) -> Self {
-        match KNOWN_NAMES.iter().find(|k| **k == name) {
+        match EVENT_NAMES.iter().find(|k| **k == name) {
             Some(k) => Self(Cow::Borrowed(k)),
             None => Self(Cow::Owned(name.to_owned())),
         }
@@ -92,5 +101,36 @@ impl EventName {
 impl std::fmt::Display for EventName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EVENT_NAMES;
+    use super::event::{CallKind, MessageKind, NumberKind};
+
+    /// The list and the typed families agree: every kind the parser matches by name is
+    /// listed, and every listed name is one the parser types.
+    #[test]
+    fn the_one_list_names_every_typed_kind_and_only_those() {
+        let exact = MessageKind::ALL
+            .map(MessageKind::name)
+            .into_iter()
+            .chain(CallKind::ALL.map(CallKind::name));
+        for name in exact {
+            assert!(
+                EVENT_NAMES.contains(&name),
+                "{name} is typed but not listed"
+            );
+        }
+        for (i, name) in EVENT_NAMES.iter().enumerate() {
+            assert!(!EVENT_NAMES[..i].contains(name), "{name} is listed twice");
+            let typed = MessageKind::ALL.iter().any(|k| k.name() == *name)
+                || CallKind::ALL.iter().any(|k| k.name() == *name)
+                || NumberKind::from_name(name).is_some()
+                || matches!(*name, "calls" | "lead.received")
+                || name.starts_with("phone_line.");
+            assert!(typed, "{name} is listed but no parser types it");
+        }
     }
 }
