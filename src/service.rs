@@ -19,7 +19,7 @@ use crate::forward::Forwarder;
 use crate::ingest::{Ingest, IngestConfig};
 use crate::journal::replay::ReplayReport;
 use crate::receiver::server::{self, Limits};
-use crate::receiver::{self, AppState, ReceiverConfig};
+use crate::receiver::{self, ReceiverConfig, ReceiverState};
 use crate::reply::Replier;
 use crate::store::Store;
 
@@ -41,7 +41,7 @@ pub struct Service {
     /// Run once stopping is asked for, while deliveries are still taken (the demo ends
     /// its calls here).
     before_stop: Option<BeforeStop>,
-    state: Arc<AppState>,
+    state: Arc<ReceiverState>,
 }
 
 /// What [`Service::before_stop`] holds.
@@ -104,7 +104,7 @@ impl Service {
                     .unwrap_or(StatusCode::OK);
                 (status, settings.respond_delay)
             });
-        let state = Arc::new(AppState {
+        let state = Arc::new(ReceiverState {
             ingest: ingest.clone(),
             config: ReceiverConfig {
                 path: settings.path.clone(),

@@ -239,7 +239,7 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
     let service = pilotwatch::service::Service::start(&s).await.unwrap();
     let (addr, ingest) = (service.addr, service.ingest.clone());
     let listener = service.listener;
-    let state = Arc::new(pilotwatch::receiver::AppState {
+    let state = Arc::new(pilotwatch::receiver::ReceiverState {
         ingest: ingest.clone(),
         config: pilotwatch::receiver::ReceiverConfig {
             path: None,

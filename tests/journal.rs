@@ -14,7 +14,7 @@ use pilotwatch::ingest::{Dedupe, Ingest};
 use pilotwatch::journal::replay::{read_all, segments};
 use pilotwatch::journal::storage::Storage;
 use pilotwatch::receiver::server::serve;
-use pilotwatch::receiver::{AppState, ReceiverConfig, router};
+use pilotwatch::receiver::{ReceiverConfig, ReceiverState, router};
 use pilotwatch::store::Store;
 use reqwest::StatusCode;
 
@@ -80,7 +80,7 @@ async fn failing_disk_stops_every_later_ack(disk_full: bool, why: &str) {
         Dedupe::new(1000),
         1,
     ));
-    let state = Arc::new(AppState {
+    let state = Arc::new(ReceiverState {
         ingest: ingest.clone(),
         config: ReceiverConfig {
             respond: None,

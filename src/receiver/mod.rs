@@ -46,8 +46,10 @@ pub struct ReceiverConfig {
     pub respond: Option<(StatusCode, std::time::Duration)>,
 }
 
+/// What the receiver's handlers share: the sequencer they hand deliveries to, their
+/// limits and secrets, and the counters `/healthz` reports.
 #[derive(Debug)]
-pub struct AppState {
+pub struct ReceiverState {
     pub ingest: Arc<Ingest>,
     pub config: ReceiverConfig,
     pub started: Instant,
@@ -117,14 +119,14 @@ impl Drop for Held<'_> {
     }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<ReceiverState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .fallback(deliver)
         .with_state(state)
 }
 
-async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+async fn healthz(State(state): State<Arc<ReceiverState>>) -> Response {
     // Counts that include every delivery acknowledged before this request.
     state.ingest.settled().await;
     let (last_seq, total, fleet) = {
@@ -222,7 +224,7 @@ struct Decision {
     keep: usize,
 }
 
-async fn deliver(State(state): State<Arc<AppState>>, req: Request) -> Response {
+async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Response {
     let received_at = Utc::now();
     if req.method() != Method::POST {
         return (
