@@ -14,10 +14,12 @@ use crate::record::Record;
 /// Bytes of frames a client may have waiting (with `--attach-buffer` frames at most).
 const MAX_QUEUED_BYTES: usize = 64 << 20;
 
-/// A client's place in the hub: its buffer, and the flag the hub raises when it fills.
+/// A client's backlog: the bytes of frames waiting in its buffer, and the flag raised
+/// when it overflows (the hub found the buffer full, or its writer stalled), which
+/// drops the client.
 #[derive(Debug, Default)]
-pub(super) struct Dropped {
-    pub(super) flag: AtomicBool,
+pub(super) struct Backlog {
+    pub(super) overflowed: AtomicBool,
     pub(super) wake: Notify,
     /// Bytes of frames in its buffer: bounded too, since a frame can be a megabyte.
     pub(super) queued: AtomicUsize,
@@ -31,12 +33,12 @@ pub(super) struct Joined {
     /// Every record up to here is in the store; every later one comes through `rx`.
     pub(super) cursor: u64,
     pub(super) rx: mpsc::Receiver<Bytes>,
-    pub(super) dropped: Arc<Dropped>,
+    pub(super) backlog: Arc<Backlog>,
 }
 
 struct Slot {
     tx: mpsc::Sender<Bytes>,
-    dropped: Arc<Dropped>,
+    backlog: Arc<Backlog>,
 }
 
 /// Fan each record out to every client's buffer, in seq order, never waiting.
@@ -52,9 +54,9 @@ pub(super) async fn hub(ingest: Arc<Ingest>, mut joins: mpsc::Receiver<Join>, bu
             join = joins.recv() => {
                 let Some(Join { reply }) = join else { return };
                 let (tx, rx) = mpsc::channel(buffer);
-                let dropped = Arc::new(Dropped::default());
-                slots.push(Slot { tx, dropped: dropped.clone() });
-                let _ = reply.send(Joined { cursor, rx, dropped });
+                let backlog = Arc::new(Backlog::default());
+                slots.push(Slot { tx, backlog: backlog.clone() });
+                let _ = reply.send(Joined { cursor, rx, backlog });
             }
             record = records.recv() => match record {
                 Ok(r) if r.seq <= cursor => {}
@@ -103,12 +105,12 @@ fn offer(slots: &mut Vec<Slot>, record: &Record) {
     let frame = protocol::encode_record(record);
     let len = frame.len();
     slots.retain(|s| {
-        let over = s.dropped.queued.fetch_add(len, Ordering::SeqCst) + len > MAX_QUEUED_BYTES;
+        let over = s.backlog.queued.fetch_add(len, Ordering::SeqCst) + len > MAX_QUEUED_BYTES;
         match s.tx.try_send(frame.clone()) {
             Ok(()) if !over => true,
             Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {
-                s.dropped.flag.store(true, Ordering::SeqCst);
-                s.dropped.wake.notify_one();
+                s.backlog.overflowed.store(true, Ordering::SeqCst);
+                s.backlog.wake.notify_one();
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,

@@ -16,7 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 
-use super::hub::{Dropped, Join, Joined, hub};
+use super::hub::{Backlog, Join, Joined, hub};
 use super::listen::token_ok;
 pub use super::listen::{AttachConfig, Bound, bind};
 use super::protocol::{self, Control, ForwardTotals, FrameReader, Hello, Request, ServiceInfo};
@@ -169,7 +169,7 @@ enum End {
 /// the connection, the peer never sees half a frame followed by another.
 struct Writer<W> {
     w: W,
-    dropped: Option<Arc<Dropped>>,
+    backlog: Option<Arc<Backlog>>,
     stop: watch::Receiver<bool>,
     buf: Vec<u8>,
     /// Bytes of `buf` already written.
@@ -179,10 +179,10 @@ struct Writer<W> {
 impl<W: AsyncWrite + Unpin> Writer<W> {
     async fn flush(&mut self) -> Result<(), End> {
         while self.sent < self.buf.len() {
-            let dropped = self.dropped.clone();
+            let backlog = self.backlog.clone();
             let too_slow = async {
-                match &dropped {
-                    Some(d) => d.wake.notified().await,
+                match &backlog {
+                    Some(b) => b.wake.notified().await,
                     None => std::future::pending().await,
                 }
             };
@@ -194,8 +194,8 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                 },
                 _ = too_slow => return Err(End::TooSlow),
                 _ = tokio::time::sleep(STALL) => {
-                    if let Some(d) = &self.dropped {
-                        d.flag.store(true, Ordering::SeqCst);
+                    if let Some(b) = &self.backlog {
+                        b.overflowed.store(true, Ordering::SeqCst);
                     }
                     return Err(End::TooSlow);
                 }
@@ -205,9 +205,9 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         self.buf.clear();
         self.sent = 0;
         if self
-            .dropped
+            .backlog
             .as_ref()
-            .is_some_and(|d| d.flag.load(Ordering::SeqCst))
+            .is_some_and(|b| b.overflowed.load(Ordering::SeqCst))
         {
             return Err(End::TooSlow);
         }
@@ -247,7 +247,7 @@ async fn connection<S>(
     let mut reader = FrameReader::new(read);
     let mut writer = Writer {
         w: write,
-        dropped: None,
+        backlog: None,
         stop,
         buf: Vec::with_capacity(64 << 10),
         sent: 0,
@@ -327,12 +327,12 @@ where
     let Ok(Joined {
         cursor,
         mut rx,
-        dropped,
+        backlog,
     }) = joined.await
     else {
         return End::Stopping;
     };
-    writer.dropped = Some(dropped.clone());
+    writer.backlog = Some(backlog.clone());
     let welcome = Control::Welcome {
         version: protocol::VERSION,
         service: ctx.info.clone(),
@@ -362,7 +362,7 @@ where
             frame = rx.recv() => {
                 let Some(frame) = frame else {
                     // Dropped by the hub, or the hub is gone (the service is stopping).
-                    return if dropped.flag.load(Ordering::SeqCst) { End::TooSlow } else { End::Stopping };
+                    return if backlog.overflowed.load(Ordering::SeqCst) { End::TooSlow } else { End::Stopping };
                 };
                 let mut taken = frame.len();
                 writer.buf.extend_from_slice(&frame);
@@ -376,7 +376,7 @@ where
                         Err(_) => break,
                     }
                 }
-                dropped.queued.fetch_sub(taken, Ordering::SeqCst);
+                backlog.queued.fetch_sub(taken, Ordering::SeqCst);
                 if let Err(end) = writer.flush().await {
                     return end;
                 }
