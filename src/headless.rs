@@ -8,9 +8,9 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::journal::line;
 use crate::model::Verdict;
-use crate::model::event::{Event, MessageExtra, NumberKind};
+use crate::model::summary::{Summary, What, Who};
 use crate::record::{Record, RecordKind};
-use crate::sanitize;
+use crate::sanitize::{self, line as clean};
 use crate::store::{SharedStore, Store};
 
 /// Print every record from `rx` until the channel closes or `out` fails (a closed pipe).
@@ -102,20 +102,17 @@ pub fn format_line(r: &Record, store: &Store) -> String {
 
 /// (number, who, short content), sanitised.
 fn describe(r: &Record, store: &Store) -> (String, String, String) {
-    let clean = |s: &str, n: usize| sanitize::line(s, n);
-    let number_name = |id: &str| {
-        let name = store
-            .numbers()
-            .get(id)
-            .and_then(|n| n.display_name.as_deref().or(n.phone.as_deref()));
-        clean(name.unwrap_or(id), 20)
-    };
     // Records in the store no longer carry their typed event; this output thread parses
     // the body again rather than the store keeping every field twice.
-    let typed = (r.verdict == Verdict::Known)
-        .then(|| crate::model::parse(&r.body).ok()?.event)
+    let summary = (r.verdict == Verdict::Known)
+        .then(|| Summary::parse(&r.body))
         .flatten();
-    let Some(event) = &typed else {
+    let Some(Summary {
+        number_id,
+        who,
+        what,
+    }) = summary
+    else {
         let who = r.remote.map(|a| a.ip().to_string()).unwrap_or_default();
         return (
             "-".into(),
@@ -123,102 +120,88 @@ fn describe(r: &Record, store: &Store) -> (String, String, String) {
             String::new(),
         );
     };
-    match event {
-        Event::Message(m) => {
-            let contact = if m.kind.is_outbound() {
-                Some(&m.to)
-            } else {
-                m.from.as_ref()
-            };
-            let mut who = clean(contact.map_or("-", |c| c), 20);
-            if let Some(name) = &m.participant_name {
-                who = format!("{who} ({})", clean(name, 16));
+    let number = match (&number_id, &who) {
+        (Some(id), _) => {
+            let name = store
+                .numbers()
+                .get(id)
+                .and_then(|n| n.display_name.as_deref().or(n.phone.as_deref()));
+            clean(name.unwrap_or(id), 20)
+        }
+        (None, Who::Number { name, .. }) => clean(name, 20),
+        (None, _) => "-".into(),
+    };
+    (number, who_column(who), what_column(what))
+}
+
+/// The who column: the contact (with the participant and the group), the number's phone,
+/// the caller and callee, the lead, the line.
+fn who_column(who: Who) -> String {
+    match who {
+        Who::Contact {
+            contact,
+            participant,
+            within,
+        } => {
+            let mut who = clean(contact.as_deref().unwrap_or("-"), 20);
+            if let Some(name) = participant {
+                who = format!("{who} ({})", clean(&name, 16));
             }
-            let mut content = m
-                .content
-                .as_deref()
-                .map(|c| clean(c, 40))
-                .unwrap_or_default();
-            match &m.extra {
-                MessageExtra::Failed { error, error_code } => {
-                    content = clean(
-                        &format!("{} {error}", error_code.as_deref().unwrap_or("")),
-                        40,
-                    );
-                }
-                MessageExtra::Group {
-                    group_name: Some(g),
-                    ..
-                } => who = format!("{who} in {}", clean(g, 16)),
-                MessageExtra::Newsletter {
-                    newsletter_name: Some(n),
-                    ..
-                } => who = format!("{who} in {}", clean(n, 16)),
-                _ => {}
+            if let Some(within) = within {
+                who = format!("{who} in {}", clean(&within, 16));
             }
-            if content.is_empty()
-                && let Some(media) = &m.media
-            {
-                content = clean(
-                    media
-                        .filename
-                        .as_deref()
-                        .or(media.media_type.as_deref())
-                        .unwrap_or("media"),
-                    40,
-                );
-            }
-            (number_name(&m.number_id), who, content)
+            who
         }
-        Event::Number(n) => {
-            let what = match &n.kind {
-                NumberKind::Health(_) => {
-                    n.error_code.as_deref().or(n.error.as_deref()).unwrap_or("")
-                }
-                _ => n.profile_name.as_deref().unwrap_or(""),
-            };
-            (
-                clean(&n.display_name, 20),
-                clean(&n.phone, 20),
-                clean(what, 40),
-            )
-        }
-        Event::Call(c) => {
-            let who = format!(
-                "{} → {}",
-                clean(c.from.as_deref().unwrap_or("?"), 15),
-                clean(c.to.as_deref().unwrap_or("?"), 15)
-            );
-            let mut what = clean(&c.status, 20);
-            if let Some(d) = c.duration {
-                what = format!("{what} {d}s");
-            }
-            ("-".into(), who, what)
-        }
-        Event::Calls(n) => {
-            let first = n.calls.first();
-            let who = first
-                .and_then(|c| c.from.as_deref())
-                .map(|f| clean(f, 20))
-                .unwrap_or_default();
-            let what = first
-                .and_then(|c| c.event.as_deref())
-                .map(|e| clean(e, 20))
-                .unwrap_or_default();
-            ("-".into(), who, what)
-        }
-        Event::Lead(l) => {
-            let who = l.full_name.as_deref().or(l.phone.as_deref()).unwrap_or("-");
-            (
-                number_name(&l.whatsapp_number_id),
-                clean(who, 32),
-                format!("form {}", clean(&l.form_id, 30)),
-            )
-        }
-        Event::PhoneLine(p) => (
-            "-".into(),
-            clean(p.number.as_deref().unwrap_or("-"), 20),
-            clean(p.name.as_deref().unwrap_or(""), 40),
+        Who::Number { phone, .. } => clean(&phone, 20),
+        Who::Call { from, to } => format!(
+            "{} → {}",
+            clean(from.as_deref().unwrap_or("?"), 15),
+            clean(to.as_deref().unwrap_or("?"), 15)
         ),
+        Who::NativeCall { from, .. } => from.map(|f| clean(&f, 20)).unwrap_or_default(),
+        Who::Lead { name, phone } => clean(name.or(phone).as_deref().unwrap_or("-"), 32),
+        Who::Line { number } => clean(number.as_deref().unwrap_or("-"), 20),
+    }
+}
+
+/// The content column: the text (or the error, or the attachment), the number's news, the
+/// call's status, the lead form, the line's name.
+fn what_column(what: What) -> String {
+    match what {
+        What::Message {
+            text,
+            failure,
+            media,
+        } => {
+            let content = match failure {
+                Some((code, error)) => {
+                    clean(&format!("{} {error}", code.as_deref().unwrap_or("")), 40)
+                }
+                None => text.map(|t| clean(&t, 40)).unwrap_or_default(),
+            };
+            match media {
+                Some(media) if content.is_empty() => clean(&media, 40),
+                _ => content,
+            }
+        }
+        What::Number {
+            error,
+            profile,
+            health,
+        } => {
+            // A health event's news is its error; any other's, the profile name.
+            let news = if health { error } else { profile };
+            clean(news.as_deref().unwrap_or(""), 40)
+        }
+        What::Call { status, duration } => {
+            let status = clean(&status, 20);
+            match duration {
+                Some(d) => format!("{status} {d}s"),
+                None => status,
+            }
+        }
+        What::NativeCall { event } => event.map(|e| clean(&e, 20)).unwrap_or_default(),
+        What::Lead { form, .. } => format!("form {}", clean(&form, 30)),
+        What::Line { name } => clean(name.as_deref().unwrap_or(""), 40),
     }
 }

@@ -1,5 +1,6 @@
 //! The provider's webhook events: typed families ([`event`]), the tolerant parser that
-//! turns any body into a verdict ([`mod@parse`]), and the dedupe identity ([`identity`]).
+//! turns any body into a verdict ([`mod@parse`]), the dedupe identity ([`identity`]), and
+//! an event boiled down to number, who and what, as the outputs show it ([`summary`]).
 //! What pilotwatch itself journals besides deliveries: replies it sent ([`outbound`]) and
 //! what the user's app answered to forwarded ones ([`forward`]).
 
@@ -10,6 +11,7 @@ pub mod identity;
 pub mod outbound;
 pub mod parse;
 pub mod send;
+pub mod summary;
 
 use std::borrow::Cow;
 

@@ -5,8 +5,8 @@
 use chrono::Local;
 
 use super::FeedLine;
-use crate::model::event::{Event, MessageExtra};
-use crate::model::{Verdict, parse};
+use crate::model::Verdict;
+use crate::model::summary::{Summary, What, Who};
 use crate::record::Record;
 use crate::sanitize::line as clean;
 use crate::store::Store;
@@ -20,12 +20,14 @@ pub(super) fn feed_line(r: &Record, store: &Store) -> FeedLine {
     let mut number_id = None;
     let summary = match r.verdict {
         _ if r.kind == crate::record::RecordKind::Outbound => outbound().unwrap_or_default(),
-        Verdict::Known => match parse(&r.body).ok().and_then(|p| p.event) {
-            Some(Event::Message(m)) => {
-                number_id = Some(m.number_id.clone());
-                summarize_message(&m)
+        Verdict::Known => match Summary::parse(&r.body) {
+            Some(mut s) => {
+                // The Feed names the number of a message only.
+                if matches!(s.who, Who::Contact { .. }) {
+                    number_id = s.number_id.take();
+                }
+                summarize(s)
             }
-            Some(e) => summarize(&e),
             None => String::new(),
         },
         _ => {
@@ -75,62 +77,42 @@ pub(super) fn feed_line(r: &Record, store: &Store) -> FeedLine {
     }
 }
 
-/// A message event's summary after its number (which is shown by name at draw time).
-fn summarize_message(m: &crate::model::event::Message) -> String {
-    let who = if m.kind.is_outbound() {
-        Some(&*m.to)
-    } else {
-        m.from.as_deref()
-    };
-    let what = match &m.extra {
-        MessageExtra::Failed { error, error_code } => error_code.as_deref().unwrap_or(error),
-        _ => m.content.as_deref().unwrap_or(""),
-    };
-    format!("{} · {}", clean(who.unwrap_or("?"), 20), clean(what, 60))
-}
-
-/// One short, sanitised line about a typed event (messages: [`summarize_message`]).
-fn summarize(e: &Event) -> String {
-    match e {
-        Event::Message(m) => summarize_message(m),
-        Event::Number(n) => {
-            let what = n
-                .error_code
-                .as_deref()
-                .or(n.error.as_deref())
-                .or(n.profile_name.as_deref())
-                .unwrap_or("");
-            format!(
-                "{} · {} · {}",
-                clean(&n.display_name, 20),
-                clean(&n.phone, 20),
-                clean(what, 40)
-            )
+/// One short, sanitised line about a typed event: who, then what (after a message's
+/// number, which is shown by name at draw time).
+fn summarize(s: Summary) -> String {
+    let who = match s.who {
+        Who::Contact { contact, .. } => clean(contact.as_deref().unwrap_or("?"), 20),
+        Who::Number { name, phone } => format!("{} · {}", clean(&name, 20), clean(&phone, 20)),
+        Who::Call { from, to } => format!(
+            "{} → {}",
+            clean(from.as_deref().unwrap_or("?"), 16),
+            clean(to.as_deref().unwrap_or("?"), 16)
+        ),
+        Who::NativeCall { id, .. } => {
+            format!("native · {}", clean(id.as_deref().unwrap_or("?"), 24))
         }
-        Event::Call(c) => format!(
-            "{} → {} · {}{}",
-            clean(c.from.as_deref().unwrap_or("?"), 16),
-            clean(c.to.as_deref().unwrap_or("?"), 16),
-            clean(&c.status, 16),
-            c.duration.map(|d| format!(" · {d}s")).unwrap_or_default()
-        ),
-        Event::Calls(n) => {
-            let c = n.calls.first();
-            format!(
-                "native · {} · {}",
-                clean(c.and_then(|c| c.id.as_deref()).unwrap_or("?"), 24),
-                clean(c.and_then(|c| c.event.as_deref()).unwrap_or("?"), 16)
-            )
+        Who::Lead { name, .. } => format!("lead · {}", clean(name.as_deref().unwrap_or("?"), 24)),
+        Who::Line { number } => format!("line {}", clean(number.as_deref().unwrap_or("?"), 20)),
+    };
+    let what = match s.what {
+        What::Message { text, failure, .. } => {
+            let what = match failure {
+                Some((code, error)) => code.unwrap_or(error),
+                None => text.unwrap_or_default(),
+            };
+            clean(&what, 60)
         }
-        Event::Lead(l) => format!(
-            "lead · {} · {}",
-            clean(l.full_name.as_deref().unwrap_or("?"), 24),
-            clean(l.phone.as_deref().or(l.email.as_deref()).unwrap_or(""), 24)
+        What::Number { error, profile, .. } => {
+            clean(error.or(profile).as_deref().unwrap_or(""), 40)
+        }
+        What::Call { status, duration } => format!(
+            "{}{}",
+            clean(&status, 16),
+            duration.map(|d| format!(" · {d}s")).unwrap_or_default()
         ),
-        Event::PhoneLine(p) => format!(
-            "line {} · {}",
-            clean(p.number.as_deref().unwrap_or("?"), 20),
-            clean(p.name.as_deref().unwrap_or(""), 24)
-        ),
-    }
+        What::NativeCall { event } => clean(event.as_deref().unwrap_or("?"), 16),
+        What::Lead { reach, .. } => clean(reach.as_deref().unwrap_or(""), 24),
+        What::Line { name } => clean(name.as_deref().unwrap_or(""), 24),
+    };
+    format!("{who} · {what}")
 }
