@@ -551,3 +551,44 @@ async fn history_has_no_hole_when_the_store_evicts_while_it_streams() {
     assert_eq!(seqs, (from..=to).collect::<Vec<_>>(), "no hole");
     svc.stop().await;
 }
+
+/// A client that knows of more than the service has applied when it joins (its `after`
+/// past the join point) is not sent those records again when they come live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_records_a_client_already_has_are_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &[], &[]).await;
+    svc.post(0, 5).await;
+    let mut ahead = tokio::net::UnixStream::connect(&svc.socket).await.unwrap();
+    ahead
+        .write_all(b"{\"version\":1,\"after\":8,\"history\":100}\n")
+        .await
+        .unwrap();
+    let mut lines = BufReader::new(ahead).lines();
+    // Wait for the live point, then the records arrive.
+    loop {
+        let line = lines.next_line().await.unwrap().unwrap();
+        if line.contains("\"type\":\"live\"") {
+            break;
+        }
+        assert!(
+            !line.contains("\"type\":\"record\""),
+            "history past its after: {line}"
+        );
+    }
+    svc.post(5, 12).await;
+    let mut seqs = Vec::new();
+    while seqs.len() < 4 {
+        let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+            .await
+            .expect("records come live")
+            .unwrap()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if v["type"] == "record" {
+            seqs.push(v["record"]["seq"].as_u64().unwrap());
+        }
+    }
+    assert_eq!(seqs, vec![9, 10, 11, 12], "only what comes after its 8");
+    svc.stop().await;
+}

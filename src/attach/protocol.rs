@@ -196,6 +196,15 @@ pub fn encode_record(record: &Record) -> Bytes {
     out.into()
 }
 
+/// The seq of a record frame, read from its first bytes (`None`: not a record frame).
+pub fn record_seq(frame: &[u8]) -> Option<u64> {
+    let rest = frame
+        .strip_prefix(RECORD_HEAD)?
+        .strip_prefix(b"{\"seq\":")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
 /// A frame as a client reads it.
 #[derive(Debug)]
 pub enum Frame {

@@ -357,6 +357,9 @@ where
     }
     let mut status = tokio::time::interval(STATUS_EVERY);
     let mut stop = writer.stop.clone();
+    // A client may know of records the store had not applied when it joined (its
+    // `after` is past the join cursor): those come live too, and are not sent twice.
+    let mut seen_up_to = (hello.after > cursor).then_some(hello.after);
     loop {
         tokio::select! {
             frame = rx.recv() => {
@@ -365,6 +368,15 @@ where
                     return if backlog.overflowed.load(Ordering::SeqCst) { End::TooSlow } else { End::Stopping };
                 };
                 let mut taken = frame.len();
+                if let Some(after) = seen_up_to {
+                    match protocol::record_seq(&frame) {
+                        Some(seq) if seq <= after => {
+                            backlog.queued.fetch_sub(taken, Ordering::SeqCst);
+                            continue;
+                        }
+                        _ => seen_up_to = None,
+                    }
+                }
                 writer.buf.extend_from_slice(&frame);
                 // Whatever else is waiting goes out in the same write.
                 while writer.buf.len() < WRITE_CHUNK {
