@@ -11,6 +11,7 @@ pub mod forwards;
 pub mod messages;
 pub mod numbers;
 pub mod replies;
+pub mod stats;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub use forwards::{ForwardResult, Forwards};
 pub use messages::{Direction, MessageRow, Messages, Status};
 pub use numbers::{NumberRow, NumberState, Numbers};
 pub use replies::{Replies, ReplyState};
+pub use stats::Stats;
 
 /// The store's maps: keys come from webhook bodies, hashed fast but with a per-process
 /// random seed (SipHash showed in the ingest profile; foldhash is what hashbrown uses).
@@ -101,6 +103,7 @@ pub struct Store {
     replies: Replies,
     forwards: Forwards,
     counters: Counters,
+    stats: Stats,
     last_seq: u64,
     /// The highest seq pushed out of memory: every record after it is still here.
     evicted: u64,
@@ -118,6 +121,7 @@ impl Store {
             replies: Replies::default(),
             forwards: Forwards::default(),
             counters: Counters::default(),
+            stats: Stats::default(),
             last_seq: 0,
             evicted: 0,
         }
@@ -138,6 +142,11 @@ impl Store {
 
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// Activity, traffic and latency figures, kept as records are applied.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     pub fn messages(&self) -> &Messages {
@@ -222,6 +231,7 @@ impl Store {
     /// field twice. Returns the record as stored, for subscribers.
     pub fn apply(&mut self, mut record: Record) -> Arc<Record> {
         self.counters.count(&record);
+        self.stats.record(&record);
         self.last_seq = self.last_seq.max(record.seq);
         if record.kind == RecordKind::Forward {
             // No Feed row of its own: it fills in the `app` column of its delivery.
@@ -276,6 +286,7 @@ impl Store {
                     let number = self.numbers.entry(&n.into(), record.received_at);
                     if new {
                         number.messages_out += 1;
+                        self.stats.accepted(n, record.received_at);
                     }
                 }
                 Some(ord)
@@ -299,6 +310,9 @@ impl Store {
                     number.failures += 1;
                     self.counters.failed_messages += 1;
                 }
+                if let Some(row) = self.messages.get(change.ord) {
+                    self.stats.message(m, &change, row, record.received_at);
+                }
                 // A webhook about a reply sent from here also changes how the message it
                 // answered looks ("answered", or that the answer failed).
                 let answered = if m.kind.is_outbound() {
@@ -320,6 +334,7 @@ impl Store {
             }
             Event::Number(n) => {
                 self.numbers.apply(n, seq, record.received_at);
+                self.stats.number_event(&n.number_id, record.received_at);
                 Subject::Number
             }
             Event::Call(c) => self.calls.apply(c, seq, self.capacity),

@@ -76,6 +76,9 @@ impl Messages {
         if let Some(ord) = self.find_key(kind, &m.id)
             && let Some(row) = self.rows.get_mut((ord - self.front) as usize)
         {
+            let steps =
+                |l: &super::Lifecycle| [l.sent.is_some(), l.delivered.is_some(), l.read.is_some()];
+            let had_steps = steps(&row.lifecycle);
             let (mid_hash, corr_hash, first_failure) = {
                 let had = (
                     row.lifecycle.failed.is_some(),
@@ -106,6 +109,7 @@ impl Messages {
                 ord,
                 new: None,
                 first_failure,
+                had: had_steps,
             };
         }
         let row = MessageRow::new(m, seq);
@@ -125,6 +129,7 @@ impl Messages {
             ord,
             new: Some(row.direction),
             first_failure: row.lifecycle.failed.is_some(),
+            had: [false; 3],
         };
         self.by_key.insert(self.key_hash(kind, &m.id), ord);
         self.rows.push_back(row);

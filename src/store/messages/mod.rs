@@ -32,6 +32,9 @@ pub struct MessageChange {
     pub new: Option<Direction>,
     /// The message has failed for the first time.
     pub first_failure: bool,
+    /// Which of sent, delivered, read the row had before: the stats take a latency
+    /// sample only for a pair of steps this event completed.
+    pub had: [bool; 3],
 }
 
 /// The message table. Its indexes map 64-bit hashes of ids to ordinals rather than

@@ -1,0 +1,175 @@
+//! Lifecycle delays over a sliding window of the last N samples: p50/p95 and a
+//! log-scale histogram, all kept up to date as each sample comes in, so a frame reads
+//! them without sorting anything.
+//!
+//! The window counts samples rather than minutes: memory and cost stay fixed whatever
+//! the rate, a quiet number still shows what its latency was instead of nothing, and
+//! the figures depend only on the records (not on when they are read), so a replay
+//! shows the same numbers.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Samples kept for the overall figures of each leg.
+pub const LATENCY_SAMPLES: usize = 1_000;
+/// Samples kept per number and leg (smaller: up to [`super::MAX_NUMBERS`] of them).
+pub const NUMBER_LATENCY_SAMPLES: usize = 250;
+
+/// Upper bounds (exclusive, ms) of the histogram's buckets; one more holds the rest.
+pub const BUCKET_BOUNDS_MS: [u32; 9] = [
+    250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000,
+];
+/// One bucket more than bounds: the last is "5 min or more".
+pub const BUCKETS: usize = BUCKET_BOUNDS_MS.len() + 1;
+/// Labels of the buckets, for a stats view.
+pub const BUCKET_LABELS: [&str; BUCKETS] = [
+    "<250ms", "<500ms", "<1s", "<2s", "<5s", "<10s", "<30s", "<1m", "<5m", "5m+",
+];
+
+/// Which delay between two lifecycle steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Leg {
+    SentDelivered,
+    DeliveredRead,
+}
+
+impl Leg {
+    pub const ALL: [Leg; 2] = [Self::SentDelivered, Self::DeliveredRead];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SentDelivered => "sent→delivered",
+            Self::DeliveredRead => "delivered→read",
+        }
+    }
+}
+
+/// The last `cap` delays of one leg, in arrival order and sorted, with a histogram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Latency {
+    cap: usize,
+    /// Milliseconds, oldest first: what leaves the window next.
+    order: VecDeque<u32>,
+    /// The same values, sorted: a percentile is one index.
+    sorted: Vec<u32>,
+    histogram: [u64; BUCKETS],
+    /// Samples ever taken (also those that left the window).
+    total: u64,
+}
+
+impl Latency {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            cap: cap.max(1),
+            order: VecDeque::new(),
+            sorted: Vec::new(),
+            histogram: [0; BUCKETS],
+            total: 0,
+        }
+    }
+
+    /// Add one delay. Insertion into the sorted copy moves at most `cap` u32s (4 KB):
+    /// cheaper than sorting per frame, and bounded per record.
+    pub(super) fn push(&mut self, ms: u32) {
+        self.total += 1;
+        if self.order.len() == self.cap
+            && let Some(old) = self.order.pop_front()
+        {
+            if let Ok(i) = self.sorted.binary_search(&old) {
+                self.sorted.remove(i);
+            }
+            self.histogram[bucket(old)] -= 1;
+        }
+        self.order.push_back(ms);
+        let i = self.sorted.partition_point(|v| *v <= ms);
+        self.sorted.insert(i, ms);
+        self.histogram[bucket(ms)] += 1;
+    }
+
+    /// Samples in the window.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// Samples ever taken.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The `q` quantile (0.0–1.0, nearest rank) of the window; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<Duration> {
+        let n = self.sorted.len();
+        if n == 0 {
+            return None;
+        }
+        let rank = (q.clamp(0.0, 1.0) * n as f64).ceil() as usize;
+        let ms = self.sorted[rank.clamp(1, n) - 1];
+        Some(Duration::from_millis(ms.into()))
+    }
+
+    pub fn p50(&self) -> Option<Duration> {
+        self.quantile(0.50)
+    }
+
+    pub fn p95(&self) -> Option<Duration> {
+        self.quantile(0.95)
+    }
+
+    /// Samples in the window per bucket of [`BUCKET_LABELS`].
+    pub fn histogram(&self) -> &[u64; BUCKETS] {
+        &self.histogram
+    }
+}
+
+fn bucket(ms: u32) -> usize {
+    BUCKET_BOUNDS_MS.partition_point(|b| *b <= ms)
+}
+
+/// The delay between two event times in ms: a negative one (the provider's clocks
+/// disagree) counts as 0, so every message that made the step is one sample; a delay
+/// past u32 (49 days) is clamped.
+pub(super) fn delay_ms(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> u32 {
+    let ms = (to - from).num_milliseconds().max(0);
+    u32::try_from(ms).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_histogram_follow_the_window() {
+        let mut l = Latency::new(4);
+        assert_eq!(l.p50(), None);
+        for ms in [100, 300, 700, 20_000] {
+            l.push(ms);
+        }
+        assert_eq!(l.p50(), Some(Duration::from_millis(300)));
+        assert_eq!(l.p95(), Some(Duration::from_millis(20_000)));
+        assert_eq!(l.histogram()[..7], [1, 1, 1, 0, 0, 0, 1]);
+        // The oldest (100) leaves: the window is 300, 700, 20 000, 400 000.
+        l.push(400_000);
+        assert_eq!(l.len(), 4);
+        assert_eq!(l.total(), 5);
+        assert_eq!(l.p50(), Some(Duration::from_millis(700)));
+        assert_eq!(l.histogram()[0], 0);
+        assert_eq!(l.histogram()[BUCKETS - 1], 1);
+        assert_eq!(l.histogram().iter().sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn bucket_edges_are_exclusive_upper_bounds() {
+        assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(249), 0);
+        assert_eq!(bucket(250), 1);
+        assert_eq!(bucket(299_999), 8);
+        assert_eq!(bucket(300_000), 9);
+    }
+}
