@@ -12,19 +12,25 @@ use pilotwatch::store::Store;
 
 #[test]
 fn waiting_for_the_first_delivery() {
-    snapshot!("waiting", screen(&mut app(), &Store::new(10), 100, 12));
+    let (mut app, store) = (app(), Store::new(10));
+    press(&mut app, &store, "1");
+    snapshot!("waiting", screen(&mut app, &store, 100, 12));
 }
 
 #[test]
 fn messages_pane() {
     let store = store(&[]);
-    snapshot!("messages_120x30", screen(&mut app(), &store, 120, 30));
+    let mut app = app();
+    press(&mut app, &store, "1");
+    snapshot!("messages_120x30", screen(&mut app, &store, 120, 30));
 }
 
 #[test]
 fn messages_pane_at_80x24() {
     let store = store(&[]);
-    snapshot!("messages_80x24", screen(&mut app(), &store, 80, 24));
+    let mut app = app();
+    press(&mut app, &store, "1");
+    snapshot!("messages_80x24", screen(&mut app, &store, 80, 24));
 }
 
 #[test]
@@ -58,7 +64,7 @@ fn message_detail_shows_the_lifecycle() {
     let store = store(&[]);
     let mut app = app();
     // The outbound message is the oldest row: jump to it and open it.
-    press(&mut app, &store, "G\n");
+    press(&mut app, &store, "1G\n");
     snapshot!("detail_message", screen(&mut app, &store, 120, 40));
 }
 
@@ -74,7 +80,7 @@ fn broken_delivery_detail_names_the_problem() {
 fn help_overlay() {
     let store = store(&[]);
     let mut app = app();
-    press(&mut app, &store, "?");
+    press(&mut app, &store, "1?");
     snapshot!("help", screen(&mut app, &store, 120, 36));
 }
 
@@ -82,7 +88,7 @@ fn help_overlay() {
 fn filtered_view() {
     let store = store(&[]);
     let mut app = app();
-    press(&mut app, &store, "/type:image");
+    press(&mut app, &store, "1/type:image");
     snapshot!("filtered_typing", screen(&mut app, &store, 120, 10));
     press(&mut app, &store, "\n");
     let s = screen(&mut app, &store, 120, 10);
@@ -99,7 +105,9 @@ fn filtered_view() {
 fn hostile_text_is_shown_escaped() {
     let hostile = "{\"event\":\"message.received\",\"data\":{\"from\":\"+1\\u001b]0;PWNED\\u0007\",\"to\":\"+2\",\"numberId\":\"n\",\"messageId\":\"h\",\"id\":\"h\",\"fromMe\":false,\"participantName\":\"Eve\\u202e\\u200b\",\"content\":\"hi\\u001b[2J\\u009b31m\\nnext\\rline\",\"createdAt\":\"2026-11-21T12:00:00Z\"}}";
     let store = store(&[hostile]);
-    let s = screen(&mut app(), &store, 160, 20);
+    let mut app = app();
+    press(&mut app, &store, "1");
+    let s = screen(&mut app, &store, 160, 20);
     assert!(
         !s.chars().any(|c| c.is_control() && c != '\n'),
         "raw control characters on screen:\n{s:?}"

@@ -259,6 +259,7 @@ fn an_answer_that_later_fails_shows_on_the_answered_row() {
         Some(accepted),
     ));
     let mut app = app();
+    press(&mut app, &store, "1");
     let s = screen(&mut app, &store, 140, 20);
     assert!(s.contains("↪ answered") && s.contains("… queued"), "{s}");
     let failed = r#"{"event":"message.failed","data":{"to":"+5511999999999","numberId":"cmm0abc123","messageId":null,"id":"msg_reply_1","type":"text","fromMe":true,"content":"resposta","error":"nope","errorCode":"DELIVER_NOT_CONFIRMED","createdAt":"2026-11-21T12:01:00Z"}}"#;

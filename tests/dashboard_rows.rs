@@ -262,7 +262,9 @@ fn a_message_waiting_at_sent_or_queued_shows_its_age() {
 #[test]
 fn message_columns_fit_what_they_hold() {
     let store = messages();
-    let wide = screen(&mut app(), &store, 200, 50);
+    let mut app = app();
+    press(&mut app, &store, "1");
+    let wide = screen(&mut app, &store, 200, 50);
     assert!(
         row(&wide, "text gone").contains("✗ RECIPIENT_NOT_ON_WHATSAPP"),
         "{wide}"
@@ -272,7 +274,7 @@ fn message_columns_fit_what_they_hold() {
         "{wide}"
     );
     snapshot!("messages_200x50", wide);
-    let narrow = screen(&mut app(), &store, 80, 24);
+    let narrow = screen(&mut app, &store, 80, 24);
     // The name, rather than a phone followed by its first letter.
     assert!(
         row(&narrow, "text gone").contains("+5511977770003"),

@@ -141,6 +141,8 @@ async fn dashboard_end_to_end_in_tmux() {
     let screen = tmux.wait_for("the waiting screen", |s| {
         s.contains("waiting for the first delivery")
     });
+    // The Messages pane, full screen (the overview is the first screen).
+    tmux.keys(&["1"]);
     let addr = screen
         .split("http://")
         .nth(1)
@@ -419,6 +421,7 @@ async fn a_reply_typed_in_the_dashboard_goes_out_and_its_status_moves() {
     let screen = tmux.wait_for("the dashboard", |s| {
         s.contains("waiting for the first delivery")
     });
+    tmux.keys(&["1"]);
     assert!(
         !screen.contains(KEY) && screen.contains("key ps_…"),
         "the key is shown masked:\n{screen}"

@@ -7,6 +7,7 @@
 mod actions;
 mod drafts;
 mod keys;
+mod overview;
 
 use std::collections::VecDeque;
 
@@ -23,6 +24,7 @@ use crate::model::Verdict;
 use crate::model::outbound::InReplyTo;
 use crate::store::Store;
 use drafts::Drafts;
+pub use overview::{Overview, Panel};
 
 /// Why `r`, `R` and `x` do nothing in `pilotwatch open`.
 pub const READ_ONLY: &str =
@@ -164,6 +166,8 @@ pub struct App {
     pub info: Info,
     pub theme: Theme,
     pub pane: Pane,
+    /// The overview screen (the default) over the panes, and its focus.
+    pub overview: Overview,
     pub mode: Mode,
     pub filter: Filter,
     /// The filter being typed (applied live).
@@ -212,6 +216,7 @@ impl App {
             info,
             theme,
             pane: Pane::Messages,
+            overview: Overview::default(),
             mode: Mode::Normal,
             filter: Filter::default(),
             input: String::new(),
@@ -317,6 +322,9 @@ impl App {
             .filter_map(|i| self.views.key_at(self.pane, i))
             .collect();
         self.views.prepare(store, self.pane, rows.into_iter());
+        if self.overview.shown {
+            self.prepare_overview(store);
+        }
     }
 
     /// Once a second: the sparkline's sample and the clock.

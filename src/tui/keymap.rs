@@ -5,6 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
+    Overview,
+    Zoom,
     NextPane,
     PrevPane,
     Messages,
@@ -63,15 +65,27 @@ pub struct Binding {
 
 pub const BINDINGS: &[Binding] = &[
     Binding {
+        command: Command::Overview,
+        keys: &[ch('0')],
+        help: "overview: every pane at once (Tab moves between its panels)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Zoom,
+        keys: &[ch('z')],
+        help: "overview: the focused panel full screen, and back",
+        hint: None,
+    },
+    Binding {
         command: Command::NextPane,
         keys: &[key(KeyCode::Tab)],
-        help: "next pane",
+        help: "next pane (overview: next panel)",
         hint: Some("pane"),
     },
     Binding {
         command: Command::PrevPane,
         keys: &[key(KeyCode::BackTab)],
-        help: "previous pane",
+        help: "previous pane (overview: previous panel)",
         hint: None,
     },
     Binding {

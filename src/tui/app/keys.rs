@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::{App, Effect, ListState, Mode, READ_ONLY, SCAN_SLICE};
+use super::{App, Effect, ListState, Mode, Panel, READ_ONLY, SCAN_SLICE};
 use crate::store::Store;
 use crate::tui::keymap::{self, Command};
 use crate::tui::view::Pane;
@@ -142,12 +142,22 @@ impl App {
                     back: None,
                 }
             }
+            Command::Overview => self.show_overview(),
+            Command::Zoom if self.overview.shown => self.overview.zoomed ^= true,
+            Command::Zoom => self.notice = Some("z zooms a panel of the overview (0)".into()),
+            Command::NextPane if self.overview.shown => self.next_panel(1),
+            Command::PrevPane if self.overview.shown => self.next_panel(Panel::ALL.len() - 1),
             Command::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % 4],
             Command::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 3) % 4],
-            Command::Messages => self.pane = Pane::Messages,
-            Command::Numbers => self.pane = Pane::Numbers,
-            Command::Calls => self.pane = Pane::Calls,
-            Command::Feed => self.pane = Pane::Feed,
+            Command::Messages | Command::Numbers | Command::Calls | Command::Feed => {
+                self.overview.shown = false;
+                self.pane = match command {
+                    Command::Messages => Pane::Messages,
+                    Command::Numbers => Pane::Numbers,
+                    Command::Calls => Pane::Calls,
+                    _ => Pane::Feed,
+                };
+            }
             Command::Down | Command::PageDown | Command::Bottom => {
                 let step = match command {
                     Command::Down => 1,
@@ -191,6 +201,7 @@ impl App {
                     self.refilter();
                 }
             }
+            Command::Open if self.overview.shown => return self.open_panel(store),
             Command::Open => return self.open(store),
             // A journal file is history: nothing in it can be answered or sent again.
             Command::Reply | Command::Retry | Command::Replay if self.info.read_only => {

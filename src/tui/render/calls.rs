@@ -71,7 +71,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// A call's cells, in [`HEADER`] order. In progress: `●` and a counter from when it
 /// connected (or began ringing). Silent past its bound, or in a file: "no end
 /// received", and no counter (see [`age::call_now`]).
-fn cells(app: &App, c: &CallLine) -> [(String, Tone); 6] {
+pub(super) fn cells(app: &App, c: &CallLine) -> [(String, Tone); 6] {
     let now = age::call_now(c.phase, c.last_heard, app.now, app.info.read_only);
     let (mark, duration) = match (now, c.duration, c.connected.or(c.started)) {
         (CallNow::Live, _, Some(since)) => (

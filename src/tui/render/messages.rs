@@ -104,7 +104,7 @@ fn contact(l: &MessageLine, room: u16) -> &str {
 }
 
 /// The number's name, looked up now (it may have become known since the line was built).
-fn number_of<'a>(app: &'a App, l: &'a MessageLine) -> &'a str {
+pub(super) fn number_of<'a>(app: &'a App, l: &'a MessageLine) -> &'a str {
     app.views
         .number_names
         .get(&l.number_id)
@@ -113,7 +113,7 @@ fn number_of<'a>(app: &'a App, l: &'a MessageLine) -> &'a str {
 
 /// What became of the message, and for one still at `queued` or `sent` since when:
 /// dim while young, flagged past [`age::STUCK_MESSAGE`].
-fn status_spans(app: &App, l: &MessageLine) -> Vec<Span<'static>> {
+pub(super) fn status_spans(app: &App, l: &MessageLine) -> Vec<Span<'static>> {
     let t = &app.theme;
     let (text, tone) = match (&l.reply, l.status) {
         (Some(ReplyBadge::Sending), _) => ("↪ sending…".to_owned(), Tone::Warn),

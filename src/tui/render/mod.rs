@@ -22,6 +22,7 @@ mod header;
 mod help;
 mod messages;
 mod numbers;
+mod overview;
 mod status;
 
 use ratatui::Frame;
@@ -56,6 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Detail(d) => detail::render(frame, body, app, d),
         _ if app.totals.total == 0 => render_waiting(frame, body, app),
+        _ if app.overview.shown => overview::render(frame, body, app),
         _ => match app.pane {
             Pane::Messages => messages::render(frame, body, app),
             Pane::Numbers => numbers::render(frame, body, app),
@@ -77,8 +79,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = Vec::new();
+    // The panes' line reads as before; on the overview it leads with `0 Overview`.
+    if app.overview.shown {
+        spans.push(Span::styled(
+            " 0 Overview ",
+            app.theme.style(Tone::Selected),
+        ));
+        spans.push(Span::raw(" "));
+    }
     for (i, pane) in Pane::ALL.iter().enumerate() {
-        let tone = if *pane == app.pane {
+        let tone = if *pane == app.pane && !app.overview.shown {
             Tone::Selected
         } else {
             Tone::Dim

@@ -73,7 +73,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// A number's cells, in [`HEADER`] order.
-fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 9] {
+pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 9] {
     let connected = n.state.is_connected();
     let state = match n.state {
         NumberState::Connected => Tone::Good,

@@ -1,0 +1,99 @@
+//! The overview (issue 16), drawn into ratatui's TestBackend: the default screen at
+//! 80×24, 120×40 and 200×50 over the corpus plus the demo's kinds of traffic (its
+//! seeded simulator, five minutes at two events a second), and its keys: `Tab` moves
+//! the focus, `Enter` opens the focused row, `z` zooms the focused panel and back.
+
+mod common;
+
+use common::tui::{app, at, press, record_at, screen, snapshot};
+use pilotwatch::demo::Simulator;
+use pilotwatch::store::Store;
+use pilotwatch::tui::app::{Mode, Panel};
+use pilotwatch::tui::view::Pane;
+
+/// The corpus, then what the demo sends over the five minutes up to the app's clock.
+fn traffic() -> Store {
+    let mut store = common::tui::store(&[]);
+    let mut seq = store.counters().total;
+    let mut sim = Simulator::new(7);
+    let start = at("2026-11-21T12:00:00Z");
+    for tick in 0..600 {
+        let now = start + chrono::Duration::milliseconds(500 * tick);
+        for body in sim.step(now) {
+            seq += 1;
+            store.apply(record_at(seq, now, body.to_string().as_bytes()));
+        }
+    }
+    store
+}
+
+#[test]
+fn the_overview_is_the_default_screen_at_three_sizes() {
+    let store = traffic();
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        let s = screen(&mut app(), &store, w, h);
+        for panel in ["Flow", "Calls", "Fleet", "Attention"] {
+            assert!(
+                s.contains(&format!(" {panel} ")),
+                "{panel} at {w}x{h}:\n{s}"
+            );
+        }
+        snapshot!(format!("overview_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn tab_moves_the_focus_and_the_keys_follow_it() {
+    let store = traffic();
+    let mut app = app();
+    assert_eq!(app.overview.focus, Panel::Flow);
+    press(&mut app, &store, "\t");
+    assert_eq!(app.overview.focus, Panel::Calls);
+    assert_eq!(app.pane, Pane::Calls);
+    press(&mut app, &store, "\t\t\t");
+    assert_eq!(app.overview.focus, Panel::Flow);
+    assert_eq!(app.pane, Pane::Messages);
+    // The panes' own Tab is untouched once a pane is full screen.
+    press(&mut app, &store, "1\t");
+    assert!(!app.overview.shown);
+    assert_eq!(app.pane, Pane::Numbers);
+    press(&mut app, &store, "0");
+    assert!(app.overview.shown);
+}
+
+#[test]
+fn enter_opens_the_focused_rows_detail() {
+    let store = traffic();
+    let mut app = app();
+    press(&mut app, &store, "j\n");
+    assert!(matches!(app.mode, Mode::Detail(_)));
+    let s = screen(&mut app, &store, 120, 40);
+    assert!(s.contains("message"), "{s}");
+    // Back on the overview, the call under Calls' focus.
+    press(&mut app, &store, "\x1b\t\n");
+    assert!(app.overview.shown);
+    let Mode::Detail(d) = &app.mode else {
+        panic!("no call detail")
+    };
+    assert!(!d.lines.is_empty());
+    press(&mut app, &store, "\x1b");
+    assert!(matches!(app.mode, Mode::Normal) && app.overview.shown);
+}
+
+#[test]
+fn z_zooms_the_focused_panel_and_back() {
+    let store = traffic();
+    let mut app = app();
+    press(&mut app, &store, "\tz");
+    let zoomed = screen(&mut app, &store, 120, 40);
+    assert!(
+        zoomed.contains(" Calls ") && !zoomed.contains(" Flow "),
+        "{zoomed}"
+    );
+    press(&mut app, &store, "z");
+    let back = screen(&mut app, &store, 120, 40);
+    assert!(
+        back.contains(" Calls ") && back.contains(" Flow "),
+        "{back}"
+    );
+}
