@@ -15,7 +15,7 @@ use crate::model::Verdict;
 use crate::model::event::{Message, Text};
 use crate::record::{Record, RecordKind};
 use crate::store::HashMap;
-use crate::store::messages::{Direction, MessageChange, MessageRow};
+use crate::store::messages::{Direction, MessageChange, MessageRow, Step};
 
 pub use latency::{
     BUCKET_BOUNDS_MS, BUCKET_LABELS, BUCKETS, LATENCY_SAMPLES, Latency, Leg, NUMBER_LATENCY_SAMPLES,
@@ -265,30 +265,44 @@ impl Stats {
         false
     }
 
-    fn number_mut(&mut self, number_id: &str, at: DateTime<Utc>) -> Option<&mut NumberStats> {
+    /// Applies `f` to a number's figures, made on first sight (one map lookup when
+    /// known: this runs for every message).
+    fn with_number(
+        &mut self,
+        number_id: &str,
+        at: DateTime<Utc>,
+        f: impl FnOnce(&mut NumberStats),
+    ) {
         if self.off() {
-            return None;
+            return;
         }
-        if !self.numbers.contains_key(number_id) {
-            if self.numbers.len() >= MAX_NUMBERS {
-                self.untracked += 1;
-                return None;
-            }
-            self.numbers.insert(number_id.into(), NumberStats::new(at));
+        if let Some(n) = self.numbers.get_mut(number_id) {
+            n.last_event = n.last_event.max(at);
+            f(n);
+        } else if self.numbers.len() < MAX_NUMBERS {
+            let mut n = NumberStats::new(at);
+            f(&mut n);
+            self.numbers.insert(number_id.into(), n);
+        } else {
+            self.untracked += 1;
         }
-        let n = self.numbers.get_mut(number_id)?;
-        n.last_event = n.last_event.max(at);
-        Some(n)
     }
 
     /// A `number.*` event: only its time.
     pub(super) fn number_event(&mut self, number_id: &str, at: DateTime<Utc>) {
-        self.number_mut(number_id, at);
+        self.with_number(number_id, at, |_| {});
     }
 
     /// A new outbound row made by a reply sent from here (accepted by the API).
     pub(super) fn accepted(&mut self, number_id: &str, at: DateTime<Utc>) {
-        self.count(number_id, at, [0, 1, 0]);
+        if self.off() {
+            return;
+        }
+        let slot = traffic_slot(at);
+        self.traffic.add(slot, |c| c[1] += 1);
+        self.with_number(number_id, at, |n| {
+            n.traffic.add(slot, |c| c[1] += 1);
+        });
     }
 
     /// A message event folded into `row` (`change` says what it changed): the traffic it
@@ -309,43 +323,44 @@ impl Stats {
             u32::from(change.new == Some(Direction::Out)),
             u32::from(change.first_failure),
         ];
-        self.count(&m.number_id, at, counts);
-        let l = &row.lifecycle;
-        let [sent, delivered, read] = change.had;
-        let pairs = [
-            (Leg::SentDelivered, sent && delivered, l.sent, l.delivered),
-            (Leg::DeliveredRead, delivered && read, l.delivered, l.read),
-        ];
-        for (leg, had_both, from, to) in pairs {
-            let (false, Some(from), Some(to)) = (had_both, from, to) else {
-                continue;
-            };
-            // A step without a valid `createdAt` has no delay to tell.
-            let (Some(from), Some(to)) = (from.at, to.at) else {
-                continue;
-            };
-            let ms = latency::delay_ms(from, to);
-            self.latency[leg as usize].push(ms);
-            if let Some(n) = self.numbers.get_mut(&*m.number_id) {
-                n.latency[leg as usize].push(ms);
-            }
-        }
-    }
-
-    fn count(&mut self, number_id: &str, at: DateTime<Utc>, counts: [u32; 3]) {
+        let slot = traffic_slot(at);
         let add = |c: &mut [u32; 3]| {
             for (c, n) in c.iter_mut().zip(counts) {
                 *c += n;
             }
         };
-        if counts != [0; 3] && !self.off() {
-            self.traffic.add(traffic_slot(at), add);
+        let counted = counts != [0; 3];
+        if counted {
+            self.traffic.add(slot, add);
         }
-        if let Some(n) = self.number_mut(number_id, at)
-            && counts != [0; 3]
-        {
-            n.traffic.add(traffic_slot(at), add);
+        let l = &row.lifecycle;
+        let [sent, delivered, read] = change.had;
+        // A step without a valid `createdAt` has no delay to tell.
+        let sample = |had_both: bool, from: Option<Step>, to: Option<Step>| {
+            let (false, Some(from), Some(to)) = (had_both, from?.at, to?.at) else {
+                return None;
+            };
+            Some(latency::delay_ms(from, to))
+        };
+        let samples = [
+            sample(sent && delivered, l.sent, l.delivered),
+            sample(delivered && read, l.delivered, l.read),
+        ];
+        for (window, ms) in self.latency.iter_mut().zip(samples) {
+            if let Some(ms) = ms {
+                window.push(ms);
+            }
         }
+        self.with_number(&m.number_id, at, |n| {
+            if counted {
+                n.traffic.add(slot, add);
+            }
+            for (window, ms) in n.latency.iter_mut().zip(samples) {
+                if let Some(ms) = ms {
+                    window.push(ms);
+                }
+            }
+        });
     }
 }
 
