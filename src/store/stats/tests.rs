@@ -275,3 +275,26 @@ fn apply_cost_with_stats() {
         (per(with) / per(without) - 1.0) * 100.0
     );
 }
+
+#[test]
+fn a_reply_sent_from_here_counts_out_once_and_is_no_delivery() {
+    let body = r#"{"phase":"accepted","request":{"body":{"text":"ok","destinationNumber":"+5511999999999"},"numberId":"n1","idempotencyKey":"k1"},"attempt":1,"accepted":{"id":"m9","status":"QUEUED"}}"#;
+    let mut r = record(1, 0, body);
+    r.kind = RecordKind::Outbound;
+    r.verdict = Verdict::Known;
+    let mut s = Store::new(100);
+    s.apply(r);
+    assert!(s.messages().outbound("m9").is_some());
+    // Its webhooks move the same row on: no second outbound message.
+    s.apply(record(2, 1, &status("sent", "m9", "n1", 0)));
+    s.apply(record(3, 2, &status("delivered", "m9", "n1", 700)));
+    let st = s.stats();
+    assert_eq!(st.number("n1").unwrap().recent(at(2)).messages_out, 1);
+    assert_eq!(st.recent(at(2)).messages_out, 1);
+    // The reply itself is no delivery: nothing at second 0.
+    assert_eq!(st.activity(Family::Statuses, at(2), 3), [0, 1, 1]);
+    assert_eq!(
+        st.latency(Leg::SentDelivered).p50(),
+        Some(Duration::from_millis(700))
+    );
+}
