@@ -51,6 +51,8 @@ fn tab_moves_the_focus_and_the_keys_follow_it() {
     assert_eq!(app.overview.focus, Panel::Calls);
     assert_eq!(app.pane, Pane::Calls);
     press(&mut app, &store, "\t\t\t");
+    assert_eq!(app.overview.focus, Panel::Activity);
+    press(&mut app, &store, "\t");
     assert_eq!(app.overview.focus, Panel::Flow);
     assert_eq!(app.pane, Pane::Messages);
     // The panes' own Tab is untouched once a pane is full screen.

@@ -18,6 +18,7 @@ use super::composer::Composer;
 use super::detail::Detail;
 use super::filter::Filter;
 use super::theme::Theme;
+use super::view::figures::Figures;
 use super::view::{Pane, Views};
 use crate::api::SendRequest;
 use crate::model::Verdict;
@@ -168,6 +169,8 @@ pub struct App {
     pub pane: Pane,
     /// The overview screen (the default) over the panes, and its focus.
     pub overview: Overview,
+    /// The store's figures (activity, per-number traffic, latency), copied at sync.
+    pub figures: Figures,
     pub mode: Mode,
     pub filter: Filter,
     /// The filter being typed (applied live).
@@ -217,6 +220,7 @@ impl App {
             theme,
             pane: Pane::Messages,
             overview: Overview::default(),
+            figures: Figures::default(),
             mode: Mode::Normal,
             filter: Filter::default(),
             input: String::new(),

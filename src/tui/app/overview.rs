@@ -6,6 +6,7 @@
 use super::{App, Effect};
 use crate::store::Store;
 use crate::tui::view::Pane;
+use crate::tui::view::figures::Figures;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Panel {
@@ -13,11 +14,18 @@ pub enum Panel {
     Calls,
     Fleet,
     Attention,
+    Activity,
 }
 
 impl Panel {
     /// Focus order (`Tab`).
-    pub const ALL: [Panel; 4] = [Panel::Flow, Panel::Calls, Panel::Fleet, Panel::Attention];
+    pub const ALL: [Panel; 5] = [
+        Panel::Flow,
+        Panel::Calls,
+        Panel::Fleet,
+        Panel::Attention,
+        Panel::Activity,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -25,6 +33,7 @@ impl Panel {
             Panel::Calls => "Calls",
             Panel::Fleet => "Fleet",
             Panel::Attention => "Attention",
+            Panel::Activity => "Activity · deliveries per second",
         }
     }
 
@@ -34,7 +43,7 @@ impl Panel {
             Panel::Flow => Some(Pane::Messages),
             Panel::Calls => Some(Pane::Calls),
             Panel::Fleet => Some(Pane::Numbers),
-            Panel::Attention => None,
+            Panel::Attention | Panel::Activity => None,
         }
     }
 }
@@ -90,7 +99,7 @@ impl App {
     /// (as on the Numbers pane, which then shows them full screen).
     pub(super) fn open_panel(&mut self, store: &Store) -> Option<Effect> {
         match self.overview.focus {
-            Panel::Attention => {
+            Panel::Attention | Panel::Activity => {
                 self.notice = Some("Tab to Flow, Calls or Fleet to open a row".into());
                 None
             }
@@ -113,5 +122,7 @@ impl App {
                 .collect();
             self.views.prepare(store, pane, rows.into_iter());
         }
+        let ids = self.views.numbers.iter().map(|n| &n.raw_id);
+        self.figures = Figures::of(store, self.now, ids);
     }
 }

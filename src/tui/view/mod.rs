@@ -13,6 +13,7 @@ use crate::store::Store;
 
 pub mod age;
 mod feed_line;
+pub mod figures;
 mod index;
 mod lines;
 

@@ -1,20 +1,23 @@
-//! Fleet: one line per number — name, state in colour, health, time since it changed.
+//! Fleet: one line per number — name, state in colour, health, time since it changed,
+//! its last event; from the stats copied at sync, messages in / out / failed over five
+//! minutes, their sparkline and the sent→delivered p50/p95.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table};
 
-use super::super::numbers::cells;
+use super::super::{ago, numbers::cells};
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
 use crate::tui::view::Pane;
+use crate::tui::view::figures::{NumberFigures, Quantiles};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let t = &app.theme;
     let selected = app.lists[Pane::Numbers.index()].selected;
     let start = if focused {
-        selected.saturating_sub((area.height as usize).saturating_sub(1))
+        selected.saturating_sub((area.height as usize).saturating_sub(2))
     } else {
         0
     };
@@ -24,7 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .iter()
         .enumerate()
         .skip(start)
-        .take(area.height as usize)
+        .take(area.height.saturating_sub(1) as usize)
         .map(|(i, n)| {
             let [mut name, _, state, health, since, ..] = cells(app, n);
             // The profile part of a name is the first to go in a panel.
@@ -36,7 +39,29 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             } else {
                 Tone::Plain
             };
-            let row = [name, state, health, (format!("{} ago", since.0), Tone::Dim)];
+            let f = app
+                .figures
+                .numbers
+                .get(&n.raw_id)
+                .cloned()
+                .unwrap_or_default();
+            let r = f.recent;
+            let last = f
+                .last_event
+                .map(|at| format!("{} ago", ago((app.now - at).num_seconds())))
+                .unwrap_or_else(|| "-".into());
+            let fail = if r.failed > 0 { Tone::Bad } else { Tone::Dim };
+            let row = [
+                name,
+                state,
+                health,
+                (format!("{} ago", since.0), Tone::Dim),
+                (format!("{}/{}", r.messages_in, r.messages_out), Tone::Plain),
+                (r.failed.to_string(), fail),
+                (spark(&f), Tone::Info),
+                (latency(f.delivered), Tone::Plain),
+                (last, Tone::Dim),
+            ];
             Row::new(row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone)))))
                 .style(t.style(tone))
         })
@@ -58,17 +83,72 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .max()
         .unwrap_or(0)
         .clamp(6, 24) as u16;
-    let state = if area.width >= 76 { 23 } else { 14 };
-    let health = if area.width >= 60 {
+    // Narrow: the sparkline and the last event go first, then the latency, then the
+    // health; state and traffic are what the panel is for.
+    let w = area.width;
+    let state = if w >= 76 { 23 } else { 14 };
+    let on = |min: u16, len: u16| Constraint::Length(if w >= min { len } else { 0 });
+    let health = if w >= 100 {
         Constraint::Fill(1)
     } else {
-        Constraint::Length(0)
+        on(76, 20)
     };
     let widths = [
         Constraint::Length(name),
         Constraint::Length(state),
         health,
         Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(3),
+        on(110, SPARK as u16),
+        on(90, 11),
+        on(130, 8),
     ];
-    frame.render_widget(Table::new(rows, widths).column_spacing(1), area);
+    // Figures need their names; the header is the only place they are said.
+    let header = Row::new([
+        "number",
+        "state",
+        "health",
+        "since",
+        "in/out",
+        "✗",
+        "5 min",
+        "sent→dlv",
+        "last",
+    ])
+    .style(t.style(Tone::Dim));
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
+}
+
+/// Sparkline width, in 10-second slots (the newest at the right).
+const SPARK: usize = 15;
+
+/// Messages per slot as block characters, scaled to the busiest slot shown.
+fn spark(f: &NumberFigures) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let slots = &f.series[f.series.len().saturating_sub(SPARK)..];
+    let top = slots.iter().copied().max().unwrap_or(0).max(1);
+    slots
+        .iter()
+        .map(|v| match v {
+            0 => ' ',
+            v => BARS[((v * 8 - 1) / top).min(7) as usize],
+        })
+        .collect()
+}
+
+/// `p50/p95` of sent→delivered: `1.2s/3.4s`, `-` before any sample.
+fn latency((p50, p95): Quantiles) -> String {
+    let s = |d: Option<std::time::Duration>| match d {
+        Some(d) if d.as_millis() < 1000 => format!("{}ms", d.as_millis()),
+        Some(d) => format!("{:.1}s", d.as_secs_f64()),
+        None => "-".into(),
+    };
+    match (p50, p95) {
+        (None, None) => "-".into(),
+        _ => format!("{}/{}", s(p50), s(p95)),
+    }
 }

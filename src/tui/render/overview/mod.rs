@@ -9,11 +9,14 @@
 //! │ newest messages         │ live, then   │   │ counts                   │
 //! │                         │ latest ended │   ├ Flow ────────────────────┤
 //! │                         │              │   │ newest messages          │
-//! └─────────────────────────┴──────────────┘   ├ Calls ───────────────────┤
-//!                                              │ live, then latest ended  │
+//! ├ Activity ──────────────────────────────┤   ├ Calls ───────────────────┤
+//! │ deliveries/s by family, last 5 min     │   │ live, then latest ended  │
+//! └────────────────────────────────────────┘   ├ Activity (≥ 30 rows, or  ┤
+//!                                              │ in Calls' place focused) │
 //!  `z`: the focused panel alone, full body     └──────────────────────────┘
 //! ```
 
+mod activity;
 mod attention;
 mod calls;
 mod fleet;
@@ -37,11 +40,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     // The fleet is a handful of lines: as tall as its numbers, at most a third (a
     // quarter when stacked, so the flow keeps the most room).
-    let fleet = app.views.numbers.len() as u16 + 2;
+    let fleet = app.views.numbers.len() as u16 + 3;
     if area.width >= WIDE {
         let fleet = fleet.clamp(3, (area.height / 3).max(3));
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(fleet.max(5)), Constraint::Min(3)]).areas(area);
+        let chart = if area.height >= 20 {
+            (area.height / 4).max(7)
+        } else {
+            0
+        };
+        let [top, bottom, chart_area] = Layout::vertical([
+            Constraint::Length(fleet.max(5)),
+            Constraint::Min(3),
+            Constraint::Length(chart),
+        ])
+        .areas(area);
         let [fleet_area, attention] =
             Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
         let [flow, calls] =
@@ -51,18 +63,36 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         panel(frame, attention, app, Panel::Attention);
         panel(frame, flow, app, Panel::Flow);
         panel(frame, calls, app, Panel::Calls);
+        if chart > 0 {
+            panel(frame, chart_area, app, Panel::Activity);
+        }
     } else {
-        let [fleet_area, attention, flow, calls] = Layout::vertical([
+        // The chart only where it leaves the flow room; else it shows in the calls'
+        // place while it has the focus.
+        let chart = if area.height >= 30 {
+            area.height / 4
+        } else {
+            0
+        };
+        let [fleet_area, attention, flow, calls, chart_area] = Layout::vertical([
             Constraint::Length(fleet.clamp(3, (area.height / 4).max(3))),
             Constraint::Length(attention::height(app, area.height)),
             Constraint::Min(3),
             Constraint::Length((area.height / 4).max(3)),
+            Constraint::Length(chart),
         ])
         .areas(area);
         panel(frame, fleet_area, app, Panel::Fleet);
         panel(frame, attention, app, Panel::Attention);
         panel(frame, flow, app, Panel::Flow);
-        panel(frame, calls, app, Panel::Calls);
+        if chart > 0 {
+            panel(frame, calls, app, Panel::Calls);
+            panel(frame, chart_area, app, Panel::Activity);
+        } else if app.overview.focus == Panel::Activity {
+            panel(frame, calls, app, Panel::Activity);
+        } else {
+            panel(frame, calls, app, Panel::Calls);
+        }
     }
 }
 
@@ -86,6 +116,7 @@ fn panel(frame: &mut Frame, area: Rect, app: &App, which: Panel) {
         Panel::Calls => calls::render(frame, inner, app, focused),
         Panel::Fleet => fleet::render(frame, inner, app, focused),
         Panel::Attention => attention::render(frame, inner, app),
+        Panel::Activity => activity::render(frame, inner, app),
     }
 }
 

@@ -1,0 +1,79 @@
+//! Activity: deliveries per second over the last five minutes, one line per family
+//! (messages in, statuses, failures, numbers/calls, refused, other), time axis
+//! labelled. The series were copied from the store's stats at sync.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::symbols::Marker;
+use ratatui::text::Span;
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
+
+use crate::store::stats::Family;
+use crate::tui::app::App;
+use crate::tui::theme::Tone;
+use crate::tui::view::figures::ACTIVITY_SPAN;
+
+fn tone(f: Family) -> Tone {
+    match f {
+        Family::MessagesIn => Tone::Info,
+        Family::Statuses => Tone::Good,
+        Family::Failures => Tone::Bad,
+        Family::NumbersCalls => Tone::Accent,
+        Family::Refused => Tone::Warn,
+        Family::Other => Tone::Dim,
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let span = ACTIVITY_SPAN as f64;
+    // Seconds before now on x; quiet families stay out of the chart and its legend.
+    let points: Vec<(Family, Vec<(f64, f64)>)> = app
+        .figures
+        .activity
+        .iter()
+        .filter(|(_, s)| s.iter().any(|n| *n > 0))
+        .map(|(f, s)| {
+            let n = s.len() as f64;
+            let pts = s
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64 - n + 1.0, *v as f64))
+                .collect();
+            (*f, pts)
+        })
+        .collect();
+    let top = points
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
+        .fold(1.0, f64::max);
+    let datasets = points
+        .iter()
+        .map(|(f, p)| {
+            Dataset::default()
+                .name(f.label())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(t.style(tone(*f)))
+                .data(p)
+        })
+        .collect();
+    let dim = t.style(Tone::Dim);
+    let x = Axis::default()
+        .style(dim)
+        .bounds([-span + 1.0, 0.0])
+        .labels(["-5m", "-4m", "-3m", "-2m", "-1m", "now"].map(|l| Span::styled(l, dim)));
+    let y = Axis::default()
+        .style(dim)
+        .bounds([0.0, top])
+        .labels(["0".to_owned(), format!("{top}/s")].map(|l| Span::styled(l, dim)));
+    let chart = Chart::new(datasets)
+        .x_axis(x)
+        .y_axis(y)
+        .legend_position(Some(LegendPosition::TopLeft))
+        .hidden_legend_constraints((
+            ratatui::layout::Constraint::Percentage(40),
+            ratatui::layout::Constraint::Percentage(80),
+        ));
+    frame.render_widget(chart, area);
+}
