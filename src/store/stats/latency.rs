@@ -1,6 +1,7 @@
 //! Lifecycle delays over a sliding window of the last N samples: p50/p95 and a
-//! log-scale histogram, all kept up to date as each sample comes in, so a frame reads
-//! them without sorting anything.
+//! log-scale histogram, kept up to date as each sample comes in. Adding a sample is
+//! O(1) (it runs in `Store::apply`); a quantile walks a fixed table of fine buckets
+//! (32 per power of two), so it is within 3 % of the exact one, never above it.
 //!
 //! The window counts samples rather than minutes: memory and cost stay fixed whatever
 //! the rate, a quiet number still shows what its latency was instead of nothing, and
@@ -44,14 +45,41 @@ impl Leg {
     }
 }
 
-/// The last `cap` delays of one leg, in arrival order and sorted, with a histogram.
+/// Fine buckets per power of two: a quantile reads as its bucket's lower bound, at
+/// most 1/32 (3 %) below the exact value; below 32 ms buckets are exact.
+const SUB_BITS: u32 = 5;
+const SUB: u32 = 1 << SUB_BITS;
+/// Exact buckets below [`SUB`], then [`SUB`] per power of two up to 2^32 ms.
+const FINE: usize = (SUB + (32 - SUB_BITS) * SUB) as usize;
+
+fn fine(ms: u32) -> usize {
+    if ms < SUB {
+        return ms as usize;
+    }
+    let shift = 31 - ms.leading_zeros() - SUB_BITS;
+    (SUB + shift * SUB + ((ms >> shift) & (SUB - 1))) as usize
+}
+
+/// The smallest delay of fine bucket `i`.
+fn lower(i: usize) -> u32 {
+    let i = i as u32;
+    if i < SUB {
+        return i;
+    }
+    let (shift, m) = ((i - SUB) / SUB, (i - SUB) % SUB);
+    (SUB + m) << shift
+}
+
+/// The last `cap` delays of one leg: the window in arrival order, and its counts per
+/// fine bucket (quantiles) and per display bucket (the histogram).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Latency {
     cap: usize,
     /// Milliseconds, oldest first: what leaves the window next.
     order: VecDeque<u32>,
-    /// The same values, sorted: a percentile is one index.
-    sorted: Vec<u32>,
+    /// Samples in the window per [`fine`] bucket; allocated with the first sample (a
+    /// number that sends nothing costs nothing).
+    fine: Box<[u16]>,
     histogram: [u64; BUCKETS],
     /// Samples ever taken (also those that left the window).
     total: u64,
@@ -60,39 +88,39 @@ pub struct Latency {
 impl Latency {
     pub fn new(cap: usize) -> Self {
         Self {
-            cap: cap.max(1),
+            // Fine counts are u16.
+            cap: cap.clamp(1, u16::MAX.into()),
             order: VecDeque::new(),
-            sorted: Vec::new(),
+            fine: Box::default(),
             histogram: [0; BUCKETS],
             total: 0,
         }
     }
 
-    /// Add one delay. Insertion into the sorted copy moves at most `cap` u32s (4 KB):
-    /// cheaper than sorting per frame, and bounded per record.
+    /// Add one delay; the oldest leaves a full window.
     pub(super) fn push(&mut self, ms: u32) {
+        if self.fine.is_empty() {
+            self.fine = vec![0; FINE].into_boxed_slice();
+        }
         self.total += 1;
         if self.order.len() == self.cap
             && let Some(old) = self.order.pop_front()
         {
-            if let Ok(i) = self.sorted.binary_search(&old) {
-                self.sorted.remove(i);
-            }
+            self.fine[fine(old)] -= 1;
             self.histogram[bucket(old)] -= 1;
         }
         self.order.push_back(ms);
-        let i = self.sorted.partition_point(|v| *v <= ms);
-        self.sorted.insert(i, ms);
+        self.fine[fine(ms)] += 1;
         self.histogram[bucket(ms)] += 1;
     }
 
     /// Samples in the window.
     pub fn len(&self) -> usize {
-        self.sorted.len()
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
+        self.order.is_empty()
     }
 
     /// Samples ever taken.
@@ -100,15 +128,20 @@ impl Latency {
         self.total
     }
 
-    /// The `q` quantile (0.0–1.0, nearest rank) of the window; `None` when empty.
+    /// The `q` quantile (0.0–1.0, nearest rank) of the window, to 3 % below; `None`
+    /// when empty.
     pub fn quantile(&self, q: f64) -> Option<Duration> {
-        let n = self.sorted.len();
+        let n = self.order.len();
         if n == 0 {
             return None;
         }
-        let rank = (q.clamp(0.0, 1.0) * n as f64).ceil() as usize;
-        let ms = self.sorted[rank.clamp(1, n) - 1];
-        Some(Duration::from_millis(ms.into()))
+        let rank = ((q.clamp(0.0, 1.0) * n as f64).ceil() as usize).clamp(1, n);
+        let mut seen = 0;
+        let i = self.fine.iter().position(|c| {
+            seen += usize::from(*c);
+            seen >= rank
+        })?;
+        Some(Duration::from_millis(lower(i).into()))
     }
 
     pub fn p50(&self) -> Option<Duration> {
@@ -151,17 +184,42 @@ mod tests {
         for ms in [100, 300, 700, 20_000] {
             l.push(ms);
         }
-        assert_eq!(l.p50(), Some(Duration::from_millis(300)));
-        assert_eq!(l.p95(), Some(Duration::from_millis(20_000)));
+        // 300 and 20 000 read as their buckets' lower bounds.
+        assert_eq!(l.p50(), Some(Duration::from_millis(296)));
+        assert_eq!(l.p95(), Some(Duration::from_millis(19_968)));
         assert_eq!(l.histogram()[..7], [1, 1, 1, 0, 0, 0, 1]);
         // The oldest (100) leaves: the window is 300, 700, 20 000, 400 000.
         l.push(400_000);
         assert_eq!(l.len(), 4);
         assert_eq!(l.total(), 5);
-        assert_eq!(l.p50(), Some(Duration::from_millis(700)));
+        assert_eq!(l.p50(), Some(Duration::from_millis(688)));
         assert_eq!(l.histogram()[0], 0);
         assert_eq!(l.histogram()[BUCKETS - 1], 1);
         assert_eq!(l.histogram().iter().sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn fine_buckets_cover_u32_within_three_percent() {
+        assert_eq!(fine(u32::MAX), FINE - 1);
+        for ms in [
+            0,
+            1,
+            31,
+            32,
+            33,
+            63,
+            64,
+            100,
+            999,
+            1_500,
+            65_537,
+            3_600_000,
+            u32::MAX,
+        ] {
+            let low = lower(fine(ms));
+            assert!(low <= ms && ms - low <= ms / 32, "{ms} reads as {low}");
+            assert_eq!(fine(low), fine(ms));
+        }
     }
 
     #[test]

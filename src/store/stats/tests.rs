@@ -178,16 +178,17 @@ fn latency_is_sampled_once_per_completed_pair_in_any_order() {
     let sd = st.latency(Leg::SentDelivered);
     assert_eq!(sd.len(), 3, "the repeated delivered added nothing");
     assert_eq!(sd.p50(), Some(Duration::from_millis(200)));
-    assert_eq!(sd.p95(), Some(Duration::from_millis(1_500)));
+    // 1 500 ms reads as 1 472, its fine bucket's lower bound.
+    assert_eq!(sd.p95(), Some(Duration::from_millis(1_472)));
     assert_eq!(sd.histogram()[0], 2);
     assert_eq!(sd.histogram()[3], 1);
     let dr = st.latency(Leg::DeliveredRead);
     assert_eq!(dr.len(), 2);
-    assert_eq!(dr.p95(), Some(Duration::from_secs(4)));
+    assert_eq!(dr.p95(), Some(Duration::from_millis(3_968)));
     let n1 = st.number("n1").unwrap().latency(Leg::SentDelivered);
     assert_eq!((n1.len(), n1.p50()), (2, Some(Duration::ZERO)));
     let n2 = st.number("n2").unwrap().latency(Leg::DeliveredRead);
-    assert_eq!(n2.p50(), Some(Duration::from_secs(1)));
+    assert_eq!(n2.p50(), Some(Duration::from_millis(992)));
 }
 
 #[test]
@@ -262,11 +263,13 @@ fn apply_cost_with_stats() {
         }
         start.elapsed()
     };
-    // Warm up, then best of three each.
+    // Warm up, then the best of five each, interleaved (a busy machine slows both).
     timed(true);
-    let best = |f: &mut dyn FnMut() -> Duration| (0..3).map(|_| f()).min().unwrap();
-    let with = best(&mut || timed(true));
-    let without = best(&mut || timed(false));
+    let (mut with, mut without) = (Duration::MAX, Duration::MAX);
+    for _ in 0..5 {
+        with = with.min(timed(true));
+        without = without.min(timed(false));
+    }
     let per = |d: Duration| d.as_nanos() as f64 / records.len() as f64;
     println!(
         "Store::apply (debug): {:.0} ns/record with stats, {:.0} without ({:+.1} %)",
@@ -295,6 +298,6 @@ fn a_reply_sent_from_here_counts_out_once_and_is_no_delivery() {
     assert_eq!(st.activity(Family::Statuses, at(2), 3), [0, 1, 1]);
     assert_eq!(
         st.latency(Leg::SentDelivered).p50(),
-        Some(Duration::from_millis(700))
+        Some(Duration::from_millis(688))
     );
 }
