@@ -102,8 +102,8 @@ pub(super) fn cells(app: &App, c: &CallLine) -> [(String, Tone); 6] {
         .unwrap_or_default();
     [
         (c.direction.clone(), Tone::Plain),
-        (c.from.clone(), Tone::Plain),
-        (c.to.clone(), Tone::Plain),
+        (app.views.party(&c.from), Tone::Plain),
+        (app.views.party(&c.to), Tone::Plain),
         (format!("{mark} {}", c.status), tone),
         (duration, duration_tone),
         (started, Tone::Dim),

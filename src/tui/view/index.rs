@@ -234,9 +234,15 @@ impl Views {
 
     fn rebuild_numbers(&mut self, store: &Store, filter: &Filter) {
         self.number_names.clear();
+        self.phone_names.clear();
         for n in store.numbers().iter() {
-            self.number_names
-                .insert(n.number_id.clone(), lines::number_name(n));
+            let name = lines::number_name(n);
+            if let Some(phone) = n.phone.as_deref().map(super::digits)
+                && !phone.is_empty()
+            {
+                self.phone_names.insert(phone, name.clone());
+            }
+            self.number_names.insert(n.number_id.clone(), name);
         }
         self.numbers = store
             .numbers()

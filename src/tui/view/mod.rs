@@ -35,6 +35,8 @@ pub struct Views {
     pub numbers: Vec<NumberLine>,
     /// Sanitised display names by numberId, for the Messages pane.
     pub number_names: HashMap<Text, String>,
+    /// The same names by phone digits: a call's party that is one of ours.
+    phone_names: HashMap<String, String>,
     /// The display lines of the rows drawn lately.
     lines: lines::Lines,
     /// Filter passes still walking older rows, by pane (see [`index::Scan`]).
@@ -63,6 +65,26 @@ impl Views {
     pub fn feed_line(&self, seq: u64) -> Option<&FeedLine> {
         self.lines.feed(seq)
     }
+
+    /// A call's party as shown: our number's name when its digits are one of our
+    /// phones, `+` before a bare E.164 number (calls carry them without), else as is.
+    pub fn party(&self, shown: &str) -> String {
+        let d = digits(shown);
+        if let Some(name) = self.phone_names.get(&d) {
+            return name.clone();
+        }
+        let e164 = (8..=15).contains(&d.len()) && shown.chars().all(|c| c.is_ascii_digit());
+        if e164 {
+            format!("+{shown}")
+        } else {
+            shown.to_owned()
+        }
+    }
+}
+
+/// The digits of a phone (`+55 11 9…` and `5511 9…` match).
+fn digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

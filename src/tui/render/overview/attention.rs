@@ -72,7 +72,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     for c in missed {
         lines.push(Line::from(vec![
             Span::styled("✆ missed ", t.style(Tone::Bad)),
-            Span::raw(format!("{} → {}", c.from, c.to)),
+            Span::raw(format!(
+                "{} → {}",
+                app.views.party(&c.from),
+                app.views.party(&c.to)
+            )),
         ]));
     }
     lines.truncate(area.height as usize);
