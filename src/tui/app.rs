@@ -326,6 +326,9 @@ impl App {
             .filter_map(|i| self.views.key_at(self.pane, i))
             .collect();
         self.views.prepare(store, self.pane, rows.into_iter());
+        // Copied at every sync, not only for the overview: the header reads them too.
+        let ids = self.views.numbers.iter().map(|n| &n.raw_id);
+        self.figures = Figures::of(store, self.now, ids);
         if self.overview.shown {
             self.prepare_overview(store);
         }

@@ -6,7 +6,6 @@
 use super::{App, Effect};
 use crate::store::Store;
 use crate::tui::view::Pane;
-use crate::tui::view::figures::Figures;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Panel {
@@ -122,7 +121,5 @@ impl App {
                 .collect();
             self.views.prepare(store, pane, rows.into_iter());
         }
-        let ids = self.views.numbers.iter().map(|n| &n.raw_id);
-        self.figures = Figures::of(store, self.now, ids);
     }
 }

@@ -1,12 +1,13 @@
 //! Activity: deliveries per second over the last five minutes, one line per family
 //! (messages in, statuses, failures, numbers/calls, refused, other), time axis
-//! labelled. The series were copied from the store's stats at sync.
+//! labelled; above it a key to the lines (colour alone says nothing under `NO_COLOR`).
+//! The series were copied from the store's stats at sync.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
-use ratatui::text::Span;
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 use crate::store::stats::Family;
 use crate::tui::app::App;
@@ -26,6 +27,8 @@ fn tone(f: Family) -> Tone {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
+    let [key_area, area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let span = ACTIVITY_SPAN as f64;
     // Seconds before now on x; quiet families stay out of the chart and its legend.
     let points: Vec<(Family, Vec<(f64, f64)>)> = app
@@ -67,13 +70,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .style(dim)
         .bounds([0.0, top])
         .labels(["0".to_owned(), format!("{top}/s")].map(|l| Span::styled(l, dim)));
+    let mut key = Vec::new();
+    for (f, _) in &points {
+        key.push(Span::styled("━ ", t.style(tone(*f))));
+        key.push(Span::styled(format!("{}  ", f.label()), dim));
+    }
+    frame.render_widget(Paragraph::new(Line::from(key)), key_area);
+    // The key line stands for the legend (a box over the lines would hide them).
     let chart = Chart::new(datasets)
         .x_axis(x)
         .y_axis(y)
-        .legend_position(Some(LegendPosition::TopLeft))
-        .hidden_legend_constraints((
-            ratatui::layout::Constraint::Percentage(40),
-            ratatui::layout::Constraint::Percentage(80),
-        ));
+        .legend_position(None);
     frame.render_widget(chart, area);
 }
