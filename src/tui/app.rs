@@ -327,7 +327,12 @@ impl App {
             .collect();
         self.views.prepare(store, self.pane, rows.into_iter());
         // Copied at every sync, not only for the overview: the header reads them too.
-        let ids = self.views.numbers.iter().map(|n| &n.raw_id);
+        // Per number only for the Fleet's rows (an account has a handful; a flood of
+        // invented numberIds must not cost every frame).
+        let selected = self.lists[Pane::Numbers.index()].selected;
+        let ids = overview::rows_near(selected, self.page)
+            .map_while(|i| self.views.numbers.get(i))
+            .map(|n| &n.raw_id);
         self.figures = Figures::of(store, self.now, ids);
         if self.overview.shown {
             self.prepare_overview(store);

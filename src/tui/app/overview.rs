@@ -68,7 +68,7 @@ impl Default for Overview {
 
 /// Rows of a list the overview may draw (a panel is never taller than the body): the
 /// newest, and those up to the selection.
-fn rows_near(selected: usize, page: usize) -> impl Iterator<Item = usize> {
+pub(super) fn rows_near(selected: usize, page: usize) -> impl Iterator<Item = usize> {
     let near = selected.saturating_sub(page).max(page)..selected + 1;
     (0..page).chain(near)
 }

@@ -250,6 +250,10 @@ impl Views {
             .filter(|n| filter.number(n))
             .map(lines::number_line)
             .collect();
+        self.numbers_down = (self.numbers.iter().enumerate())
+            .filter(|(_, n)| !n.state.is_connected())
+            .map(|(i, _)| i)
+            .collect();
     }
 
     fn drop_evicted(&mut self, store: &Store) {

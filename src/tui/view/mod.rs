@@ -33,6 +33,9 @@ pub struct Views {
     calls_order: Vec<u64>,
     pub feed: VecDeque<u64>,
     pub numbers: Vec<NumberLine>,
+    /// Indexes in `numbers` of those not connected (found when numbers change, so the
+    /// overview's Attention does not look through them per frame).
+    pub numbers_down: Vec<usize>,
     /// Sanitised display names by numberId, for the Messages pane.
     pub number_names: HashMap<Text, String>,
     /// The same names by phone digits: a call's party that is one of ours.

@@ -15,7 +15,7 @@ use crate::tui::view::Pane;
 
 /// Its height when stacked: the counts, a few rows, the border.
 pub fn height(app: &App, body: u16) -> u16 {
-    let down = app.views.numbers.iter().any(|n| !n.state.is_connected());
+    let down = !app.views.numbers_down.is_empty();
     let rows = 1 + u16::from(down) + 1;
     (rows + 2).min(body / 6).max(3)
 }
@@ -23,11 +23,10 @@ pub fn height(app: &App, body: u16) -> u16 {
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let tot = &app.totals;
-    let down: Vec<&str> = app
-        .views
-        .numbers
-        .iter()
-        .filter(|n| !n.state.is_connected())
+    // The names of the first few down; the count says how many in all.
+    let down = &app.views.numbers_down;
+    let names: Vec<&str> = (down.iter().take(8))
+        .filter_map(|i| app.views.numbers.get(*i))
         .map(|n| n.name.split(" (").next().unwrap_or(&n.name))
         .collect();
     let count = |n: u64, what: &str| {
@@ -43,10 +42,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     counts.extend(count(tot.rejected, "rejected"));
     counts.extend(count(tot.broken, "broken"));
     let mut lines = vec![Line::from(counts)];
-    if !down.is_empty() {
+    if !names.is_empty() {
+        let more = down.len() - names.len();
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         lines.push(Line::from(vec![
             Span::styled("⚠ not connected: ", t.style(Tone::Warn)),
-            Span::raw(down.join(", ")),
+            Span::raw(names.join(", ") + &more),
         ]));
     }
     // The newest failures and missed calls among the rows Flow and Calls hold.

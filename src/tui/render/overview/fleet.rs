@@ -66,12 +66,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
                 .style(t.style(tone))
         })
         .collect();
-    // The name as wide as the widest (few numbers: no scan worth the name); the state
-    // whole where it fits (`restored · disconnected`), the health takes the rest.
-    let name = app
-        .views
-        .numbers
-        .iter()
+    // The name as wide as the widest shown; the state whole where it fits (`restored ·
+    // disconnected`), the health takes the rest.
+    let name = (app.views.numbers.iter().skip(start))
+        .take(area.height as usize)
         .map(|n| {
             n.name
                 .split(" (")
