@@ -550,3 +550,29 @@ fn demo_mode_fills_all_four_panes_within_seconds() {
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
 }
+
+/// Issue 16's check: at 200×50 with the demo running, the first screen — no key
+/// pressed — shows a number's state, a message, a call and the activity chart's axis.
+#[test]
+fn the_overview_shows_the_whole_situation_without_a_key() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let command = format!(
+        "env -u PILOT_STATUS_WEBHOOK_SECRET -u PILOT_STATUS_API_KEY PILOTWATCH_CONFIG=/dev/null {} --demo --demo-rate 20 --no-attach; echo EXITED rc=$?; sleep 30",
+        env!("CARGO_BIN_EXE_pilotwatch")
+    );
+    let tmux = Tmux::start(&command, 200, 50);
+    tmux.wait_for("state, message, call and axis on one screen", |s| {
+        s.contains(" Fleet ")
+            && s.contains("connected")
+            && s.contains("• received")
+            && s.contains("→ Loja Centro")
+            && s.contains("-5m")
+            && s.contains("now│")
+    });
+    tmux.keys(&["q"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
+}
