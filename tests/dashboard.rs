@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::tui::{app, press, screen, select_row, snapshot, store};
+use common::tui::{app, at, press, record_at, screen, select_row, snapshot, store};
 use pilotwatch::store::Store;
 
 #[test]
@@ -143,6 +143,47 @@ fn a_failed_journal_is_shown_in_the_header() {
     assert!(
         header.contains("✗ JOURNAL FAILED: journal write failed: No space left on device"),
         "{s}"
+    );
+}
+
+/// The header's pulse, like lnav's: the age of the last delivery and the failure rate
+/// of the last five minutes (failed / outbound messages), from the store's stats.
+#[test]
+fn the_header_says_when_the_last_delivery_came_and_the_failure_rate() {
+    let header = |store: &Store| {
+        let mut app = app();
+        let s = screen(&mut app, store, 200, 12);
+        s.lines().nth(1).unwrap_or_default().to_owned()
+    };
+    let empty = header(&Store::new(10));
+    assert!(
+        empty.contains("· no delivery yet · 5-min failure rate —"),
+        "{empty}"
+    );
+    let status = |event: &str, id: u32| {
+        format!(
+            r#"{{"event":"message.{event}","data":{{"to":"+5511999999999","numberId":"n1","messageId":"wa{id}","id":"m{id}","type":"text","fromMe":true,"content":"hi","createdAt":"2026-11-21T12:04:50Z","error":"nope","errorCode":"X"}}}}"#
+        )
+    };
+    let mut store = Store::new(100);
+    for id in 1..=8 {
+        store.apply(record_at(
+            id.into(),
+            at("2026-11-21T12:04:50Z"),
+            status("sent", id).as_bytes(),
+        ));
+    }
+    store.apply(record_at(
+        9,
+        at("2026-11-21T12:04:57Z"),
+        status("failed", 1).as_bytes(),
+    ));
+    // A refused delivery is no sign of life.
+    store.apply(record_at(10, at("2026-11-21T12:04:59Z"), b"{not json"));
+    let line = header(&store);
+    assert!(
+        line.contains("· last delivery 3s ago · 5-min failure rate 12.5 %"),
+        "{line}"
     );
 }
 

@@ -110,10 +110,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let tone = if n == 0 { Tone::Dim } else { tone };
         bottom.push(Span::styled(format!("· {n} {label} "), t.style(tone)));
     }
+    if live {
+        // Each part whole or not at all: a cut-off "failure rat" says nothing.
+        let mut room = area.width.saturating_sub(width(&bottom));
+        for part in pulse(app) {
+            if part.width() as u16 > room {
+                break;
+            }
+            room -= part.width() as u16;
+            bottom.push(part);
+        }
+    }
     let [first, second] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(top)), first);
-    let text_width = bottom.iter().map(|s| s.width() as u16).sum::<u16>();
+    let text_width = width(&bottom);
     let spark_width = second.width.saturating_sub(text_width + 1).min(120);
     let [text, spark] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(spark_width)]).areas(second);
@@ -134,6 +145,33 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             spark,
         );
     }
+}
+
+fn width(spans: &[Span]) -> u16 {
+    spans.iter().map(|s| s.width() as u16).sum()
+}
+
+/// lnav's pulse: how long since anything (not refused) arrived, and the share of
+/// outbound messages that failed over the last five minutes (from `store::stats`).
+fn pulse(app: &App) -> [Span<'static>; 2] {
+    let t = &app.theme;
+    let f = &app.figures;
+    let last = match f.last_delivery {
+        Some(at) => format!("· last delivery {} ago ", ago((app.now - at).num_seconds())),
+        None => "· no delivery yet ".to_owned(),
+    };
+    let (rate, tone) = match f.failure_rate {
+        None => ("—".to_owned(), Tone::Dim),
+        Some(0.0) => ("0 %".to_owned(), Tone::Dim),
+        Some(r) => (
+            format!("{:.1} %", r * 100.0),
+            if r < 0.05 { Tone::Warn } else { Tone::Bad },
+        ),
+    };
+    [
+        Span::styled(last, t.style(Tone::Dim)),
+        Span::styled(format!("· 5-min failure rate {rate} "), t.style(tone)),
+    ]
 }
 
 /// `[██████······] 45%`
