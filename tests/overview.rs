@@ -98,4 +98,29 @@ fn z_zooms_the_focused_panel_and_back() {
         back.contains(" Calls ") && back.contains(" Flow "),
         "{back}"
     );
+    // Esc leaves the zoom too.
+    press(&mut app, &store, "z\x1b");
+    assert!(!app.overview.zoomed && app.overview.shown);
+}
+
+#[test]
+fn enter_on_a_number_shows_its_messages_full_screen() {
+    let store = traffic();
+    let mut app = app();
+    press(&mut app, &store, "\t\tj\n");
+    assert_eq!(app.overview.focus, Panel::Fleet);
+    assert!(!app.overview.shown);
+    assert_eq!(app.pane, Pane::Messages);
+    assert!(
+        app.filter.query().starts_with("number:"),
+        "{:?}",
+        app.filter.query()
+    );
+}
+
+#[test]
+fn calls_name_our_number_and_mark_e164_parties() {
+    let store = traffic();
+    let s = screen(&mut app(), &store, 200, 50);
+    assert!(s.contains("+5511987650006     → Loja Centro"), "{s}");
 }

@@ -195,6 +195,10 @@ impl App {
                 self.input = self.filter.query().to_owned();
                 self.mode = Mode::Filter;
             }
+            // Esc leaves a zoomed panel before it clears the filter.
+            Command::Back if self.overview.shown && self.overview.zoomed => {
+                self.overview.zoomed = false
+            }
             Command::Back => {
                 if !self.filter.is_empty() {
                     self.input.clear();
