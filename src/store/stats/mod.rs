@@ -32,8 +32,9 @@ pub const TRAFFIC_SLOTS: usize = 60;
 /// The span of the "last 5 minutes" counts and failure rate.
 pub const RECENT_SECONDS: i64 = 300;
 /// Numbers followed. Accounts have a handful; a sender inventing numberIds must not grow
-/// memory without end (each costs up to ~6 KB with full latency windows: 60 MB at the
-/// cap). Events of numbers past it count in [`Stats::untracked`] only.
+/// memory without end. Each costs ~1.5 KB of traffic slots, and ~2.8 KB per latency
+/// leg once it has sent messages (about 7 KB in all: 70 MB at the cap, in the worst
+/// case). Events of numbers past it count in [`Stats::untracked`] only.
 pub const MAX_NUMBERS: usize = 10_000;
 
 /// What kind of delivery, for the activity chart.
