@@ -524,7 +524,7 @@ fn demo_mode_fills_all_four_panes_within_seconds() {
         return;
     }
     let command = format!(
-        "env -u PILOT_STATUS_WEBHOOK_SECRET -u PILOT_STATUS_API_KEY PILOTWATCH_CONFIG=/dev/null {} --demo --demo-rate 20; echo EXITED rc=$?; sleep 30",
+        "env -u PILOT_STATUS_WEBHOOK_SECRET -u PILOT_STATUS_API_KEY PILOTWATCH_CONFIG=/dev/null {} --demo --demo-rate 20 --no-attach; echo EXITED rc=$?; sleep 30",
         env!("CARGO_BIN_EXE_pilotwatch")
     );
     let tmux = Tmux::start(&command, 140, 36);
