@@ -20,6 +20,7 @@ mod detail;
 mod feed;
 mod header;
 mod help;
+pub mod latency;
 mod messages;
 mod numbers;
 mod overview;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::event::Text;
 use crate::store::Store;
-use crate::store::stats::{Family, Leg, Recent, Stats};
+use crate::store::stats::{BUCKETS, Family, Leg, Recent, Stats};
 
 /// Seconds of activity the chart shows.
 pub const ACTIVITY_SPAN: usize = 300;
@@ -39,6 +39,8 @@ pub struct Figures {
     pub failure_rate: Option<f64>,
     /// sent→delivered and delivered→read, overall.
     pub latency: [Quantiles; 2],
+    /// The same windows per histogram bucket (`store::stats::BUCKET_LABELS`).
+    pub histograms: [[u64; BUCKETS]; 2],
 }
 
 fn quantiles(stats: &crate::store::stats::Latency) -> Quantiles {
@@ -72,6 +74,7 @@ impl Figures {
             last_delivery: s.last_delivery(),
             failure_rate: s.failure_rate(now),
             latency: Leg::ALL.map(|l| quantiles(s.latency(l))),
+            histograms: Leg::ALL.map(|l| *s.latency(l).histogram()),
         }
     }
 }
