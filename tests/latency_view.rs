@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::tui::{app, at, record_at, screen};
+use common::tui::{app, at, press, record_at, screen};
 use pilotwatch::store::Store;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -61,4 +61,15 @@ fn the_latency_view_shows_quantiles_and_a_bar_per_bucket() {
     for label in ["<250ms", "<5s", "<1m", "5m+"] {
         assert!(text.contains(label), "{label}:\n{text}");
     }
+    // Key 5 shows it full screen, named on the tab line; 1 goes back to a pane.
+    press(&mut app, &store, "5");
+    let shown = screen(&mut app, &store, 120, 30);
+    assert!(shown.contains(" 5 Latency "), "{shown}");
+    assert!(shown.contains("sent→delivered p50 200ms"), "{shown}");
+    press(&mut app, &store, "1");
+    let back = screen(&mut app, &store, 120, 30);
+    assert!(
+        !back.contains(" 5 Latency ") && !back.contains("sent→delivered p50"),
+        "{back}"
+    );
 }

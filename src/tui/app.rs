@@ -171,6 +171,8 @@ pub struct App {
     pub overview: Overview,
     /// The store's figures (activity, per-number traffic, latency), copied at sync.
     pub figures: Figures,
+    /// The latency view (`5`) is on screen, full screen.
+    pub latency: bool,
     pub mode: Mode,
     pub filter: Filter,
     /// The filter being typed (applied live).
@@ -221,6 +223,7 @@ impl App {
             pane: Pane::Messages,
             overview: Overview::default(),
             figures: Figures::default(),
+            latency: false,
             mode: Mode::Normal,
             filter: Filter::default(),
             input: String::new(),

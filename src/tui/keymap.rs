@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
     Overview,
+    Latency,
     Zoom,
     NextPane,
     PrevPane,
@@ -68,6 +69,12 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Overview,
         keys: &[ch('0')],
         help: "overview: every pane at once (Tab moves between its panels)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Latency,
+        keys: &[ch('5')],
+        help: "latency: sent→delivered, delivered→read p50/p95 and histogram",
         hint: None,
     },
     Binding {

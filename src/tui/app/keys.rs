@@ -142,7 +142,14 @@ impl App {
                     back: None,
                 }
             }
-            Command::Overview => self.show_overview(),
+            Command::Overview => {
+                self.latency = false;
+                self.show_overview();
+            }
+            Command::Latency => {
+                self.latency = true;
+                self.overview.shown = false;
+            }
             Command::Zoom if self.overview.shown => self.overview.zoomed ^= true,
             Command::Zoom => self.notice = Some("z zooms a panel of the overview (0)".into()),
             Command::NextPane if self.overview.shown => self.next_panel(1),
@@ -151,6 +158,7 @@ impl App {
             Command::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 3) % 4],
             Command::Messages | Command::Numbers | Command::Calls | Command::Feed => {
                 self.overview.shown = false;
+                self.latency = false;
                 self.pane = match command {
                     Command::Messages => Pane::Messages,
                     Command::Numbers => Pane::Numbers,

@@ -58,6 +58,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Detail(d) => detail::render(frame, body, app, d),
         _ if app.totals.total == 0 => render_waiting(frame, body, app),
+        _ if app.latency => latency::render(frame, body, app),
         _ if app.overview.shown => overview::render(frame, body, app),
         _ => match app.pane {
             Pane::Messages => messages::render(frame, body, app),
@@ -88,8 +89,12 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         ));
         spans.push(Span::raw(" "));
     }
+    if app.latency {
+        spans.push(Span::styled(" 5 Latency ", app.theme.style(Tone::Selected)));
+        spans.push(Span::raw(" "));
+    }
     for (i, pane) in Pane::ALL.iter().enumerate() {
-        let tone = if *pane == app.pane && !app.overview.shown {
+        let tone = if *pane == app.pane && !app.overview.shown && !app.latency {
             Tone::Selected
         } else {
             Tone::Dim
