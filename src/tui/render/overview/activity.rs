@@ -55,7 +55,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .map(|(f, p)| {
             Dataset::default()
                 .name(f.label())
-                .marker(Marker::Braille)
+                // Blocks, not braille: the Linux console's fonts (and many others)
+                // have no braille glyphs, and this runs on server consoles.
+                .marker(Marker::Block)
                 .graph_type(GraphType::Line)
                 .style(t.style(tone(*f)))
                 .data(p)
