@@ -18,7 +18,8 @@ sleep 1.2
 keys() { for k in "$@"; do tmux -L "$sock" send-keys -t pw "$k"; sleep 0.08; done; sleep 0.3; }
 shot() { tmux -L "$sock" capture-pane -e -p -t pw > "$work/$1.ansi"; python3 scripts/screenshot.py "$work/$1.ansi" "screenshots/$1.png" 160; }
 mkdir -p screenshots
-shot messages
+shot overview
+keys 1; shot messages
 keys 2; shot numbers
 keys 3; shot calls
 keys 4; shot feed
