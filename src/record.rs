@@ -169,16 +169,22 @@ impl Record {
     /// A forward outcome on its way to the journal (the sequencer gives it its seq):
     /// nothing in it comes from the app but what `f` holds, sanitised.
     pub fn forward(f: &crate::model::forward::Forward) -> Self {
-        let body = Bytes::from(serde_json::to_vec(f).expect("serialisable"));
+        Self::local(RecordKind::Forward, "forward", f.event(), f)
+    }
+
+    /// A record this pilotwatch makes itself (a reply's attempt, a forward's outcome):
+    /// `what` as its JSON body, never a delivery, its seq given by the sequencer.
+    pub fn local(kind: RecordKind, path: &str, event: &str, what: &impl serde::Serialize) -> Self {
+        let body = Bytes::from(serde_json::to_vec(what).expect("serialisable"));
         Record {
             seq: 0,
-            kind: RecordKind::Forward,
+            kind,
             received_at: Utc::now(),
-            path: intern("forward"),
+            path: intern(path),
             remote: None,
             signature: SignatureCheck::Unchecked,
             verdict: Verdict::Known,
-            event: Some(EventName::new(f.event())),
+            event: Some(EventName::new(event)),
             duplicate_of: None,
             problems: Vec::new(),
             body_len: body.len() as u64,

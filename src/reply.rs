@@ -4,14 +4,10 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use chrono::Utc;
-
 use crate::api::{ApiClient, SendRequest};
 use crate::ingest::{Incoming, Ingest};
 use crate::model::outbound::{InReplyTo, Outbound, ReplyPhase};
-use crate::model::{EventName, Verdict};
-use crate::record::{Record, RecordKind, SignatureCheck};
+use crate::record::{Record, RecordKind};
 
 /// How to say that replies need a key, wherever it is said.
 pub const NO_KEY: &str = "no API key: set PILOT_STATUS_API_KEY (or api_key in the config file)";
@@ -84,25 +80,7 @@ impl Replier {
     }
 
     async fn journal(&self, o: &Outbound) -> bool {
-        let body = Bytes::from(serde_json::to_vec(o).expect("serialisable"));
-        let record = Record {
-            seq: 0,
-            kind: RecordKind::Outbound,
-            received_at: Utc::now(),
-            path: "api".into(),
-            remote: None,
-            signature: SignatureCheck::Unchecked,
-            verdict: Verdict::Known,
-            event: Some(EventName::new(o.phase.event())),
-            duplicate_of: None,
-            problems: Vec::new(),
-            body_len: body.len() as u64,
-            content_type: None,
-            signature_header: None,
-            body,
-            typed: None,
-            subject: Default::default(),
-        };
+        let record = Record::local(RecordKind::Outbound, "api", o.phase.event(), o);
         match self
             .ingest
             .submit(Incoming {
