@@ -39,6 +39,25 @@ fn post(addr: &str) -> Option<String> {
     Some(answer)
 }
 
+/// Post until the port answers (it opens at once, before the replay): the answer and
+/// when it came; fail after 20 s from `t`.
+async fn first_answer(addr: String, t: Instant) -> (String, Instant) {
+    tokio::task::spawn_blocking(move || {
+        loop {
+            if let Some(answer) = post(&addr) {
+                return (answer, Instant::now());
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "the port never opened"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_port_answers_503_while_a_long_journal_replays_and_a_small_capacity_reads_only_the_tail()
  {
@@ -58,21 +77,7 @@ async fn the_port_answers_503_while_a_long_journal_replays_and_a_small_capacity_
             (started, Instant::now())
         })
     };
-    let first = tokio::task::spawn_blocking({
-        let addr = addr.clone();
-        move || loop {
-            if let Some(answer) = post(&addr) {
-                return (answer, Instant::now());
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(20),
-                "the port never opened"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    })
-    .await
-    .unwrap();
+    let first = first_answer(addr.clone(), t).await;
     let ((mut child, _, stderr), listening) = spawning.await.unwrap();
     let (answer, answered) = first;
     let full = listening - t;
@@ -161,20 +166,7 @@ async fn sigterm_during_the_replay_stops_cleanly() {
         .spawn()
         .unwrap();
     let t = Instant::now();
-    let answer = tokio::task::spawn_blocking(move || {
-        loop {
-            if let Some(a) = post(&addr) {
-                return a;
-            }
-            assert!(
-                t.elapsed() < Duration::from_secs(20),
-                "the port never opened"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    })
-    .await
-    .unwrap();
+    let (answer, _) = first_answer(addr, t).await;
     assert!(answer.contains("the journal is being read"), "{answer}");
     let pid = child.id().unwrap().to_string();
     std::process::Command::new("kill")
