@@ -61,6 +61,10 @@ pub fn format_line(r: &Record, store: &Store) -> String {
         RecordKind::Forward => Some(
             serde_json::from_slice::<crate::model::forward::Forward>(&r.body).map(|f| f.summary()),
         ),
+        RecordKind::Alert => Some(
+            serde_json::from_slice::<crate::model::alert::AlertRecord>(&r.body)
+                .map(|a| a.summary()),
+        ),
     };
     if let Some(what) = own {
         let event = r.event.as_ref().map_or(r.kind.as_str(), |e| e.as_str());

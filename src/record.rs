@@ -53,6 +53,9 @@ pub enum RecordKind {
     /// What the user's app answered to a forwarded delivery (or how many were never
     /// sent): `body` holds a [`crate::model::forward::Forward`] as JSON, never the URL.
     Forward,
+    /// An alert's transition or notification outcome, by the service's evaluator:
+    /// `body` holds a [`crate::model::alert::AlertRecord`] as JSON.
+    Alert,
 }
 
 impl RecordKind {
@@ -61,6 +64,7 @@ impl RecordKind {
             Self::Delivery => "delivery",
             Self::Outbound => "outbound",
             Self::Forward => "forward",
+            Self::Alert => "alert",
         }
     }
 }
@@ -170,6 +174,11 @@ impl Record {
     /// nothing in it comes from the app but what `f` holds, sanitised.
     pub fn forward(f: &crate::model::forward::Forward) -> Self {
         Self::local(RecordKind::Forward, "forward", f.event(), f)
+    }
+
+    /// An alert's transition or notification outcome, on its way to the journal.
+    pub fn alert(a: &crate::model::alert::AlertRecord) -> Self {
+        Self::local(RecordKind::Alert, "alert", a.event(), a)
     }
 
     /// A record this pilotwatch makes itself (a reply's attempt, a forward's outcome):

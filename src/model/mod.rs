@@ -2,8 +2,9 @@
 //! turns any body into a verdict ([`mod@parse`]), the dedupe identity ([`identity`]), and
 //! an event boiled down to number, who and what, as the outputs show it ([`summary`]).
 //! What pilotwatch itself journals besides deliveries: replies it sent ([`outbound`]) and
-//! what the user's app answered to forwarded ones ([`forward`]).
+//! what the user's app answered to forwarded ones ([`forward`]), and alerts ([`alert`]).
 
+pub mod alert;
 mod check;
 pub mod event;
 pub mod forward;

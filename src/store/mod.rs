@@ -1,11 +1,12 @@
 //! The shared, bounded, in-memory view of what arrived, correlated: messages
 //! ([`messages`]), numbers ([`numbers`]), calls ([`calls`]), what the user's app answered
-//! ([`forwards`]), the raw feed and counters.
+//! ([`forwards`]), alerts the service raised ([`alerts`]), the raw feed and counters.
 //!
 //! It is written only by applying records in seq order (the ingest's applier after the
 //! journal is durable, a replay, an attached client) and read by the views. Everything
 //! here is derived from records, so a replayed journal rebuilds the same store.
 
+pub mod alerts;
 pub mod calls;
 pub mod forwards;
 pub mod messages;
@@ -23,6 +24,7 @@ use crate::model::outbound::{self, Outbound};
 use crate::model::{EventName, Verdict};
 use crate::record::{Record, RecordKind, SignatureCheck, Subject};
 
+pub use alerts::{AlertRow, Alerts};
 pub use calls::{CallPhase, CallRow, Calls};
 pub use forwards::{ForwardResult, Forwards};
 pub use messages::{Direction, MessageRow, Messages, Status};
@@ -71,8 +73,8 @@ impl Counters {
                 self.sends += 1;
                 return;
             }
-            // Counted in [`Forwards`]: an answer from the app is no delivery.
-            RecordKind::Forward => return,
+            // Counted in [`Forwards`] and [`Alerts`]: neither is a delivery.
+            RecordKind::Forward | RecordKind::Alert => return,
         }
         self.total += 1;
         self.by_verdict[r.verdict.index()] += 1;
@@ -102,6 +104,7 @@ pub struct Store {
     calls: Calls,
     replies: Replies,
     forwards: Forwards,
+    alerts: Alerts,
     counters: Counters,
     stats: Stats,
     last_seq: u64,
@@ -120,6 +123,7 @@ impl Store {
             calls: Calls::default(),
             replies: Replies::default(),
             forwards: Forwards::default(),
+            alerts: Alerts::default(),
             counters: Counters::default(),
             stats: Stats::default(),
             last_seq: 0,
@@ -169,6 +173,10 @@ impl Store {
         &self.forwards
     }
 
+    pub fn alerts(&self) -> &Alerts {
+        &self.alerts
+    }
+
     /// Every Feed record (deliveries, replies sent) still in memory, oldest first.
     pub fn feed(&self) -> impl DoubleEndedIterator<Item = &Arc<Record>> + ExactSizeIterator {
         self.feed.iter()
@@ -187,17 +195,25 @@ impl Store {
             .range(self.feed.partition_point(|r| r.seq <= seq)..)
     }
 
-    /// Every record after `seq`, `forward` ones included, oldest first and without a
-    /// hole: what a client that has seen up to `seq` is missing. It starts after the
-    /// newest record evicted (if that is past `seq`, the journal has the rest).
+    /// Every record after `seq`, `forward` and `alert` ones included, oldest first and
+    /// without a hole: what a client that has seen up to `seq` is missing. It starts
+    /// after the newest record evicted (if that is past `seq`, the journal has the rest).
     pub fn records_since(&self, seq: u64) -> impl Iterator<Item = &Arc<Record>> {
+        type Source<'a> = std::iter::Peekable<Box<dyn Iterator<Item = &'a Arc<Record>> + 'a>>;
         let seq = seq.max(self.evicted);
-        let mut feed = self.since(seq).peekable();
-        let mut forwards = self.forwards.since(seq).peekable();
-        std::iter::from_fn(move || match (feed.peek(), forwards.peek()) {
-            (Some(a), Some(b)) if b.seq < a.seq => forwards.next(),
-            (Some(_), _) => feed.next(),
-            (None, _) => forwards.next(),
+        let mut sources: [Source<'_>; 3] = [
+            (Box::new(self.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
+            (Box::new(self.forwards.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
+            (Box::new(self.alerts.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
+        ];
+        // A merge by seq: each source is in seq order.
+        std::iter::from_fn(move || {
+            let (_, i) = sources
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, s)| s.peek().map(|r| (r.seq, i)))
+                .min()?;
+            sources[i].next()
         })
     }
 
@@ -236,6 +252,12 @@ impl Store {
         if record.kind == RecordKind::Forward {
             // No Feed row of its own: it fills in the `app` column of its delivery.
             let (record, evicted) = self.forwards.apply(record, self.capacity);
+            self.evicted = self.evicted.max(evicted);
+            return record;
+        }
+        if record.kind == RecordKind::Alert {
+            // No Feed row either: the Alerts pane and the overview show them.
+            let (record, evicted) = self.alerts.apply(record, self.capacity);
             self.evicted = self.evicted.max(evicted);
             return record;
         }
@@ -282,6 +304,7 @@ impl Store {
                     record.received_at,
                     self.capacity,
                 );
+                self.messages.track(ord);
                 if let Some(n) = o.request.number_id.as_deref() {
                     let number = self.numbers.entry(&n.into(), record.received_at);
                     if new {
@@ -300,6 +323,7 @@ impl Store {
         match event {
             Event::Message(m) => {
                 let change = self.messages.apply(m, seq, self.capacity);
+                self.messages.track(change.ord);
                 let number = self.numbers.entry(&m.number_id, record.received_at);
                 match change.new {
                     Some(Direction::In) => number.messages_in += 1,

@@ -338,3 +338,30 @@ fn forward_records_fill_in_their_delivery_and_are_no_deliveries() {
     );
     assert_eq!(seqs(&store, 0), vec![9, 10, 11, 12]);
 }
+
+/// The stuck-message alert reads only the outbound rows still queued or sent.
+#[test]
+fn unsettled_holds_outbound_rows_until_they_deliver_fail_or_leave_memory() {
+    let mut store = Store::new(2);
+    store.apply(record(1, &status("sent", "2026-02-24T15:00:05Z", "")));
+    let ids = |s: &Store| -> Vec<String> {
+        s.messages()
+            .unsettled()
+            .map(|(_, r)| r.id().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&store), ["m1"]);
+    store.apply(record(2, &status("delivered", "2026-02-24T15:00:06Z", "")));
+    assert!(ids(&store).is_empty(), "delivered is settled");
+    let other = status("sent", "2026-02-24T15:00:07Z", "").replace("\"m1\"", "\"m2\"");
+    store.apply(record(3, &other));
+    let third = status("sent", "2026-02-24T15:00:08Z", "").replace("\"m1\"", "\"m3\"");
+    store.apply(record(4, &third));
+    let failed = status("failed", "2026-02-24T15:00:09Z", FAILED).replace("\"m1\"", "\"m3\"");
+    store.apply(record(5, &failed));
+    assert_eq!(ids(&store), ["m2"], "failed is settled");
+    // Capacity 2: m2 leaves memory with its row.
+    let fourth = status("sent", "2026-02-24T15:00:10Z", "").replace("\"m1\"", "\"m4\"");
+    store.apply(record(6, &fourth));
+    assert_eq!(ids(&store), ["m4"]);
+}

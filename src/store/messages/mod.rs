@@ -56,6 +56,9 @@ pub struct Messages {
     by_correlation: HashMap<u64, Ordinal>,
     /// Replies by the `messageId` they quote.
     replies: HashMap<u64, SmallVec<[Ordinal; 1]>>,
+    /// Outbound rows still `queued` or `sent`, oldest first: what the alerts look at
+    /// for stuck messages, without walking the whole table.
+    unsettled: std::collections::BTreeSet<Ordinal>,
 }
 
 /// The kind part of a row's key: inbound rows are keyed by kind, outbound ones not.
@@ -150,6 +153,27 @@ impl Messages {
             .filter(move |r| r.quoted_message_id() == mid)
     }
 
+    /// Outbound messages still `queued` or `sent` (no delivery, read or failure yet),
+    /// oldest row first.
+    pub fn unsettled(&self) -> impl Iterator<Item = (Ordinal, &MessageRow)> {
+        self.unsettled
+            .iter()
+            .filter_map(|o| self.get(*o).map(|r| (*o, r)))
+    }
+
+    /// Keep [`Messages::unsettled`] in step with a row that changed.
+    pub(crate) fn track(&mut self, ord: Ordinal) {
+        let Some(row) = self.get(ord) else {
+            return;
+        };
+        if row.direction == Direction::Out && matches!(row.status(), Status::Queued | Status::Sent)
+        {
+            self.unsettled.insert(ord);
+        } else {
+            self.unsettled.remove(&ord);
+        }
+    }
+
     /// The row of an inbound message, by its event name and Pilot Status id.
     pub fn inbound(&self, event: &str, id: &str) -> Option<Ordinal> {
         let kind = MessageKind::ALL.into_iter().find(|k| k.name() == event)?;
@@ -162,6 +186,7 @@ impl Messages {
         };
         let ord = self.front;
         self.front += 1;
+        self.unsettled.remove(&ord);
         let key = self.key_hash(row.key_kind(), row.id());
         remove_if(&mut self.by_key, key, ord);
         if let Some(m) = row.message_id() {

@@ -119,7 +119,13 @@ fn traffic_slot(at: DateTime<Utc>) -> i64 {
 }
 
 fn recent(traffic: &Traffic, now: DateTime<Utc>) -> Recent {
-    let slots = (RECENT_SECONDS / TRAFFIC_SLOT_SECONDS) as usize;
+    recent_over(traffic, now, RECENT_SECONDS)
+}
+
+/// In / out / failed over the `seconds` before `now` (at most the slots kept: ten
+/// minutes), whole slots.
+fn recent_over(traffic: &Traffic, now: DateTime<Utc>, seconds: i64) -> Recent {
+    let slots = (seconds / TRAFFIC_SLOT_SECONDS).max(1) as usize;
     let mut r = Recent::default();
     for [i, o, f] in traffic.series(traffic_slot(now), slots) {
         r.messages_in += u64::from(i);
@@ -133,6 +139,11 @@ fn recent(traffic: &Traffic, now: DateTime<Utc>) -> Recent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumberStats {
     traffic: Traffic,
+    first_seen: DateTime<Utc>,
+    /// Arrival of the delivery that made its newest message row (in or out).
+    last_message: Option<DateTime<Utc>>,
+    /// Message rows it made (in + out), for its usual rate.
+    messages: u64,
     last_event: DateTime<Utc>,
     latency: [Latency; 2],
 }
@@ -141,6 +152,9 @@ impl NumberStats {
     fn new(at: DateTime<Utc>) -> Self {
         Self {
             traffic: Traffic::default(),
+            first_seen: at,
+            last_message: None,
+            messages: 0,
             last_event: at,
             latency: [(); 2].map(|_| Latency::new(NUMBER_LATENCY_SAMPLES)),
         }
@@ -149,6 +163,26 @@ impl NumberStats {
     /// In / out / failed over the last five minutes before `now`.
     pub fn recent(&self, now: DateTime<Utc>) -> Recent {
         recent(&self.traffic, now)
+    }
+
+    /// In / out / failed over the `seconds` before `now` (ten minutes at most).
+    pub fn recent_over(&self, now: DateTime<Utc>, seconds: i64) -> Recent {
+        recent_over(&self.traffic, now, seconds)
+    }
+
+    /// Its first delivery's arrival.
+    pub fn first_seen(&self) -> DateTime<Utc> {
+        self.first_seen
+    }
+
+    /// Arrival of its newest message (in or out), if any.
+    pub fn last_message(&self) -> Option<DateTime<Utc>> {
+        self.last_message
+    }
+
+    /// New messages (in + out) it has had since first seen.
+    pub fn messages(&self) -> u64 {
+        self.messages
     }
 
     /// Messages (in + out) per [`TRAFFIC_SLOT_SECONDS`], the `slots` (at most
@@ -224,6 +258,18 @@ impl Stats {
     /// when none went out.
     pub fn failure_rate(&self, now: DateTime<Utc>) -> Option<f64> {
         self.recent(now).failure_rate()
+    }
+
+    /// All numbers' in / out / failed over the `seconds` before `now` (ten minutes at
+    /// most).
+    pub fn recent_over(&self, now: DateTime<Utc>, seconds: i64) -> Recent {
+        recent_over(&self.traffic, now, seconds)
+    }
+
+    /// Refused deliveries (rejected or broken) over the `seconds` up to `now`'s (ten
+    /// minutes at most).
+    pub fn refused(&self, now: DateTime<Utc>, seconds: usize) -> u64 {
+        self.activity(Family::Refused, now, seconds).iter().sum()
     }
 
     /// Overall latency of one leg.
@@ -303,6 +349,8 @@ impl Stats {
         self.traffic.add(slot, |c| c[1] += 1);
         self.with_number(number_id, at, |n| {
             n.traffic.add(slot, |c| c[1] += 1);
+            n.messages += 1;
+            n.last_message = n.last_message.max(Some(at));
         });
     }
 
@@ -352,9 +400,14 @@ impl Stats {
                 window.push(ms);
             }
         }
+        let new = change.new.is_some();
         self.with_number(&m.number_id, at, |n| {
             if counted {
                 n.traffic.add(slot, add);
+            }
+            if new {
+                n.messages += 1;
+                n.last_message = n.last_message.max(Some(at));
             }
             for (window, ms) in n.latency.iter_mut().zip(samples) {
                 if let Some(ms) = ms {
