@@ -25,6 +25,8 @@
 //!
 //! - [`api`]: the provider's REST client; [`reply`]: replies sent and journaled.
 //! - [`forward`]: `--forward-to`, every accepted delivery on to the user's app.
+//! - [`alerts`]: the rules the service evaluates, their journaled transitions, and
+//!   the notifiers (`--alert-exec`, `--alert-webhook`).
 //! - [`attach`]: `serve` ⇄ `attach`: the protocol, the service's end, the client.
 //! - [`service`]: the wiring the commands and the tests share (replay, bind, serve, drain).
 //! - [`headless`]: one line per delivery for pipes, logs and systemd.
@@ -34,6 +36,7 @@
 //! - [`cmd`]: one module per way the binary runs (`pilotwatch`, `serve`, `attach`,
 //!   `open`, `reply`, `send`); `main.rs` only parses and dispatches.
 
+pub mod alerts;
 pub mod api;
 pub mod attach;
 pub mod cli;

@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["record", "signature"],
     &["journal", "store"],
     &["ingest", "api"],
-    &["forward", "reply", "headless", "demo"],
+    &["forward", "reply", "headless", "demo", "alerts"],
     &["attach"],
     &["receiver"],
     &["config", "service"],
