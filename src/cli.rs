@@ -140,6 +140,20 @@ pub struct ReceiverArgs {
     /// Seconds to wait for the REST API before giving up on a send [default: 10].
     #[arg(long, value_name = "SECS")]
     pub api_timeout: Option<u64>,
+
+    /// Run CMD (through `sh -c`) on each alert that fires, repeats or resolves, with the
+    /// alert as JSON on stdin; its exit status and stderr are journaled. Repeatable.
+    #[arg(long, value_name = "CMD")]
+    pub alert_exec: Vec<String>,
+
+    /// POST each alert that fires, repeats or resolves to URL in Alertmanager's webhook
+    /// format (retried with backoff). Repeatable.
+    #[arg(long, value_name = "URL")]
+    pub alert_webhook: Vec<String>,
+
+    /// Evaluate no alert rules (the dashboard still shows alerts already journaled).
+    #[arg(long)]
+    pub no_alerts: bool,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -277,6 +291,17 @@ impl ReceiverArgs {
             respond: self.respond.or(other.respond),
             respond_delay: self.respond_delay.or(other.respond_delay),
             api_timeout: self.api_timeout.or(other.api_timeout),
+            alert_exec: if self.alert_exec.is_empty() {
+                other.alert_exec
+            } else {
+                self.alert_exec
+            },
+            alert_webhook: if self.alert_webhook.is_empty() {
+                other.alert_webhook
+            } else {
+                self.alert_webhook
+            },
+            no_alerts: self.no_alerts || other.no_alerts,
         }
     }
 }

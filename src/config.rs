@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use color_eyre::eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
 
+mod alerts;
+
+use crate::alerts::AlertSettings;
 use crate::cli::{Cli, parse_size};
 use crate::secret::Secret;
 
@@ -50,6 +53,13 @@ pub struct FileConfig {
     pub attach_buffer: Option<usize>,
     /// Records `pilotwatch attach` loads first.
     pub history: Option<u64>,
+    pub no_alerts: Option<bool>,
+    /// A command (or a list) run with each alert as JSON on stdin.
+    pub alert_exec: Option<alerts::OneOrMany>,
+    /// A URL (or a list) POSTed Alertmanager's webhook format.
+    pub alert_webhook: Option<alerts::OneOrMany>,
+    /// `[alerts.<name>]`: the rules' settings.
+    pub alerts: Option<std::collections::BTreeMap<String, crate::alerts::rules::RuleFile>>,
 }
 
 /// A size written as a number of bytes or a string with a unit (`"1MiB"`).
@@ -117,6 +127,8 @@ pub struct Settings {
     pub attach_buffer: usize,
     /// Records `pilotwatch attach` loads before going live.
     pub history: u64,
+    /// The rules the service evaluates and where alerts are sent.
+    pub alerts: AlertSettings,
 }
 
 impl Settings {
@@ -165,6 +177,12 @@ impl Settings {
             attach_token: None,
             attach_buffer: 8192,
             history: DEFAULT_HISTORY,
+            // Off: an alert record would shift the seqs tests count on; the tests of
+            // alerts turn them on.
+            alerts: AlertSettings {
+                enabled: false,
+                ..AlertSettings::default()
+            },
         }
     }
 }
@@ -252,7 +270,18 @@ pub fn resolve(
             })
     };
 
+    let alerts = alerts::resolve(
+        cli,
+        alerts::FileAlerts {
+            no_alerts: file.no_alerts,
+            exec: file.alert_exec,
+            webhook: file.alert_webhook,
+            rules: file.alerts,
+        },
+    )?;
+
     Ok(Settings {
+        alerts,
         attach_socket,
         attach_listen: cli.receiver.attach_listen.or(file.attach_listen),
         attach_token: secret_env(ENV_TOKEN)

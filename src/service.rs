@@ -42,6 +42,8 @@ pub struct Service {
     /// its calls here).
     before_stop: Option<BeforeStop>,
     state: Arc<ReceiverState>,
+    /// The rules to evaluate while serving (`None`: `--no-alerts`).
+    alerts: Option<crate::alerts::AlertSettings>,
 }
 
 /// What [`Service::before_stop`] holds.
@@ -147,6 +149,11 @@ impl Service {
             addr,
             replay,
             before_stop: None,
+            alerts: settings.alerts.enabled.then(|| {
+                let mut a = settings.alerts.clone();
+                a.targets.external_url = format!("http://{addr}/");
+                a
+            }),
             limits: Limits {
                 max_connections: settings.max_connections,
                 header_timeout: settings.request_timeout,
@@ -175,6 +182,10 @@ impl Service {
             };
             tokio::spawn(attach_server::run(bound, ctx, stop))
         });
+        // Evaluated here, once, by the service: attached dashboards only show the records.
+        let alerts = self
+            .alerts
+            .map(|a| crate::alerts::start(a, self.ingest.clone()));
         let last = self.before_stop;
         let shutdown = async move {
             shutdown.await;
@@ -189,6 +200,9 @@ impl Service {
         let served = server::serve(self.listener, app, self.limits, stats, shutdown).await;
         if let Some(task) = attach {
             let _ = task.await;
+        }
+        if let Some(task) = alerts {
+            task.abort();
         }
         self.ingest.shutdown().await;
         served.wrap_err("the receiver stopped")
