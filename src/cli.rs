@@ -156,6 +156,8 @@ pub struct ReceiverArgs {
     pub no_alerts: bool,
 }
 
+// Parsed once per run: a boxed `Serve` would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Run as a service: the receiver and the journal, one line per delivery on stdout,
