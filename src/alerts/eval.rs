@@ -310,7 +310,7 @@ fn no_deliveries(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Co
 
 fn rejected(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Condition>) {
     let window = s.window.as_secs() as usize;
-    let count = store.stats().refused(f.now, window);
+    let count = store.stats().rejected(f.now, window);
     if (count as f64) < s.threshold.max(1.0) {
         return;
     }
@@ -319,7 +319,7 @@ fn rejected(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Conditi
         .feed()
         .rev()
         .take(10_000)
-        .find(|r| matches!(r.verdict, Verdict::Rejected | Verdict::Broken));
+        .find(|r| r.verdict == Verdict::Rejected);
     let why = newest
         .and_then(|r| r.problems.first())
         .map(|p| format!(" (newest: {})", crate::sanitize::line(p, 80)))
@@ -329,7 +329,7 @@ fn rejected(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Conditi
         number: None,
         since: f.now,
         summary: format!(
-            "{count} deliveries refused or broken in the last {}{why}",
+            "{count} deliveries refused in the last {}{why}",
             span(chrono::Duration::seconds(window as i64))
         ),
         cause: newest.map(|r| Cause::Delivery { seq: r.seq }),

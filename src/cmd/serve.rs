@@ -76,6 +76,36 @@ fn stopped_note(journal: Option<&str>) -> String {
     }
 }
 
+/// `alerts: 7 of 8 rules on (no_deliveries off); notified through 1 command, 1 webhook`
+/// (never the command or the URL: either may hold a credential).
+fn alerts_line(a: &crate::alerts::AlertSettings) -> String {
+    if !a.enabled {
+        return "alerts: off (--no-alerts)".into();
+    }
+    let all = crate::alerts::Rule::ALL;
+    let off: Vec<&str> = all
+        .iter()
+        .filter(|r| !a.rules.get(**r).enabled)
+        .map(|r| r.name())
+        .collect();
+    let mut line = format!(
+        "alerts: {} of {} rules on",
+        all.len() - off.len(),
+        all.len()
+    );
+    if !off.is_empty() {
+        line.push_str(&format!(" ({} off)", off.join(", ")));
+    }
+    let (exec, hooks) = (a.targets.exec.len(), a.targets.webhooks.len());
+    match (exec, hooks) {
+        (0, 0) => line.push_str("; no --alert-exec or --alert-webhook: shown in dashboards only"),
+        _ => line.push_str(&format!(
+            "; notified through {exec} command(s), {hooks} webhook(s)"
+        )),
+    }
+    line
+}
+
 /// Where it listens, what it keeps, whether it verifies: on stderr, so stdout stays data.
 fn banner(settings: &Settings, service: &Service) {
     let path = settings.path.as_deref().unwrap_or("any path");
@@ -129,6 +159,7 @@ fn banner(settings: &Settings, service: &Service) {
             prints.join(", ")
         );
     }
+    eprintln!("{}", alerts_line(&settings.alerts));
     if let Some(b) = &service.attach {
         if let Some(p) = &b.socket {
             eprintln!(

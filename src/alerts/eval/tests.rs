@@ -224,7 +224,7 @@ fn refused_deliveries_in_the_window_point_at_the_newest() {
     assert_eq!(c[0].cause, Some(Cause::Delivery { seq }));
     assert!(
         c[0].summary
-            .starts_with("1 deliveries refused or broken in the last 5m"),
+            .starts_with("1 deliveries refused in the last 5m"),
         "{}",
         c[0].summary
     );
@@ -248,4 +248,11 @@ fn a_failed_journal_is_a_condition() {
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].rule, Rule::JournalFailed);
     assert!(c[0].summary.contains("disk full"));
+}
+
+#[test]
+fn a_broken_delivery_was_acknowledged_so_it_is_not_refused() {
+    let mut w = World::new();
+    w.post(10, r#"{"event":"message.received","data":{"id":"x"}}"#);
+    assert!(w.only(Rule::RejectedDeliveries, 20).is_empty());
 }

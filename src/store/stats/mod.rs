@@ -207,6 +207,9 @@ impl NumberStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     activity: Ring<[u32; 6], ACTIVITY_SECONDS>,
+    /// Deliveries refused (not acknowledged: bad signature, not JSON, too large) per
+    /// second; the chart's `refused` also counts broken ones, which were acknowledged.
+    rejected: Ring<u32, ACTIVITY_SECONDS>,
     traffic: Traffic,
     last_delivery: Option<DateTime<Utc>>,
     numbers: HashMap<Text, NumberStats>,
@@ -221,6 +224,7 @@ impl Default for Stats {
     fn default() -> Self {
         Self {
             activity: Ring::default(),
+            rejected: Ring::default(),
             traffic: Traffic::default(),
             last_delivery: None,
             numbers: HashMap::default(),
@@ -266,10 +270,13 @@ impl Stats {
         recent_over(&self.traffic, now, seconds)
     }
 
-    /// Refused deliveries (rejected or broken) over the `seconds` up to `now`'s (ten
-    /// minutes at most).
-    pub fn refused(&self, now: DateTime<Utc>, seconds: usize) -> u64 {
-        self.activity(Family::Refused, now, seconds).iter().sum()
+    /// Deliveries refused (verdict `rejected`: never acknowledged) over the `seconds` up
+    /// to `now`'s (ten minutes at most).
+    pub fn rejected(&self, now: DateTime<Utc>, seconds: usize) -> u64 {
+        self.rejected
+            .series(now.timestamp(), seconds)
+            .map(u64::from)
+            .sum()
     }
 
     /// Overall latency of one leg.
@@ -300,6 +307,9 @@ impl Stats {
         let family = Family::of(r.verdict, r.event.as_ref().map(|e| e.as_str()));
         self.activity
             .add(r.received_at.timestamp(), |c| c[family as usize] += 1);
+        if r.verdict == Verdict::Rejected {
+            self.rejected.add(r.received_at.timestamp(), |c| *c += 1);
+        }
         if family != Family::Refused && self.last_delivery.is_none_or(|l| l < r.received_at) {
             self.last_delivery = Some(r.received_at);
         }
