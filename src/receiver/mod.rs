@@ -129,9 +129,25 @@ pub fn router(state: Arc<ReceiverState>) -> Router {
 async fn healthz(State(state): State<Arc<ReceiverState>>) -> Response {
     // Counts that include every delivery acknowledged before this request.
     state.ingest.settled().await;
-    let (last_seq, total, fleet) = {
+    let (last_seq, total, fleet, alerts) = {
         let store = state.ingest.store().read();
-        (store.last_seq(), store.counters().total, fleet(&store))
+        let alerts: Vec<serde_json::Value> = store
+            .alerts()
+            .active()
+            .iter()
+            .take(Fleet::LIST)
+            .map(|r| {
+                json!({
+                    "name": r.alert.name,
+                    "state": r.alert.state.as_str(),
+                    "number": r.alert.number,
+                    "summary": r.alert.summary,
+                })
+            })
+            .collect();
+        let firing = store.alerts().firing();
+        let fleet = fleet(&store);
+        (store.last_seq(), store.counters().total, fleet, (firing, alerts))
     };
     let failure = state.ingest.failure();
     let body = json!({
@@ -154,6 +170,12 @@ async fn healthz(State(state): State<Arc<ReceiverState>>) -> Response {
         "numbers": {
             "seen": fleet.seen,
             "notConnected": fleet.not_connected,
+        },
+        // The alerts the service raised: firing first (a firing alert is the fleet's
+        // trouble too, so it does not fail `status`).
+        "alerts": {
+            "firing": alerts.0,
+            "active": alerts.1,
         },
         "attach": {
             "clients": state.attach.clients.load(Ordering::Relaxed),
