@@ -58,6 +58,8 @@ pub struct FileConfig {
     pub alert_exec: Option<alerts::OneOrMany>,
     /// A URL (or a list) POSTed Alertmanager's webhook format.
     pub alert_webhook: Option<alerts::OneOrMany>,
+    /// Seconds an `alert_exec` command may run before it is killed.
+    pub alert_exec_timeout: Option<u64>,
     /// `[alerts.<name>]`: the rules' settings.
     pub alerts: Option<std::collections::BTreeMap<String, crate::alerts::rules::RuleFile>>,
 }
@@ -276,6 +278,7 @@ pub fn resolve(
             no_alerts: file.no_alerts,
             exec: file.alert_exec,
             webhook: file.alert_webhook,
+            exec_timeout: file.alert_exec_timeout,
             rules: file.alerts,
         },
     )?;

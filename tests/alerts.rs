@@ -287,3 +287,69 @@ async fn alert_webhook_gets_alertmanager_json_retried_past_a_failure() {
     assert!(!text.contains("/hook"), "the webhook URL was journaled");
     stop(child).await;
 }
+
+/// A command that hangs is killed at its timeout and one that fails is recorded as
+/// failed, with its stderr; meanwhile deliveries are acknowledged as fast as ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_or_failing_command_is_recorded_and_never_holds_up_the_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "alert_exec_timeout = 2\n").unwrap();
+    let args = [
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--alert-exec",
+        "sleep 60",
+        "--alert-exec",
+        "echo boom >&2; exit 3",
+    ];
+    let (child, addr, _stderr) = spawn(&journal, &args).await;
+    assert_eq!(
+        post(&addr, "{not json").await,
+        reqwest::StatusCode::BAD_REQUEST
+    );
+    wait_for("the firing", || {
+        alert_records(&journal)
+            .iter()
+            .any(|(e, _)| e == "alert.firing")
+    })
+    .await;
+    // The first command is hanging now: acks go on regardless.
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        assert!(post(&addr, &number_event("connected")).await.is_success());
+        slowest = slowest.max(t.elapsed());
+    }
+    println!("slowest of 20 acks while an alert command hangs: {slowest:?}");
+    assert!(slowest < Duration::from_millis(500), "{slowest:?}");
+    wait_for("both outcomes", || {
+        alert_records(&journal)
+            .iter()
+            .filter(|(e, _)| e == "alert.notified")
+            .count()
+            == 2
+    })
+    .await;
+    let records = alert_records(&journal);
+    let outcomes: Vec<&Value> = records
+        .iter()
+        .filter(|(e, _)| e == "alert.notified")
+        .map(|(_, b)| b)
+        .collect();
+    let failed = outcomes.iter().find(|o| o["status"] == "exit 3").unwrap();
+    assert_eq!(failed["ok"], false);
+    assert_eq!(failed["detail"], "boom");
+    let hung = outcomes
+        .iter()
+        .find(|o| o["status"] == "timed out")
+        .unwrap();
+    assert_eq!(hung["ok"], false);
+    assert!(
+        hung["detail"].as_str().unwrap().contains("killed"),
+        "{hung}"
+    );
+    stop(child).await;
+}

@@ -34,6 +34,7 @@ pub struct FileAlerts {
     pub no_alerts: Option<bool>,
     pub exec: Option<OneOrMany>,
     pub webhook: Option<OneOrMany>,
+    pub exec_timeout: Option<u64>,
     pub rules: Option<BTreeMap<String, RuleFile>>,
 }
 
@@ -63,6 +64,9 @@ pub fn resolve(cli: &Cli, file: FileAlerts) -> Result<AlertSettings> {
     } else {
         r.alert_webhook.clone()
     };
+    if let Some(secs) = file.exec_timeout {
+        s.targets.exec_timeout = std::time::Duration::from_secs(secs.max(1));
+    }
     if s.targets.exec.iter().any(|c| c.trim().is_empty()) {
         bail!("--alert-exec / alert_exec: an empty command");
     }
