@@ -12,6 +12,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let c = &app.totals;
     let uptime = ago((app.now - app.info.started).num_seconds());
     let mut top = vec![Span::styled(" pilotwatch ", t.style(Tone::Title))];
+    // First, so no width cuts it off.
+    let firing = app.views.alerts.firing;
+    if firing > 0 {
+        top.push(Span::styled(
+            format!("⚠ {firing} firing "),
+            t.style(Tone::Bad),
+        ));
+    }
     if app.info.read_only {
         top.push(Span::styled(
             format!("{} ", app.info.listen),
