@@ -50,6 +50,8 @@ pub struct FileConfig {
     pub attach_buffer: Option<usize>,
     /// Records `pilotwatch attach` loads first.
     pub history: Option<u64>,
+    /// The dashboard does not ring the bell when an alert fires.
+    pub no_bell: Option<bool>,
 }
 
 /// A size written as a number of bytes or a string with a unit (`"1MiB"`).
@@ -117,6 +119,8 @@ pub struct Settings {
     pub attach_buffer: usize,
     /// Records `pilotwatch attach` loads before going live.
     pub history: u64,
+    /// `--no-bell`: a dashboard stays quiet when an alert fires.
+    pub no_bell: bool,
 }
 
 impl Settings {
@@ -165,6 +169,7 @@ impl Settings {
             attach_token: None,
             attach_buffer: 8192,
             history: DEFAULT_HISTORY,
+            no_bell: false,
         }
     }
 }
@@ -265,6 +270,7 @@ pub fn resolve(
             .unwrap_or(crate::attach::server::DEFAULT_BUFFER)
             .max(16),
         history: file.history.unwrap_or(DEFAULT_HISTORY),
+        no_bell: cli.no_bell || file.no_bell.unwrap_or(false),
         listen,
         path,
         journal,
@@ -398,6 +404,22 @@ mod tests {
         assert!(s.secrets.is_empty());
         assert!(s.journal.unwrap().ends_with("pilotwatch/journal.jsonl"));
         assert_eq!(s.base_url, "https://pilotstatus.com.br");
+    }
+
+    #[test]
+    fn no_bell_from_the_flag_or_the_file() {
+        assert!(!settings(&[], &[], None).unwrap().no_bell);
+        assert!(settings(&["--no-bell"], &[], None).unwrap().no_bell);
+        assert!(
+            settings(&["attach", "--no-bell"], &[], None)
+                .unwrap()
+                .no_bell
+        );
+        assert!(
+            settings(&[], &[], Some("no_bell = true\n"))
+                .unwrap()
+                .no_bell
+        );
     }
 
     #[test]

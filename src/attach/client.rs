@@ -113,7 +113,9 @@ impl Client {
             state: Mutex::new(State {
                 link: Link::Attached,
                 service: conn.service.clone(),
-                loading: None,
+                // Loading until the service says the history is done (`live`), also
+                // before its first frame: a dashboard rings for no alert fired in it.
+                loading: Some((0, 0)),
                 failure: None,
                 forwards: ForwardTotals::default(),
                 clients: 0,
