@@ -178,6 +178,10 @@ fn attention_lists_firing_alerts_first_and_the_header_counts_them() {
     let counts = s.find(" failed  1 numbers down").expect(&s);
     assert!(attention < counts, "alerts come above the counts:\n{s}");
     snapshot!("attention_120x40", s);
+    // Stacked at 80×24: two alerts and how many more, above the counts.
+    let narrow = screen(&mut app(), &store, 80, 24);
+    assert!(narrow.contains("+1 more alert (7)  1 failed"), "{narrow}");
+    snapshot!("attention_80x24", narrow);
     // No alert, no count.
     let quiet = screen(&mut app(), &common::tui::store(&[]), 120, 40);
     assert!(!quiet.contains("firing"), "{quiet}");

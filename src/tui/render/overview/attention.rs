@@ -28,7 +28,7 @@ pub fn height(app: &App, body: u16) -> u16 {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let mut lines = alert_lines(app, area.height as usize);
+    let (mut lines, hidden) = alert_lines(app, area.height as usize);
     let tot = &app.totals;
     // The names of the first few down; the count says how many in all.
     let down = &app.views.numbers_down;
@@ -44,6 +44,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ]
     };
     let mut counts = Vec::new();
+    if hidden > 0 {
+        counts.push(Span::styled(
+            format!(
+                "+{hidden} more alert{} (7)  ",
+                if hidden == 1 { "" } else { "s" }
+            ),
+            t.style(Tone::Accent),
+        ));
+    }
     counts.extend(count(tot.failed_messages, "failed"));
     counts.extend(count(down.len() as u64, "numbers down"));
     counts.extend(count(tot.rejected, "rejected"));
@@ -96,8 +105,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The active alerts, firing first, one line each, leaving the counts a line: those
-/// around the selection when focused, and how many more there are.
-fn alert_lines(app: &App, height: usize) -> Vec<Line<'static>> {
+/// around the selection when focused, and how many are not shown.
+fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
     let t = &app.theme;
     let active = &app.views.alerts.active;
     let room = height.saturating_sub(1).max(1).min(active.len());
@@ -126,12 +135,6 @@ fn alert_lines(app: &App, height: usize) -> Vec<Line<'static>> {
             spans.push(Span::raw(format!("{number} ")));
         }
         spans.push(Span::styled(format!("· {}", l.summary), t.style(Tone::Dim)));
-        if hidden > 0 && i + 1 == first + room {
-            spans.push(Span::styled(
-                format!("  (+{hidden} more: 7)"),
-                t.style(Tone::Accent),
-            ));
-        }
         let line = Line::from(spans);
         out.push(if focused && i == selected {
             line.style(t.style(Tone::Selected))
@@ -139,5 +142,5 @@ fn alert_lines(app: &App, height: usize) -> Vec<Line<'static>> {
             line
         });
     }
-    out
+    (out, hidden)
 }
