@@ -347,6 +347,8 @@ async fn run(
             let mut s = shared.state.lock();
             s.link = Link::Attached;
             s.service = c.service.clone();
+            // Catching up is history too, until the service says `live`.
+            s.loading = Some((0, 0));
             if c.reset {
                 s.generation += 1;
                 s.notices
