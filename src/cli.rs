@@ -47,6 +47,10 @@ pub struct Cli {
     #[arg(long)]
     pub headless: bool,
 
+    /// The dashboard does not ring the terminal bell when an alert fires.
+    #[arg(long)]
+    pub no_bell: bool,
+
     /// TOML config file with the same settings (snake_case keys).
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
@@ -198,6 +202,9 @@ pub struct AttachArgs {
     /// The newest records to load first [default: 10000].
     #[arg(long, value_name = "N")]
     pub history: Option<u64>,
+    /// Do not ring the terminal bell when an alert fires.
+    #[arg(long)]
+    pub no_bell: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -265,6 +272,7 @@ impl Cli {
             Some(Command::Open { capacity, .. }) => {
                 self.receiver.capacity = capacity.or(self.receiver.capacity);
             }
+            Some(Command::Attach(a)) => self.no_bell |= a.no_bell,
             _ => {}
         }
         self
@@ -403,6 +411,20 @@ mod tests {
             Cli::try_parse_from(["pilotwatch", "send", "--listen", "1.2.3.4:5", "x"]).is_err(),
             "send takes no receiver flag"
         );
+    }
+
+    /// `--no-bell` for the dashboard of plain `pilotwatch` and of `attach`.
+    #[test]
+    fn no_bell_before_or_after_attach() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("pilotwatch").chain(args.iter().copied()))
+                .unwrap()
+                .normalized()
+                .no_bell
+        };
+        assert!(parse(&["--no-bell"]));
+        assert!(parse(&["attach", "--no-bell"]));
+        assert!(!parse(&["attach"]));
     }
 
     #[test]

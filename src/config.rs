@@ -62,6 +62,8 @@ pub struct FileConfig {
     pub alert_exec_timeout: Option<u64>,
     /// `[alerts.<name>]`: the rules' settings.
     pub alerts: Option<std::collections::BTreeMap<String, crate::alerts::rules::RuleFile>>,
+    /// The dashboard does not ring the bell when an alert fires.
+    pub no_bell: Option<bool>,
 }
 
 /// A size written as a number of bytes or a string with a unit (`"1MiB"`).
@@ -131,6 +133,8 @@ pub struct Settings {
     pub history: u64,
     /// The rules the service evaluates and where alerts are sent.
     pub alerts: AlertSettings,
+    /// `--no-bell`: a dashboard stays quiet when an alert fires.
+    pub no_bell: bool,
 }
 
 impl Settings {
@@ -185,6 +189,7 @@ impl Settings {
                 enabled: false,
                 ..AlertSettings::default()
             },
+            no_bell: false,
         }
     }
 }
@@ -297,6 +302,7 @@ pub fn resolve(
             .unwrap_or(crate::attach::server::DEFAULT_BUFFER)
             .max(16),
         history: file.history.unwrap_or(DEFAULT_HISTORY),
+        no_bell: cli.no_bell || file.no_bell.unwrap_or(false),
         listen,
         path,
         journal,
@@ -430,6 +436,22 @@ mod tests {
         assert!(s.secrets.is_empty());
         assert!(s.journal.unwrap().ends_with("pilotwatch/journal.jsonl"));
         assert_eq!(s.base_url, "https://pilotstatus.com.br");
+    }
+
+    #[test]
+    fn no_bell_from_the_flag_or_the_file() {
+        assert!(!settings(&[], &[], None).unwrap().no_bell);
+        assert!(settings(&["--no-bell"], &[], None).unwrap().no_bell);
+        assert!(
+            settings(&["attach", "--no-bell"], &[], None)
+                .unwrap()
+                .no_bell
+        );
+        assert!(
+            settings(&[], &[], Some("no_bell = true\n"))
+                .unwrap()
+                .no_bell
+        );
     }
 
     #[test]

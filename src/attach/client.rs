@@ -113,7 +113,9 @@ impl Client {
             state: Mutex::new(State {
                 link: Link::Attached,
                 service: conn.service.clone(),
-                loading: None,
+                // Loading until the service says the history is done (`live`), also
+                // before its first frame: a dashboard rings for no alert fired in it.
+                loading: Some((0, 0)),
                 failure: None,
                 forwards: ForwardTotals::default(),
                 clients: 0,
@@ -345,6 +347,8 @@ async fn run(
             let mut s = shared.state.lock();
             s.link = Link::Attached;
             s.service = c.service.clone();
+            // Catching up is history too, until the service says `live`.
+            s.loading = Some((0, 0));
             if c.reset {
                 s.generation += 1;
                 s.notices

@@ -36,7 +36,7 @@ pub fn run(args: &AttachArgs, settings: &Settings) -> Result<()> {
     };
     super::runtime(Threads::Many)?.block_on(async {
         match client::Client::attach(options).await {
-            Ok(c) => crate::tui::attach(c, None).await,
+            Ok(c) => crate::tui::attach(c, None, settings).await,
             Err(why) => {
                 let endpoint = crate::sanitize::line(&target.to_string(), 200);
                 Err(eyre!("cannot attach to {endpoint}: {why}"))
@@ -65,5 +65,5 @@ pub(super) fn to_running_service(
         "a `pilotwatch serve` is already running here: attached to it ({}); q leaves it running",
         crate::sanitize::line(&socket.display().to_string(), 120)
     );
-    Some(runtime.block_on(crate::tui::attach(c, Some(note))))
+    Some(runtime.block_on(crate::tui::attach(c, Some(note), settings)))
 }

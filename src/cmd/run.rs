@@ -61,7 +61,7 @@ async fn receive(
         traffic(&settings, &mut service, fake, rate);
     }
     if dashboard {
-        return crate::tui::run(service).await;
+        return crate::tui::run(service, &settings).await;
     }
     super::serve::headless(&settings, service, serve).await
 }

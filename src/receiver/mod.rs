@@ -147,7 +147,12 @@ async fn healthz(State(state): State<Arc<ReceiverState>>) -> Response {
             .collect();
         let firing = store.alerts().firing();
         let fleet = fleet(&store);
-        (store.last_seq(), store.counters().total, fleet, (firing, alerts))
+        (
+            store.last_seq(),
+            store.counters().total,
+            fleet,
+            (firing, alerts),
+        )
     };
     let failure = state.ingest.failure();
     let body = json!({

@@ -5,6 +5,7 @@
 //! store changes and ticks.
 
 mod actions;
+mod alerts;
 mod drafts;
 mod keys;
 mod overview;
@@ -24,6 +25,7 @@ use crate::api::SendRequest;
 use crate::model::Verdict;
 use crate::model::outbound::InReplyTo;
 use crate::store::Store;
+pub use alerts::AlertsPane;
 use drafts::Drafts;
 pub use overview::{Overview, Panel};
 
@@ -173,6 +175,8 @@ pub struct App {
     pub figures: Figures,
     /// The latency view (`5`) is on screen, full screen.
     pub latency: bool,
+    /// The Alerts pane (`7`): shown or not, its selection, and the bell.
+    pub alerts: AlertsPane,
     pub mode: Mode,
     pub filter: Filter,
     /// The filter being typed (applied live).
@@ -216,6 +220,7 @@ pub struct App {
 impl App {
     pub fn new(info: Info, theme: Theme) -> Self {
         Self {
+            alerts: AlertsPane::new(!info.read_only),
             now: info.started,
             notice: info.startup_note.clone(),
             info,
@@ -252,6 +257,7 @@ impl App {
         self.views = Views::default();
         self.filter_dirty = true;
         self.last_total = None;
+        self.forget_fired();
     }
 
     /// A reply that never reached the service: it may be sent again (`R`, same key).
@@ -329,6 +335,7 @@ impl App {
             .filter_map(|i| self.views.key_at(self.pane, i))
             .collect();
         self.views.prepare(store, self.pane, rows.into_iter());
+        self.sync_alerts(store);
         // Copied at every sync, not only for the overview: the header reads them too.
         // Per number only for the Fleet's rows (an account has a handful; a flood of
         // invented numberIds must not cost every frame).

@@ -14,6 +14,7 @@ pub enum Command {
     Numbers,
     Calls,
     Feed,
+    Alerts,
     Down,
     Up,
     PageDown,
@@ -117,6 +118,13 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Feed,
         keys: &[ch('4')],
         help: "Feed pane (every delivery)",
+        hint: None,
+    },
+    // `6` is kept for the Inbox to come.
+    Binding {
+        command: Command::Alerts,
+        keys: &[ch('7')],
+        help: "Alerts: firing, pending, then ended (Enter: the alert's cause)",
         hint: None,
     },
     Binding {

@@ -79,7 +79,7 @@ struct Loading {
 
 /// Run the receiver and the dashboard until the user quits (or a signal, or the
 /// terminal goes away). The terminal is restored on every way out.
-pub async fn run(service: Service) -> Result<()> {
+pub async fn run(service: Service, settings: &Settings) -> Result<()> {
     let ingest = service.ingest.clone();
     let info = Info::of(&service.info);
     let source = Source {
@@ -96,7 +96,7 @@ pub async fn run(service: Service) -> Result<()> {
     let server = tokio::spawn(service.serve(async move {
         let _ = stop_rx.await;
     }));
-    let result = dashboard(source, info).await;
+    let result = dashboard(source, info, settings).await;
     let _ = stop_tx.send(());
     server.await.wrap_err("receiver task")??;
     result
@@ -104,7 +104,7 @@ pub async fn run(service: Service) -> Result<()> {
 
 /// `pilotwatch attach`: the same dashboard over a running service's stream. `note`
 /// says why we are attached (plain `pilotwatch` found a service running).
-pub async fn attach(client: Client, note: Option<String>) -> Result<()> {
+pub async fn attach(client: Client, note: Option<String>, settings: &Settings) -> Result<()> {
     let state = client.state();
     let mut info = Info::of(&state.service);
     if let Some(n) = note {
@@ -119,7 +119,7 @@ pub async fn attach(client: Client, note: Option<String>) -> Result<()> {
         link: Link::Attached(client),
         loading: None,
     };
-    dashboard(source, info).await
+    dashboard(source, info, settings).await
 }
 
 /// `pilotwatch open JOURNAL`: the same dashboard over a journal file, read-only, filled
@@ -160,7 +160,7 @@ pub async fn open(path: &Path, settings: &Settings) -> Result<()> {
         link: Link::ReadOnly,
         loading: Some(loading),
     };
-    dashboard(source, info).await
+    dashboard(source, info, settings).await
 }
 
 /// A directory read as "no deliveries" and `/dev/zero` as one endless line: only a
@@ -232,9 +232,10 @@ pub fn load_journal(
     report
 }
 
-async fn dashboard(source: Source, info: Info) -> Result<()> {
+async fn dashboard(source: Source, info: Info, settings: &Settings) -> Result<()> {
     let mut guard = terminal::enter().wrap_err("cannot open the terminal")?;
     let mut app = App::new(info, Theme::from_env());
+    app.alerts.ring &= !settings.no_bell;
     let result = event_loop(&mut guard, &mut app, source).await;
     match result {
         Ok(Exit::TerminalGone) => terminal::abandon(guard),
@@ -300,6 +301,12 @@ async fn event_loop(
                 });
             }
             terminal.draw(|f| render::draw(f, app))?;
+            if app.take_bell() {
+                // BEL is no cell of the frame: written after it, through the same writer.
+                let out = terminal.backend_mut();
+                out.write_all(b"\x07")?;
+                out.flush()?;
+            }
             // An unfinished filter pass goes on at the next frame.
             (dirty, input) = (app.scanning, app.scanning);
             last_frame = Instant::now();
@@ -439,6 +446,8 @@ fn attached_news(app: &mut App, client: &Client) -> client::State {
         app.store_generation = state.generation;
         app.store_replaced();
     }
+    // Before the sync: what fires while history loads is history (no bell).
+    app.loading = state.loading;
     state
 }
 

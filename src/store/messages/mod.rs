@@ -111,6 +111,11 @@ impl Messages {
         self.find_key(None, id).and_then(|o| self.get(o))
     }
 
+    /// The ordinal of the outbound message with this Pilot Status id (an alert's cause).
+    pub fn outbound_ord(&self, id: &str) -> Option<Ordinal> {
+        self.find_key(None, id)
+    }
+
     /// The row holding this WhatsApp message id.
     pub fn by_message_id(&self, message_id: &str) -> Option<&MessageRow> {
         let ord = self.by_message_id.get(&self.id_hash(message_id))?;

@@ -132,6 +132,13 @@ impl App {
 
     /// A key on the list of the current pane.
     fn list_key(&mut self, command: Command, store: &Store) -> Option<Effect> {
+        // The Alerts pane, and Attention when it lists alerts, move over those.
+        let attention = self.overview.shown && self.overview.focus == Panel::Attention;
+        if (self.alerts.shown || attention && !self.views.alerts.active.is_empty())
+            && self.alerts_key(command, store)
+        {
+            return None;
+        }
         let len = self.views.len(self.pane);
         let page = self.page.max(1);
         match command {
@@ -144,21 +151,27 @@ impl App {
             }
             Command::Overview => {
                 self.latency = false;
+                self.alerts.shown = false;
                 self.show_overview();
             }
             Command::Latency => {
                 self.latency = true;
                 self.overview.shown = false;
+                self.alerts.shown = false;
             }
+            Command::Alerts => self.show_alerts(),
             Command::Zoom if self.overview.shown => self.overview.zoomed ^= true,
             Command::Zoom => self.notice = Some("z zooms a panel of the overview (0)".into()),
             Command::NextPane if self.overview.shown => self.next_panel(1),
             Command::PrevPane if self.overview.shown => self.next_panel(Panel::ALL.len() - 1),
+            // From the Alerts pane, Tab goes back to the panes.
+            Command::NextPane | Command::PrevPane if self.alerts.shown => self.alerts.shown = false,
             Command::NextPane => self.pane = Pane::ALL[(self.pane.index() + 1) % 4],
             Command::PrevPane => self.pane = Pane::ALL[(self.pane.index() + 3) % 4],
             Command::Messages | Command::Numbers | Command::Calls | Command::Feed => {
                 self.overview.shown = false;
                 self.latency = false;
+                self.alerts.shown = false;
                 self.pane = match command {
                     Command::Messages => Pane::Messages,
                     Command::Numbers => Pane::Numbers,

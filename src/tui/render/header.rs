@@ -12,6 +12,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let c = &app.totals;
     let uptime = ago((app.now - app.info.started).num_seconds());
     let mut top = vec![Span::styled(" pilotwatch ", t.style(Tone::Title))];
+    // First, so no width cuts it off.
+    let firing = app.views.alerts.firing;
+    if firing > 0 {
+        top.push(Span::styled(
+            format!("⚠ {firing} firing "),
+            t.style(Tone::Bad),
+        ));
+    }
     if app.info.read_only {
         top.push(Span::styled(
             format!("{} ", app.info.listen),
@@ -35,11 +43,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                     t.style(Tone::Bad),
                 )),
             }
-            if let Some((read, total)) = app.loading {
-                top.push(Span::styled(
+            match app.loading {
+                // Attached, the service's count of history records not heard yet.
+                Some((_, 0)) => top.push(Span::styled("· loading history… ", t.style(Tone::Warn))),
+                Some((read, total)) => top.push(Span::styled(
                     format!("· loading history {} ", progress(read, total, 20)),
                     t.style(Tone::Warn),
-                ));
+                )),
+                None => {}
             }
         }
         top.push(Span::styled(

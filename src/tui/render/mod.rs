@@ -4,7 +4,7 @@
 //! ┌──────────────────────────────────────────────────────────────────────────┐
 //! │ header: where it listens · signatures · journal · uptime                 │ 2 lines
 //! │         totals · rate sparkline · failed / rejected / broken / unknown   │
-//! │ tabs:   1 Messages  2 Numbers  3 Calls  4 Feed                           │ 1 line
+//! │ tabs:   1 Messages  2 Numbers  3 Calls  4 Feed  (0, 5, 7 when shown)     │ 1 line
 //! ├──────────────────────────────────────────────────────────────────────────┤
 //! │ the active pane's table, or a row's detail, or the empty state           │ rest
 //! ├──────────────────────────────────────────────────────────────────────────┤
@@ -13,6 +13,7 @@
 //!                 help overlay (`?`) drawn on top, centred
 //! ```
 
+mod alerts;
 mod calls;
 mod columns;
 mod composer;
@@ -57,6 +58,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
     render_tabs(frame, tabs, app);
     match &app.mode {
         Mode::Detail(d) => detail::render(frame, body, app, d),
+        // Before any delivery too: `no_deliveries` fires exactly then.
+        _ if app.alerts.shown => alerts::render(frame, body, app),
         _ if app.totals.total == 0 => render_waiting(frame, body, app),
         _ if app.latency => latency::render(frame, body, app),
         _ if app.overview.shown => overview::render(frame, body, app),
@@ -93,8 +96,16 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(" 5 Latency ", app.theme.style(Tone::Selected)));
         spans.push(Span::raw(" "));
     }
+    if app.alerts.shown {
+        spans.push(Span::styled(
+            format!(" 7 Alerts {} ", app.views.alerts.active.len()),
+            app.theme.style(Tone::Selected),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let full_screen_pane = !(app.overview.shown || app.latency || app.alerts.shown);
     for (i, pane) in Pane::ALL.iter().enumerate() {
-        let tone = if *pane == app.pane && !app.overview.shown && !app.latency {
+        let tone = if *pane == app.pane && full_screen_pane {
             Tone::Selected
         } else {
             Tone::Dim

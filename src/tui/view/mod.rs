@@ -12,6 +12,7 @@ use crate::model::event::Text;
 use crate::store::Store;
 
 pub mod age;
+pub mod alerts;
 mod feed_line;
 pub mod figures;
 mod index;
@@ -42,6 +43,8 @@ pub struct Views {
     phone_names: HashMap<String, String>,
     /// The display lines of the rows drawn lately.
     lines: lines::Lines,
+    /// The alerts' lines, built when the store's alert table changes.
+    pub alerts: alerts::AlertLines,
     /// Filter passes still walking older rows, by pane (see [`index::Scan`]).
     scans: [Option<index::Scan>; 4],
     /// The clock the calls were ordered by, whether a file is shown (nothing is live

@@ -1,27 +1,34 @@
-//! Attention: what needs a human now — failed messages, numbers not connected,
-//! rejected and broken deliveries, missed calls: the counts, then the newest rows.
-//! Counts come from the store's counters (copied at sync) and the few number lines;
-//! rows only from the lines Flow and Calls already hold.
+//! Attention: what needs a human now — alerts firing, then pending (a line each;
+//! `Enter` goes to the selected one's cause), then failed messages, numbers not
+//! connected, rejected and broken deliveries, missed calls: the counts, then the newest
+//! rows. Alerts come from their lines (built when the alert table changes), counts from
+//! the store's counters (copied at sync) and the few number lines; rows only from the
+//! lines Flow and Calls already hold.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::super::alerts::{age, number, state_tone};
+use crate::model::alert::AlertState;
 use crate::store::{CallPhase, Status};
-use crate::tui::app::App;
+use crate::tui::app::{App, Panel};
 use crate::tui::theme::Tone;
 use crate::tui::view::Pane;
 
-/// Its height when stacked: the counts, a few rows, the border.
+/// Its height when stacked: the alerts (a couple more lines for them), the counts, a
+/// few rows, the border.
 pub fn height(app: &App, body: u16) -> u16 {
     let down = !app.views.numbers_down.is_empty();
-    let rows = 1 + u16::from(down) + 1;
-    (rows + 2).min(body / 6).max(3)
+    let alerts = app.views.alerts.active.len().min(3) as u16;
+    let rows = alerts + 1 + u16::from(down) + 1;
+    (rows + 2).min(body / 6 + alerts.min(2)).max(3)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
+    let (mut lines, hidden) = alert_lines(app, area.height as usize);
     let tot = &app.totals;
     // The names of the first few down; the count says how many in all.
     let down = &app.views.numbers_down;
@@ -37,11 +44,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ]
     };
     let mut counts = Vec::new();
+    if hidden > 0 {
+        counts.push(Span::styled(
+            format!(
+                "+{hidden} more alert{} (7)  ",
+                if hidden == 1 { "" } else { "s" }
+            ),
+            t.style(Tone::Accent),
+        ));
+    }
     counts.extend(count(tot.failed_messages, "failed"));
     counts.extend(count(down.len() as u64, "numbers down"));
     counts.extend(count(tot.rejected, "rejected"));
     counts.extend(count(tot.broken, "broken"));
-    let mut lines = vec![Line::from(counts)];
+    lines.push(Line::from(counts));
     if !names.is_empty() {
         let more = down.len() - names.len();
         let more = if more > 0 {
@@ -86,4 +102,45 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     }
     lines.truncate(area.height as usize);
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The active alerts, firing first, one line each, leaving the counts a line: those
+/// around the selection when focused, and how many are not shown.
+fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
+    let t = &app.theme;
+    let active = &app.views.alerts.active;
+    let room = height.saturating_sub(1).max(1).min(active.len());
+    let focused = app.overview.focus == Panel::Attention;
+    let selected = app.alerts.selected;
+    let first = if focused {
+        selected.saturating_sub(room.saturating_sub(1))
+    } else {
+        0
+    };
+    let hidden = active.len() - room;
+    let mut out = Vec::new();
+    for (i, l) in active.iter().enumerate().skip(first).take(room) {
+        let mark = if l.state == AlertState::Firing {
+            "⚠ "
+        } else {
+            "… "
+        };
+        let mut spans = vec![
+            // Its severity is in the colour here (a panel is narrow), in words on `7`.
+            Span::styled(format!("{mark}{} ", age(app, l)), t.style(state_tone(l))),
+            Span::raw(format!("{} ", l.name)),
+        ];
+        let number = number(app, l);
+        if !number.is_empty() {
+            spans.push(Span::raw(format!("{number} ")));
+        }
+        spans.push(Span::styled(format!("· {}", l.summary), t.style(Tone::Dim)));
+        let line = Line::from(spans);
+        out.push(if focused && i == selected {
+            line.style(t.style(Tone::Selected))
+        } else {
+            line
+        });
+    }
+    (out, hidden)
 }

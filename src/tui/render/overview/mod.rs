@@ -48,8 +48,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             0
         };
+        // Attention beside it gets room for a few alerts above its counts.
+        let alerts = app.views.alerts.active.len().min(4) as u16;
+        let top = fleet.max(5).max((alerts + 3).min(area.height / 3));
         let [top, bottom, chart_area] = Layout::vertical([
-            Constraint::Length(fleet.max(5)),
+            Constraint::Length(top),
             Constraint::Min(3),
             Constraint::Length(chart),
         ])
