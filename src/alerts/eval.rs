@@ -95,6 +95,12 @@ pub fn span(d: chrono::Duration) -> String {
     }
 }
 
+/// `10:02:11 UTC`: a summary is written once, at a transition, so it names a time
+/// rather than an age that would go stale.
+fn clock(t: DateTime<Utc>) -> String {
+    t.format("%H:%M:%S UTC").to_string()
+}
+
 fn number_condition(rule: Rule, n: &NumberRow, since: DateTime<Utc>, summary: String) -> Condition {
     Condition {
         rule,
@@ -123,10 +129,10 @@ fn disconnected(store: &Store, f: Facts<'_>, out: &mut Vec<Condition>) {
             .map(|(e, _)| format!(": {e}"))
             .unwrap_or_default();
         let summary = format!(
-            "{} is {} ({} so far){error}",
+            "{} is {} (since {}){error}",
             who(n),
             n.state.as_str(),
-            span(f.now - since)
+            clock(since)
         );
         out.push(number_condition(
             Rule::NumberDisconnected,
@@ -185,9 +191,9 @@ fn stuck(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Condition>
             .get(number)
             .map_or_else(|| number.to_owned(), who);
         let summary = format!(
-            "{count} message(s) from {name} still queued/sent after {} (oldest {} ago)",
+            "{count} message(s) from {name} still queued/sent after {} (the oldest since {})",
             span(threshold),
-            span(f.now - since)
+            clock(since)
         );
         out.push(Condition {
             rule: Rule::StuckMessage,

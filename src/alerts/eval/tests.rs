@@ -81,7 +81,7 @@ fn a_disconnected_number_holds_from_its_event_time_until_it_connects() {
     assert_eq!(c[0].number.as_deref(), Some("n1"));
     assert!(
         c[0].summary
-            .contains("Main store (+5511900000001) is disconnected (2m so far)"),
+            .contains("Main store (+5511900000001) is disconnected (since 10:01:40 UTC)"),
         "{}",
         c[0].summary
     );

@@ -131,10 +131,15 @@ fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
             Span::raw(format!("{} ", l.name)),
         ];
         let number = number(app, l);
-        if !number.is_empty() {
-            spans.push(Span::raw(format!("{number} ")));
+        // Summaries about a number begin with its name already: the panel is narrow.
+        if l.summary.starts_with(&number) && !number.is_empty() {
+            spans.push(Span::styled(l.summary.clone(), t.style(Tone::Dim)));
+        } else {
+            if !number.is_empty() {
+                spans.push(Span::raw(format!("{number} ")));
+            }
+            spans.push(Span::styled(format!("· {}", l.summary), t.style(Tone::Dim)));
         }
-        spans.push(Span::styled(format!("· {}", l.summary), t.style(Tone::Dim)));
         let line = Line::from(spans);
         out.push(if focused && i == selected {
             line.style(t.style(Tone::Selected))
