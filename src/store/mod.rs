@@ -12,6 +12,7 @@ pub mod messages;
 pub mod numbers;
 pub mod replies;
 pub mod stats;
+pub mod tally;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use messages::{Direction, MessageRow, Messages, Status};
 pub use numbers::{NumberRow, NumberState, Numbers};
 pub use replies::{Replies, ReplyState};
 pub use stats::Stats;
+pub use tally::Tally;
 
 /// The store's maps: keys come from webhook bodies, hashed fast but with a per-process
 /// random seed (SipHash showed in the ingest profile; foldhash is what hashbrown uses).
@@ -104,6 +106,7 @@ pub struct Store {
     forwards: Forwards,
     counters: Counters,
     stats: Stats,
+    tally: Tally,
     last_seq: u64,
     /// The highest seq pushed out of memory: every record after it is still here.
     evicted: u64,
@@ -122,6 +125,7 @@ impl Store {
             forwards: Forwards::default(),
             counters: Counters::default(),
             stats: Stats::default(),
+            tally: Tally::default(),
             last_seq: 0,
             evicted: 0,
         }
@@ -147,6 +151,11 @@ impl Store {
     /// Activity, traffic and latency figures, kept as records are applied.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// What `/metrics` counts beside the counters.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
     }
 
     pub fn messages(&self) -> &Messages {
@@ -232,6 +241,7 @@ impl Store {
     pub fn apply(&mut self, mut record: Record) -> Arc<Record> {
         self.counters.count(&record);
         self.stats.record(&record);
+        self.tally.record(&record);
         self.last_seq = self.last_seq.max(record.seq);
         if record.kind == RecordKind::Forward {
             // No Feed row of its own: it fills in the `app` column of its delivery.
@@ -267,6 +277,7 @@ impl Store {
         let Ok(o) = serde_json::from_slice::<Outbound>(&record.body) else {
             return Subject::None;
         };
+        self.tally.outbound(&o);
         self.replies
             .apply(&o, record.seq, record.received_at, self.capacity);
         let answered = o
