@@ -48,6 +48,7 @@ pub struct FileConfig {
     pub attach_listen: Option<SocketAddr>,
     pub attach_token: Option<Secret>,
     pub attach_buffer: Option<usize>,
+    pub metrics_listen: Option<SocketAddr>,
     /// Records `pilotwatch attach` loads first.
     pub history: Option<u64>,
 }
@@ -115,6 +116,8 @@ pub struct Settings {
     pub attach_token: Option<Secret>,
     /// Records an attached client may fall behind before it is dropped.
     pub attach_buffer: usize,
+    /// `--metrics-listen`: `/metrics` is served there, and no longer on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// Records `pilotwatch attach` loads before going live.
     pub history: u64,
 }
@@ -164,6 +167,7 @@ impl Settings {
             attach_listen: None,
             attach_token: None,
             attach_buffer: 8192,
+            metrics_listen: None,
             history: DEFAULT_HISTORY,
         }
     }
@@ -264,6 +268,7 @@ pub fn resolve(
             .or(file.attach_buffer)
             .unwrap_or(crate::attach::server::DEFAULT_BUFFER)
             .max(16),
+        metrics_listen: cli.receiver.metrics_listen.or(file.metrics_listen),
         history: file.history.unwrap_or(DEFAULT_HISTORY),
         listen,
         path,
