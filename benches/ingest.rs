@@ -5,6 +5,8 @@
 //! 2. bare + HMAC check + serde_json parse;
 //! 3. pilotwatch's full receiver: signature, parse, group-commit fdatasync journal, store
 //!    insert with correlation, while a dashboard folds the store in and draws at 30 fps;
+//!    3b. the same while Prometheus-style scrapes of `/metrics` come every 100 ms, as a
+//!    ratio against 3 (issue 17: a scrape must cost the acks nothing measurable);
 //! 4. the same while replies go out through the REST API (a fake provider on loopback
 //!    that accepts them and plays their webhooks back);
 //! 5. the provider's reference receiver, Node express (`benches/support`), when Node is
@@ -306,6 +308,29 @@ fn dashboard(ingest: Arc<Ingest>, stop: Arc<AtomicBool>) -> std::thread::JoinHan
     })
 }
 
+/// GET `/metrics` every `every` until `stop`, as Prometheus would (one at a time).
+/// Returns how many, the slowest, and the size of the last.
+async fn scrape_every(
+    addr: SocketAddr,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> (u64, Duration, usize) {
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/metrics");
+    let mut tick = tokio::time::interval(every);
+    let (mut n, mut slowest, mut bytes) = (0, Duration::ZERO, 0);
+    while !stop.load(Ordering::Relaxed) {
+        tick.tick().await;
+        let t = Instant::now();
+        let res = client.get(&url).send().await.expect("scrape");
+        assert!(res.status().is_success(), "{}", res.status());
+        bytes = res.bytes().await.expect("scrape body").len();
+        slowest = slowest.max(t.elapsed());
+        n += 1;
+    }
+    (n, slowest, bytes)
+}
+
 /// Node's express reference receiver, if Node (and npm, the first time) are here.
 fn express() -> Result<(std::process::Child, SocketAddr), String> {
     if std::env::var("PILOTWATCH_BENCH_NODE").as_deref() == Ok("0") {
@@ -418,6 +443,35 @@ fn main() {
         stored >= full.requests.saturating_sub(full.errors)
     );
 
+    // 3b. The same, scraped every 100 ms.
+    let journal = tempfile::tempdir().unwrap();
+    let (addr, ingest) = rt.block_on(pilotwatch(journal.path()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ui = dashboard(ingest.clone(), stop.clone());
+    let scraper = rt.spawn(scrape_every(addr, Duration::from_millis(100), stop.clone()));
+    let scraped = load.run(&rt, addr);
+    stop.store(true, Ordering::Relaxed);
+    ui.join().unwrap();
+    let (scrapes, slowest, bytes) = rt.block_on(scraper).unwrap();
+    let vs = |r: &Run, base: &Run| {
+        format!(
+            "   acks/s {:.2}× and p99 {:.2}× the run without scrapes",
+            r.rate / base.rate,
+            r.p99_ms / base.p99_ms
+        )
+    };
+    report(
+        "3b. pilotwatch + /metrics every 100 ms",
+        &scraped,
+        Some(&bare),
+    );
+    println!("{}", vs(&scraped, &full));
+    println!(
+        "   {scrapes} scrapes of ~{} KiB, slowest {:.1} ms",
+        bytes / 1024,
+        slowest.as_secs_f64() * 1e3
+    );
+
     // 4. The same while replies go out: 50 a second through a fake provider that plays
     //    each one's sent/delivered/read webhooks back to the receiver.
     let journal = tempfile::tempdir().unwrap();
@@ -504,6 +558,11 @@ fn main() {
             met(x >= 8.0)
         );
     }
+    let (rate, p99) = (scraped.rate / full.rate, scraped.p99_ms / full.p99_ms);
+    println!(
+        "  scraped ≥ 0.95× unscraped acks/s, p99 ≤ 1.10×: {rate:.2}×, {p99:.2}×  {}",
+        met(rate >= 0.95 && p99 <= 1.10)
+    );
     let r = replying.rate / bare.rate;
     println!(
         "  with replies: ≥ 0.50× bare:    {r:.2}×  {}; p99 ≤ 5 ms: {:.2} ms  {}",
