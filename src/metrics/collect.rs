@@ -48,7 +48,8 @@ impl FromStore {
         let store = state.ingest.store().read();
         let counters = store.counters().clone();
         let messages = store.messages();
-        let by_status: Vec<(String, [u64; STATUSES.len()])> = messages
+        // Copied as they are; their labels are made once the lock is released.
+        let numbers: Vec<(String, [u64; STATUSES.len()])> = messages
             .by_status()
             .iter()
             .filter(|(_, c)| c.iter().any(|n| *n > 0))
@@ -61,7 +62,7 @@ impl FromStore {
         });
         // Every delivery and reply record goes into the feed once.
         let fed = counters.total + counters.sends;
-        let taken = Self {
+        let mut taken = Self {
             tally: store.tally().clone(),
             by_status: BTreeMap::new(),
             lifecycle,
@@ -82,20 +83,15 @@ impl FromStore {
             counters,
         };
         drop(store);
-        // Labels are made outside the lock. Two ids that sanitise alike share one.
-        let mut by_status_label = BTreeMap::new();
-        for (number, counts) in by_status {
-            let label: &mut [u64; STATUSES.len()] = by_status_label
-                .entry(crate::sanitize::line(&number, 64))
-                .or_default();
-            for (sum, n) in label.iter_mut().zip(counts) {
+        // Two ids that sanitise alike share one label.
+        for (number, counts) in numbers {
+            let label = crate::sanitize::line(&number, 64);
+            let sums = taken.by_status.entry(label).or_default();
+            for (sum, n) in sums.iter_mut().zip(counts) {
                 *sum += n;
             }
         }
-        Self {
-            by_status: by_status_label,
-            ..taken
-        }
+        taken
     }
 }
 
