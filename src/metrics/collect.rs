@@ -15,85 +15,19 @@ use std::sync::atomic::Ordering;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 
+use super::snapshot::FromStore;
 use super::write::{NONE, counter, gauge, histogram, info};
 use crate::model::{EVENT_NAMES, Verdict};
 use crate::receiver::ReceiverState;
 use crate::record::SignatureCheck;
 use crate::store::messages::by_status::STATUSES;
-use crate::store::stats::{BUCKET_BOUNDS_MS, BUCKETS, Leg};
+use crate::store::stats::{BUCKET_BOUNDS_MS, Leg};
 use crate::store::tally::EventFamily;
-use crate::store::{Counters, Tally};
 use crate::timing;
 
 /// Everything `/metrics` reports, read at scrape time.
 #[derive(Debug)]
 pub struct Scrape(pub Arc<ReceiverState>);
-
-/// What is copied out of the store, so the lock is not held while writing.
-struct FromStore {
-    counters: Counters,
-    tally: Tally,
-    /// Per number label (sanitised, sorted), rows per status of [`STATUSES`].
-    by_status: BTreeMap<String, [u64; STATUSES.len()]>,
-    lifecycle: [([u64; BUCKETS], u64); 2],
-    forwards: [u64; 3],
-    rows: [(&'static str, usize); 5],
-    /// Rows pushed out of memory since start, per table.
-    evicted: [(&'static str, u64); 3],
-    last_delivery: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl FromStore {
-    fn take(state: &ReceiverState) -> Self {
-        let store = state.ingest.store().read();
-        let counters = store.counters().clone();
-        let messages = store.messages();
-        // Copied as they are; their labels are made once the lock is released.
-        let numbers: Vec<(String, [u64; STATUSES.len()])> = messages
-            .by_status()
-            .iter()
-            .filter(|(_, c)| c.iter().any(|n| *n > 0))
-            .map(|(n, c)| (n.to_owned(), *c))
-            .collect();
-        let f = store.forwards();
-        let lifecycle = Leg::ALL.map(|leg| {
-            let (buckets, sum) = store.stats().latency(leg).cumulative();
-            (*buckets, sum)
-        });
-        // Every delivery and reply record goes into the feed once.
-        let fed = counters.total + counters.sends;
-        let mut taken = Self {
-            tally: store.tally().clone(),
-            by_status: BTreeMap::new(),
-            lifecycle,
-            forwards: [f.ok, f.failed, f.dropped],
-            rows: [
-                ("deliveries", store.feed().len()),
-                ("messages", messages.len()),
-                ("calls", store.calls().len()),
-                ("replies", store.replies().len()),
-                ("numbers", store.numbers().len()),
-            ],
-            evicted: [
-                ("deliveries", fed.saturating_sub(store.feed().len() as u64)),
-                ("messages", messages.range().start),
-                ("calls", store.calls().range().start),
-            ],
-            last_delivery: store.stats().last_delivery(),
-            counters,
-        };
-        drop(store);
-        // Two ids that sanitise alike share one label.
-        for (number, counts) in numbers {
-            let label = crate::sanitize::line(&number, 64);
-            let sums = taken.by_status.entry(label).or_default();
-            for (sum, n) in sums.iter_mut().zip(counts) {
-                *sum += n;
-            }
-        }
-        taken
-    }
-}
 
 impl Collector for Scrape {
     fn encode(&self, mut out: DescriptorEncoder) -> Result<(), fmt::Error> {

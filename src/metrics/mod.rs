@@ -10,6 +10,7 @@
 //! to the internet, prefer `--metrics-listen` on a private address.
 
 mod collect;
+mod snapshot;
 mod write;
 
 use std::sync::Arc;
