@@ -81,11 +81,11 @@ mod tests {
     fn counts_match_a_scan_of_the_rows() {
         let mut store = Store::new(50);
         let kinds = ["sent", "delivered", "read", "received", "failed"];
-        let mut seq = 0;
+        // Each of 70 ids gets every kind in turn, on one of three numbers.
         for i in 0..400u32 {
-            seq += 1;
-            let mut r = event(kinds[(i * 7 % 5) as usize], i % 70, i % 3);
-            r.seq = seq;
+            let (id, round) = (i % 70, i / 70);
+            let mut r = event(kinds[((id + round) % 5) as usize], id, id % 3);
+            r.seq = u64::from(i) + 1;
             store.apply(r);
         }
         assert!(store.messages().range().start > 0, "rows were evicted");
