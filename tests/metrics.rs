@@ -346,3 +346,72 @@ async fn the_binary_serves_metrics_on_metrics_listen() {
     );
     child.kill().await.unwrap();
 }
+
+/// Forward outcomes and the API's answers to replies, counted from their journaled
+/// records: an app answering 201, a send answered 503 and its retry accepted.
+#[tokio::test]
+async fn forwards_and_api_calls_are_counted() {
+    use pilotwatch::api::{ApiClient, SendBody, SendRequest};
+    use pilotwatch::demo::fake_api::{Answer, FakeApi};
+    use pilotwatch::model::outbound::ReplyPhase;
+    use pilotwatch::reply::Replier;
+    use pilotwatch::secret::Secret;
+
+    let app = axum::Router::new().fallback(|| async { (StatusCode::CREATED, "thanks") });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app_url = format!("http://{}/app", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = settings(dir.path());
+    s.forward_to = Some(app_url);
+    let server = Running::start(&s).await;
+    let inbound = r#"{"event":"message.received","data":{"from":"+5511987650001","to":"+5511940001000","numberId":"num_centro","messageId":"wamid.IN1","id":"in_1","type":"text","fromMe":false,"content":"oi","createdAt":"2026-11-21T12:00:00.000Z"}}"#;
+    let res = client()
+        .post(server.url("/"))
+        .body(inbound)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let fake = FakeApi::start().await.unwrap();
+    fake.answer(Answer::Status(
+        503,
+        serde_json::json!({"error": "later"}),
+        None,
+    ));
+    let key = Secret::new("ps_live_metrics_0123456789");
+    let api = ApiClient::new(&fake.base_url(), key, Duration::from_secs(5)).unwrap();
+    let replier = std::sync::Arc::new(Replier::new(Some(api), server.ingest.clone()));
+    let request = SendRequest {
+        body: SendBody {
+            text: "Abrimos sim".into(),
+            destination_number: Some("+5511987650001".into()),
+            group_id: None,
+        },
+        number_id: Some("num_centro".into()),
+        idempotency_key: "pw-metrics".into(),
+    };
+    let store = server.ingest.store().clone();
+    let phase = || store.read().replies().get("pw-metrics").map(|r| r.phase);
+    replier.send(request.clone(), None, 1);
+    common::wait_for("the 503", || phase() == Some(ReplyPhase::Failed)).await;
+    replier.send(request, None, 2);
+    common::wait_for("the retry", || phase() == Some(ReplyPhase::Accepted)).await;
+    common::wait_for("the app's answer", || store.read().forwards().ok == 1).await;
+
+    let (_, text) = scrape(server.url("/metrics")).await;
+    let got = samples(&text);
+    assert_eq!(got[r#"pilotwatch_api_calls_total{status="503"}"#], 1.0);
+    assert_eq!(got[r#"pilotwatch_api_calls_total{status="2xx"}"#], 1.0);
+    assert_eq!(got[r#"pilotwatch_forwards_total{outcome="ok"}"#], 1.0);
+    assert_eq!(got[r#"pilotwatch_forwards_total{outcome="failed"}"#], 0.0);
+    // The accepted reply is an outbound row of its number, queued until a webhook.
+    let queued = r#"pilotwatch_messages{number="num_centro",status="queued"}"#;
+    assert_eq!(got.get(queued), Some(&1.0), "{text}");
+    // Replies are no deliveries.
+    let deliveries = r#"pilotwatch_deliveries_total{family="message",verdict="known"}"#;
+    assert_eq!(got[deliveries], 1.0);
+    promtool_accepts(&text);
+    server.stop().await;
+}
