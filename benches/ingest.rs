@@ -50,7 +50,10 @@ use ratatui::backend::TestBackend;
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/scrape.rs"]
+mod scrape;
 use common::met;
+use scrape::{Scrapes, scrape_every};
 
 const SECRET: &str = "whsec_bench_0123456789";
 const WRK_THREADS: u64 = 2;
@@ -330,41 +333,6 @@ fn full_run(
     rt.block_on(ingest.settled());
     let stored = ingest.store().read().counters().total;
     (run, stored, frames, scrapes)
-}
-
-/// What [`scrape_every`] saw: how many, how long they took, the size of the last.
-#[derive(Debug, Default)]
-struct Scrapes {
-    count: usize,
-    median: Duration,
-    slowest: Duration,
-    bytes: usize,
-}
-
-/// GET `/metrics` every `every` until `stop`, as Prometheus would (one at a time).
-async fn scrape_every(addr: SocketAddr, every: Duration, stop: Arc<AtomicBool>) -> Scrapes {
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/metrics");
-    let mut tick = tokio::time::interval(every);
-    let (mut times, mut bytes) = (Vec::new(), 0);
-    while !stop.load(Ordering::Relaxed) {
-        tick.tick().await;
-        let t = Instant::now();
-        let res = client.get(&url).send().await.expect("scrape");
-        assert!(res.status().is_success(), "{}", res.status());
-        bytes = res.bytes().await.expect("scrape body").len();
-        times.push(t.elapsed());
-    }
-    Scrapes {
-        count: times.len(),
-        slowest: times.iter().max().copied().unwrap_or_default(),
-        median: if times.is_empty() {
-            Duration::ZERO
-        } else {
-            common::median(times)
-        },
-        bytes,
-    }
 }
 
 /// Node's express reference receiver, if Node (and npm, the first time) are here.
