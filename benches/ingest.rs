@@ -5,6 +5,9 @@
 //! 2. bare + HMAC check + serde_json parse;
 //! 3. pilotwatch's full receiver: signature, parse, group-commit fdatasync journal, store
 //!    insert with correlation, while a dashboard folds the store in and draws at 30 fps;
+//!    3b. the same while `/metrics` is scraped every 100 ms, as a ratio against the mean
+//!    of the unscraped runs before and after it (3, 3c), the median over a few such
+//!    pairs (issue 17: a scrape must cost the acks nothing measurable);
 //! 4. the same while replies go out through the REST API (a fake provider on loopback
 //!    that accepts them and plays their webhooks back);
 //! 5. the provider's reference receiver, Node express (`benches/support`), when Node is
@@ -15,7 +18,8 @@
 //! generator (slower: it shares this process). Bounded in time and count.
 //!
 //! `cargo bench --bench ingest`. Env: `PILOTWATCH_BENCH_SECS` (default 5 per server),
-//! `PILOTWATCH_BENCH_CONNS` (64), `PILOTWATCH_BENCH_LOADGEN=builtin` (skip wrk),
+//! `PILOTWATCH_BENCH_CONNS` (64), `PILOTWATCH_BENCH_SCRAPE_PAIRS` (3 scraped runs, each
+//! between two unscraped ones), `PILOTWATCH_BENCH_LOADGEN=builtin` (skip wrk),
 //! `PILOTWATCH_BENCH_NODE=0` (skip express).
 
 use std::io::Write;
@@ -46,7 +50,10 @@ use ratatui::backend::TestBackend;
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/scrape.rs"]
+mod scrape;
 use common::met;
+use scrape::{Scrapes, scrape_every};
 
 const SECRET: &str = "whsec_bench_0123456789";
 const WRK_THREADS: u64 = 2;
@@ -306,6 +313,28 @@ fn dashboard(ingest: Arc<Ingest>, stop: Arc<AtomicBool>) -> std::thread::JoinHan
     })
 }
 
+/// The full receiver on a fresh journal with a live dashboard, scraped every `scrape`
+/// when given. Returns the load's figures, the deliveries stored, the frames drawn and
+/// the scrapes ([`scrape_every`]).
+fn full_run(
+    rt: &tokio::runtime::Runtime,
+    load: &dyn LoadGen,
+    scrape: Option<Duration>,
+) -> (Run, u64, u64, Option<Scrapes>) {
+    let journal = tempfile::tempdir().unwrap();
+    let (addr, ingest) = rt.block_on(pilotwatch(journal.path()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ui = dashboard(ingest.clone(), stop.clone());
+    let scraper = scrape.map(|every| rt.spawn(scrape_every(addr, every, stop.clone())));
+    let run = load.run(rt, addr);
+    stop.store(true, Ordering::Relaxed);
+    let frames = ui.join().unwrap();
+    let scrapes = scraper.map(|s| rt.block_on(s).unwrap());
+    rt.block_on(ingest.settled());
+    let stored = ingest.store().read().counters().total;
+    (run, stored, frames, scrapes)
+}
+
 /// Node's express reference receiver, if Node (and npm, the first time) are here.
 fn express() -> Result<(std::process::Child, SocketAddr), String> {
     if std::env::var("PILOTWATCH_BENCH_NODE").as_deref() == Ok("0") {
@@ -349,6 +378,10 @@ fn main() {
     let secs: f64 = env("PILOTWATCH_BENCH_SECS")
         .and_then(|s| s.parse().ok())
         .unwrap_or(5.0);
+    let pairs: usize = env("PILOTWATCH_BENCH_SCRAPE_PAIRS")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let conns: usize = env("PILOTWATCH_BENCH_CONNS")
         .and_then(|s| s.parse().ok())
         .unwrap_or(64);
@@ -398,25 +431,56 @@ fn main() {
     let checked = load.run(&rt, addr);
     report("2. bare + HMAC + serde_json", &checked, Some(&bare));
 
-    // 3. The full receiver with a live dashboard.
-    let journal = tempfile::tempdir().unwrap();
-    let (addr, ingest) = rt.block_on(pilotwatch(journal.path()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let ui = dashboard(ingest.clone(), stop.clone());
-    let full = load.run(&rt, addr);
-    stop.store(true, Ordering::Relaxed);
-    let frames = ui.join().unwrap();
+    // 3. The full receiver with a live dashboard; 3b the same scraped every 100 ms,
+    //    between two runs without scrapes (the machine's drift hits both sides alike).
+    let (full, stored, frames, _) = full_run(&rt, &*load, None);
     report(
         "3. pilotwatch (journal, store, dashboard)",
         &full,
         Some(&bare),
     );
-    rt.block_on(ingest.settled());
-    let stored = ingest.store().read().counters().total;
     println!(
         "   {stored} deliveries stored (every acked one: {}), {frames} dashboard frames drawn",
         stored >= full.requests.saturating_sub(full.errors)
     );
+    // Each scraped run against the mean of the unscraped runs just before and after it;
+    // the median over the pairs.
+    let mut before = full.clone();
+    let mut ratios = Vec::new();
+    for i in 1..=pairs {
+        let every = Duration::from_millis(100);
+        let (scraped, _, _, scrapes) = full_run(&rt, &*load, Some(every));
+        report(
+            &format!("3b. pilotwatch + /metrics every 100 ms ({i})"),
+            &scraped,
+            Some(&bare),
+        );
+        let s = scrapes.unwrap_or_default();
+        println!(
+            "   {} scrapes of {} KiB: median {:.1} ms, slowest {:.1} ms",
+            s.count,
+            s.bytes / 1024,
+            s.median.as_secs_f64() * 1e3,
+            s.slowest.as_secs_f64() * 1e3
+        );
+        let (after, _, _, _) = full_run(&rt, &*load, None);
+        report(
+            &format!("3c. pilotwatch again, no scrapes ({i})"),
+            &after,
+            Some(&bare),
+        );
+        let rate = scraped.rate / ((before.rate + after.rate) / 2.0);
+        let p99 = scraped.p99_ms / ((before.p99_ms + after.p99_ms) / 2.0);
+        println!("   acks/s {rate:.2}×, p99 {p99:.2}× the runs around it");
+        ratios.push((rate, p99));
+        before = after;
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let scrape_rate = median(ratios.iter().map(|r| r.0).collect());
+    let scrape_p99 = median(ratios.iter().map(|r| r.1).collect());
 
     // 4. The same while replies go out: 50 a second through a fake provider that plays
     //    each one's sent/delivered/read webhooks back to the receiver.
@@ -504,6 +568,10 @@ fn main() {
             met(x >= 8.0)
         );
     }
+    println!(
+        "  scraped ≥ 0.95× unscraped acks/s, p99 ≤ 1.10× (median of {pairs}): {scrape_rate:.2}×, {scrape_p99:.2}×  {}",
+        met(scrape_rate >= 0.95 && scrape_p99 <= 1.10)
+    );
     let r = replying.rate / bare.rate;
     println!(
         "  with replies: ≥ 0.50× bare:    {r:.2}×  {}; p99 ≤ 5 ms: {:.2} ms  {}",

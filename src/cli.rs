@@ -99,6 +99,11 @@ pub struct ReceiverArgs {
     #[arg(long, value_name = "N")]
     pub attach_buffer: Option<usize>,
 
+    /// Serve GET /metrics (Prometheus) on this address instead of on --listen, e.g. a
+    /// private one when the receiver faces the internet.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Largest body accepted, in bytes or with a unit (512KiB, 1MiB) [default: 1MiB].
     /// Larger ones answer 413 and are recorded (truncated) as rejected.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -291,6 +296,7 @@ impl ReceiverArgs {
             no_attach: self.no_attach || other.no_attach,
             attach_listen: self.attach_listen.or(other.attach_listen),
             attach_buffer: self.attach_buffer.or(other.attach_buffer),
+            metrics_listen: self.metrics_listen.or(other.metrics_listen),
             max_body: self.max_body.or(other.max_body),
             request_timeout: self.request_timeout.or(other.request_timeout),
             max_connections: self.max_connections.or(other.max_connections),

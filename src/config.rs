@@ -51,6 +51,7 @@ pub struct FileConfig {
     pub attach_listen: Option<SocketAddr>,
     pub attach_token: Option<Secret>,
     pub attach_buffer: Option<usize>,
+    pub metrics_listen: Option<SocketAddr>,
     /// Records `pilotwatch attach` loads first.
     pub history: Option<u64>,
     pub no_alerts: Option<bool>,
@@ -129,6 +130,8 @@ pub struct Settings {
     pub attach_token: Option<Secret>,
     /// Records an attached client may fall behind before it is dropped.
     pub attach_buffer: usize,
+    /// `--metrics-listen`: `/metrics` is served there, and no longer on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     /// Records `pilotwatch attach` loads before going live.
     pub history: u64,
     /// The rules the service evaluates and where alerts are sent.
@@ -182,6 +185,7 @@ impl Settings {
             attach_listen: None,
             attach_token: None,
             attach_buffer: 8192,
+            metrics_listen: None,
             history: DEFAULT_HISTORY,
             // Off: an alert record would shift the seqs tests count on; the tests of
             // alerts turn them on.
@@ -301,6 +305,7 @@ pub fn resolve(
             .or(file.attach_buffer)
             .unwrap_or(crate::attach::server::DEFAULT_BUFFER)
             .max(16),
+        metrics_listen: cli.receiver.metrics_listen.or(file.metrics_listen),
         history: file.history.unwrap_or(DEFAULT_HISTORY),
         no_bell: cli.no_bell || file.no_bell.unwrap_or(false),
         listen,

@@ -26,6 +26,7 @@ use crate::journal::storage::{self, FileStorage, NoStorage, Storage};
 use crate::model::{self, Identity, Verdict};
 use crate::record::{Record, RecordKind};
 use crate::store::{HashMap, SharedStore};
+use crate::timing::Timings;
 
 /// Most deliveries written (and synced) as one batch.
 const MAX_BATCH: usize = 4096;
@@ -105,6 +106,8 @@ pub struct Ingest {
     thread: Mutex<Option<JoinHandle<()>>>,
     /// The newest seq acknowledged (the store catches up with it just after).
     acked: Arc<AtomicU64>,
+    /// Ack and `fdatasync` times, for `/metrics`.
+    timings: Arc<Timings>,
 }
 
 impl Ingest {
@@ -165,8 +168,10 @@ impl Ingest {
             .spawn(move || applier.run(applied))
             .expect("spawning the store applier");
         let acked = Arc::new(AtomicU64::new(next_seq - 1));
+        let timings = Arc::new(Timings::default());
         let writer = Writer {
             storage,
+            timings: timings.clone(),
             acked: acked.clone(),
             applier: Some((batches, applier)),
             failure: failure.clone(),
@@ -187,6 +192,7 @@ impl Ingest {
             journal,
             thread: Mutex::new(Some(thread)),
             acked,
+            timings,
         }
     }
 
@@ -220,6 +226,11 @@ impl Ingest {
 
     pub fn journal_path(&self) -> Option<&Path> {
         self.journal.as_deref()
+    }
+
+    /// How long acks and journal syncs take (the receiver times the acks).
+    pub fn timings(&self) -> &Timings {
+        &self.timings
     }
 
     /// Every record from now on, in seq order. A subscriber that falls more than a few
@@ -313,6 +324,7 @@ impl Dedupe {
 
 struct Writer {
     storage: Box<dyn Storage>,
+    timings: Arc<Timings>,
     /// Durable batches go to the applier, which folds them into the store: the writer
     /// is already syncing the next batch meanwhile.
     applier: Option<(std::sync::mpsc::Sender<Vec<Record>>, JoinHandle<()>)>,
@@ -389,10 +401,12 @@ impl Writer {
                 &mut self.buf,
             );
         }
-        let written = self
-            .storage
-            .append(&self.buf)
-            .and_then(|()| self.storage.sync());
+        let written = self.storage.append(&self.buf).and_then(|()| {
+            let started = std::time::Instant::now();
+            let synced = self.storage.sync();
+            self.timings.sync.observe(started.elapsed());
+            synced
+        });
         if let Err(e) = written {
             let why = format!(
                 "{} ({e})",

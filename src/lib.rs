@@ -20,6 +20,8 @@
 //! - [`store`]: bounded in-memory correlation of messages, numbers, calls, the feed.
 //! - [`ingest`]: the one narrow interface from receiver to journal and store.
 //! - [`receiver`]: the axum router: signature, limits, the durable 2xx.
+//! - [`timing`]: lock-free histograms of the ack and `fdatasync` times; [`metrics`]:
+//!   `GET /metrics`, everything above counted for Prometheus at scrape time.
 //!
 //! Around it:
 //!
@@ -48,6 +50,7 @@ pub mod forward;
 pub mod headless;
 pub mod ingest;
 pub mod journal;
+pub mod metrics;
 pub mod model;
 pub mod receiver;
 pub mod record;
@@ -57,4 +60,5 @@ pub mod secret;
 pub mod service;
 pub mod signature;
 pub mod store;
+pub mod timing;
 pub mod tui;

@@ -38,6 +38,8 @@ pub struct Service {
     pub attach: Option<attach_server::Bound>,
     /// The service as attached dashboards see it.
     pub info: ServiceInfo,
+    /// `--metrics-listen`, bound: `/metrics` is served there instead of on `addr`.
+    pub metrics: Option<(TcpListener, SocketAddr)>,
     /// Run once stopping is asked for, while deliveries are still taken (the demo ends
     /// its calls here).
     before_stop: Option<BeforeStop>,
@@ -89,6 +91,16 @@ impl Service {
         })?;
         let addr = listener.local_addr()?;
         let attach = bind_attach(settings).await?;
+        let metrics = match settings.metrics_listen {
+            Some(at) => {
+                let l = TcpListener::bind(at)
+                    .await
+                    .map_err(|e| eyre!("cannot listen on {at} (--metrics-listen): {e}"))?;
+                let addr = l.local_addr()?;
+                Some((l, addr))
+            }
+            None => None,
+        };
         let ingest = Arc::new(ingest);
         let replier = Arc::new(Replier::new(settings.api()?, ingest.clone()));
         let forwarder = match &settings.forward_to {
@@ -142,6 +154,7 @@ impl Service {
         Ok(Self {
             replier,
             attach,
+            metrics,
             info,
             ingest,
             forwarder,
@@ -172,6 +185,25 @@ impl Service {
     /// Serve until `shutdown` resolves, then finish in-flight requests and sync.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
         let (stopping, stop) = tokio::sync::watch::channel(false);
+        let metrics = self.metrics.map(|(listener, _)| {
+            let mut stop = stop.clone();
+            let app = crate::metrics::router(self.state.clone());
+            // Its own connection count: scrapers never take the webhooks' places.
+            let limits = Limits {
+                max_connections: 64,
+                ..self.limits
+            };
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            tokio::spawn(server::serve(
+                listener,
+                app,
+                limits,
+                Default::default(),
+                stopped,
+            ))
+        });
         let attach = self.attach.map(|bound| {
             let ctx = attach_server::Context {
                 ingest: self.ingest.clone(),
@@ -196,13 +228,16 @@ impl Service {
             let _ = stopping.send(true);
         };
         let stats = self.state.server.clone();
-        let app = receiver::router(self.state);
+        let app = receiver::router_with(self.state, metrics.is_none());
         let served = server::serve(self.listener, app, self.limits, stats, shutdown).await;
         if let Some(task) = attach {
             let _ = task.await;
         }
         if let Some(task) = alerts {
             task.abort();
+        }
+        if let Some(task) = metrics {
+            let _ = task.await;
         }
         self.ingest.shutdown().await;
         served.wrap_err("the receiver stopped")

@@ -282,6 +282,24 @@ async fn alert_webhook_gets_alertmanager_json_retried_past_a_failure() {
     assert_eq!(outcome["channel"], "webhook");
     assert_eq!(outcome["status"], "HTTP 200");
     assert_eq!(outcome["attempts"], 2);
+    let metrics = client()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "pilotwatch_alerts_firing{alertname=\"rejected_deliveries\"} 1",
+        "pilotwatch_alerts_firing{alertname=\"number_disconnected\"} 0",
+        "pilotwatch_alert_notifications_total{outcome=\"ok\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} not in:\n{metrics}"
+        );
+    }
     // The URL is nowhere in the journal.
     let text = std::fs::read_to_string(&journal).unwrap();
     assert!(!text.contains("/hook"), "the webhook URL was journaled");

@@ -6,14 +6,14 @@ use std::path::Path;
 
 /// Lowest first. A module may use its own layer and those below it.
 const LAYERS: &[&[&str]] = &[
-    &["sanitize", "secret", "files", "cli"],
+    &["sanitize", "secret", "files", "cli", "timing"],
     &["model"],
     &["record", "signature"],
     &["journal", "store"],
     &["ingest", "api"],
     &["forward", "reply", "headless", "demo", "alerts"],
     &["attach"],
-    &["receiver"],
+    &["receiver", "metrics"],
     &["config", "service"],
     &["tui", "cmd"],
 ];

@@ -114,6 +114,8 @@ fn banner(settings: &Settings, service: &Service) {
         env!("CARGO_PKG_VERSION"),
         service.addr
     );
+    let metrics = service.metrics.as_ref().map_or(service.addr, |(_, a)| *a);
+    eprintln!("metrics: http://{metrics}/metrics (Prometheus)");
     match service.ingest.journal_path() {
         Some(p) => {
             let r = &service.replay;

@@ -120,10 +120,20 @@ impl Drop for Held<'_> {
 }
 
 pub fn router(state: Arc<ReceiverState>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .fallback(deliver)
-        .with_state(state)
+    router_with(state, true)
+}
+
+/// The receiver's routes, `/metrics` among them unless `metrics` is false (it is served
+/// on `--metrics-listen` instead). Like `/healthz`, it answers whatever `--path` says,
+/// and only to GET: it is never taken for a delivery.
+pub fn router_with(state: Arc<ReceiverState>, metrics: bool) -> Router {
+    let routes = Router::new().route("/healthz", get(healthz));
+    let routes = if metrics {
+        routes.route(crate::metrics::PATH, get(crate::metrics::scrape))
+    } else {
+        routes
+    };
+    routes.fallback(deliver).with_state(state)
 }
 
 async fn healthz(State(state): State<Arc<ReceiverState>>) -> Response {
@@ -253,6 +263,7 @@ struct Decision {
 
 async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Response {
     let received_at = Utc::now();
+    let started = Instant::now();
     if req.method() != Method::POST {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -360,6 +371,9 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Respo
                 }
                 None => StatusCode::OK,
             };
+            if status.is_success() {
+                state.ingest.timings().ack.observe(started.elapsed());
+            }
             (status, axum::Json(body)).into_response()
         }
         Ok(_) if d.status == StatusCode::SERVICE_UNAVAILABLE => {

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod numbers;
 pub mod replies;
 pub mod stats;
+pub mod tally;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use messages::{Direction, MessageRow, Messages, Status};
 pub use numbers::{NumberRow, NumberState, Numbers};
 pub use replies::{Replies, ReplyState};
 pub use stats::Stats;
+pub use tally::Tally;
 
 /// The store's maps: keys come from webhook bodies, hashed fast but with a per-process
 /// random seed (SipHash showed in the ingest profile; foldhash is what hashbrown uses).
@@ -107,6 +109,7 @@ pub struct Store {
     alerts: Alerts,
     counters: Counters,
     stats: Stats,
+    tally: Tally,
     last_seq: u64,
     /// The highest seq pushed out of memory: every record after it is still here.
     evicted: u64,
@@ -126,6 +129,7 @@ impl Store {
             alerts: Alerts::default(),
             counters: Counters::default(),
             stats: Stats::default(),
+            tally: Tally::default(),
             last_seq: 0,
             evicted: 0,
         }
@@ -151,6 +155,11 @@ impl Store {
     /// Activity, traffic and latency figures, kept as records are applied.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// What `/metrics` counts beside the counters.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
     }
 
     pub fn messages(&self) -> &Messages {
@@ -248,6 +257,7 @@ impl Store {
     pub fn apply(&mut self, mut record: Record) -> Arc<Record> {
         self.counters.count(&record);
         self.stats.record(&record);
+        self.tally.record(&record);
         self.last_seq = self.last_seq.max(record.seq);
         if record.kind == RecordKind::Forward {
             // No Feed row of its own: it fills in the `app` column of its delivery.
@@ -289,6 +299,7 @@ impl Store {
         let Ok(o) = serde_json::from_slice::<Outbound>(&record.body) else {
             return Subject::None;
         };
+        self.tally.outbound(&o);
         self.replies
             .apply(&o, record.seq, record.received_at, self.capacity);
         let answered = o

@@ -26,11 +26,18 @@ impl Messages {
         if let Some(ord) = self.find_key(None, &accepted.id)
             && let Some(row) = self.get_mut(ord)
         {
+            let before = row.status();
             row.strings.set(Field::ApiStatus, status);
             let mut content = [None; FIELDS];
             content[Field::Content as usize] = Some(text);
             row.strings.fill(content);
             row.seqs.push(seq);
+            // Rarely a change (a fast webhook made the row): a copy of the number then.
+            let after = row.status();
+            if before != after {
+                let number: Box<str> = row.number_id().into();
+                self.by_status.change(&number, before, after);
+            }
             return (ord, false);
         }
         let to = request
@@ -59,6 +66,7 @@ impl Messages {
             seqs: smallvec::smallvec![seq],
         };
         let ord = self.front + self.rows.len() as u64;
+        self.by_status.add(row.number_id(), row.status());
         if let Some(c) = row.correlation_id() {
             self.by_correlation.insert(self.id_hash(c), ord);
         }
@@ -79,6 +87,7 @@ impl Messages {
             let steps =
                 |l: &super::Lifecycle| [l.sent.is_some(), l.delivered.is_some(), l.read.is_some()];
             let had_steps = steps(&row.lifecycle);
+            let before = row.status();
             let (mid_hash, corr_hash, first_failure) = {
                 let had = (
                     row.lifecycle.failed.is_some(),
@@ -86,6 +95,7 @@ impl Messages {
                     row.correlation_id().is_some(),
                 );
                 row.merge(m, seq);
+                self.by_status.change(row.number_id(), before, row.status());
                 let first_failure = !had.0 && row.lifecycle.failed.is_some();
                 // Ids first learned from a later event (whatever the arrival order) are
                 // indexed now, so replies still find this message.
@@ -114,6 +124,7 @@ impl Messages {
         }
         let row = MessageRow::new(m, seq);
         let ord = self.front + self.rows.len() as u64;
+        self.by_status.add(row.number_id(), row.status());
         if let Some(mid) = row.message_id() {
             self.by_message_id.insert(self.id_hash(mid), ord);
         }

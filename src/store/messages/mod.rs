@@ -6,6 +6,7 @@
 //! `apply` is what a record does to the table.
 
 mod apply;
+pub mod by_status;
 mod row;
 mod strings;
 
@@ -59,6 +60,8 @@ pub struct Messages {
     /// Outbound rows still `queued` or `sent`, oldest first: what the alerts look at
     /// for stuck messages, without walking the whole table.
     unsettled: std::collections::BTreeSet<Ordinal>,
+    /// Rows per number and status, for `/metrics`.
+    by_status: by_status::ByStatus,
 }
 
 /// The kind part of a row's key: inbound rows are keyed by kind, outbound ones not.
@@ -85,6 +88,11 @@ impl Messages {
 
     pub fn len(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Rows in memory per number and status.
+    pub fn by_status(&self) -> &by_status::ByStatus {
+        &self.by_status
     }
 
     pub fn is_empty(&self) -> bool {
@@ -192,6 +200,7 @@ impl Messages {
         let ord = self.front;
         self.front += 1;
         self.unsettled.remove(&ord);
+        self.by_status.remove(row.number_id(), row.status());
         let key = self.key_hash(row.key_kind(), row.id());
         remove_if(&mut self.by_key, key, ord);
         if let Some(m) = row.message_id() {

@@ -83,6 +83,10 @@ pub struct Latency {
     histogram: [u64; BUCKETS],
     /// Samples ever taken (also those that left the window).
     total: u64,
+    /// Every sample ever taken, per bucket with inclusive bounds (`le`), and their sum in
+    /// ms: a Prometheus histogram, which must only grow (the window's does not).
+    cumulative: [u64; BUCKETS],
+    sum_ms: u64,
 }
 
 impl Latency {
@@ -94,6 +98,8 @@ impl Latency {
             fine: Box::default(),
             histogram: [0; BUCKETS],
             total: 0,
+            cumulative: [0; BUCKETS],
+            sum_ms: 0,
         }
     }
 
@@ -103,6 +109,8 @@ impl Latency {
             self.fine = vec![0; FINE].into_boxed_slice();
         }
         self.total += 1;
+        self.cumulative[BUCKET_BOUNDS_MS.partition_point(|b| *b < ms)] += 1;
+        self.sum_ms += u64::from(ms);
         if self.order.len() == self.cap
             && let Some(old) = self.order.pop_front()
         {
@@ -156,6 +164,12 @@ impl Latency {
     pub fn histogram(&self) -> &[u64; BUCKETS] {
         &self.histogram
     }
+
+    /// Every sample ever taken (not cumulated across buckets), per bucket of
+    /// [`BUCKET_BOUNDS_MS`] taken as inclusive upper bounds, and their sum in ms.
+    pub fn cumulative(&self) -> (&[u64; BUCKETS], u64) {
+        (&self.cumulative, self.sum_ms)
+    }
 }
 
 fn bucket(ms: u32) -> usize {
@@ -196,6 +210,12 @@ mod tests {
         assert_eq!(l.histogram()[0], 0);
         assert_eq!(l.histogram()[BUCKETS - 1], 1);
         assert_eq!(l.histogram().iter().sum::<u64>(), 4);
+        // Every sample stays in the cumulative counts; 250 is "le 0.25 s" there.
+        l.push(250);
+        let (all, sum) = l.cumulative();
+        assert_eq!(all[..2], [2, 1]);
+        assert_eq!(all.iter().sum::<u64>(), 6);
+        assert_eq!(sum, 100 + 300 + 700 + 20_000 + 400_000 + 250);
     }
 
     #[test]
