@@ -132,7 +132,7 @@ fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
         ];
         let number = number(app, l);
         // Summaries about a number begin with its name already: the panel is narrow.
-        if l.summary.starts_with(&number) && !number.is_empty() {
+        if l.summary.starts_with(number) && !number.is_empty() {
             spans.push(Span::styled(l.summary.clone(), t.style(Tone::Dim)));
         } else {
             if !number.is_empty() {
