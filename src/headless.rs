@@ -65,6 +65,10 @@ pub fn format_line(r: &Record, store: &Store) -> String {
             serde_json::from_slice::<crate::model::alert::AlertRecord>(&r.body)
                 .map(|a| a.summary()),
         ),
+        RecordKind::Api => Some(
+            serde_json::from_slice::<crate::model::provider::ApiRecord>(&r.body)
+                .map(|a| a.summary()),
+        ),
     };
     if let Some(what) = own {
         let event = r.event.as_ref().map_or(r.kind.as_str(), |e| e.as_str());

@@ -56,6 +56,9 @@ pub enum RecordKind {
     /// An alert's transition or notification outcome, by the service's evaluator:
     /// `body` holds a [`crate::model::alert::AlertRecord`] as JSON.
     Alert,
+    /// What the provider's REST API answered the reconciler: `body` holds a
+    /// [`crate::model::provider::ApiRecord`] as JSON, never the key.
+    Api,
 }
 
 impl RecordKind {
@@ -65,6 +68,7 @@ impl RecordKind {
             Self::Outbound => "outbound",
             Self::Forward => "forward",
             Self::Alert => "alert",
+            Self::Api => "api",
         }
     }
 }
@@ -174,6 +178,11 @@ impl Record {
     /// nothing in it comes from the app but what `f` holds, sanitised.
     pub fn forward(f: &crate::model::forward::Forward) -> Self {
         Self::local(RecordKind::Forward, "forward", f.event(), f)
+    }
+
+    /// An answer of the provider's API, on its way to the journal.
+    pub fn api(a: &crate::model::provider::ApiRecord) -> Self {
+        Self::local(RecordKind::Api, "api", a.event(), a)
     }
 
     /// An alert's transition or notification outcome, on its way to the journal.

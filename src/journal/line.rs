@@ -183,6 +183,7 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
         Some("outbound") => RecordKind::Outbound,
         Some("forward") => RecordKind::Forward,
         Some("alert") => RecordKind::Alert,
+        Some("api") => RecordKind::Api,
         Some(other) => return Err(LineError::Content(format!("unknown record kind {other:?}"))),
     };
     let body: Bytes = match (l.raw, l.raw_base64) {

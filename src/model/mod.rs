@@ -2,7 +2,8 @@
 //! turns any body into a verdict ([`mod@parse`]), the dedupe identity ([`identity`]), and
 //! an event boiled down to number, who and what, as the outputs show it ([`summary`]).
 //! What pilotwatch itself journals besides deliveries: replies it sent ([`outbound`]) and
-//! what the user's app answered to forwarded ones ([`forward`]), and alerts ([`alert`]).
+//! what the user's app answered to forwarded ones ([`forward`]), alerts ([`alert`]), and
+//! what the provider's API told us ([`provider`]).
 
 pub mod alert;
 mod check;
@@ -11,6 +12,7 @@ pub mod forward;
 pub mod identity;
 pub mod outbound;
 pub mod parse;
+pub mod provider;
 pub mod send;
 pub mod summary;
 

@@ -11,6 +11,7 @@ pub mod calls;
 pub mod forwards;
 pub mod messages;
 pub mod numbers;
+pub mod provider;
 pub mod replies;
 pub mod stats;
 pub mod tally;
@@ -30,6 +31,7 @@ pub use calls::{CallPhase, CallRow, Calls};
 pub use forwards::{ForwardResult, Forwards};
 pub use messages::{Direction, MessageRow, Messages, Status};
 pub use numbers::{NumberRow, NumberState, Numbers};
+pub use provider::{ApiNumberRow, AttemptRow, Provider};
 pub use replies::{Replies, ReplyState};
 pub use stats::Stats;
 pub use tally::Tally;
@@ -76,7 +78,7 @@ impl Counters {
                 return;
             }
             // Counted in [`Forwards`] and [`Alerts`]: neither is a delivery.
-            RecordKind::Forward | RecordKind::Alert => return,
+            RecordKind::Forward | RecordKind::Alert | RecordKind::Api => return,
         }
         self.total += 1;
         self.by_verdict[r.verdict.index()] += 1;
@@ -107,6 +109,7 @@ pub struct Store {
     replies: Replies,
     forwards: Forwards,
     alerts: Alerts,
+    provider: Provider,
     counters: Counters,
     stats: Stats,
     tally: Tally,
@@ -127,6 +130,7 @@ impl Store {
             replies: Replies::default(),
             forwards: Forwards::default(),
             alerts: Alerts::default(),
+            provider: Provider::default(),
             counters: Counters::default(),
             stats: Stats::default(),
             tally: Tally::default(),
@@ -186,6 +190,11 @@ impl Store {
         &self.alerts
     }
 
+    /// The provider's side, as its API told the reconciler.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
     /// Every Feed record (deliveries, replies sent) still in memory, oldest first.
     pub fn feed(&self) -> impl DoubleEndedIterator<Item = &Arc<Record>> + ExactSizeIterator {
         self.feed.iter()
@@ -210,10 +219,11 @@ impl Store {
     pub fn records_since(&self, seq: u64) -> impl Iterator<Item = &Arc<Record>> {
         type Source<'a> = std::iter::Peekable<Box<dyn Iterator<Item = &'a Arc<Record>> + 'a>>;
         let seq = seq.max(self.evicted);
-        let mut sources: [Source<'_>; 3] = [
+        let mut sources: [Source<'_>; 4] = [
             (Box::new(self.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
             (Box::new(self.forwards.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
             (Box::new(self.alerts.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
+            (Box::new(self.provider.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
         ];
         // A merge by seq: each source is in seq order.
         std::iter::from_fn(move || {
@@ -268,6 +278,14 @@ impl Store {
         if record.kind == RecordKind::Alert {
             // No Feed row either: the Alerts pane and the overview show them.
             let (record, evicted) = self.alerts.apply(record, self.capacity);
+            self.evicted = self.evicted.max(evicted);
+            return record;
+        }
+        if record.kind == RecordKind::Api {
+            // The provider's side: it fills in numbers, messages and the Deliveries view.
+            self.apply_api(&record);
+            let record = Arc::new(record);
+            let evicted = self.provider.keep(record.clone(), self.capacity);
             self.evicted = self.evicted.max(evicted);
             return record;
         }
@@ -369,12 +387,73 @@ impl Store {
             }
             Event::Number(n) => {
                 self.numbers.apply(n, seq, record.received_at);
+                let connected = self.numbers.get(&n.number_id).and_then(webhook_connected);
+                self.provider
+                    .recheck(&n.number_id, connected, record.received_at);
                 self.stats.number_event(&n.number_id, record.received_at);
                 Subject::Number
             }
             Event::Call(c) => self.calls.apply(c, seq, self.capacity),
             Event::Calls(native) => self.calls.apply_native(native, seq),
             Event::Lead(_) | Event::PhoneLine(_) => Subject::None,
+        }
+    }
+}
+
+/// What the webhooks say of a number's connection, when they say anything.
+fn webhook_connected(n: &NumberRow) -> Option<bool> {
+    match n.state {
+        NumberState::Connected => Some(true),
+        NumberState::Disconnected | NumberState::Restored | NumberState::Created => Some(false),
+        NumberState::Unknown | NumberState::Removed => None,
+    }
+}
+
+impl Store {
+    /// An answer of the provider's API, folded in.
+    fn apply_api(&mut self, record: &Record) {
+        use crate::model::provider::ApiRecord;
+        let Ok(a) = serde_json::from_slice::<ApiRecord>(&record.body) else {
+            tracing::debug!(seq = record.seq, "api record not understood");
+            return;
+        };
+        let at = record.received_at;
+        match a {
+            ApiRecord::Numbers { numbers } => {
+                self.provider.listed(&numbers);
+                for n in &numbers {
+                    // Known from the API alone: listed before any webhook names it.
+                    let row = self.numbers.entry(&n.id.as_str().into(), at);
+                    if row.display_name.is_none() {
+                        row.display_name = n
+                            .name
+                            .as_deref()
+                            .map(|s| crate::sanitize::line(s, 80).into());
+                    }
+                    if row.phone.is_none() {
+                        row.phone = n
+                            .number
+                            .as_deref()
+                            .map(|s| crate::sanitize::line(s, 32).into());
+                    }
+                }
+            }
+            ApiRecord::NumberStatus(s) => {
+                self.provider.status(&s, at);
+                let connected = self.numbers.get(&s.id).and_then(webhook_connected);
+                self.provider.recheck(&s.id, connected, at);
+            }
+            ApiRecord::Message(m) => {
+                self.messages.apply_api(&m, record.seq);
+            }
+            ApiRecord::Attempts { webhook, attempts } => {
+                self.provider.add_attempts(&webhook, &attempts);
+            }
+            ApiRecord::Access {
+                feature,
+                state,
+                detail,
+            } => self.provider.set_access(feature, state, &detail),
         }
     }
 }

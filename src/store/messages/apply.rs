@@ -64,6 +64,7 @@ impl Messages {
             lifecycle: Lifecycle::default(),
             error: None,
             seqs: smallvec::smallvec![seq],
+            api: None,
         };
         let ord = self.front + self.rows.len() as u64;
         self.by_status.add(row.number_id(), row.status());
@@ -94,8 +95,12 @@ impl Messages {
                     row.message_id().is_some(),
                     row.correlation_id().is_some(),
                 );
+                let was_missing = row.webhook_missing().is_some();
                 row.merge(m, seq);
                 self.by_status.change(row.number_id(), before, row.status());
+                if was_missing && row.webhook_missing().is_none() {
+                    self.missing -= 1;
+                }
                 let first_failure = !had.0 && row.lifecycle.failed.is_some();
                 // Ids first learned from a later event (whatever the arrival order) are
                 // indexed now, so replies still find this message.

@@ -5,6 +5,7 @@
 //! folds into it, `strings` packs a row's ids and texts into one allocation, and
 //! `apply` is what a record does to the table.
 
+mod api;
 mod apply;
 pub mod by_status;
 mod row;
@@ -19,7 +20,7 @@ use smallvec::SmallVec;
 
 use crate::model::event::MessageKind;
 
-pub use row::{Direction, Lifecycle, MessageRow, Status, Step};
+pub use row::{ApiMark, Direction, Lifecycle, MessageRow, STEPS, Status, Step};
 
 /// Where a row sits in the table. Ordinals only grow, so eviction never reuses one.
 pub type Ordinal = u64;
@@ -60,6 +61,8 @@ pub struct Messages {
     /// Outbound rows still `queued` or `sent`, oldest first: what the alerts look at
     /// for stuck messages, without walking the whole table.
     unsettled: std::collections::BTreeSet<Ordinal>,
+    /// Rows whose API lookup found a step no webhook brought.
+    missing: u64,
     /// Rows per number and status, for `/metrics`.
     by_status: by_status::ByStatus,
 }
@@ -200,6 +203,9 @@ impl Messages {
         let ord = self.front;
         self.front += 1;
         self.unsettled.remove(&ord);
+        if row.webhook_missing().is_some() {
+            self.missing -= 1;
+        }
         self.by_status.remove(row.number_id(), row.status());
         let key = self.key_hash(row.key_kind(), row.id());
         remove_if(&mut self.by_key, key, ord);

@@ -73,7 +73,24 @@ pub struct MessageRow {
     /// Every delivery (seq) that built this row, in arrival order (an outbound
     /// message's sent, delivered and read fit inline).
     pub seqs: SmallVec<[u64; 3]>,
+    /// What the provider's API said of it, once it was looked up (stuck).
+    pub(super) api: Option<Box<ApiMark>>,
 }
+
+/// What the provider's API said of an outbound message that looked stuck.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiMark {
+    /// The provider's status word (`DELIVERED`…).
+    pub status: Text,
+    /// The seq of the `api` record.
+    pub seq: u64,
+    /// Steps known from the API only, no webhook having brought them (yet): sent,
+    /// delivered, read, failed.
+    pub from_api: [bool; 4],
+}
+
+/// The names of the steps, in [`ApiMark::from_api`]'s order.
+pub const STEPS: [&str; 4] = ["sent", "delivered", "read", "failed"];
 
 impl MessageRow {
     /// The Pilot Status id.
@@ -144,6 +161,17 @@ impl MessageRow {
         }
     }
 
+    /// What the provider's API said of it, if it was looked up.
+    pub fn api(&self) -> Option<&ApiMark> {
+        self.api.as_deref()
+    }
+
+    /// The first step the API knows and no webhook brought: `delivered`, `read`…
+    pub fn webhook_missing(&self) -> Option<&'static str> {
+        let a = self.api.as_deref()?;
+        (0..4).find(|i| a.from_api[*i]).map(|i| STEPS[i])
+    }
+
     /// The WhatsApp id this message is quoting, when it is a reply.
     pub fn quoted_message_id(&self) -> Option<&str> {
         match self.extra() {
@@ -176,6 +204,7 @@ impl MessageRow {
             lifecycle: Lifecycle::default(),
             error: None,
             seqs: SmallVec::new(),
+            api: None,
         }
         .merged(m, seq)
     }
@@ -206,15 +235,24 @@ impl MessageRow {
             seq,
         });
         let l = &mut self.lifecycle;
+        let mut from_api = self.api.as_deref_mut().map(|a| &mut a.from_api);
+        // A step the API told first gives way to the webhook's own: it was late, not lost.
+        let mut fill = |slot: &mut Option<Step>, i: usize| match from_api.as_deref_mut() {
+            Some(bits) if bits[i] => {
+                *slot = step;
+                bits[i] = false;
+            }
+            _ => *slot = slot.or(step),
+        };
         match (&m.extra, m.kind) {
             (MessageExtra::Failed { error, error_code }, _) => {
-                l.failed = l.failed.or(step);
+                fill(&mut l.failed, 3);
                 self.error
                     .get_or_insert_with(|| Box::new((error.clone(), error_code.clone())));
             }
-            (_, MessageKind::Sent) => l.sent = l.sent.or(step),
-            (_, MessageKind::Delivered) => l.delivered = l.delivered.or(step),
-            (_, MessageKind::Read) => l.read = l.read.or(step),
+            (_, MessageKind::Sent) => fill(&mut l.sent, 0),
+            (_, MessageKind::Delivered) => fill(&mut l.delivered, 1),
+            (_, MessageKind::Read) => fill(&mut l.read, 2),
             (MessageExtra::None, _) => {}
             (extra, _) => {
                 if self.extra.is_none() {
