@@ -1,8 +1,11 @@
-//! The provider's REST API, as far as pilotwatch uses it: `POST /v1/messages/send`.
+//! The provider's REST API, as far as pilotwatch uses it: `POST /v1/messages/send`, and
+//! the read endpoints the reconciler compares the journal with ([`read`]).
 //!
 //! The key goes in `x-api-key` and nowhere else (never logged, never in an error). A send
 //! carries an `Idempotency-Key` chosen once per composed message: retrying with the same
 //! key and body cannot send twice (the provider replays its first answer).
+
+mod read;
 
 use std::time::Duration;
 
@@ -21,6 +24,7 @@ pub struct ApiClient {
 }
 
 pub use crate::model::send::{Accepted, ApiError, SendBody, SendRequest};
+pub use read::Webhook;
 
 #[derive(Deserialize)]
 struct ErrorBody {

@@ -163,6 +163,25 @@ pub struct ReceiverArgs {
     /// Evaluate no alert rules (the dashboard still shows alerts already journaled).
     #[arg(long)]
     pub no_alerts: bool,
+
+    /// With an API key: how often to read numbers, their status and the provider's
+    /// webhook log [default: 60s].
+    #[arg(long, value_name = "DURATION")]
+    pub api_poll: Option<String>,
+
+    /// With an API key: look up an outbound message still queued/sent after this
+    /// [default: 2m].
+    #[arg(long, value_name = "DURATION")]
+    pub reconcile_after: Option<String>,
+
+    /// Requests a minute to the provider's API, at most [default: 60].
+    #[arg(long, value_name = "N")]
+    pub api_budget: Option<u32>,
+
+    /// Never read the provider's side (numbers, stuck messages, the webhook log), even
+    /// with an API key.
+    #[arg(long)]
+    pub no_reconcile: bool,
 }
 
 // Parsed once per run: a boxed `Serve` would buy nothing.
@@ -318,6 +337,10 @@ impl ReceiverArgs {
                 self.alert_webhook
             },
             no_alerts: self.no_alerts || other.no_alerts,
+            api_poll: self.api_poll.or(other.api_poll),
+            reconcile_after: self.reconcile_after.or(other.reconcile_after),
+            api_budget: self.api_budget.or(other.api_budget),
+            no_reconcile: self.no_reconcile || other.no_reconcile,
         }
     }
 }

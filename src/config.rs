@@ -9,6 +9,7 @@ use color_eyre::eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
 
 mod alerts;
+mod reconcile;
 
 use crate::alerts::AlertSettings;
 use crate::cli::{Cli, parse_size};
@@ -61,6 +62,11 @@ pub struct FileConfig {
     pub alert_webhook: Option<alerts::OneOrMany>,
     /// Seconds an `alert_exec` command may run before it is killed.
     pub alert_exec_timeout: Option<u64>,
+    /// Reconciliation with the provider's API: how often, after how long, how much.
+    pub api_poll: Option<crate::alerts::rules::Value>,
+    pub reconcile_after: Option<crate::alerts::rules::Value>,
+    pub api_budget: Option<u32>,
+    pub no_reconcile: Option<bool>,
     /// `[alerts.<name>]`: the rules' settings.
     pub alerts: Option<std::collections::BTreeMap<String, crate::alerts::rules::RuleFile>>,
     /// The dashboard does not ring the bell when an alert fires.
@@ -136,6 +142,8 @@ pub struct Settings {
     pub history: u64,
     /// The rules the service evaluates and where alerts are sent.
     pub alerts: AlertSettings,
+    /// Reconciling with the provider's API (with a key).
+    pub reconcile: crate::reconcile::ReconcileSettings,
     /// `--no-bell`: a dashboard stays quiet when an alert fires.
     pub no_bell: bool,
 }
@@ -192,6 +200,11 @@ impl Settings {
             alerts: AlertSettings {
                 enabled: false,
                 ..AlertSettings::default()
+            },
+            // Off: its reads would show in the fake API's requests; its tests turn it on.
+            reconcile: crate::reconcile::ReconcileSettings {
+                enabled: false,
+                ..Default::default()
             },
             no_bell: false,
         }
@@ -281,6 +294,15 @@ pub fn resolve(
             })
     };
 
+    let reconcile = reconcile::resolve(
+        cli,
+        reconcile::FileReconcile {
+            api_poll: file.api_poll.clone(),
+            reconcile_after: file.reconcile_after.clone(),
+            api_budget: file.api_budget,
+            no_reconcile: file.no_reconcile,
+        },
+    )?;
     let alerts = alerts::resolve(
         cli,
         alerts::FileAlerts {
@@ -294,6 +316,7 @@ pub fn resolve(
 
     Ok(Settings {
         alerts,
+        reconcile,
         attach_socket,
         attach_listen: cli.receiver.attach_listen.or(file.attach_listen),
         attach_token: secret_env(ENV_TOKEN)

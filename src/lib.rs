@@ -27,6 +27,8 @@
 //!
 //! - [`api`]: the provider's REST client; [`reply`]: replies sent and journaled.
 //! - [`forward`]: `--forward-to`, every accepted delivery on to the user's app.
+//! - [`reconcile`]: the provider's side read through its API (numbers, stuck messages,
+//!   the webhook log), journaled for the store to compare.
 //! - [`alerts`]: the rules the service evaluates, their journaled transitions, and
 //!   the notifiers (`--alert-exec`, `--alert-webhook`).
 //! - [`attach`]: `serve` ⇄ `attach`: the protocol, the service's end, the client.
@@ -53,6 +55,7 @@ pub mod journal;
 pub mod metrics;
 pub mod model;
 pub mod receiver;
+pub mod reconcile;
 pub mod record;
 pub mod reply;
 pub mod sanitize;

@@ -46,6 +46,8 @@ pub struct Service {
     state: Arc<ReceiverState>,
     /// The rules to evaluate while serving (`None`: `--no-alerts`).
     alerts: Option<crate::alerts::AlertSettings>,
+    /// Reading the provider's side, with a key (`None`: no key).
+    reconcile: Option<(crate::reconcile::ReconcileSettings, crate::api::ApiClient)>,
 }
 
 /// What [`Service::before_stop`] holds.
@@ -162,6 +164,10 @@ impl Service {
             addr,
             replay,
             before_stop: None,
+            reconcile: match settings.api()? {
+                Some(api) if settings.reconcile.enabled => Some((settings.reconcile.clone(), api)),
+                _ => None,
+            },
             alerts: settings.alerts.enabled.then(|| {
                 let mut a = settings.alerts.clone();
                 a.targets.external_url = format!("http://{addr}/");
@@ -218,6 +224,9 @@ impl Service {
         let alerts = self
             .alerts
             .map(|a| crate::alerts::start(a, self.ingest.clone()));
+        let reconcile = self
+            .reconcile
+            .map(|(s, api)| crate::reconcile::start(s, api, self.ingest.clone()));
         let last = self.before_stop;
         let shutdown = async move {
             shutdown.await;
@@ -234,6 +243,9 @@ impl Service {
             let _ = task.await;
         }
         if let Some(task) = alerts {
+            task.abort();
+        }
+        if let Some(task) = reconcile {
             task.abort();
         }
         if let Some(task) = metrics {

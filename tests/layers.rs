@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["record", "signature"],
     &["journal", "store"],
     &["ingest", "api"],
-    &["forward", "reply", "headless", "demo", "alerts"],
+    &["forward", "reply", "headless", "demo", "alerts", "reconcile"],
     &["attach"],
     &["receiver", "metrics"],
     &["config", "service"],

@@ -33,6 +33,8 @@ pub enum Answer {
 /// A request as the fake saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// When it arrived.
+    pub at: std::time::Instant,
     pub method: String,
     pub path: String,
     pub headers: HeaderMap,
@@ -66,6 +68,11 @@ struct FakeState {
     keys: HashMap<String, (Bytes, Response202)>,
     next_id: u64,
     webhooks: Option<Webhooks>,
+    /// The read endpoints' side of things.
+    provider: super::fake_reads::Provider,
+    /// Sends whose delivered/read webhooks are never posted (the provider still says
+    /// they were delivered, and logs the attempts): how many more to lose.
+    lose: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -110,14 +117,27 @@ impl FakeApi {
     pub fn send_webhooks(&self, webhooks: Webhooks) {
         self.state.lock().webhooks = Some(webhooks);
     }
+
+    /// Read or script the provider's side (numbers, statuses, messages, logs, scope).
+    pub fn provider<R>(&self, f: impl FnOnce(&mut super::fake_reads::Provider) -> R) -> R {
+        f(&mut self.state.lock().provider)
+    }
+
+    /// The next `n` sends lose their delivered and read webhooks on the way: the
+    /// provider's API and log still say they were delivered.
+    pub fn lose_webhooks(&self, n: u32) {
+        self.state.lock().lose += n;
+    }
 }
 
 async fn handle(State(state): State<Arc<Mutex<FakeState>>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    let query = parts.uri.query().map(str::to_owned);
     let body = axum::body::to_bytes(body, 1 << 20)
         .await
         .unwrap_or_default();
     let seen = Seen {
+        at: std::time::Instant::now(),
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         headers: parts.headers,
@@ -126,8 +146,16 @@ async fn handle(State(state): State<Arc<Mutex<FakeState>>>, req: Request) -> Res
     let answer = {
         let mut s = state.lock();
         s.seen.push(seen.clone());
-        s.script.pop_front().unwrap_or(Answer::Accept)
+        if seen.method == "GET" {
+            // Reads have their own script ([`super::fake_reads::Provider::reads`]).
+            Answer::Accept
+        } else {
+            s.script.pop_front().unwrap_or(Answer::Accept)
+        }
     };
+    if seen.method == "GET" {
+        return reads(&state, &seen, query.as_deref()).await;
+    }
     if seen.method != "POST" || seen.path != "/v1/messages/send" {
         return (
             StatusCode::NOT_FOUND,
@@ -136,6 +164,47 @@ async fn handle(State(state): State<Arc<Mutex<FakeState>>>, req: Request) -> Res
             .into_response();
     }
     respond(&state, &seen, answer).await
+}
+
+/// A read: the scripted answer if one is queued, else the provider's state.
+async fn reads(state: &Arc<Mutex<FakeState>>, seen: &Seen, query: Option<&str>) -> Response {
+    if seen.header("x-api-key").is_none_or(str::is_empty) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "Missing API key", "code": "UNAUTHORIZED"})),
+        )
+            .into_response();
+    }
+    let mut scripted = match super::fake_reads::read(&mut state.lock().provider, seen, query) {
+        Ok(res) => return res,
+        Err(answer) => answer,
+    };
+    loop {
+        match scripted {
+            Answer::Slow(wait, next) => {
+                tokio::time::sleep(wait).await;
+                scripted = *next;
+            }
+            Answer::Status(code, body, retry_after) => {
+                let mut res = (
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    axum::Json(body),
+                )
+                    .into_response();
+                if let Some(r) = retry_after.and_then(|r| r.parse().ok()) {
+                    res.headers_mut().insert("retry-after", r);
+                }
+                return res;
+            }
+            Answer::Accept => {
+                let mut s = state.lock();
+                let mut provider = std::mem::take(&mut s.provider);
+                let res = super::fake_reads::read(&mut provider, seen, query);
+                s.provider = provider;
+                return res.unwrap_or_else(|_| StatusCode::SERVICE_UNAVAILABLE.into_response());
+            }
+        }
+    }
 }
 
 async fn respond(state: &Arc<Mutex<FakeState>>, seen: &Seen, mut answer: Answer) -> Response {
@@ -176,7 +245,7 @@ async fn respond(state: &Arc<Mutex<FakeState>>, seen: &Seen, mut answer: Answer)
             res
         }
         Answer::Accept | Answer::Slow(..) => {
-            let (accepted, webhooks) = {
+            let (accepted, webhooks, lose) = {
                 let mut s = state.lock();
                 s.next_id += 1;
                 let id = format!("msg_fake_{:04}", s.next_id);
@@ -192,14 +261,20 @@ async fn respond(state: &Arc<Mutex<FakeState>>, seen: &Seen, mut answer: Answer)
                     s.keys
                         .insert(k, (seen.body.clone(), Response202(accepted.clone())));
                 }
-                (accepted, s.webhooks.clone())
+                let id = accepted["id"].as_str().unwrap_or_default().to_owned();
+                s.provider.message_status(&id, "QUEUED");
+                let lose = s.lose > 0;
+                s.lose = s.lose.saturating_sub(1);
+                (accepted, s.webhooks.clone(), lose)
             };
             if let Some(w) = webhooks {
                 tokio::spawn(play_provider(
+                    state.clone(),
                     w,
                     accepted.clone(),
                     seen.json(),
                     seen.header("x-whatsapp-number-id").map(str::to_owned),
+                    lose,
                 ));
             }
             (StatusCode::ACCEPTED, axum::Json(accepted)).into_response()
@@ -207,8 +282,16 @@ async fn respond(state: &Arc<Mutex<FakeState>>, seen: &Seen, mut answer: Answer)
     }
 }
 
-/// After a 202, the provider's webhooks for that message: sent, delivered, read.
-async fn play_provider(w: Webhooks, accepted: Value, body: Value, number_id: Option<String>) {
+/// After a 202, the provider's webhooks for that message: sent, delivered, read, each
+/// logged as the provider would; `lose`: delivered and read never reach the receiver.
+async fn play_provider(
+    state: Arc<Mutex<FakeState>>,
+    w: Webhooks,
+    accepted: Value,
+    body: Value,
+    number_id: Option<String>,
+    lose: bool,
+) {
     let http = reqwest::Client::new();
     let id = accepted["id"].as_str().unwrap_or_default().to_owned();
     for (i, event) in ["message.sent", "message.delivered", "message.read"]
@@ -231,14 +314,31 @@ async fn play_provider(w: Webhooks, accepted: Value, body: Value, number_id: Opt
             (None, Some(group)) => data["to"] = json!(group),
             _ => data["to"] = json!("unknown"),
         }
-        let payload =
-            serde_json::to_vec(&json!({"event": event, "data": data})).expect("serialisable");
+        let value = json!({"event": event, "data": data});
+        let payload = serde_json::to_vec(&value).expect("serialisable");
+        let status = ["SENT", "DELIVERED", "READ"][i];
+        if lose && i > 0 {
+            // Lost on the way (a proxy answered for us): the provider logs a success.
+            let mut s = state.lock();
+            s.provider.message_status(&id, status);
+            s.provider.log(event, value, Some(200), "ok");
+            continue;
+        }
         let mut req = http.post(&w.url).header("content-type", "application/json");
         if let Some(secret) = &w.secret {
             req = req.header("x-pilot-status-signature", sign(secret, &payload));
         }
-        if req.body(payload).send().await.is_err() {
-            return;
+        let answer = req.body(payload).send().await;
+        let mut s = state.lock();
+        s.provider.message_status(&id, status);
+        match answer {
+            Ok(res) => s
+                .provider
+                .log(event, value, Some(res.status().as_u16()), ""),
+            Err(_) => {
+                s.provider.log(event, value, None, "connection refused");
+                return;
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 //! loopback (the tests' too).
 
 pub mod fake_api;
+pub mod fake_reads;
 pub mod samples;
 mod simulator;
 

@@ -131,6 +131,9 @@ impl Provider {
     }
 
     pub(crate) fn add_attempts(&mut self, webhook: &str, attempts: &[Attempt]) {
+        // The provider lists newest first; kept oldest first.
+        let mut attempts: Vec<&Attempt> = attempts.iter().collect();
+        attempts.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         for a in attempts {
             if !self.seen.insert(a.id.clone()) {
                 continue;

@@ -1,0 +1,142 @@
+//! The fake provider's read endpoints: `GET /v1/numbers`, `/v1/numbers/{id}/status`,
+//! `/v1/messages/{id}`, `/v1/webhooks` and `/v1/webhooks/{id}/logs`, answering from a
+//! scripted state ([`Provider`]) that tests set and the fake itself keeps up to date
+//! (what it accepted, what it delivered, each webhook attempt it made). The key's scope
+//! is emulated; scripted answers (429, 5xx, slow, 401) apply to reads only.
+
+use std::collections::{HashMap, VecDeque};
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::fake_api::{Answer, Seen};
+
+/// The webhook the fake logs its own attempts under.
+pub const WEBHOOK_ID: &str = "wh_fake";
+
+/// What a key may read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Number-scoped: messages, not the numbers list.
+    #[default]
+    Number,
+    /// Tenant-scoped: numbers, not messages.
+    Tenant,
+    /// Both (as two keys would).
+    Both,
+}
+
+/// The provider's side, as the fake tells it.
+#[derive(Debug, Default)]
+pub struct Provider {
+    pub scope: Scope,
+    /// `GET /v1/numbers` items.
+    pub numbers: Vec<Value>,
+    /// Number id → its status answer.
+    pub statuses: HashMap<String, Value>,
+    /// Message id → its answer.
+    pub messages: HashMap<String, Value>,
+    /// Webhook id → attempts, oldest first.
+    pub logs: HashMap<String, Vec<Value>>,
+    /// Scripted answers for the next reads.
+    pub reads: VecDeque<Answer>,
+}
+
+impl Provider {
+    /// An attempt the fake made (or says it made) to deliver `payload`.
+    pub fn log(&mut self, event: &str, payload: Value, status_code: Option<u16>, response: &str) {
+        let logs = self.logs.entry(WEBHOOK_ID.into()).or_default();
+        let ok = status_code.is_some_and(|c| (200..300).contains(&c));
+        logs.push(json!({
+            "id": format!("log_{:05}", logs.len() + 1),
+            "event": event,
+            "status": if ok { "SUCCESS" } else { "FAILED" },
+            "statusCode": status_code,
+            "payload": payload,
+            "response": response,
+            "durationMs": 12,
+            "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }));
+    }
+
+    /// Move a message's status (and its step's time) along.
+    pub fn message_status(&mut self, id: &str, status: &str) {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let m = self
+            .messages
+            .entry(id.to_owned())
+            .or_insert_with(|| json!({"id": id, "status": "QUEUED", "createdAt": now}));
+        m["status"] = json!(status);
+        let field = match status {
+            "SENT" => "sentAt",
+            "DELIVERED" => "deliveredAt",
+            "READ" => "readAt",
+            _ => return,
+        };
+        m[field] = json!(now);
+    }
+}
+
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"error": "Not found", "code": "NOT_FOUND"})),
+    )
+        .into_response()
+}
+
+fn forbidden(what: &str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        axum::Json(json!({"error": format!("This key cannot {what}"), "code": "FORBIDDEN"})),
+    )
+        .into_response()
+}
+
+/// Answer a `GET`; `None` when the path is not one of the read endpoints.
+pub fn read(p: &mut Provider, seen: &Seen, query: Option<&str>) -> Result<Response, Answer> {
+    if let Some(a) = p.reads.pop_front() {
+        return Err(a);
+    }
+    let parts: Vec<&str> = seen.path.trim_matches('/').split('/').collect();
+    let answer = match parts.as_slice() {
+        ["v1", "numbers"] if p.scope == Scope::Number => forbidden("list numbers"),
+        ["v1", "numbers"] => axum::Json(json!(p.numbers)).into_response(),
+        ["v1", "numbers", _, "status"] if p.scope == Scope::Number => {
+            forbidden("read number status")
+        }
+        ["v1", "numbers", id, "status"] => match p.statuses.get(*id) {
+            Some(s) => axum::Json(s.clone()).into_response(),
+            None => not_found(),
+        },
+        ["v1", "messages", _] if p.scope == Scope::Tenant => forbidden("read messages"),
+        ["v1", "messages", id] => match p.messages.get(*id) {
+            Some(m) => axum::Json(m.clone()).into_response(),
+            None => not_found(),
+        },
+        ["v1", "webhooks"] => {
+            let hooks: Vec<Value> = p
+                .logs
+                .keys()
+                .map(|id| json!({"id": id, "name": "pilotwatch", "active": true}))
+                .collect();
+            axum::Json(json!(hooks)).into_response()
+        }
+        ["v1", "webhooks", id, "logs"] => {
+            let limit = query
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("limit=")))
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(50)
+                .clamp(1, 50);
+            match p.logs.get(*id) {
+                // Newest first, as the provider lists them.
+                Some(l) => axum::Json(json!(l.iter().rev().take(limit).collect::<Vec<_>>()))
+                    .into_response(),
+                None => not_found(),
+            }
+        }
+        _ => not_found(),
+    };
+    Ok(answer)
+}

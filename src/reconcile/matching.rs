@@ -1,0 +1,69 @@
+//! Which journaled delivery an attempt of the provider's log was: the same event and
+//! the same identity (the key the store dedupes on), among the deliveries received
+//! within a few minutes of the attempt. The candidates are copied out under a brief
+//! read lock and parsed outside it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::model::{self, Identity};
+use crate::record::{Record, RecordKind};
+use crate::store::{HashMap, SharedStore};
+
+/// How far apart the provider's `createdAt` and our arrival time may be.
+const SLACK_MINUTES: i64 = 5;
+/// Candidates looked at, at most (the newest).
+const MAX_CANDIDATES: usize = 20_000;
+
+/// The identity of a logged payload, as the receiver would have computed it.
+pub fn identity_of(payload: &serde_json::Value) -> Option<Identity> {
+    let bytes = match payload {
+        // Some logs keep the body as a string.
+        serde_json::Value::String(s) => s.clone().into_bytes(),
+        other => serde_json::to_vec(other).ok()?,
+    };
+    model::parse(&bytes).ok().map(|p| p.identity)
+}
+
+pub fn hex(id: Identity) -> String {
+    format!("{:032x}", id.0)
+}
+
+/// Journaled deliveries received between `from` and `to` (give or take the slack), by
+/// identity: the first seq of each.
+pub fn journaled(
+    store: &SharedStore,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> HashMap<Identity, u64> {
+    let (from, to) = (
+        from - Duration::minutes(SLACK_MINUTES),
+        to + Duration::minutes(SLACK_MINUTES),
+    );
+    let candidates: Vec<Arc<Record>> = {
+        let store = store.read();
+        store
+            .feed()
+            .rev()
+            .take_while(|r| r.received_at >= from)
+            .filter(|r| {
+                r.kind == RecordKind::Delivery
+                    && r.received_at <= to
+                    && r.duplicate_of.is_none()
+                    && r.verdict != model::Verdict::Rejected
+            })
+            .take(MAX_CANDIDATES)
+            .cloned()
+            .collect()
+    };
+    let mut out = HashMap::default();
+    for r in candidates {
+        if let Ok(p) = model::parse(&r.body) {
+            out.entry(p.identity)
+                .and_modify(|seq: &mut u64| *seq = (*seq).min(r.seq))
+                .or_insert(r.seq);
+        }
+    }
+    out
+}

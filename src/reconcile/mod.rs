@@ -1,0 +1,469 @@
+//! Reconciling with the provider's REST API: what did *not* arrive. With a key, the
+//! service polls the numbers and their status (every `--api-poll`), looks up outbound
+//! messages still `queued`/`sent` past `--reconcile-after`, and reads the provider's log
+//! of webhook attempts; every answer is journaled as an `api` record ([`ApiRecord`]),
+//! and the store compares the two sides.
+//!
+//! A polite client: at most [`IN_FLIGHT`] requests at once, `--api-budget` a minute
+//! ([`budget`]), `Retry-After` honoured, backoff on 5xx and timeouts; a refused key
+//! (401) pauses everything and says so once; a key whose scope does not cover a feature
+//! (403) turns that feature off and says which and why.
+
+pub mod budget;
+mod matching;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use parking_lot::Mutex;
+use tokio::sync::Semaphore;
+
+use crate::api::{ApiClient, ApiError};
+use crate::ingest::{Incoming, Ingest};
+use crate::model::provider::{AccessState, ApiNumberStatus, ApiRecord, Feature};
+use crate::record::Record;
+use crate::store::messages::Status;
+use budget::{Budget, parse_retry_after};
+
+/// Requests to the provider in flight at once.
+pub const IN_FLIGHT: usize = 4;
+/// Attempts asked for per webhook log read.
+const LOG_LIMIT: u32 = 50;
+/// An unmatched attempt younger than this may still be on its way to the journal.
+const LOG_GRACE: chrono::Duration = chrono::Duration::seconds(60);
+/// A message is looked up at most this many times.
+const LOOKUPS: u32 = 3;
+/// A number's status is journaled again, unchanged, this often.
+const STATUS_REFRESH: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone)]
+pub struct ReconcileSettings {
+    /// `--no-reconcile`: never read the provider's side, key or not.
+    pub enabled: bool,
+    pub api_poll: Duration,
+    pub reconcile_after: Duration,
+    /// Requests a minute, at most.
+    pub budget: u32,
+}
+
+impl Default for ReconcileSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            api_poll: Duration::from_secs(60),
+            reconcile_after: Duration::from_secs(120),
+            budget: 60,
+        }
+    }
+}
+
+/// Poll until the task is aborted.
+pub fn start(
+    settings: ReconcileSettings,
+    api: ApiClient,
+    ingest: Arc<Ingest>,
+) -> tokio::task::JoinHandle<()> {
+    let access = {
+        let store = ingest.store().read();
+        Feature::ALL
+            .into_iter()
+            .filter_map(|f| store.provider().access(f).map(|(s, _)| (f, s)))
+            .collect()
+    };
+    let r = Arc::new(Reconciler {
+        budget: Mutex::new(Budget::new(settings.budget)),
+        slots: Semaphore::new(IN_FLIGHT),
+        settings,
+        api,
+        ingest,
+        state: Mutex::new(State {
+            access,
+            ..State::default()
+        }),
+    });
+    tokio::spawn(async move { r.run().await })
+}
+
+#[derive(Debug, Default)]
+struct State {
+    access: BTreeMap<Feature, AccessState>,
+    /// A 401: nothing more until a restart with another key.
+    paused: bool,
+    /// Messages looked up: when, how often.
+    looked: HashMap<String, (Instant, u32)>,
+    /// Attempts already journaled.
+    logged: HashSet<String>,
+    /// Numbers whose status the provider cannot tell (503 PROVIDER_NOT_CONFIGURED).
+    no_status: HashSet<String>,
+    /// The last status journaled per number, and when.
+    statuses: HashMap<String, (ApiNumberStatus, Instant)>,
+    numbers: Vec<crate::model::provider::ApiNumber>,
+}
+
+#[derive(Debug)]
+struct Reconciler {
+    settings: ReconcileSettings,
+    api: ApiClient,
+    ingest: Arc<Ingest>,
+    budget: Mutex<Budget>,
+    slots: Semaphore,
+    state: Mutex<State>,
+}
+
+/// What a failed call means for polling.
+enum Failed {
+    /// Skip this one; carry on.
+    Skip,
+    /// This feature is off (scope), or everything is (401).
+    Off,
+    /// Never ask about this one again (503 `PROVIDER_NOT_CONFIGURED`).
+    Final,
+}
+
+impl Reconciler {
+    async fn run(self: Arc<Self>) {
+        {
+            let mut s = self.state.lock();
+            let store = self.ingest.store().read();
+            s.logged = store
+                .provider()
+                .attempts()
+                .map(|a| a.attempt.id.clone())
+                .collect();
+        }
+        // Each job runs on its own; a slow one (a budget-bound batch of lookups) never
+        // holds up the other, and neither starts again before it is done.
+        let mut next_poll = Instant::now();
+        let mut poll: Option<tokio::task::JoinHandle<()>> = None;
+        let mut lookups: Option<tokio::task::JoinHandle<()>> = None;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if self.state.lock().paused {
+                continue;
+            }
+            if Instant::now() >= next_poll && poll.as_ref().is_none_or(|p| p.is_finished()) {
+                next_poll = Instant::now() + self.settings.api_poll;
+                let this = self.clone();
+                poll = Some(tokio::spawn(async move {
+                    tokio::join!(this.clone().poll_numbers(), this.poll_logs());
+                }));
+            }
+            if lookups.as_ref().is_none_or(|l| l.is_finished()) {
+                lookups = Some(tokio::spawn(self.clone().lookup_stuck()));
+            }
+        }
+    }
+
+    fn allowed(&self, feature: Feature) -> bool {
+        let s = self.state.lock();
+        !s.paused
+            && !matches!(
+                s.access.get(&feature),
+                Some(
+                    AccessState::OutOfScope | AccessState::Unauthorized | AccessState::Unavailable
+                )
+            )
+    }
+
+    /// One request, within the budget and the in-flight limit; its failure handled.
+    async fn call<T, F>(&self, feature: Feature, request: F) -> Result<T, Failed>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let _slot = self.slots.acquire().await.map_err(|_| Failed::Off)?;
+        loop {
+            let wait = self.budget.lock().wait(Instant::now());
+            if wait.is_zero() {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+        }
+        if !self.allowed(feature) {
+            return Err(Failed::Off);
+        }
+        self.budget.lock().take(Instant::now());
+        match request.await {
+            Ok(v) => {
+                self.budget.lock().succeeded();
+                self.access(feature, AccessState::Ok, "").await;
+                Ok(v)
+            }
+            Err(e) => Err(self.failed(feature, e).await),
+        }
+    }
+
+    async fn failed(&self, feature: Feature, e: ApiError) -> Failed {
+        let now = Instant::now();
+        match &e {
+            ApiError::Status { status: 401, .. } => {
+                self.state.lock().paused = true;
+                let why = "the API key was refused (401): polling paused; set a valid PILOT_STATUS_API_KEY and restart";
+                for f in Feature::ALL {
+                    self.access(f, AccessState::Unauthorized, why).await;
+                }
+                Failed::Off
+            }
+            ApiError::Status { status: 403, .. } => {
+                let why = match feature {
+                    Feature::Numbers => {
+                        "this key cannot list numbers (403; a number-scoped key): numbers from the API are off; a tenant-scoped key turns them on"
+                    }
+                    Feature::Messages => {
+                        "this key cannot read messages (403; a tenant-scoped key): stuck-message lookups are off; a number-scoped key turns them on"
+                    }
+                    Feature::Webhooks => {
+                        "this key cannot read webhook logs (403): the provider's side of Deliveries is off"
+                    }
+                };
+                self.access(feature, AccessState::OutOfScope, why).await;
+                Failed::Off
+            }
+            ApiError::Status {
+                status: 429,
+                retry_after,
+                ..
+            } => {
+                let wait = parse_retry_after(retry_after.as_deref());
+                tracing::info!(
+                    seconds = wait.as_secs(),
+                    "the provider's API asked to wait (429)"
+                );
+                self.budget.lock().retry_after(now, wait);
+                Failed::Skip
+            }
+            ApiError::Status {
+                status: 503,
+                code: Some(c),
+                ..
+            } if c == "PROVIDER_NOT_CONFIGURED" => Failed::Final,
+            ApiError::Status { status, .. } if *status >= 500 => {
+                let wait = self.budget.lock().failed(now);
+                tracing::info!(
+                    status,
+                    seconds = wait.as_secs(),
+                    "the provider's API failed; backing off"
+                );
+                Failed::Skip
+            }
+            ApiError::Timeout { .. } | ApiError::Connect { .. } | ApiError::Other { .. } => {
+                let wait = self.budget.lock().failed(now);
+                tracing::info!(error = %e.short(), seconds = wait.as_secs(), "the provider's API did not answer; backing off");
+                Failed::Skip
+            }
+            // 404 (a message the API does not know), 400, an unreadable answer.
+            _ => {
+                tracing::debug!(error = %e.short(), "API read failed");
+                Failed::Skip
+            }
+        }
+    }
+
+    /// Journal a change of what the key allows (only a change).
+    async fn access(&self, feature: Feature, state: AccessState, detail: &str) {
+        let changed = {
+            let mut s = self.state.lock();
+            // Once the key is refused, an answer that was in flight says nothing more.
+            if s.paused && state != AccessState::Unauthorized {
+                return;
+            }
+            s.access.insert(feature, state) != Some(state)
+        };
+        if changed {
+            if state != AccessState::Ok {
+                tracing::warn!(feature = feature.as_str(), "{detail}");
+            }
+            self.journal(ApiRecord::Access {
+                feature,
+                state,
+                detail: detail.to_owned(),
+            })
+            .await;
+        }
+    }
+
+    async fn journal(&self, r: ApiRecord) -> bool {
+        let incoming = Incoming {
+            record: Record::api(&r),
+            identity: None,
+        };
+        match self.ingest.submit(incoming).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, event = r.event(), "API answer not journaled");
+                false
+            }
+        }
+    }
+
+    async fn poll_numbers(self: Arc<Self>) {
+        if !self.allowed(Feature::Numbers) {
+            return;
+        }
+        let Ok(numbers) = self.call(Feature::Numbers, self.api.numbers()).await else {
+            return;
+        };
+        let changed = self.state.lock().numbers != numbers;
+        if changed
+            && self
+                .journal(ApiRecord::Numbers {
+                    numbers: numbers.clone(),
+                })
+                .await
+        {
+            self.state.lock().numbers = numbers.clone();
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in numbers {
+            if self.state.lock().no_status.contains(&n.id) {
+                continue;
+            }
+            let this = self.clone();
+            tasks.spawn(async move { this.poll_status(n.id).await });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    async fn poll_status(&self, id: String) {
+        let status = match self
+            .call(Feature::Numbers, self.api.number_status(&id))
+            .await
+        {
+            Ok(s) => s,
+            Err(Failed::Final) => {
+                self.state.lock().no_status.insert(id);
+                return;
+            }
+            Err(_) => return,
+        };
+        let due = {
+            let s = self.state.lock();
+            s.statuses.get(&id).is_none_or(|(last, at)| {
+                last.state != status.state
+                    || last.stale != status.stale
+                    || at.elapsed() >= STATUS_REFRESH
+            })
+        };
+        if due && self.journal(ApiRecord::NumberStatus(status.clone())).await {
+            self.state
+                .lock()
+                .statuses
+                .insert(id, (status, Instant::now()));
+        }
+    }
+
+    async fn poll_logs(self: Arc<Self>) {
+        if !self.allowed(Feature::Webhooks) {
+            return;
+        }
+        let Ok(webhooks) = self.call(Feature::Webhooks, self.api.webhooks()).await else {
+            return;
+        };
+        for w in webhooks {
+            let Ok(entries) = self
+                .call(Feature::Webhooks, self.api.webhook_logs(&w.id, LOG_LIMIT))
+                .await
+            else {
+                continue;
+            };
+            let fresh: Vec<_> = {
+                let s = self.state.lock();
+                entries
+                    .into_iter()
+                    .filter(|(a, _)| !s.logged.contains(&a.id))
+                    .collect()
+            };
+            if fresh.is_empty() {
+                continue;
+            }
+            let from = fresh
+                .iter()
+                .map(|(a, _)| a.created_at)
+                .min()
+                .unwrap_or_else(Utc::now);
+            let to = fresh
+                .iter()
+                .map(|(a, _)| a.created_at)
+                .max()
+                .unwrap_or_else(Utc::now);
+            let journaled = matching::journaled(self.ingest.store(), from, to);
+            let now = Utc::now();
+            let mut attempts = Vec::new();
+            for (mut a, payload) in fresh {
+                let id = payload.as_ref().and_then(matching::identity_of);
+                a.identity = id.map(matching::hex);
+                a.matched = id.and_then(|i| journaled.get(&i).copied());
+                // Not here yet, maybe: the next read decides.
+                if a.matched.is_none() && now - a.created_at < LOG_GRACE {
+                    continue;
+                }
+                attempts.push(a);
+            }
+            if attempts.is_empty() {
+                continue;
+            }
+            let ids: Vec<String> = attempts.iter().map(|a| a.id.clone()).collect();
+            if self
+                .journal(ApiRecord::Attempts {
+                    webhook: w.id.clone(),
+                    attempts,
+                })
+                .await
+            {
+                self.state.lock().logged.extend(ids);
+            }
+        }
+    }
+
+    /// Outbound messages still queued/sent past `reconcile_after`, each looked up.
+    async fn lookup_stuck(self: Arc<Self>) {
+        if !self.allowed(Feature::Messages) {
+            return;
+        }
+        let after = chrono::Duration::from_std(self.settings.reconcile_after).unwrap_or_default();
+        let now = Utc::now();
+        let due: Vec<String> = {
+            let store = self.ingest.store().read();
+            let s = self.state.lock();
+            store
+                .messages()
+                .unsettled()
+                .filter(|(_, r)| matches!(r.status(), Status::Queued | Status::Sent))
+                .filter(|(_, r)| {
+                    r.lifecycle
+                        .sent
+                        .and_then(|s| s.at)
+                        .or(r.created_at)
+                        .is_some_and(|at| now - at >= after)
+                })
+                .map(|(_, r)| r.id())
+                .filter(|id| {
+                    s.looked.get(*id).is_none_or(|(at, n)| {
+                        *n < LOOKUPS && at.elapsed() >= self.settings.reconcile_after
+                    })
+                })
+                // No more than the budget could take this minute.
+                .take(self.settings.budget as usize)
+                .map(str::to_owned)
+                .collect()
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for id in due {
+            {
+                let mut s = self.state.lock();
+                let e = s.looked.entry(id.clone()).or_insert((Instant::now(), 0));
+                *e = (Instant::now(), e.1 + 1);
+            }
+            let this = self.clone();
+            tasks.spawn(async move {
+                if let Ok(m) = this.call(Feature::Messages, this.api.message(&id)).await {
+                    this.journal(ApiRecord::Message(m)).await;
+                }
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
