@@ -6,6 +6,7 @@
 
 mod actions;
 mod alerts;
+mod deliveries;
 mod drafts;
 mod keys;
 mod overview;
@@ -26,6 +27,7 @@ use crate::model::Verdict;
 use crate::model::outbound::InReplyTo;
 use crate::store::Store;
 pub use alerts::AlertsPane;
+pub use deliveries::DeliveriesPane;
 use drafts::Drafts;
 pub use overview::{Overview, Panel};
 
@@ -96,6 +98,8 @@ pub struct Totals {
     pub forwarded: u64,
     pub forward_failed: u64,
     pub forward_dropped: u64,
+    /// Messages whose webhook never came (the provider's API had the step).
+    pub missing: u64,
 }
 
 impl Totals {
@@ -111,6 +115,7 @@ impl Totals {
             forwarded: store.forwards().ok,
             forward_failed: store.forwards().failed,
             forward_dropped: store.forwards().dropped,
+            missing: store.messages().missing(),
         }
     }
 }
@@ -177,6 +182,8 @@ pub struct App {
     pub latency: bool,
     /// The Alerts pane (`7`): shown or not, its selection, and the bell.
     pub alerts: AlertsPane,
+    /// The Deliveries view (`8`): the provider's attempts beside ours.
+    pub deliveries: DeliveriesPane,
     pub mode: Mode,
     pub filter: Filter,
     /// The filter being typed (applied live).
@@ -221,6 +228,7 @@ impl App {
     pub fn new(info: Info, theme: Theme) -> Self {
         Self {
             alerts: AlertsPane::new(!info.read_only),
+            deliveries: DeliveriesPane::default(),
             now: info.started,
             notice: info.startup_note.clone(),
             info,
@@ -255,6 +263,7 @@ impl App {
     /// The store was emptied and is being filled again: every view starts over.
     pub fn store_replaced(&mut self) {
         self.views = Views::default();
+        self.deliveries = DeliveriesPane::default();
         self.filter_dirty = true;
         self.last_total = None;
         self.forget_fired();
@@ -336,6 +345,7 @@ impl App {
             .collect();
         self.views.prepare(store, self.pane, rows.into_iter());
         self.sync_alerts(store);
+        self.sync_deliveries(store);
         // Copied at every sync, not only for the overview: the header reads them too.
         // Per number only for the Fleet's rows (an account has a handful; a flood of
         // invented numberIds must not cost every frame).

@@ -256,7 +256,7 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
         .collect();
         b.field("Media", parts.join(" · "), Tone::Plain);
     }
-    timeline(&mut b, m);
+    timeline(&mut b, m, store);
     if let Some(orig) = store.messages().quoted(m) {
         b.heading("Quoting".into());
         b.push(vec![
@@ -336,40 +336,68 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
     })
 }
 
-fn timeline(b: &mut Builder, m: &MessageRow) {
+fn timeline(b: &mut Builder, m: &MessageRow, store: &Store) {
     let l = &m.lifecycle;
-    let mut steps: Vec<(&str, DateTime<Utc>, u64)> = [
+    let from_api = m.api().map_or([false; 4], |a| a.from_api);
+    // A step only the API knows, with no time of its own: when the API said so.
+    let asked = |seq: u64| {
+        let p = store.provider();
+        p.since(seq.saturating_sub(1))
+            .next()
+            .filter(|r| r.seq == seq)
+            .map(|r| r.received_at)
+    };
+    let mut steps: Vec<(&str, DateTime<Utc>, u64, bool)> = [
         ("sent", l.sent),
         ("delivered", l.delivered),
         ("read", l.read),
         ("failed", l.failed),
     ]
     .into_iter()
-    .filter_map(|(name, step)| step.and_then(|s| Some((name, s.at?, s.seq))))
+    .zip(from_api)
+    .filter_map(|((name, step), api)| {
+        let s = step?;
+        let at = s.at.or_else(|| api.then(|| asked(s.seq)).flatten())?;
+        Some((name, at, s.seq, api))
+    })
     .collect();
     if steps.is_empty() {
         b.field("Status", m.status().as_str().into(), Tone::Info);
         return;
     }
-    steps.sort_by_key(|(_, at, _)| *at);
+    steps.sort_by_key(|(_, at, _, _)| *at);
     b.heading(format!("Lifecycle: {}", m.status().as_str()));
     let mut prev: Option<DateTime<Utc>> = None;
-    for (name, at, seq) in steps {
-        let tone = if name == "failed" {
+    for (name, at, seq, api) in &steps {
+        let tone = if *name == "failed" {
             Tone::Bad
         } else {
             Tone::Good
         };
-        b.push(vec![
-            (format!("  {}  ", stamp(at)), Tone::Dim),
+        let mut line = vec![
+            (format!("  {}  ", stamp(*at)), Tone::Dim),
             (format!("{name:<10}"), tone),
             (
-                format!("{:>9}", prev.map(|p| delay(p, at)).unwrap_or_default()),
+                format!("{:>9}", prev.map(|p| delay(p, *at)).unwrap_or_default()),
                 Tone::Dim,
             ),
             (format!("  #{seq}"), Tone::Dim),
-        ]);
-        prev = Some(at);
+        ];
+        if *api {
+            line.push(("  (api)".into(), Tone::Warn));
+        }
+        b.push(line);
+        prev = Some(*at);
+    }
+    // Which steps came from the provider's API, their webhook never having arrived.
+    for (name, at, _, _) in steps.iter().filter(|s| s.3) {
+        b.push(vec![(
+            format!(
+                "  ⚠ {name}: from the API at {} — webhook missing",
+                super::view::clock(*at)
+            ),
+            Tone::Warn,
+        )]);
     }
     if let Some((error, code)) = m.error() {
         b.push(vec![

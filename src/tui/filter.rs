@@ -146,7 +146,10 @@ impl Filter {
                 ];
                 steps.iter().any(|(name, present)| *present && has(name, s))
             }
-            Term::Status(s) => has(m.status().as_str(), s),
+            // `status:missing`: a step only the provider's API knows (its webhook never came).
+            Term::Status(s) => {
+                has(m.status().as_str(), s) || (m.webhook_missing().is_some() && has("missing", s))
+            }
             Term::Number(s) => has(m.number_id(), s) || number.is_some_and(|n| number_has(n, s)),
             Term::Type(s) => m.msg_type.is_some_and(|t| has(t.as_str(), s)),
             Term::Verdict(_) => true,
@@ -252,7 +255,15 @@ impl Filter {
 
 /// Statuses each pane's rows can have (a `status:` value naming none of them leaves
 /// that pane alone).
-const MESSAGE_STATUSES: &[&str] = &["received", "queued", "sent", "failed", "delivered", "read"];
+const MESSAGE_STATUSES: &[&str] = &[
+    "received",
+    "queued",
+    "sent",
+    "failed",
+    "delivered",
+    "read",
+    "missing",
+];
 const NUMBER_STATUSES: &[&str] = &[
     "unknown",
     "created",

@@ -15,6 +15,7 @@ pub enum Command {
     Calls,
     Feed,
     Alerts,
+    Deliveries,
     Down,
     Up,
     PageDown,
@@ -125,6 +126,12 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Alerts,
         keys: &[ch('7')],
         help: "Alerts: firing, pending, then ended (Enter: the alert's cause)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Deliveries,
+        keys: &[ch('8')],
+        help: "Deliveries: the provider's log beside ours (Enter: the delivery)",
         hint: None,
     },
     Binding {
@@ -301,6 +308,10 @@ pub const FILTER_HELP: &[(&str, &str)] = &[
     (
         "number:suporte",
         "rows of the numbers whose id, phone or name has it (all panes)",
+    ),
+    (
+        "status:missing",
+        "messages whose webhook never came (only the API had the step)",
     ),
     ("type:image", "a message's type (Messages and Feed)"),
     (

@@ -90,6 +90,7 @@ impl App {
     pub(super) fn show_alerts(&mut self) {
         self.overview.shown = false;
         self.latency = false;
+        self.deliveries.shown = false;
         self.alerts.shown = true;
     }
 
@@ -131,7 +132,7 @@ impl App {
     /// `Enter` on an alert: the number selected in the Numbers pane, or the message's or
     /// delivery's detail over its row (the list frozen on it, so keys act on it). A
     /// filter hiding the row is cleared; a row gone from memory is said so.
-    fn go_to_cause(&mut self, cause: &Cause, store: &Store) {
+    pub(super) fn go_to_cause(&mut self, cause: &Cause, store: &Store) {
         let (pane, key) = match cause {
             Cause::Number { id } => {
                 let index = |app: &Self| app.views.numbers.iter().position(|n| *n.raw_id == **id);
@@ -165,6 +166,7 @@ impl App {
             },
         };
         self.alerts.shown = false;
+        self.deliveries.shown = false;
         self.overview.shown = false;
         self.latency = false;
         self.pane = pane;

@@ -139,6 +139,9 @@ impl App {
         {
             return None;
         }
+        if self.deliveries.shown && self.deliveries_key(command, store) {
+            return None;
+        }
         let len = self.views.len(self.pane);
         let page = self.page.max(1);
         match command {
@@ -152,14 +155,17 @@ impl App {
             Command::Overview => {
                 self.latency = false;
                 self.alerts.shown = false;
+                self.deliveries.shown = false;
                 self.show_overview();
             }
             Command::Latency => {
                 self.latency = true;
                 self.overview.shown = false;
                 self.alerts.shown = false;
+                self.deliveries.shown = false;
             }
             Command::Alerts => self.show_alerts(),
+            Command::Deliveries => self.show_deliveries(),
             Command::Zoom if self.overview.shown => self.overview.zoomed ^= true,
             Command::Zoom => self.notice = Some("z zooms a panel of the overview (0)".into()),
             Command::NextPane if self.overview.shown => self.next_panel(1),
@@ -172,6 +178,7 @@ impl App {
                 self.overview.shown = false;
                 self.latency = false;
                 self.alerts.shown = false;
+                self.deliveries.shown = false;
                 self.pane = match command {
                     Command::Messages => Pane::Messages,
                     Command::Numbers => Pane::Numbers,

@@ -31,6 +31,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 t.style(Tone::Warn),
             ));
         }
+        access(app, &mut top);
     } else {
         if let Some(a) = &app.attach {
             match &a.link {
@@ -82,6 +83,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 t.style(Tone::Dim),
             )),
         }
+        access(app, &mut top);
         if let Some(url) = &app.info.forward_to {
             let tone = if c.forward_failed + c.forward_dropped > 0 {
                 Tone::Warn
@@ -109,6 +111,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     )];
     if live {
         bottom.push(Span::styled(format!("{per_sec}/s "), t.style(Tone::Accent)));
+    }
+    // Steps only the provider's API knows: said only when there are some,
+    // and before the other counts, so no width cuts it off.
+    if c.missing > 0 {
+        bottom.push(Span::styled(
+            format!("· {} webhook missing ", c.missing),
+            t.style(Tone::Warn),
+        ));
     }
     let counts = [
         (c.failed_messages, "failed", Tone::Bad),
@@ -199,4 +209,15 @@ fn progress(read: u64, total: u64, width: usize) -> String {
         "·".repeat(width - filled),
         ratio * 100.0
     )
+}
+
+/// A feature of reconciliation the key leaves off, said once, in words, beside the key
+/// (after what the header says of the service, which it must not push out of sight).
+fn access(app: &App, top: &mut Vec<Span<'static>>) {
+    if let Some(off) = &app.views.provider.access {
+        top.push(Span::styled(
+            format!("· {off} "),
+            app.theme.style(Tone::Warn),
+        ));
+    }
 }

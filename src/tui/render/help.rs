@@ -17,7 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             Span::raw(b.help),
         ]));
     }
-    lines.push(Line::default());
+    // No blank line between the two: a 34-row terminal shows the filter's first terms.
     lines.push(Line::styled(
         "Filter (/): terms are combined; Enter keeps it, Esc clears it",
         t.style(Tone::Title),

@@ -136,6 +136,10 @@ pub(super) fn status_spans(app: &App, l: &MessageLine) -> Vec<Span<'static>> {
             Tone::Bad,
         ),
     };
+    // A step only the provider's API knows: its webhook never came.
+    if l.webhook_missing.is_some() && l.reply.is_none() {
+        return vec![Span::styled(format!("{text} (api) ⚠"), t.style(Tone::Warn))];
+    }
     let waiting = l.waiting_since.filter(|_| l.reply.is_none());
     match waiting {
         Some(since) => {

@@ -4,7 +4,7 @@
 //! ┌──────────────────────────────────────────────────────────────────────────┐
 //! │ header: where it listens · signatures · journal · uptime                 │ 2 lines
 //! │         totals · rate sparkline · failed / rejected / broken / unknown   │
-//! │ tabs:   1 Messages  2 Numbers  3 Calls  4 Feed  (0, 5, 7 when shown)     │ 1 line
+//! │ tabs:   1 Messages  2 Numbers  3 Calls  4 Feed  (0, 5, 7, 8 when shown)  │ 1 line
 //! ├──────────────────────────────────────────────────────────────────────────┤
 //! │ the active pane's table, or a row's detail, or the empty state           │ rest
 //! ├──────────────────────────────────────────────────────────────────────────┤
@@ -17,6 +17,7 @@ mod alerts;
 mod calls;
 mod columns;
 mod composer;
+mod deliveries;
 mod detail;
 mod feed;
 mod header;
@@ -60,6 +61,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::Detail(d) => detail::render(frame, body, app, d),
         // Before any delivery too: `no_deliveries` fires exactly then.
         _ if app.alerts.shown => alerts::render(frame, body, app),
+        // Lost deliveries are news before any delivery arrived too.
+        _ if app.deliveries.shown => deliveries::render(frame, body, app),
         _ if app.totals.total == 0 => render_waiting(frame, body, app),
         _ if app.latency => latency::render(frame, body, app),
         _ if app.overview.shown => overview::render(frame, body, app),
@@ -103,7 +106,15 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         ));
         spans.push(Span::raw(" "));
     }
-    let full_screen_pane = !(app.overview.shown || app.latency || app.alerts.shown);
+    if app.deliveries.shown {
+        spans.push(Span::styled(
+            format!(" 8 Deliveries {} ", app.views.provider.attempts.len()),
+            app.theme.style(Tone::Selected),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let full_screen_pane =
+        !(app.overview.shown || app.latency || app.alerts.shown || app.deliveries.shown);
     for (i, pane) in Pane::ALL.iter().enumerate() {
         let tone = if *pane == app.pane && full_screen_pane {
             Tone::Selected

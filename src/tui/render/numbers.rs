@@ -10,15 +10,16 @@ use crate::tui::app::App;
 use crate::tui::theme::Tone;
 use crate::tui::view::NumberLine;
 
-const HEADER: [&str; 9] = [
-    "number", "phone", "state", "health", "since", "in", "out", "fail", "id",
+const HEADER: [&str; 10] = [
+    "number", "phone", "state", "api", "health", "since", "in", "out", "fail", "id",
 ];
 // Columns by index (in, out and fail are fitted like the others, never given up).
 const NAME: usize = 0;
 const PHONE: usize = 1;
 const STATE: usize = 2;
-const HEALTH: usize = 3;
-const ID: usize = 8;
+const API: usize = 3;
+const HEALTH: usize = 4;
+const ID: usize = 9;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -31,16 +32,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .skip(start)
         .take(area.height.saturating_sub(1) as usize)
         .collect();
-    let cells: Vec<[(String, Tone); 9]> = lines.iter().map(|(_, n)| cells(app, n)).collect();
+    let cells: Vec<[(String, Tone); 10]> = lines.iter().map(|(_, n)| cells(app, n)).collect();
     let mut cols = [
         Col::new(HEADER[NAME], 10, 40),
         Col::new(HEADER[PHONE], 8, 20).whole(),
         Col::new(HEADER[STATE], 7, 26),
+        Col::new(HEADER[API], 6, 40),
         Col::new(HEADER[HEALTH], 10, 50),
-        Col::new(HEADER[4], 4, 6),
-        Col::new(HEADER[5], 2, 8),
-        Col::new(HEADER[6], 3, 8),
-        Col::new(HEADER[7], 4, 8),
+        Col::new(HEADER[5], 4, 6),
+        Col::new(HEADER[6], 2, 8),
+        Col::new(HEADER[7], 3, 8),
+        Col::new(HEADER[8], 4, 8),
         Col::new(HEADER[ID], 0, 30).whole(),
     ];
     for row in &cells {
@@ -48,10 +50,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             c.fit(width(text));
         }
     }
+    // The API's column only once the provider's API has said something of a number.
+    if !app.views.numbers.iter().any(|n| n.api.is_some()) {
+        cols[API] = Col::fixed(0);
+    }
     // Narrow: the name shrinks first (its profile part), then the id goes, then the
     // phone; the state and the health reason (`degraded QUALITY_LOW`) are what the
-    // pane is for.
-    let widths = columns::fit(&cols, &[NAME, ID, PHONE, HEALTH, STATE], None, area.width);
+    // pane is for, and what the API says beside the state.
+    let give = [NAME, ID, PHONE, HEALTH, API, STATE];
+    let widths = columns::fit(&cols, &give, None, area.width);
     let rows = lines.iter().zip(cells).map(|((i, _), mut row)| {
         // A name cut inside its `(profile name)` reads as a typo: drop that part whole.
         let name = &mut row[NAME].0;
@@ -73,7 +80,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// A number's cells, in [`HEADER`] order.
-pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 9] {
+pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 10] {
     let connected = n.state.is_connected();
     let state = match n.state {
         NumberState::Connected => Tone::Good,
@@ -83,6 +90,7 @@ pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 9] {
     };
     // A restored number comes back disconnected (the provider says so): say both.
     let state_text = match n.state {
+        _ if n.api_only => "api only".to_owned(),
         NumberState::Restored if !connected => "restored · disconnected".to_owned(),
         s => s.as_str().to_owned(),
     };
@@ -108,6 +116,7 @@ pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 9] {
         (n.name.clone(), Tone::Plain),
         (n.phone.clone(), Tone::Plain),
         (state_text, state),
+        api(app, n),
         health,
         (ago((app.now - n.changed_at).num_seconds()), Tone::Plain),
         (n.messages_in.to_string(), Tone::Plain),
@@ -115,4 +124,23 @@ pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 9] {
         (n.failures.to_string(), fail),
         (n.number_id.clone(), Tone::Dim),
     ]
+}
+
+/// What the API says of it: `api: connected (stale) 2m ago`, how old the reading is;
+/// once it has disagreed with the webhooks past the grace period, flagged:
+/// `≠ api: disconnected 3m` (for how long).
+pub(super) fn api(app: &App, n: &NumberLine) -> (String, Tone) {
+    let Some(api) = &n.api else {
+        return ("-".into(), Tone::Dim);
+    };
+    if let Some(since) = api.flagged(app.now) {
+        let age = ago((app.now - since).num_seconds());
+        return (format!("≠ {} {age}", api.word()), Tone::Warn);
+    }
+    let age = api
+        .checked_at
+        .map(|at| format!(" {} ago", ago((app.now - at).num_seconds())))
+        .unwrap_or_default();
+    let tone = if api.connected { Tone::Dim } else { Tone::Warn };
+    (format!("{}{age}", api.word()), tone)
 }

@@ -88,6 +88,8 @@ impl Views {
                 self.feed.push_back(r.seq);
             }
         }
+        // What the provider's API said has no Feed row: the rows it changed.
+        numbers |= api_touched(store, self.cursor, &mut touched_messages);
         self.cursor = store.last_seq();
         touched_messages.sort_unstable();
         touched_messages.dedup();
@@ -248,10 +250,15 @@ impl Views {
             .numbers()
             .iter()
             .filter(|n| filter.number(n))
-            .map(lines::number_line)
+            .map(|n| lines::number_line(n, store.provider()))
             .collect();
+        // One known from the API alone is down when the API says so.
+        let down = |n: &lines::NumberLine| match (&n.api, n.api_only) {
+            (Some(api), true) => !api.connected,
+            _ => !n.state.is_connected(),
+        };
         self.numbers_down = (self.numbers.iter().enumerate())
-            .filter(|(_, n)| !n.state.is_connected())
+            .filter(|(_, n)| down(n))
             .map(|(i, _)| i)
             .collect();
     }
@@ -322,6 +329,27 @@ impl Views {
             Keys::Count(n) => (index < n).then_some(index as u64),
         }
     }
+}
+
+/// The `api` records after `cursor`: the message rows they changed (pushed on
+/// `messages`), and whether any was about numbers.
+fn api_touched(store: &Store, cursor: u64, messages: &mut Vec<u64>) -> bool {
+    use crate::model::provider::ApiRecord;
+    let mut numbers = false;
+    for r in store.provider().since(cursor) {
+        match r.event.as_ref().map(|e| e.as_str()) {
+            Some("api.numbers" | "api.number_status") => numbers = true,
+            Some("api.message") => {
+                if let Ok(ApiRecord::Message(m)) = serde_json::from_slice::<ApiRecord>(&r.body)
+                    && let Some(ord) = store.messages().outbound_ord(&m.id)
+                {
+                    messages.push(ord);
+                }
+            }
+            _ => {}
+        }
+    }
+    numbers
 }
 
 #[derive(Debug, Clone, Copy)]

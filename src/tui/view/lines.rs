@@ -7,12 +7,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Local, Utc};
 
+use super::provider::{NumberApi, api_only};
 use super::{Pane, age, feed_line};
 use crate::model::Verdict;
 use crate::model::event::{MessageExtra, Text};
 use crate::model::outbound::ReplyPhase;
 use crate::sanitize::line as clean;
-use crate::store::{CallRow, Direction, MessageRow, NumberRow, NumberState, Status, Store};
+use crate::store::{
+    CallRow, Direction, MessageRow, NumberRow, NumberState, Provider, Status, Store,
+};
 
 /// Most display lines kept; past it the cache starts over (visible rows rebuild).
 const LINE_CACHE: usize = 8192;
@@ -41,6 +44,8 @@ pub struct MessageLine {
     pub api_status: Option<String>,
     /// At `queued` or `sent`: since when (its age is shown, flagged when stuck).
     pub waiting_since: Option<DateTime<Utc>>,
+    /// The first step only the provider's API knows, its webhook never having come.
+    pub webhook_missing: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +131,10 @@ pub struct NumberLine {
     pub messages_in: u64,
     pub messages_out: u64,
     pub failures: u64,
+    /// What the provider's API says of it, once it was asked.
+    pub api: Option<NumberApi>,
+    /// Known from the API alone (no webhook has named it yet).
+    pub api_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -324,6 +333,7 @@ fn message_line(m: &MessageRow, store: &Store) -> MessageLine {
             .map(|r| reply_badge(r, store)),
         api_status: m.api_status().map(|s| clean(&s.to_lowercase(), 16)),
         waiting_since: age::waiting_since(m, store),
+        webhook_missing: m.webhook_missing(),
     }
 }
 
@@ -375,7 +385,7 @@ pub(super) fn number_name(n: &NumberRow) -> String {
     clean(name, 24)
 }
 
-pub(super) fn number_line(n: &NumberRow) -> NumberLine {
+pub(super) fn number_line(n: &NumberRow, provider: &Provider) -> NumberLine {
     NumberLine {
         raw_id: n.number_id.clone(),
         // Whole: a cut id cannot be copied (the provider's are 25 characters).
@@ -411,5 +421,7 @@ pub(super) fn number_line(n: &NumberRow) -> NumberLine {
         messages_in: n.messages_in,
         messages_out: n.messages_out,
         failures: n.failures,
+        api: provider.number(&n.number_id).and_then(NumberApi::of),
+        api_only: api_only(n, provider),
     }
 }

@@ -17,6 +17,7 @@ mod feed_line;
 pub mod figures;
 mod index;
 mod lines;
+pub mod provider;
 
 pub use index::Keys;
 pub use lines::{CallLine, FeedLine, MessageLine, NumberLine, PermissionLine, ReplyBadge, clock};
@@ -45,6 +46,8 @@ pub struct Views {
     lines: lines::Lines,
     /// The alerts' lines, built when the store's alert table changes.
     pub alerts: alerts::AlertLines,
+    /// The provider's side (issue 18), built when it changes.
+    pub provider: provider::ProviderView,
     /// Filter passes still walking older rows, by pane (see [`index::Scan`]).
     scans: [Option<index::Scan>; 4],
     /// The clock the calls were ordered by, whether a file is shown (nothing is live

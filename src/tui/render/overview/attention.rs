@@ -12,18 +12,24 @@ use ratatui::widgets::Paragraph;
 
 use super::super::alerts::{age, number, state_tone};
 use crate::model::alert::AlertState;
+use crate::sanitize::line as clean;
 use crate::store::{CallPhase, Status};
 use crate::tui::app::{App, Panel};
+use crate::tui::render::ago;
 use crate::tui::theme::Tone;
 use crate::tui::view::Pane;
+use crate::tui::view::provider::GRACE_SECS;
 
 /// Its height when stacked: the alerts (a couple more lines for them), the counts, a
 /// few rows, the border.
 pub fn height(app: &App, body: u16) -> u16 {
     let down = !app.views.numbers_down.is_empty();
     let alerts = app.views.alerts.active.len().min(3) as u16;
-    let rows = alerts + 1 + u16::from(down) + 1;
-    (rows + 2).min(body / 6 + alerts.min(2)).max(3)
+    let provider = provider_lines(app).len().min(3) as u16;
+    let rows = alerts + 1 + u16::from(down) + provider + 1;
+    (rows + 2)
+        .min(body / 6 + alerts.min(2) + provider.min(2))
+        .max(3)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -70,6 +76,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw(names.join(", ") + &more),
         ]));
     }
+    lines.extend(provider_lines(app));
     // The newest failures and missed calls among the rows Flow and Calls hold.
     let page = app.page;
     let failed = (0..page)
@@ -148,4 +155,64 @@ fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
         });
     }
     (out, hidden)
+}
+
+/// What comparing with the provider's API turned up: numbers the API and the webhooks
+/// disagree about past the grace period, messages whose webhook never came (how many,
+/// the newest), deliveries the provider made that never reached the journal.
+pub(super) fn provider_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let p = &app.views.provider;
+    let mut out = Vec::new();
+    // What the key leaves off (the header says it too, where the width lets it).
+    if let Some(off) = &p.access {
+        out.push(Line::styled(off.clone(), t.style(Tone::Warn)));
+    }
+    for (id, state, connected, since) in &p.disagreements {
+        if (app.now - *since).num_seconds() < GRACE_SECS {
+            continue;
+        }
+        let name = app
+            .views
+            .number_names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| clean(id, 24));
+        let event = if *connected {
+            "number.connected"
+        } else {
+            "number.disconnected"
+        };
+        out.push(Line::from(vec![
+            Span::styled("≠ ", t.style(Tone::Warn)),
+            Span::raw(format!(
+                "{name}: the API says {state} for {}, no {event} arrived",
+                ago((app.now - *since).num_seconds())
+            )),
+        ]));
+    }
+    if p.missing > 0 {
+        let mut spans = vec![Span::styled(
+            format!("⚠ {} webhook missing", p.missing),
+            t.style(Tone::Warn),
+        )];
+        if let Some(m) = p.missing_rows.first() {
+            spans.push(Span::raw(format!(
+                " · newest: → {} {} (api) {}",
+                m.to, m.step, m.time
+            )));
+        }
+        spans.push(Span::styled("  /status:missing", t.style(Tone::Dim)));
+        out.push(Line::from(spans));
+    }
+    if p.lost > 0 {
+        out.push(Line::from(vec![
+            Span::styled(format!("✗ {} deliveries lost", p.lost), t.style(Tone::Bad)),
+            Span::styled(
+                " (the provider sent them, the journal never got them: 8)",
+                t.style(Tone::Dim),
+            ),
+        ]));
+    }
+    out
 }

@@ -21,7 +21,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     } else {
         0
     };
-    let rows: Vec<Row> = app
+    let has_api = app.views.numbers.iter().any(|n| n.api.is_some());
+    let rows: Vec<([Cell; 10], Tone)> = app
         .views
         .numbers
         .iter()
@@ -29,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .skip(start)
         .take(area.height.saturating_sub(1) as usize)
         .map(|(i, n)| {
-            let [mut name, _, state, health, since, ..] = cells(app, n);
+            let [mut name, _, state, api, health, since, ..] = cells(app, n);
             // The profile part of a name is the first to go in a panel.
             if let Some(at) = name.0.find(" (") {
                 name.0.truncate(at);
@@ -54,6 +55,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             let row = [
                 name,
                 state,
+                api,
                 health,
                 (format!("{} ago", since.0), Tone::Dim),
                 (format!("{}/{}", r.messages_in, r.messages_out), Tone::Plain),
@@ -62,8 +64,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
                 (latency(f.delivered), Tone::Plain),
                 (last, Tone::Dim),
             ];
-            Row::new(row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone)))))
-                .style(t.style(tone))
+            let row = row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone))));
+            (row, tone)
         })
         .collect();
     // The name as wide as the widest shown; the state whole where it fits (`restored ·
@@ -86,39 +88,74 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let w = area.width;
     let state = if w >= 76 { 23 } else { 14 };
     let on = |min: u16, len: u16| Constraint::Length(if w >= min { len } else { 0 });
-    let health = if w >= 100 {
+    // What the API says, once it has said something: before the health when narrow
+    // (a disagreement is the news), its widest text when there is room.
+    let api = if has_api {
+        if w >= 100 { 30 } else { 26 }
+    } else {
+        0
+    };
+    let health = if w >= 100 + api {
         Constraint::Fill(1)
+    } else if api > 0 {
+        on(76 + api, 20)
     } else {
         on(76, 20)
     };
     let widths = [
         Constraint::Length(name),
         Constraint::Length(state),
+        Constraint::Length(api),
         health,
         Constraint::Length(8),
         Constraint::Length(7),
         Constraint::Length(3),
-        on(110, SPARK as u16),
-        on(90, 11),
-        on(130, 8),
+        on(110 + api, SPARK as u16),
+        on(90 + api, 11),
+        on(130 + api, 8),
     ];
+    let shown: [bool; 10] = std::array::from_fn(|i| {
+        if has_api {
+            widths[i] != Constraint::Length(0)
+        } else {
+            i != 2
+        }
+    });
+    let rows: Vec<Row> = (rows.into_iter())
+        .map(|(row, tone)| Row::new(with_api(row, shown)).style(t.style(tone)))
+        .collect();
     // Figures need their names; the header is the only place they are said.
-    let header = Row::new([
-        "number",
-        "state",
-        "health",
-        "since",
-        "in/out",
-        "✗",
-        "5 min",
-        "sent→dlv",
-        "last",
-    ])
+    let header = Row::new(with_api(
+        [
+            "number",
+            "state",
+            "api",
+            "health",
+            "since",
+            "in/out",
+            "✗",
+            "5 min",
+            "sent→dlv",
+            "last",
+        ],
+        shown,
+    ))
     .style(t.style(Tone::Dim));
     frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
+        Table::new(rows, with_api(widths, shown))
+            .header(header)
+            .column_spacing(1),
         area,
     );
+}
+
+/// The columns shown: the API's (the third) only once the API has said something, and
+/// then none left without room (each would still take a space between columns).
+fn with_api<T>(row: [T; 10], shown: [bool; 10]) -> Vec<T> {
+    (row.into_iter().zip(shown))
+        .filter(|(_, keep)| *keep)
+        .map(|(c, _)| c)
+        .collect()
 }
 
 /// Sparkline width, in 10-second slots (the newest at the right).

@@ -45,7 +45,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         Constraint::Length(number),
         Constraint::Length(contact),
         Constraint::Fill(1),
-        Constraint::Length(16),
+        // Room for `✓✓ delivered (api) ⚠` once a message's webhook went missing.
+        Constraint::Length(if app.views.provider.missing > 0 {
+            20
+        } else {
+            16
+        }),
     ];
     frame.render_widget(Table::new(rows, widths).column_spacing(1), area);
 }

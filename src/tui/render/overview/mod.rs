@@ -49,8 +49,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             0
         };
         // Attention beside it gets room for a few alerts above its counts.
+        // And for what comparing with the provider's API turned up.
         let alerts = app.views.alerts.active.len().min(4) as u16;
-        let top = fleet.max(5).max((alerts + 3).min(area.height / 3));
+        let provider = attention::provider_lines(app).len().min(3) as u16;
+        let down = u16::from(provider > 0 && !app.views.numbers_down.is_empty());
+        let top = fleet
+            .max(5)
+            .max((alerts + provider + down + 3).min(area.height / 3));
         let [top, bottom, chart_area] = Layout::vertical([
             Constraint::Length(top),
             Constraint::Min(3),
