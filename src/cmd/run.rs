@@ -28,6 +28,13 @@ pub fn run(cli: &Cli, mut settings: Settings) -> Result<()> {
         if cli.receiver.journal.is_none() {
             settings.journal = None;
         }
+        // A newcomer sees the reconciler catch the demo's lost webhook within two minutes.
+        if cli.receiver.reconcile_after.is_none() {
+            settings.reconcile.reconcile_after = Duration::from_secs(30);
+        }
+        if cli.receiver.api_poll.is_none() {
+            settings.reconcile.api_poll = Duration::from_secs(15);
+        }
     }
     let runtime = super::runtime(Threads::Many)?;
     if dashboard
@@ -70,6 +77,8 @@ async fn receive(
 /// deliveries are signed with the configured secret, or a made-up one.
 async fn fake_api(settings: &mut Settings) -> Result<FakeApi> {
     let fake = FakeApi::start().await?;
+    // The demo's provider answers numbers and messages alike (two keys' worth).
+    fake.provider(|p| p.scope = crate::demo::fake_reads::Scope::Both);
     settings.base_url = fake.base_url();
     settings.api_key = Some(Secret::new("ps_demo_00000000000000000000"));
     if settings.secrets.is_empty() {
@@ -97,6 +106,6 @@ fn traffic(settings: &Settings, service: &mut Service, fake: FakeApi, rate: f64)
             Duration::from_secs(4),
         ],
     });
-    let demo = Demo::start(url, secret, rate);
+    let demo = Demo::start(url, secret, rate, Some(fake.clone()));
     service.before_stop(demo.finish());
 }

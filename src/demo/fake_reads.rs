@@ -14,6 +14,8 @@ use super::fake_api::{Answer, Seen};
 
 /// The webhook the fake logs its own attempts under.
 pub const WEBHOOK_ID: &str = "wh_fake";
+/// Attempts the fake remembers (the provider keeps a recent window too).
+const LOG_KEEP: usize = 500;
 
 /// What a key may read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +60,9 @@ impl Provider {
             "durationMs": 12,
             "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         }));
+        if logs.len() > LOG_KEEP {
+            logs.drain(..logs.len() - LOG_KEEP);
+        }
     }
 
     /// Move a message's status (and its step's time) along.

@@ -28,9 +28,13 @@ pub struct Demo {
 impl Demo {
     /// POST the simulator's traffic to `url`, signed with `secret`, at about `rate` new
     /// events a second.
-    pub fn start(url: String, secret: String, rate: f64) -> Self {
+    ///
+    /// With the fake API, the demo plays the provider's side too: every delivery is in its
+    /// log, its numbers and their status are listed, and now and then a `delivered`
+    /// webhook is lost on the way (the API still knows), for the reconciler to catch.
+    pub fn start(url: String, secret: String, rate: f64, fake: Option<fake_api::FakeApi>) -> Self {
         let (stop, stopping) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(run(url, secret, rate, stopping));
+        let task = tokio::spawn(run(url, secret, rate, fake, stopping));
         Self { stop, task }
     }
 
@@ -42,8 +46,21 @@ impl Demo {
     }
 }
 
-async fn run(url: String, secret: String, rate: f64, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// The first lost webhook comes this soon, then one every [`LOSE_EVERY`].
+const FIRST_LOSS: Duration = Duration::from_secs(20);
+const LOSE_EVERY: Duration = Duration::from_secs(240);
+
+async fn run(
+    url: String,
+    secret: String,
+    rate: f64,
+    fake: Option<fake_api::FakeApi>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let http = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let mut next_loss = FIRST_LOSS;
+    let mut lost = std::collections::HashSet::new();
     let mut sim = Simulator::new(u64::from(std::process::id()));
     let period = Duration::from_secs_f64(1.0 / rate.clamp(0.1, 1000.0));
     let mut tick = tokio::time::interval(period);
@@ -59,18 +76,78 @@ async fn run(url: String, secret: String, rate: f64, mut stop: tokio::sync::watc
             sim.step(Utc::now())
         };
         for v in due {
+            if let Some(fake) = &fake {
+                let event = v["event"].as_str().unwrap_or_default();
+                let id = v["data"]["id"].as_str().unwrap_or_default().to_owned();
+                let lose =
+                    (event == "message.delivered" && started.elapsed() >= next_loss && !last)
+                        || (event == "message.read" && lost.contains(&id));
+                if lose {
+                    if event == "message.delivered" {
+                        next_loss = started.elapsed() + LOSE_EVERY;
+                        lost.insert(id.clone());
+                    }
+                    provider_side(fake, &v, Some(200), true);
+                    continue;
+                }
+            }
             let body = serde_json::to_vec(&v).expect("serialisable");
             let sig = crate::signature::sign(&secret, &body);
-            let _ = http
+            let answer = http
                 .post(&url)
                 .header("content-type", "application/json")
                 .header(crate::signature::HEADER, sig)
                 .body(body)
                 .send()
                 .await;
+            if let Some(fake) = &fake {
+                provider_side(fake, &v, answer.ok().map(|r| r.status().as_u16()), false);
+            }
         }
         if last {
             return;
         }
     }
+}
+
+/// What the provider's API knows of a delivery the demo made (or lost): the attempt in
+/// its log, the message's status, the number's state.
+fn provider_side(fake: &fake_api::FakeApi, v: &serde_json::Value, code: Option<u16>, lost: bool) {
+    let event = v["event"].as_str().unwrap_or_default().to_owned();
+    let data = &v["data"];
+    let id = data["id"].as_str().unwrap_or_default();
+    fake.provider(|p| {
+        // A lost one reached "us" as far as the provider knows: a proxy said 200.
+        p.log(&event, v.clone(), code, if lost { "ok" } else { "" });
+        match event.as_str() {
+            "message.sent" if data["fromMe"] == true => p.message_status(id, "SENT"),
+            "message.delivered" => p.message_status(id, "DELIVERED"),
+            "message.read" => p.message_status(id, "READ"),
+            "message.failed" => {
+                p.message_status(id, "FAILED");
+                if let Some(m) = p.messages.get_mut(id) {
+                    m["errorCode"] = data["errorCode"].clone();
+                    m["errorMessage"] = data["error"].clone();
+                }
+            }
+            e if e.starts_with("number.") => {
+                let n = data["numberId"].as_str().unwrap_or_default();
+                if !p.numbers.iter().any(|x| x["id"] == n) {
+                    p.numbers.push(serde_json::json!({
+                        "id": n, "number": data["phone"], "name": data["displayName"],
+                    }));
+                }
+                let state = match e {
+                    "number.connected" => "connected",
+                    "number.disconnected" => "disconnected",
+                    _ => return,
+                };
+                p.statuses.insert(
+                    n.to_owned(),
+                    serde_json::json!({"id": n, "state": state, "stale": false, "checkedAt": Utc::now().to_rfc3339()}),
+                );
+            }
+            _ => {}
+        }
+    });
 }
