@@ -370,8 +370,8 @@ async fn a_reply_from_an_attached_client_is_sent_and_journaled_by_the_service() 
         attempt: 1,
     })
     .unwrap();
-    wait_for("the fake API to get the send", || !fake.seen().is_empty()).await;
-    let seen = &fake.seen()[0];
+    wait_for("the fake API to get the send", || !fake.sends().is_empty()).await;
+    let seen = &fake.sends()[0];
     assert_eq!(
         seen.header("x-api-key"),
         Some("ps_live_attachtest_0000000000abcd")
@@ -389,7 +389,7 @@ async fn a_reply_from_an_attached_client_is_sent_and_journaled_by_the_service() 
         })
         .await;
     }
-    assert_eq!(fake.seen().len(), 1, "sent once");
+    assert_eq!(fake.sends().len(), 1, "sent once");
     let journal = std::fs::read_to_string(&svc.journal).unwrap();
     assert!(journal.contains("outbound.accepted"));
     assert!(

@@ -470,14 +470,14 @@ async fn a_reply_typed_in_the_dashboard_goes_out_and_its_status_moves() {
     tmux.keys(&["Enter"]);
 
     let start = Instant::now();
-    while fake.seen().is_empty() {
+    while fake.sends().is_empty() {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "the fake API got no request"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let r = &fake.seen()[0];
+    let r = &fake.sends()[0];
     assert_eq!(
         (r.method.as_str(), r.path.as_str()),
         ("POST", "/v1/messages/send")

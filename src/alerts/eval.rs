@@ -57,6 +57,8 @@ pub fn evaluate(rules: &Rules, store: &Store, facts: Facts<'_>) -> Vec<Condition
             Rule::SilentNumber => silent(store, s, facts, &mut out),
             Rule::NoDeliveries => no_deliveries(store, s, facts, &mut out),
             Rule::RejectedDeliveries => rejected(store, s, facts, &mut out),
+            Rule::ApiDisagrees => disagrees(store, s, facts, &mut out),
+            Rule::WebhooksLost => lost(store, s, facts, &mut out),
             Rule::JournalFailed => {
                 if let Some(why) = facts.journal_failure {
                     out.push(Condition {
@@ -312,6 +314,61 @@ fn no_deliveries(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Co
             cause: None,
         });
     }
+}
+
+fn disagrees(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Condition>) {
+    let grace = s.threshold_duration();
+    for (id, api) in store.provider().numbers() {
+        let (Some(since), Some(status)) = (api.disagree_since, &api.status) else {
+            continue;
+        };
+        if f.now - since < grace {
+            continue;
+        }
+        let Some(n) = store.numbers().get(id) else {
+            continue;
+        };
+        let summary = format!(
+            "{}: the API says {}{}, the webhooks {} (since {})",
+            who(n),
+            status.state,
+            if status.stale { " (stale)" } else { "" },
+            n.state.as_str(),
+            clock(since)
+        );
+        out.push(number_condition(
+            Rule::ApiDisagrees,
+            n,
+            since + grace,
+            summary,
+        ));
+    }
+}
+
+fn lost(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Condition>) {
+    let window = chrono::Duration::from_std(s.window).unwrap_or_default();
+    let lost: Vec<_> = store
+        .provider()
+        .attempts()
+        .filter(|a| a.lost() && f.now - a.attempt.created_at <= window)
+        .collect();
+    if (lost.len() as f64) < s.threshold.max(1.0) {
+        return;
+    }
+    let newest = &lost[0].attempt;
+    out.push(Condition {
+        rule: Rule::WebhooksLost,
+        number: None,
+        since: f.now,
+        summary: format!(
+            "{} delivery attempt(s) in the provider's log never reached the journal in the last {} (newest: {} at {})",
+            lost.len(),
+            span(window),
+            crate::sanitize::line(&newest.event, 40),
+            clock(newest.created_at)
+        ),
+        cause: None,
+    });
 }
 
 fn rejected(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Condition>) {

@@ -20,6 +20,8 @@ pub enum Rule {
     NoDeliveries,
     RejectedDeliveries,
     JournalFailed,
+    ApiDisagrees,
+    WebhooksLost,
 }
 
 /// What a rule's `threshold` is measured in.
@@ -32,7 +34,7 @@ enum Unit {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 10] = [
         Self::NumberDisconnected,
         Self::NumberDegraded,
         Self::StuckMessage,
@@ -41,6 +43,8 @@ impl Rule {
         Self::NoDeliveries,
         Self::RejectedDeliveries,
         Self::JournalFailed,
+        Self::ApiDisagrees,
+        Self::WebhooksLost,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +57,8 @@ impl Rule {
             Self::NoDeliveries => "no_deliveries",
             Self::RejectedDeliveries => "rejected_deliveries",
             Self::JournalFailed => "journal_failed",
+            Self::ApiDisagrees => "api_disagrees",
+            Self::WebhooksLost => "webhooks_lost",
         }
     }
 
@@ -62,9 +68,11 @@ impl Rule {
 
     fn unit(self) -> Unit {
         match self {
-            Self::StuckMessage | Self::SilentNumber | Self::NoDeliveries => Unit::Duration,
+            Self::StuckMessage | Self::SilentNumber | Self::NoDeliveries | Self::ApiDisagrees => {
+                Unit::Duration
+            }
             Self::FailureRate => Unit::Ratio,
-            Self::RejectedDeliveries => Unit::Count,
+            Self::RejectedDeliveries | Self::WebhooksLost => Unit::Count,
             Self::NumberDisconnected | Self::NumberDegraded | Self::JournalFailed => Unit::None,
         }
     }
@@ -120,6 +128,17 @@ impl Rule {
             Self::JournalFailed => RuleSettings {
                 severity: Severity::Critical,
                 keep_firing_for: Duration::ZERO,
+                ..base
+            },
+            // `number.disconnected` comes only after the provider's own check: a grace.
+            Self::ApiDisagrees => RuleSettings {
+                threshold: 120.0,
+                ..base
+            },
+            // Attempts in the provider's log the journal never got, within `window`.
+            Self::WebhooksLost => RuleSettings {
+                threshold: 1.0,
+                window: m(60),
                 ..base
             },
         }
@@ -208,7 +227,8 @@ impl Rules {
                 s.window = duration(d).map_err(|e| ctx("window", e))?;
                 // The windows are read from the store's ten minutes of traffic slots.
                 let max = crate::store::stats::ACTIVITY_SECONDS as u64;
-                if rule != Rule::StuckMessage && s.window.as_secs() > max {
+                let long = matches!(rule, Rule::StuckMessage | Rule::WebhooksLost);
+                if !long && s.window.as_secs() > max {
                     return Err(ctx("window", format!("at most {}m", max / 60)));
                 }
             }
@@ -328,7 +348,7 @@ mod tests {
         assert_eq!(rules.get(Rule::StuckMessage).severity, Severity::Critical);
         assert!(!rules.get(Rule::NoDeliveries).enabled);
         assert_eq!(rules.get(Rule::RejectedDeliveries).threshold, 3.0);
-        assert_eq!(rules.enabled().count(), 7);
+        assert_eq!(rules.enabled().count(), Rule::ALL.len() - 1);
         // Untouched rules keep their defaults.
         assert_eq!(
             rules.get(Rule::SilentNumber),

@@ -76,6 +76,25 @@ fn stopped_note(journal: Option<&str>) -> String {
     }
 }
 
+/// What the reconciler will read, or why it reads nothing.
+fn reconcile_line(settings: &Settings) -> String {
+    let r = &settings.reconcile;
+    match (&settings.api_key, r.enabled) {
+        (None, _) => format!(
+            "reconcile: off (no {}): numbers, stuck messages and the provider's webhook log are not read",
+            crate::config::ENV_API_KEY
+        ),
+        (Some(_), false) => "reconcile: off (--no-reconcile)".into(),
+        (Some(k), true) => format!(
+            "reconcile: with key {}: numbers and the webhook log every {}s, messages still queued/sent after {}s, at most {} requests/min",
+            k.masked(),
+            r.api_poll.as_secs(),
+            r.reconcile_after.as_secs(),
+            r.budget
+        ),
+    }
+}
+
 /// `alerts: 7 of 8 rules on (no_deliveries off); notified through 1 command, 1 webhook`
 /// (never the command or the URL: either may hold a credential).
 fn alerts_line(a: &crate::alerts::AlertSettings) -> String {
@@ -162,6 +181,7 @@ fn banner(settings: &Settings, service: &Service) {
         );
     }
     eprintln!("{}", alerts_line(&settings.alerts));
+    eprintln!("{}", reconcile_line(settings));
     if let Some(b) = &service.attach {
         if let Some(p) = &b.socket {
             eprintln!(

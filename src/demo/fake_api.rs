@@ -114,6 +114,16 @@ impl FakeApi {
         self.state.lock().seen.clone()
     }
 
+    /// The sends among them (`POST /v1/messages/send`): a service with a key also reads.
+    pub fn sends(&self) -> Vec<Seen> {
+        let s = self.state.lock();
+        s.seen
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/v1/messages/send")
+            .cloned()
+            .collect()
+    }
+
     pub fn send_webhooks(&self, webhooks: Webhooks) {
         self.state.lock().webhooks = Some(webhooks);
     }

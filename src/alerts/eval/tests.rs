@@ -256,3 +256,74 @@ fn a_broken_delivery_was_acknowledged_so_it_is_not_refused() {
     w.post(10, r#"{"event":"message.received","data":{"id":"x"}}"#);
     assert!(w.only(Rule::RejectedDeliveries, 20).is_empty());
 }
+
+#[test]
+fn an_api_disagreement_past_its_grace_is_a_condition() {
+    use crate::model::provider::{ApiNumberStatus, ApiRecord};
+    let mut w = World::new();
+    w.number(0, "connected");
+    w.seq += 1;
+    let mut r = Record::api(&ApiRecord::NumberStatus(ApiNumberStatus {
+        id: "n1".into(),
+        state: "disconnected".into(),
+        stale: false,
+        checked_at: None,
+        last_known_at: None,
+    }));
+    r.seq = w.seq;
+    r.received_at = t(10);
+    w.store.apply(r);
+    assert!(
+        w.only(Rule::ApiDisagrees, 129).is_empty(),
+        "within the grace"
+    );
+    let c = w.only(Rule::ApiDisagrees, 130);
+    assert_eq!(c.len(), 1);
+    assert!(
+        c[0].summary
+            .contains("the API says disconnected, the webhooks connected"),
+        "{}",
+        c[0].summary
+    );
+    w.number(140, "disconnected");
+    assert!(
+        w.only(Rule::ApiDisagrees, 150).is_empty(),
+        "they agree again"
+    );
+}
+
+#[test]
+fn attempts_the_journal_never_got_are_a_condition_for_an_hour() {
+    use crate::model::provider::{ApiRecord, Attempt};
+    let mut w = World::new();
+    w.seq += 1;
+    let attempt = Attempt {
+        id: "a1".into(),
+        event: "message.delivered".into(),
+        status: "SUCCESS".into(),
+        status_code: Some(200),
+        response: String::new(),
+        duration_ms: None,
+        created_at: t(0),
+        identity: None,
+        matched: None,
+    };
+    let mut r = Record::api(&ApiRecord::Attempts {
+        webhook: "wh".into(),
+        attempts: vec![attempt],
+    });
+    r.seq = w.seq;
+    r.received_at = t(60);
+    w.store.apply(r);
+    let c = w.only(Rule::WebhooksLost, 70);
+    assert_eq!(c.len(), 1);
+    assert!(
+        c[0].summary.starts_with("1 delivery attempt(s)"),
+        "{}",
+        c[0].summary
+    );
+    assert!(
+        w.only(Rule::WebhooksLost, 3601).is_empty(),
+        "out of the window"
+    );
+}
