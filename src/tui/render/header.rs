@@ -79,7 +79,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         match &app.info.api_key {
             Some(k) => top.push(Span::styled(format!("· key {k} "), t.style(Tone::Dim))),
             None => top.push(Span::styled(
-                "· no API key (replies off) ",
+                "· no API key (replies and reconciliation off) ",
                 t.style(Tone::Dim),
             )),
         }
