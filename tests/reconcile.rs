@@ -379,3 +379,28 @@ async fn a_thousand_stuck_messages_stay_within_the_budget() {
     );
     server.stop().await;
 }
+
+/// An attempt not matched yet waits out its grace even after it has scrolled out of the
+/// provider's newest 50: then it is listed as lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmatched_attempt_that_scrolls_out_of_the_log_is_still_listed_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeApi::start().await.unwrap();
+    let server = start(dir.path(), &fake, 600).await;
+    fake.provider(|p| p.log("message.sent", sent("msg_gone", 0), Some(200), "ok"));
+    // Read once (too young to call lost), then 60 newer ones push it out of the 50.
+    wait_for("the log read", || !gets(&fake, "/v1/webhooks/").is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fake.provider(|p| {
+        for i in 0..60 {
+            p.log("message.received", json!({"i": i}), Some(200), "ok");
+        }
+    });
+    until("the scrolled-out attempt listed lost", &server, |s| {
+        s.provider()
+            .attempts()
+            .any(|a| a.attempt.id == "log_00001" && a.lost())
+    })
+    .await;
+    server.stop().await;
+}

@@ -27,6 +27,10 @@ pub fn run(cli: &Cli, mut settings: Settings) -> Result<()> {
         }
         if cli.receiver.journal.is_none() {
             settings.journal = None;
+            // Nor a real service's attach socket (a second demo, or `serve` running).
+            if cli.receiver.attach_socket.is_none() {
+                settings.attach_socket = None;
+            }
         }
         // A newcomer sees the reconciler catch the demo's lost webhook within two minutes.
         if cli.receiver.reconcile_after.is_none() {

@@ -22,7 +22,8 @@ use tokio::sync::Semaphore;
 
 use crate::api::{ApiClient, ApiError};
 use crate::ingest::{Incoming, Ingest};
-use crate::model::provider::{AccessState, ApiNumberStatus, ApiRecord, Feature};
+use crate::model::Identity;
+use crate::model::provider::{AccessState, ApiNumberStatus, ApiRecord, Attempt, Feature};
 use crate::record::Record;
 use crate::store::messages::Status;
 use budget::{Budget, parse_retry_after};
@@ -31,8 +32,8 @@ use budget::{Budget, parse_retry_after};
 pub const IN_FLIGHT: usize = 4;
 /// Attempts asked for per webhook log read.
 const LOG_LIMIT: u32 = 50;
-/// An unmatched attempt younger than this may still be on its way to the journal.
-const LOG_GRACE: chrono::Duration = chrono::Duration::seconds(60);
+/// Attempts waiting for their grace to end, per webhook, at most.
+const PENDING: usize = 5_000;
 /// A message is looked up at most this many times.
 const LOOKUPS: u32 = 3;
 /// A number's status is journaled again, unchanged, this often.
@@ -95,6 +96,8 @@ struct State {
     looked: HashMap<String, (Instant, u32)>,
     /// Attempts already journaled.
     logged: HashSet<String>,
+    /// Per webhook: attempts not matched yet, still within their grace.
+    pending: HashMap<String, Vec<(Attempt, Option<Identity>)>>,
     /// Numbers whose status the provider cannot tell (503 PROVIDER_NOT_CONFIGURED).
     no_status: HashSet<String>,
     /// The last status journaled per number, and when.
@@ -369,39 +372,47 @@ impl Reconciler {
             else {
                 continue;
             };
-            let fresh: Vec<_> = {
-                let s = self.state.lock();
-                entries
-                    .into_iter()
-                    .filter(|(a, _)| !s.logged.contains(&a.id))
-                    .collect()
+            // New entries, and those still waiting to be matched: at a few deliveries a
+            // second an unmatched attempt scrolls out of the newest 50 long before its
+            // grace is over, so it is kept here until it is matched or known lost.
+            let candidates: Vec<(Attempt, Option<Identity>)> = {
+                let mut s = self.state.lock();
+                let mut list = s.pending.remove(&w.id).unwrap_or_default();
+                let known: HashSet<String> = list.iter().map(|(a, _)| a.id.clone()).collect();
+                for (mut a, payload) in entries {
+                    if s.logged.contains(&a.id) || known.contains(&a.id) {
+                        continue;
+                    }
+                    let id = payload.as_ref().and_then(matching::identity_of);
+                    a.identity = id.map(matching::hex);
+                    list.push((a, id));
+                }
+                list
             };
-            if fresh.is_empty() {
+            if candidates.is_empty() {
                 continue;
             }
-            let from = fresh
-                .iter()
-                .map(|(a, _)| a.created_at)
-                .min()
-                .unwrap_or_else(Utc::now);
-            let to = fresh
-                .iter()
-                .map(|(a, _)| a.created_at)
-                .max()
-                .unwrap_or_else(Utc::now);
+            let times = candidates.iter().map(|(a, _)| a.created_at);
+            let (from, to) = (
+                times.clone().min().unwrap_or_else(Utc::now),
+                times.max().unwrap_or_else(Utc::now),
+            );
             let journaled = matching::journaled(self.ingest.store(), from, to);
             let now = Utc::now();
-            let mut attempts = Vec::new();
-            for (mut a, payload) in fresh {
-                let id = payload.as_ref().and_then(matching::identity_of);
-                a.identity = id.map(matching::hex);
+            // An unmatched attempt younger than `--reconcile-after` may still be on its way.
+            let grace =
+                chrono::Duration::from_std(self.settings.reconcile_after).unwrap_or_default();
+            let (mut attempts, mut waiting) = (Vec::new(), Vec::new());
+            for (mut a, id) in candidates {
                 a.matched = id.and_then(|i| journaled.get(&i).copied());
-                // Not here yet, maybe: the next read decides.
-                if a.matched.is_none() && now - a.created_at < LOG_GRACE {
-                    continue;
+                if a.matched.is_none() && now - a.created_at < grace {
+                    waiting.push((a, id));
+                } else {
+                    attempts.push(a);
                 }
-                attempts.push(a);
             }
+            waiting.truncate(PENDING);
+            self.state.lock().pending.insert(w.id.clone(), waiting);
             if attempts.is_empty() {
                 continue;
             }
