@@ -19,6 +19,7 @@ keys() { for k in "$@"; do tmux -L "$sock" send-keys -t pw "$k"; sleep 0.08; don
 shot() { tmux -L "$sock" capture-pane -e -p -t pw > "$work/$1.ansi"; python3 scripts/screenshot.py "$work/$1.ansi" "screenshots/$1.png" 160; }
 mkdir -p screenshots
 shot overview
+keys 7; shot alerts
 keys 1; shot messages
 keys 2; shot numbers
 keys 3; shot calls
