@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod calls;
+pub mod conversations;
 pub mod forwards;
 pub mod messages;
 pub mod numbers;
@@ -110,6 +111,7 @@ pub struct Store {
     forwards: Forwards,
     alerts: Alerts,
     provider: Provider,
+    conversations: conversations::Conversations,
     counters: Counters,
     stats: Stats,
     tally: Tally,
@@ -131,6 +133,7 @@ impl Store {
             forwards: Forwards::default(),
             alerts: Alerts::default(),
             provider: Provider::default(),
+            conversations: Default::default(),
             counters: Counters::default(),
             stats: Stats::default(),
             tally: Tally::default(),
@@ -188,6 +191,11 @@ impl Store {
 
     pub fn alerts(&self) -> &Alerts {
         &self.alerts
+    }
+
+    /// Threads by number and contact, who is waiting, the 24-hour window.
+    pub fn conversations(&self) -> &conversations::Conversations {
+        &self.conversations
     }
 
     /// The provider's side, as its API told the reconciler.
@@ -334,6 +342,10 @@ impl Store {
                     self.capacity,
                 );
                 self.messages.track(ord);
+                if new && let Some(row) = self.messages.get(ord) {
+                    let at = record.received_at;
+                    self.conversations.message(ord, row, at, self.capacity);
+                }
                 if let Some(n) = o.request.number_id.as_deref() {
                     let number = self.numbers.entry(&n.into(), record.received_at);
                     if new {
@@ -365,6 +377,11 @@ impl Store {
                 }
                 if let Some(row) = self.messages.get(change.ord) {
                     self.stats.message(m, &change, row, record.received_at);
+                    if change.new.is_some() {
+                        let at = row.created_at.unwrap_or(record.received_at);
+                        self.conversations
+                            .message(change.ord, row, at, self.capacity);
+                    }
                 }
                 // A webhook about a reply sent from here also changes how the message it
                 // answered looks ("answered", or that the answer failed).
@@ -393,7 +410,15 @@ impl Store {
                 self.stats.number_event(&n.number_id, record.received_at);
                 Subject::Number
             }
-            Event::Call(c) => self.calls.apply(c, seq, self.capacity),
+            Event::Call(c) => {
+                let subject = self.calls.apply(c, seq, self.capacity);
+                if let Subject::Call(ord) = subject
+                    && let Some(row) = self.calls.row(ord)
+                {
+                    self.conversations.call(ord, row);
+                }
+                subject
+            }
             Event::Calls(native) => self.calls.apply_native(native, seq),
             Event::Lead(_) | Event::PhoneLine(_) => Subject::None,
         }

@@ -1,0 +1,210 @@
+//! Conversations: the messages with one contact on one number, kept as an index into the
+//! message table (ordinals, in arrival order) as records are applied, so a thread opens
+//! without scanning the store. Beside it, who is waiting for an answer (the inbox,
+//! oldest wait first) and when each contact last opened WhatsApp's 24-hour window
+//! ([`window`]): an inbound message, or a call the contact started.
+
+pub mod window;
+
+use std::collections::{BTreeSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use smallvec::SmallVec;
+
+use crate::store::HashMap;
+use crate::store::calls::CallRow;
+use crate::store::messages::{Direction, MessageRow, Ordinal};
+
+/// Messages remembered per conversation (older ones are still in the table and journal).
+const PER_CONVERSATION: usize = 1_000;
+
+/// A contact as a key: the digits of a phone number (`+55 11 9…` and `5511 9…` alike), or
+/// a group or newsletter id as it is.
+pub fn contact_key(s: &str) -> Box<str> {
+    if s.contains('@') || !s.chars().any(|c| c.is_ascii_digit()) {
+        return s.trim().into();
+    }
+    s.chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .into()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConversationKey {
+    pub number: Box<str>,
+    pub contact: Box<str>,
+}
+
+impl ConversationKey {
+    /// The conversation a message belongs to: its number and the other side.
+    pub fn of(row: &MessageRow) -> Self {
+        let other = match row.direction {
+            Direction::In => row.from().unwrap_or(row.to()),
+            Direction::Out => row.to(),
+        };
+        Self {
+            number: row.number_id().into(),
+            contact: contact_key(other),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub key: ConversationKey,
+    /// The contact as written in its newest message, and its name when known.
+    pub contact: Box<str>,
+    pub name: Option<Box<str>>,
+    /// Message ordinals, oldest first.
+    pub messages: VecDeque<Ordinal>,
+    pub last_at: DateTime<Utc>,
+    pub last_inbound: Option<DateTime<Utc>>,
+    /// The oldest inbound message not answered yet.
+    pub waiting_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub struct Conversations {
+    by_key: HashMap<ConversationKey, Conversation>,
+    /// Waiting conversations, oldest wait first.
+    inbox: BTreeSet<(DateTime<Utc>, ConversationKey)>,
+    /// Least recently active first: what goes when there are too many.
+    order: BTreeSet<(DateTime<Utc>, ConversationKey)>,
+    /// Call ordinals by contact, and the last call each contact started.
+    calls: HashMap<Box<str>, SmallVec<[u64; 2]>>,
+    user_calls: HashMap<Box<str>, DateTime<Utc>>,
+    pub version: u64,
+}
+
+impl Conversations {
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    pub fn get(&self, key: &ConversationKey) -> Option<&Conversation> {
+        self.by_key.get(key)
+    }
+
+    /// Conversations whose last message is inbound and unanswered, oldest wait first.
+    pub fn inbox(&self) -> impl Iterator<Item = &Conversation> {
+        self.inbox.iter().filter_map(|(_, k)| self.by_key.get(k))
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.inbox.len()
+    }
+
+    /// Calls with this contact (ordinals in the call table), oldest first.
+    pub fn calls_with(&self, contact: &str) -> &[u64] {
+        self.calls.get(contact).map_or(&[], |c| c.as_slice())
+    }
+
+    /// When the contact last opened the 24-hour window: its last inbound message, or
+    /// the last call it started.
+    pub fn opened(&self, c: &Conversation) -> Option<DateTime<Utc>> {
+        let call = self.user_calls.get(&c.key.contact).copied();
+        c.last_inbound.max(call)
+    }
+
+    /// A new message row (a webhook's, or a reply sent from here).
+    pub(crate) fn message(
+        &mut self,
+        ord: Ordinal,
+        row: &MessageRow,
+        at: DateTime<Utc>,
+        cap: usize,
+    ) {
+        let key = ConversationKey::of(row);
+        if key.contact.is_empty() {
+            return;
+        }
+        let contact = match row.direction {
+            Direction::In => row.from().unwrap_or(row.to()),
+            Direction::Out => row.to(),
+        };
+        let c = self
+            .by_key
+            .entry(key.clone())
+            .or_insert_with(|| Conversation {
+                key: key.clone(),
+                contact: contact.into(),
+                name: None,
+                messages: VecDeque::new(),
+                last_at: at,
+                last_inbound: None,
+                waiting_since: None,
+            });
+        self.order.remove(&(c.last_at, key.clone()));
+        c.last_at = c.last_at.max(at);
+        self.order.insert((c.last_at, key.clone()));
+        c.messages.push_back(ord);
+        if c.messages.len() > PER_CONVERSATION {
+            c.messages.pop_front();
+        }
+        match row.direction {
+            Direction::In => {
+                c.last_inbound = c.last_inbound.max(Some(at));
+                if let Some(name) = row.participant_name() {
+                    c.name = Some(crate::sanitize::line(name, 60).into());
+                }
+                if c.waiting_since.is_none() {
+                    c.waiting_since = Some(at);
+                    self.inbox.insert((at, key));
+                }
+            }
+            Direction::Out => {
+                // Answered: out of the inbox (our messages never reopen the window).
+                if let Some(since) = c.waiting_since.take() {
+                    self.inbox.remove(&(since, key));
+                }
+            }
+        }
+        self.version += 1;
+        self.evict(cap.max(1));
+    }
+
+    /// A call row (new or changed): indexed by contact; a call the contact started
+    /// reopens the window.
+    pub(crate) fn call(&mut self, ord: u64, row: &CallRow) {
+        let user = row.direction.as_deref().is_some_and(|d| {
+            d.eq_ignore_ascii_case("INBOUND") || d.eq_ignore_ascii_case("USER_INITIATED")
+        });
+        let other = if user { &row.from } else { &row.to };
+        let Some(contact) = other.as_deref().map(contact_key) else {
+            return;
+        };
+        let list = self.calls.entry(contact.clone()).or_default();
+        if !list.contains(&ord) {
+            list.push(ord);
+            if list.len() > PER_CONVERSATION {
+                list.remove(0);
+            }
+        }
+        if user && let Some(at) = row.ringing_at.or(row.connected_at) {
+            let e = self.user_calls.entry(contact).or_insert(at);
+            *e = (*e).max(at);
+        }
+        self.version += 1;
+    }
+
+    fn evict(&mut self, cap: usize) {
+        while self.by_key.len() > cap {
+            let Some((_, key)) = self.order.pop_first() else {
+                return;
+            };
+            if let Some(c) = self.by_key.remove(&key)
+                && let Some(since) = c.waiting_since
+            {
+                self.inbox.remove(&(since, key));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,157 @@
+//! Threads, the inbox and the window, built as records are applied.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::window::Window;
+use super::*;
+use crate::record::Record;
+use crate::store::Store;
+
+fn t(secs: i64) -> DateTime<Utc> {
+    "2026-11-29T10:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::seconds(secs)
+}
+
+struct World {
+    store: Store,
+    seq: u64,
+}
+
+impl World {
+    fn new(cap: usize) -> Self {
+        Self {
+            store: Store::new(cap),
+            seq: 0,
+        }
+    }
+
+    fn post(&mut self, secs: i64, body: String) {
+        self.seq += 1;
+        let mut r = Record::delivery(self.seq, body.as_bytes());
+        r.received_at = t(secs);
+        self.store.apply(r);
+    }
+
+    fn inbound(&mut self, secs: i64, from: &str, id: &str) {
+        self.post(
+            secs,
+            format!(
+                r#"{{"event":"message.received","data":{{"to":"+5511888888888","from":"{from}","numberId":"n1","messageId":"wa-{id}","id":"{id}","type":"text","fromMe":false,"content":"hi","createdAt":"{}","participantName":"Ana"}}}}"#,
+                t(secs).to_rfc3339()
+            ),
+        );
+    }
+
+    fn outbound(&mut self, secs: i64, to: &str, id: &str) {
+        self.post(
+            secs,
+            format!(
+                r#"{{"event":"message.sent","data":{{"to":"{to}","numberId":"n1","messageId":"wa-{id}","id":"{id}","type":"text","fromMe":true,"content":"hello","createdAt":"{}"}}}}"#,
+                t(secs).to_rfc3339()
+            ),
+        );
+    }
+
+    fn call(&mut self, secs: i64, direction: &str, from: &str, to: &str) {
+        self.post(
+            secs,
+            format!(
+                r#"{{"event":"call.ringing","callId":"call_{secs}","direction":"{direction}","status":"RINGING","from":"{from}","to":"{to}","timestamp":"{}"}}"#,
+                t(secs).to_rfc3339()
+            ),
+        );
+    }
+
+    fn conv(&self, contact: &str) -> &Conversation {
+        let key = ConversationKey {
+            number: "n1".into(),
+            contact: contact_key(contact),
+        };
+        self.store
+            .conversations()
+            .get(&key)
+            .expect("the conversation")
+    }
+}
+
+#[test]
+fn a_contact_waits_until_answered_and_our_reply_never_reopens_the_window() {
+    let mut w = World::new(1000);
+    w.inbound(0, "+55 11 99999-0001", "in1");
+    w.inbound(60, "+5511999990001", "in2");
+    let c = w.conv("+5511999990001");
+    assert_eq!(
+        c.messages.len(),
+        2,
+        "one thread whatever the phone's spelling"
+    );
+    assert_eq!(c.name.as_deref(), Some("Ana"));
+    assert_eq!(
+        c.waiting_since,
+        Some(t(0)),
+        "waiting since the first unanswered"
+    );
+    assert_eq!(w.store.conversations().waiting(), 1);
+    w.outbound(120, "+5511999990001", "out1");
+    let c = w.conv("+5511999990001");
+    assert_eq!(c.messages.len(), 3);
+    assert_eq!(c.waiting_since, None);
+    assert_eq!(
+        w.store.conversations().waiting(),
+        0,
+        "answering moves it out"
+    );
+    let opened = w.store.conversations().opened(c);
+    assert_eq!(opened, Some(t(60)), "our reply does not reopen the window");
+    let window = Window::at(t(60) + Duration::hours(24), opened, true);
+    assert!(
+        window.is_closed(),
+        "exactly 24 h after the last inbound: closed"
+    );
+}
+
+#[test]
+fn the_inbox_lists_the_oldest_wait_first() {
+    let mut w = World::new(1000);
+    w.inbound(100, "+5511999990002", "b");
+    w.inbound(50, "+5511999990003", "c");
+    w.inbound(200, "+5511999990002", "b2");
+    let order: Vec<&str> = w
+        .store
+        .conversations()
+        .inbox()
+        .map(|c| &*c.key.contact)
+        .collect();
+    assert_eq!(order, ["5511999990003", "5511999990002"]);
+}
+
+#[test]
+fn a_call_the_contact_started_reopens_the_window_and_joins_the_thread() {
+    let mut w = World::new(1000);
+    w.inbound(0, "+5511999990004", "in");
+    // Ours (business-initiated) does not reopen it.
+    w.call(3600, "OUTBOUND", "5511888888888", "5511999990004");
+    let c = w.conv("+5511999990004");
+    assert_eq!(w.store.conversations().opened(c), Some(t(0)));
+    // The contact's does.
+    w.call(7200, "INBOUND", "5511999990004", "5511888888888");
+    let c = w.conv("+5511999990004");
+    assert_eq!(w.store.conversations().opened(c), Some(t(7200)));
+    let calls = w.store.conversations().calls_with("5511999990004");
+    assert_eq!(calls.len(), 2, "both calls are in the thread");
+}
+
+#[test]
+fn conversations_are_bounded_by_the_capacity() {
+    let mut w = World::new(10);
+    for i in 0..25 {
+        w.inbound(i, &format!("+55119999{i:05}"), &format!("m{i}"));
+    }
+    assert_eq!(w.store.conversations().len(), 10);
+    assert_eq!(w.store.conversations().waiting(), 10);
+    let oldest = w.store.conversations().inbox().next().unwrap();
+    assert_eq!(
+        oldest.waiting_since,
+        Some(t(15)),
+        "the least recent went first"
+    );
+}
