@@ -24,7 +24,7 @@ pub struct ApiClient {
 }
 
 pub use crate::model::send::{Accepted, ApiError, SendBody, SendRequest};
-pub use read::Webhook;
+pub use read::{HistoryPage, Webhook};
 
 #[derive(Deserialize)]
 struct ErrorBody {

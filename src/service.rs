@@ -47,7 +47,14 @@ pub struct Service {
     /// The rules to evaluate while serving (`None`: `--no-alerts`).
     alerts: Option<crate::alerts::AlertSettings>,
     /// Reading the provider's side, with a key (`None`: no key).
-    reconcile: Option<(crate::reconcile::ReconcileSettings, crate::api::ApiClient)>,
+    reconcile: Option<(
+        crate::reconcile::ReconcileSettings,
+        crate::api::ApiClient,
+        crate::reconcile::HistoryQueue,
+    )>,
+    /// Asks for earlier pages of the provider's message history (a thread scrolled up),
+    /// when reconciling.
+    pub history: Option<crate::reconcile::HistoryRequests>,
 }
 
 /// What [`Service::before_stop`] holds.
@@ -136,6 +143,13 @@ impl Service {
                 receiver::BodyBudget::DEFAULT.max(4 * settings.max_body),
             ),
         });
+        let (history, reconcile) = match settings.api()? {
+            Some(api) if settings.reconcile.enabled => {
+                let (requests, queue) = crate::reconcile::history_channel();
+                (Some(requests), Some((api, queue)))
+            }
+            _ => (None, None),
+        };
         let clean = |s: &str| crate::sanitize::line(s, 200);
         let info = ServiceInfo {
             version: env!("CARGO_PKG_VERSION").into(),
@@ -164,10 +178,8 @@ impl Service {
             addr,
             replay,
             before_stop: None,
-            reconcile: match settings.api()? {
-                Some(api) if settings.reconcile.enabled => Some((settings.reconcile.clone(), api)),
-                _ => None,
-            },
+            reconcile: reconcile.map(|(api, queue)| (settings.reconcile.clone(), api, queue)),
+            history,
             alerts: settings.alerts.enabled.then(|| {
                 let mut a = settings.alerts.clone();
                 a.targets.external_url = format!("http://{addr}/");
@@ -224,9 +236,16 @@ impl Service {
         let alerts = self
             .alerts
             .map(|a| crate::alerts::start(a, self.ingest.clone()));
-        let reconcile = self
-            .reconcile
-            .map(|(s, api)| crate::reconcile::start(s, api, self.ingest.clone()));
+        let reconcile = match (self.reconcile, &self.history) {
+            (Some((s, api, queue)), Some(requests)) => Some(crate::reconcile::start(
+                s,
+                api,
+                self.ingest.clone(),
+                requests,
+                queue,
+            )),
+            _ => None,
+        };
         let last = self.before_stop;
         let shutdown = async move {
             shutdown.await;

@@ -17,12 +17,16 @@ use pilotwatch::store::messages::Status;
 use serde_json::json;
 
 async fn start(dir: &std::path::Path, fake: &FakeApi, budget: u32) -> Running {
+    start_with(dir, fake, budget, true).await
+}
+
+async fn start_with(dir: &std::path::Path, fake: &FakeApi, budget: u32, on: bool) -> Running {
     let mut s = common::settings(dir);
     s.api_key = Some(Secret::new("ps_test_reconcile_key"));
     s.base_url = fake.base_url();
     s.api_timeout = Duration::from_millis(500);
     s.reconcile = ReconcileSettings {
-        enabled: true,
+        enabled: on,
         api_poll: Duration::from_secs(1),
         reconcile_after: Duration::from_secs(1),
         budget,
@@ -402,5 +406,49 @@ async fn an_unmatched_attempt_that_scrolls_out_of_the_log_is_still_listed_lost()
             .any(|a| a.attempt.id == "log_00001" && a.lost())
     })
     .await;
+    server.stop().await;
+}
+
+/// The newest page of the number's history is read at start: earlier messages join
+/// their contact's thread, those a webhook already brought are not doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_fills_a_threads_earlier_messages_without_doubles() {
+    use pilotwatch::store::conversations::{ConversationKey, contact_key};
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeApi::start().await.unwrap();
+    let at = |h: i64| (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339();
+    fake.provider(|p| {
+        p.history = vec![
+            json!({"id": "msg_known", "direction": "OUTBOUND", "externalMessageId": "wamid.msg_known", "status": "DELIVERED", "text": "already here", "participantPhone": "+5511999999999", "sentAt": at(1)}),
+            json!({"id": "h2", "direction": "INBOUND", "text": "Oi, tudo bem?", "participantName": "Ana", "participantPhone": "+5511999999999", "sentAt": at(30)}),
+            json!({"id": "h3", "direction": "OUTBOUND", "text": null, "participantPhone": "+5511999999999", "sentAt": at(40), "redacted": true}),
+        ];
+    });
+    // Before the reconciler starts: a webhook brought msg_known already.
+    let server = start_with(dir.path(), &fake, 600, false).await;
+    post(&server, &sent("msg_known", 5)).await;
+    server.stop().await;
+    let server = start(dir.path(), &fake, 600).await;
+    until("the history read", &server, |s| {
+        s.conversations().history_pages("num_1").is_some()
+    })
+    .await;
+    {
+        let store = server.ingest.store().read();
+        let key = ConversationKey {
+            number: "num_1".into(),
+            contact: contact_key("+5511999999999"),
+        };
+        let c = store.conversations().get(&key).expect("the thread");
+        let ids: Vec<&str> = c.history.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["h3", "h2"],
+            "oldest first, msg_known not doubled: {ids:?}"
+        );
+        assert!(c.history[0].redacted && c.history[0].text.is_none());
+        assert_eq!(store.conversations().history_pages("num_1"), Some((1, 1)));
+    }
+    assert_eq!(gets(&fake, "/v1/messages/history").len(), 1, "read once");
     server.stop().await;
 }

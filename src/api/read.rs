@@ -33,10 +33,12 @@ fn list(v: &Value) -> Vec<Value> {
     if let Some(a) = v.as_array() {
         return a.clone();
     }
-    ["data", "numbers", "webhooks", "logs", "items", "results"]
-        .iter()
-        .find_map(|k| v.get(*k).and_then(Value::as_array).cloned())
-        .unwrap_or_default()
+    [
+        "data", "numbers", "webhooks", "logs", "messages", "items", "results",
+    ]
+    .iter()
+    .find_map(|k| v.get(*k).and_then(Value::as_array).cloned())
+    .unwrap_or_default()
 }
 
 impl ApiClient {
@@ -206,5 +208,61 @@ mod tests {
     fn an_id_cannot_leave_its_path_segment() {
         assert_eq!(super::segment("cm1_a-b.c~"), "cm1_a-b.c~");
         assert_eq!(super::segment("../x?y=1#z"), "..%2Fx%3Fy%3D1%23z");
+    }
+}
+
+/// One page of `GET /v1/messages/history` (number-scoped key): the messages, newest
+/// first, and how many pages there are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub messages: Vec<crate::model::provider::HistoryMessage>,
+    pub page: u32,
+    pub total_pages: u32,
+}
+
+impl ApiClient {
+    /// `GET /v1/messages/history?startDate&endDate&page&pageSize`.
+    pub async fn history(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        page: u32,
+        page_size: u32,
+    ) -> Result<HistoryPage, ApiError> {
+        let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let path = format!(
+            "/v1/messages/history?startDate={}&endDate={}&page={}&pageSize={}",
+            fmt(start),
+            fmt(end),
+            page.max(1),
+            page_size.clamp(1, 100)
+        );
+        let v = self.get(&path).await?;
+        let messages = list(&v)
+            .iter()
+            .filter_map(|m| {
+                Some(crate::model::provider::HistoryMessage {
+                    id: text(m, "id")?,
+                    direction: text(m, "direction").unwrap_or_default(),
+                    external_message_id: text(m, "externalMessageId"),
+                    status: text(m, "status"),
+                    message_type: text(m, "messageType"),
+                    text: text(m, "text"),
+                    participant_name: text(m, "participantName"),
+                    participant_phone: text(m, "participantPhone"),
+                    replied_to_external_id: text(m, "repliedToExternalId"),
+                    sent_at: time(m, "sentAt"),
+                    delivered_at: time(m, "deliveredAt"),
+                    read_at: time(m, "readAt"),
+                    redacted: m.get("redacted").and_then(Value::as_bool).unwrap_or(false),
+                })
+            })
+            .collect();
+        let num = |k: &str| v.get(k).and_then(Value::as_u64).map(|n| n as u32);
+        Ok(HistoryPage {
+            messages,
+            page: num("page").unwrap_or(page),
+            total_pages: num("totalPages").unwrap_or(1),
+        })
     }
 }

@@ -41,6 +41,8 @@ pub struct Provider {
     pub messages: HashMap<String, Value>,
     /// Webhook id → attempts, oldest first.
     pub logs: HashMap<String, Vec<Value>>,
+    /// `GET /v1/messages/history` items, newest first.
+    pub history: Vec<Value>,
     /// Scripted answers for the next reads.
     pub reads: VecDeque<Answer>,
 }
@@ -115,6 +117,34 @@ pub fn read(p: &mut Provider, seen: &Seen, query: Option<&str>) -> Result<Respon
             Some(s) => axum::Json(s.clone()).into_response(),
             None => not_found(),
         },
+        ["v1", "messages", "history"] if p.scope == Scope::Tenant => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(
+                json!({"error": "history needs a number-scoped key", "code": "BAD_REQUEST"}),
+            ),
+        )
+            .into_response(),
+        ["v1", "messages", "history"] => {
+            let arg = |k: &str| {
+                query
+                    .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix(k)))
+                    .and_then(|n| n.parse::<usize>().ok())
+            };
+            let size = arg("pageSize=").unwrap_or(30).clamp(1, 100);
+            let page = arg("page=").unwrap_or(1).max(1);
+            let total = p.history.len();
+            let items: Vec<&Value> = p
+                .history
+                .iter()
+                .skip((page - 1) * size)
+                .take(size)
+                .collect();
+            axum::Json(json!({
+                "messages": items, "total": total, "page": page, "pageSize": size,
+                "totalPages": total.div_ceil(size).max(1),
+            }))
+            .into_response()
+        }
         ["v1", "messages", _] if p.scope == Scope::Tenant => forbidden("read messages"),
         ["v1", "messages", id] => match p.messages.get(*id) {
             Some(m) => axum::Json(m.clone()).into_response(),

@@ -104,6 +104,45 @@ impl Attempt {
     }
 }
 
+/// A message of `GET /v1/messages/history` (newest first): what the provider kept,
+/// for the earlier part of a conversation that no webhook here brought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryMessage {
+    pub id: String,
+    /// `INBOUND` or `OUTBOUND`.
+    pub direction: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<String>,
+    /// Nulled by the number's retention policy when `redacted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replied_to_external_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+}
+
+impl HistoryMessage {
+    pub fn inbound(&self) -> bool {
+        self.direction.eq_ignore_ascii_case("INBOUND")
+    }
+}
+
 /// Which part of reconciliation an answer is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -153,6 +192,13 @@ pub enum ApiRecord {
     NumberStatus(ApiNumberStatus),
     /// `GET /v1/messages/{id}`.
     Message(ApiMessage),
+    /// A page of `GET /v1/messages/history` for a number (the key's own).
+    History {
+        number: String,
+        page: u32,
+        total_pages: u32,
+        messages: Vec<HistoryMessage>,
+    },
     /// New attempts in the provider's log of one webhook.
     Attempts {
         webhook: String,
@@ -175,6 +221,7 @@ impl ApiRecord {
             Self::NumberStatus(_) => "api.number_status",
             Self::Message(_) => "api.message",
             Self::Attempts { .. } => "api.webhook_log",
+            Self::History { .. } => "api.history",
             Self::Access { .. } => "api.access",
         }
     }
@@ -190,6 +237,15 @@ impl ApiRecord {
                 if s.stale { " (stale)" } else { "" }
             ),
             Self::Message(m) => format!("{} is {}", m.id, m.status),
+            Self::History {
+                number,
+                page,
+                total_pages,
+                messages,
+            } => format!(
+                "{} message(s) of {number}'s history, page {page} of {total_pages}",
+                messages.len()
+            ),
             Self::Attempts { webhook, attempts } => {
                 let failed = attempts.iter().filter(|a| !a.succeeded()).count();
                 format!(

@@ -60,12 +60,43 @@ impl Default for ReconcileSettings {
     }
 }
 
-/// Poll until the task is aborted.
+/// Asks the reconciler for a page of the key's number's message history (1: the newest),
+/// for a conversation's earlier messages. Each page is read once.
+#[derive(Debug, Clone)]
+pub struct HistoryRequests(tokio::sync::mpsc::UnboundedSender<u32>);
+
+impl HistoryRequests {
+    pub fn page(&self, page: u32) {
+        let _ = self.0.send(page.max(1));
+    }
+}
+
+/// Days of history asked for.
+const HISTORY_DAYS: i64 = 30;
+/// Messages per history page (the most the API gives).
+const HISTORY_PAGE: u32 = 100;
+
+/// A way to ask for history pages, and the reconciler's end of it.
+pub fn history_channel() -> (HistoryRequests, HistoryQueue) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    (HistoryRequests(tx), HistoryQueue(rx))
+}
+
+/// The reconciler's end of [`HistoryRequests`].
+#[derive(Debug)]
+pub struct HistoryQueue(tokio::sync::mpsc::UnboundedReceiver<u32>);
+
+/// Poll until the task is aborted; the newest page of history is read at start, later
+/// ones when asked through `requests`.
 pub fn start(
     settings: ReconcileSettings,
     api: ApiClient,
     ingest: Arc<Ingest>,
+    requests: &HistoryRequests,
+    queue: HistoryQueue,
 ) -> tokio::task::JoinHandle<()> {
+    requests.page(1);
+    let rx = queue.0;
     let access = {
         let store = ingest.store().read();
         Feature::ALL
@@ -84,7 +115,10 @@ pub fn start(
             ..State::default()
         }),
     });
-    tokio::spawn(async move { r.run().await })
+    let history = r.clone();
+    tokio::spawn(async move {
+        tokio::join!(r.run(), history.serve_history(rx));
+    })
 }
 
 #[derive(Debug, Default)]
@@ -427,6 +461,61 @@ impl Reconciler {
                 self.state.lock().logged.extend(ids);
             }
         }
+    }
+
+    /// History pages as asked for, each once.
+    async fn serve_history(self: Arc<Self>, mut rx: tokio::sync::mpsc::UnboundedReceiver<u32>) {
+        let mut read = HashSet::new();
+        while let Some(page) = rx.recv().await {
+            if !read.insert(page) || !self.allowed(Feature::Messages) {
+                continue;
+            }
+            let end = Utc::now();
+            let start = end - chrono::Duration::days(HISTORY_DAYS);
+            let request = self.api.history(start, end, page, HISTORY_PAGE);
+            let Ok(p) = self.call(Feature::Messages, request).await else {
+                read.remove(&page);
+                continue;
+            };
+            let number = self.history_number(&p.messages);
+            self.journal(ApiRecord::History {
+                number,
+                page: p.page,
+                total_pages: p.total_pages,
+                messages: p.messages,
+            })
+            .await;
+        }
+    }
+
+    /// Whose history it is: a number-scoped key's own number, which the answer does not
+    /// name. The only number known, else the one whose threads hold most of its contacts.
+    fn history_number(&self, list: &[crate::model::provider::HistoryMessage]) -> String {
+        use crate::store::conversations::{ConversationKey, contact_key};
+        let store = self.ingest.store().read();
+        let numbers: Vec<String> = store
+            .numbers()
+            .iter()
+            .map(|n| n.number_id.to_string())
+            .collect();
+        if numbers.len() == 1 {
+            return numbers[0].clone();
+        }
+        numbers
+            .into_iter()
+            .max_by_key(|n| {
+                list.iter()
+                    .filter_map(|m| m.participant_phone.as_deref())
+                    .filter(|p| {
+                        let key = ConversationKey {
+                            number: n.as_str().into(),
+                            contact: contact_key(p),
+                        };
+                        store.conversations().get(&key).is_some()
+                    })
+                    .count()
+            })
+            .unwrap_or_default()
     }
 
     /// Outbound messages still queued/sent past `reconcile_after`, each looked up.

@@ -474,6 +474,19 @@ impl Store {
             ApiRecord::Attempts { webhook, attempts } => {
                 self.provider.add_attempts(&webhook, &attempts);
             }
+            ApiRecord::History {
+                number,
+                page,
+                total_pages,
+                messages,
+            } => self.conversations.history(
+                &number,
+                page,
+                total_pages,
+                &messages,
+                &self.messages,
+                self.capacity,
+            ),
             ApiRecord::Access {
                 feature,
                 state,

@@ -11,9 +11,10 @@ use std::collections::{BTreeSet, VecDeque};
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 
+use crate::model::provider::HistoryMessage;
 use crate::store::HashMap;
 use crate::store::calls::CallRow;
-use crate::store::messages::{Direction, MessageRow, Ordinal};
+use crate::store::messages::{Direction, MessageRow, Messages, Ordinal};
 
 /// Messages remembered per conversation (older ones are still in the table and journal).
 const PER_CONVERSATION: usize = 1_000;
@@ -62,6 +63,9 @@ pub struct Conversation {
     pub last_inbound: Option<DateTime<Utc>>,
     /// The oldest inbound message not answered yet.
     pub waiting_since: Option<DateTime<Utc>>,
+    /// Earlier messages from the provider's history (`GET /v1/messages/history`) that no
+    /// webhook here brought, oldest first.
+    pub history: Vec<HistoryMessage>,
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +78,8 @@ pub struct Conversations {
     /// Call ordinals by contact, and the last call each contact started.
     calls: HashMap<Box<str>, SmallVec<[u64; 2]>>,
     user_calls: HashMap<Box<str>, DateTime<Utc>>,
+    /// Per number: the history pages read so far, and how many there are.
+    history_pages: HashMap<Box<str>, (u32, u32)>,
     pub version: u64,
 }
 
@@ -138,11 +144,15 @@ impl Conversations {
                 last_at: at,
                 last_inbound: None,
                 waiting_since: None,
+                history: Vec::new(),
             });
         self.order.remove(&(c.last_at, key.clone()));
         c.last_at = c.last_at.max(at);
         self.order.insert((c.last_at, key.clone()));
         c.messages.push_back(ord);
+        // The webhook's row wins over the same message from the history.
+        c.history
+            .retain(|h| h.id != row.id() && h.external_message_id.as_deref() != row.message_id());
         if c.messages.len() > PER_CONVERSATION {
             c.messages.pop_front();
         }
@@ -190,6 +200,83 @@ impl Conversations {
             *e = (*e).max(at);
         }
         self.version += 1;
+    }
+
+    /// The history pages of a number read so far (the newest page is 1), and the total.
+    pub fn history_pages(&self, number: &str) -> Option<(u32, u32)> {
+        self.history_pages.get(number).copied()
+    }
+
+    /// A page of the provider's history: each message not already here (by its id or
+    /// WhatsApp id, from a webhook or an earlier page) joins its contact's thread.
+    pub(crate) fn history(
+        &mut self,
+        number: &str,
+        page: u32,
+        total: u32,
+        list: &[HistoryMessage],
+        messages: &Messages,
+        cap: usize,
+    ) {
+        let e = self
+            .history_pages
+            .entry(number.into())
+            .or_insert((0, total));
+        *e = (e.0.max(page), total);
+        for m in list {
+            let Some(phone) = m.participant_phone.as_deref().filter(|p| !p.is_empty()) else {
+                continue;
+            };
+            let known = messages.outbound(&m.id).is_some()
+                || m.external_message_id
+                    .as_deref()
+                    .is_some_and(|w| messages.by_message_id(w).is_some());
+            if known {
+                continue;
+            }
+            let key = ConversationKey {
+                number: number.into(),
+                contact: contact_key(phone),
+            };
+            let at = m.sent_at.unwrap_or_else(Utc::now);
+            let c = self
+                .by_key
+                .entry(key.clone())
+                .or_insert_with(|| Conversation {
+                    key: key.clone(),
+                    contact: crate::sanitize::line(phone, 40).into(),
+                    name: None,
+                    messages: VecDeque::new(),
+                    last_at: at,
+                    last_inbound: None,
+                    waiting_since: None,
+                    history: Vec::new(),
+                });
+            if c.history.iter().any(|h| h.id == m.id) {
+                continue;
+            }
+            if c.name.is_none() {
+                c.name = m
+                    .participant_name
+                    .as_deref()
+                    .map(|n| crate::sanitize::line(n, 60).into());
+            }
+            if m.inbound() {
+                c.last_inbound = c.last_inbound.max(m.sent_at);
+            }
+            let mut m = m.clone();
+            m.text = m.text.map(|t| crate::sanitize::line(&t, 2000));
+            let i = c.history.partition_point(|h| h.sent_at <= m.sent_at);
+            c.history.insert(i, m);
+            if c.history.len() > PER_CONVERSATION {
+                c.history.remove(0);
+            }
+            if !self.order.contains(&(c.last_at, key.clone())) {
+                self.order.insert((c.last_at, key));
+            }
+        }
+        self.version += 1;
+        self.evict(cap.max(1));
     }
 
     fn evict(&mut self, cap: usize) {
