@@ -179,7 +179,7 @@ fn help_scrolls_on_a_small_terminal() {
     let top = screen(&mut app, &store, 80, 24);
     assert!(!top.contains("verdict:broken"), "{top}");
     // Two lines more than before the overview's keys (`0`, `z`) joined the help.
-    press(&mut app, &store, "jjjjjjjjjjjjjjjj"); // past the end: it stops there
+    press(&mut app, &store, "jjjjjjjjjjjjjjjjjjjjjj"); // past the end: it stops there
     let bottom = screen(&mut app, &store, 80, 24);
     assert!(
         bottom.contains("verdict:broken") && bottom.contains("status:failed"),

@@ -6,6 +6,7 @@
 
 mod actions;
 mod alerts;
+mod conversation;
 mod deliveries;
 mod drafts;
 mod keys;
@@ -27,6 +28,7 @@ use crate::model::Verdict;
 use crate::model::outbound::InReplyTo;
 use crate::store::Store;
 pub use alerts::AlertsPane;
+pub use conversation::{InboxPane, ThreadView};
 pub use deliveries::DeliveriesPane;
 use drafts::Drafts;
 pub use overview::{Overview, Panel};
@@ -184,6 +186,10 @@ pub struct App {
     pub alerts: AlertsPane,
     /// The Deliveries view (`8`): the provider's attempts beside ours.
     pub deliveries: DeliveriesPane,
+    /// The Inbox (`6`): who waits for an answer.
+    pub inbox: InboxPane,
+    /// The conversation open (`c`), over whatever was shown.
+    pub thread: Option<Box<ThreadView>>,
     pub mode: Mode,
     pub filter: Filter,
     /// The filter being typed (applied live).
@@ -229,6 +235,8 @@ impl App {
         Self {
             alerts: AlertsPane::new(!info.read_only),
             deliveries: DeliveriesPane::default(),
+            inbox: InboxPane::default(),
+            thread: None,
             now: info.started,
             notice: info.startup_note.clone(),
             info,
@@ -346,6 +354,7 @@ impl App {
         self.views.prepare(store, self.pane, rows.into_iter());
         self.sync_alerts(store);
         self.sync_deliveries(store);
+        self.sync_conversations(store);
         // Copied at every sync, not only for the overview: the header reads them too.
         // Per number only for the Fleet's rows (an account has a handful; a flood of
         // invented numberIds must not cost every frame).

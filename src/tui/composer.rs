@@ -8,6 +8,7 @@ use crate::api::{SendBody, SendRequest, new_idempotency_key};
 use crate::model::event::{MessageExtra, MessageKind};
 use crate::model::outbound::InReplyTo;
 use crate::sanitize::line as clean;
+use crate::store::conversations::window::Window;
 use crate::store::{MessageRow, Store};
 
 #[derive(Debug)]
@@ -23,6 +24,32 @@ pub struct Composer {
     /// The key of an earlier send of this draft that may have reached the service:
     /// sending again with it can never send twice.
     pub key: Option<String>,
+    /// When the contact last opened WhatsApp's 24-hour window, and whether one applies
+    /// (a Meta Cloud API number): worked out against the clock when drawn and sent.
+    pub opened: Option<chrono::DateTime<chrono::Utc>>,
+    pub meta: bool,
+    /// Enter was pressed once into a closed window: the next one sends anyway.
+    pub warned: bool,
+}
+
+/// What the first Enter into a closed window says (the second sends anyway).
+pub fn window_warning(w: Window) -> Option<String> {
+    let hm = |d: chrono::Duration| {
+        let m = d.num_minutes().max(0);
+        match (m / 60, m % 60) {
+            (0, m) => format!("{} m", m.max(1)),
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} m"),
+        }
+    };
+    let what = match w {
+        Window::Closed { ago } => format!("the 24-hour window closed {} ago", hm(ago)),
+        Window::Never => "the contact never wrote to this number (no 24-hour window)".into(),
+        Window::NotMeta | Window::Open { .. } => return None,
+    };
+    Some(format!(
+        "{what}: WhatsApp will refuse free-form text (META_OUTSIDE_24H_WINDOW). Enter again to send anyway"
+    ))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +136,15 @@ impl Composer {
             },
             conversation,
             key: None,
+            opened: None,
+            meta: false,
+            warned: false,
         })
+    }
+
+    /// The window at `now` (`NotMeta` when none applies).
+    pub fn window(&self, now: chrono::DateTime<chrono::Utc>) -> Window {
+        Window::at(now, self.opened, self.meta)
     }
 
     pub fn text(&self) -> String {

@@ -28,6 +28,8 @@ pub struct Detail {
     pub scroll: usize,
     /// What `y` can copy: each delivery shown, by the line its section starts on.
     pub bodies: Vec<Section>,
+    /// The message it shows (its ordinal): `r` answers it, `c` opens its thread.
+    pub message: Option<u64>,
 }
 
 /// One delivery in a detail view.
@@ -333,6 +335,7 @@ pub fn message(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
         bodies: b.bodies,
         lines: b.lines,
         scroll: 0,
+        message: Some(ord),
     })
 }
 
@@ -516,6 +519,7 @@ pub fn call(store: &Store, ord: u64, theme: Theme) -> Option<Detail> {
         bodies: b.bodies,
         lines: b.lines,
         scroll: 0,
+        message: None,
     })
 }
 
@@ -552,6 +556,7 @@ pub fn record(store: &Store, seq: u64, theme: Theme) -> Option<Detail> {
         bodies: b.bodies,
         lines: b.lines,
         scroll: 0,
+        message: None,
     })
 }
 

@@ -16,6 +16,8 @@ pub enum Command {
     Feed,
     Alerts,
     Deliveries,
+    Inbox,
+    Conversation,
     Down,
     Up,
     PageDown,
@@ -121,7 +123,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "Feed pane (every delivery)",
         hint: None,
     },
-    // `6` is kept for the Inbox to come.
+    Binding {
+        command: Command::Inbox,
+        keys: &[ch('6')],
+        help: "Inbox: who waits for an answer, oldest first (Enter: the thread)",
+        hint: None,
+    },
     Binding {
         command: Command::Alerts,
         keys: &[ch('7')],
@@ -217,6 +224,12 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('r')],
         help: "reply to the selected inbound message",
         hint: Some("reply"),
+    },
+    Binding {
+        command: Command::Conversation,
+        keys: &[ch('c')],
+        help: "the message's conversation: the thread with that contact (r answers)",
+        hint: None,
     },
     Binding {
         command: Command::Retry,
@@ -353,7 +366,10 @@ mod tests {
             lookup(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Command::Quit)
         );
-        assert_eq!(lookup(&press(KeyCode::Char('c'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            lookup(&press(KeyCode::Char('c'), KeyModifiers::NONE)),
+            Some(Command::Conversation)
+        );
         let mut release = press(KeyCode::Char('q'), KeyModifiers::NONE);
         release.kind = KeyEventKind::Release;
         assert_eq!(lookup(&release), None);

@@ -25,6 +25,11 @@ impl Pending {
                 match r.phase {
                     ReplyPhase::Sending => None,
                     ReplyPhase::Accepted => Some("reply accepted by the API ✓".into()),
+                    ReplyPhase::Failed if outside_window(r) => Some(
+                        "reply refused: the 24-hour window is closed (META_OUTSIDE_24H_WINDOW): \
+                         WhatsApp takes only templates until the contact writes again"
+                            .into(),
+                    ),
                     ReplyPhase::Failed => Some(format!(
                         "reply failed: {} (R retries)",
                         r.error
@@ -48,5 +53,18 @@ impl Pending {
                 })
             }
         }
+    }
+}
+
+/// The API refused the reply for being outside WhatsApp's 24-hour window.
+fn outside_window(r: &crate::store::ReplyState) -> bool {
+    use crate::store::conversations::window::outside_window as code;
+    match &r.error {
+        Some(crate::api::ApiError::Status {
+            code: Some(c),
+            error,
+            ..
+        }) => code(c) || error.as_deref().is_some_and(code),
+        _ => false,
     }
 }

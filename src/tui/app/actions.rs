@@ -11,7 +11,7 @@ use crate::tui::view::Pane;
 
 impl App {
     /// The message selected in the Messages pane, or why there is none.
-    fn selected_message<'s>(
+    pub(super) fn selected_message<'s>(
         &self,
         store: &'s Store,
     ) -> Result<&'s crate::store::MessageRow, &'static str> {
@@ -24,20 +24,35 @@ impl App {
     }
 
     pub(super) fn compose(&mut self, store: &Store) {
-        if self.info.api_key.is_none() {
-            self.notice = Some(match self.attach {
-                Some(_) => "the service has no API key: set it where `pilotwatch serve` runs, then restart it".into(),
-                None => format!("{}, then restart pilotwatch", crate::reply::NO_KEY),
-            });
-            return;
-        }
         let m = match self.selected_message(store) {
             Ok(m) => m,
             Err(why) => {
-                self.notice = Some(why.into());
-                return;
+                if self.info.api_key.is_some() {
+                    self.notice = Some(why.into());
+                    return;
+                }
+                // Without a key, that is what to say first.
+                return self.no_key();
             }
         };
+        self.compose_row(store, m);
+    }
+
+    fn no_key(&mut self) {
+        self.notice = Some(match self.attach {
+            Some(_) => {
+                "the service has no API key: set it where `pilotwatch serve` runs, then restart it"
+                    .into()
+            }
+            None => format!("{}, then restart pilotwatch", crate::reply::NO_KEY),
+        });
+    }
+
+    /// The composer, answering `m` (from the list, a detail, or a thread).
+    pub(super) fn compose_row(&mut self, store: &Store, m: &crate::store::MessageRow) {
+        if self.info.api_key.is_none() {
+            return self.no_key();
+        }
         if let Some(why) = composer::refuse(m) {
             self.notice = Some(why.into());
             return;
@@ -47,6 +62,9 @@ impl App {
         match Composer::new(m, store, draft) {
             Some(mut c) => {
                 c.key = self.drafts.key(&c.conversation).map(str::to_owned);
+                if matches!(c.to, composer::Target::Contact(_)) {
+                    (c.opened, c.meta) = crate::tui::view::thread::window_of(store, m);
+                }
                 // Writing again after a failed or interrupted send would get a new key:
                 // point at the safe retry instead.
                 if let Some(r) = store
@@ -186,7 +204,7 @@ impl App {
         Some(Effect::Export { lines, rows: len })
     }
 
-    fn selected_key(&self) -> Option<u64> {
+    pub(super) fn selected_key(&self) -> Option<u64> {
         self.views.key_at(self.pane, self.list().selected)
     }
 

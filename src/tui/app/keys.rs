@@ -101,6 +101,20 @@ impl App {
                     Command::Top => d.scroll = 0,
                     Command::Bottom => d.scroll = d.lines.len().saturating_sub(page),
                     Command::Back | Command::Open => self.mode = Mode::Normal,
+                    // The message this detail shows: answered, or its thread opened.
+                    Command::Reply | Command::Conversation if d.message.is_some() => {
+                        let ord = d.message.unwrap_or_default();
+                        if command == Command::Reply && self.info.read_only {
+                            self.notice = Some(READ_ONLY.into());
+                            return None;
+                        }
+                        self.mode = Mode::Normal;
+                        match store.messages().get(ord) {
+                            Some(m) if command == Command::Reply => self.compose_row(store, m),
+                            Some(_) => self.open_thread(store, ord),
+                            None => self.notice = Some("that message left the store".into()),
+                        }
+                    }
                     Command::Copy => {
                         let section = d.body_at(d.scroll, page).cloned();
                         return self.copy(section);
@@ -132,6 +146,10 @@ impl App {
 
     /// A key on the list of the current pane.
     fn list_key(&mut self, command: Command, store: &Store) -> Option<Effect> {
+        // A thread, then the Inbox, take their keys first (a pane key leaves them).
+        if self.thread_key(command, store) || self.inbox_key(command, store) {
+            return None;
+        }
         // The Alerts pane, and Attention when it lists alerts, move over those.
         let attention = self.overview.shown && self.overview.focus == Panel::Attention;
         if (self.alerts.shown || attention && !self.views.alerts.active.is_empty())
@@ -165,6 +183,8 @@ impl App {
                 self.deliveries.shown = false;
             }
             Command::Alerts => self.show_alerts(),
+            Command::Inbox => self.show_inbox(),
+            Command::Conversation => self.open_selected_thread(store),
             Command::Deliveries => self.show_deliveries(),
             Command::Zoom if self.overview.shown => self.overview.zoomed ^= true,
             Command::Zoom => self.notice = Some("z zooms a panel of the overview (0)".into()),
@@ -294,6 +314,14 @@ impl App {
             KeyCode::Enter => {
                 if c.text().trim().is_empty() {
                     self.notice = Some("nothing to send".into());
+                    return None;
+                }
+                // Into a closed window on a Meta number: the first Enter only warns.
+                if !c.warned
+                    && let Some(warning) = crate::tui::composer::window_warning(c.window(self.now))
+                {
+                    c.warned = true;
+                    self.notice = Some(warning);
                     return None;
                 }
                 let (request, in_reply_to) = (c.request(), c.in_reply_to.clone());

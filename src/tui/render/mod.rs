@@ -17,11 +17,13 @@ mod alerts;
 mod calls;
 mod columns;
 mod composer;
+mod conversation;
 mod deliveries;
 mod detail;
 mod feed;
 mod header;
 mod help;
+mod inbox;
 pub mod latency;
 mod messages;
 mod numbers;
@@ -59,6 +61,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     render_tabs(frame, tabs, app);
     match &app.mode {
         Mode::Detail(d) => detail::render(frame, body, app, d),
+        // A conversation over whatever it was opened from (its composer docked in it).
+        _ if let Some(v) = &app.thread => conversation::render(frame, body, app, v),
+        _ if app.inbox.shown => inbox::render(frame, body, app),
         // Before any delivery too: `no_deliveries` fires exactly then.
         _ if app.alerts.shown => alerts::render(frame, body, app),
         // Lost deliveries are news before any delivery arrived too.
@@ -74,7 +79,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         },
     }
     status::render(frame, foot, app);
-    if let Mode::Compose(c) = &app.mode {
+    if let Mode::Compose(c) = &app.mode
+        && app.thread.is_none()
+    {
         composer::render(frame, body, app, c);
     }
     if let Mode::Help { scroll, back } = &app.mode {
@@ -113,8 +120,31 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         ));
         spans.push(Span::raw(" "));
     }
-    let full_screen_pane =
-        !(app.overview.shown || app.latency || app.alerts.shown || app.deliveries.shown);
+    if app.inbox.shown || app.thread.is_some() {
+        let tone = if app.thread.is_some() {
+            Tone::Dim
+        } else {
+            Tone::Selected
+        };
+        spans.push(Span::styled(
+            format!(" 6 Inbox {} ", app.inbox.view.waiting),
+            app.theme.style(tone),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if app.thread.is_some() {
+        spans.push(Span::styled(
+            " Conversation ",
+            app.theme.style(Tone::Selected),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    let full_screen_pane = !(app.overview.shown
+        || app.latency
+        || app.alerts.shown
+        || app.deliveries.shown
+        || app.inbox.shown
+        || app.thread.is_some());
     for (i, pane) in Pane::ALL.iter().enumerate() {
         let tone = if *pane == app.pane && full_screen_pane {
             Tone::Selected

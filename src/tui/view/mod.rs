@@ -15,9 +15,11 @@ pub mod age;
 pub mod alerts;
 mod feed_line;
 pub mod figures;
+pub mod inbox;
 mod index;
 mod lines;
 pub mod provider;
+pub mod thread;
 
 pub use index::Keys;
 pub use lines::{CallLine, FeedLine, MessageLine, NumberLine, PermissionLine, ReplyBadge, clock};

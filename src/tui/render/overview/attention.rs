@@ -26,7 +26,8 @@ pub fn height(app: &App, body: u16) -> u16 {
     let down = !app.views.numbers_down.is_empty();
     let alerts = app.views.alerts.active.len().min(3) as u16;
     let provider = provider_lines(app).len().min(3) as u16;
-    let rows = alerts + 1 + u16::from(down) + provider + 1;
+    let waiting = u16::from(app.inbox.view.waiting > 0);
+    let rows = alerts + 1 + u16::from(down) + waiting + provider + 1;
     (rows + 2)
         .min(body / 6 + alerts.min(2) + provider.min(2))
         .max(3)
@@ -77,6 +78,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ]));
     }
     lines.extend(provider_lines(app));
+    // Who waits for an answer (the Inbox, 6): how many, and the oldest wait.
+    if let Some((since, who)) = &app.inbox.view.oldest {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} waiting", app.inbox.view.waiting),
+                t.style(Tone::Warn),
+            ),
+            Span::styled(
+                format!(
+                    " · oldest {} ({who})",
+                    ago((app.now - *since).num_seconds())
+                ),
+                t.style(Tone::Plain),
+            ),
+            Span::styled("  6 inbox", t.style(Tone::Dim)),
+        ]));
+    }
     // The newest failures and missed calls among the rows Flow and Calls hold.
     let page = app.page;
     let failed = (0..page)
