@@ -587,3 +587,89 @@ fn the_overview_shows_the_whole_situation_without_a_key() {
     tmux.keys(&["q"]);
     tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_from_the_conversation_goes_out_and_the_inbox_drops_the_contact() {
+    if !Tmux::available() {
+        eprintln!("SKIPPED: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    const KEY: &str = "ps_live_canary_tmux_0123456789";
+    let fake = pilotwatch::demo::fake_api::FakeApi::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let command = format!(
+        "env -u PILOT_STATUS_WEBHOOK_SECRET PILOTWATCH_CONFIG=/dev/null PILOT_STATUS_API_KEY={KEY} PILOT_STATUS_BASE_URL={} {} --listen 127.0.0.1:0 --journal {}; echo EXITED rc=$?; sleep 30",
+        fake.base_url(),
+        env!("CARGO_BIN_EXE_pilotwatch"),
+        journal.display()
+    );
+    let tmux = Tmux::start(&command, 140, 30);
+    let screen = tmux.wait_for("the dashboard", |s| {
+        s.contains("waiting for the first delivery")
+    });
+    let addr = screen
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .trim_end_matches(',')
+        .to_owned();
+    fake.send_webhooks(pilotwatch::demo::fake_api::Webhooks {
+        url: format!("http://{addr}/hooks"),
+        secret: None,
+        delays: [
+            Duration::from_millis(300),
+            Duration::from_millis(300),
+            Duration::from_millis(300),
+        ],
+    });
+    let inbound = r#"{"event":"message.received","data":{"from":"+5511987650001","to":"+5511940001000","numberId":"num_centro","messageId":"wamid.IN1","id":"in_tmux","type":"text","fromMe":false,"content":"Vocês abrem no sábado?","participantName":"Ana Souza","createdAt":"2026-11-21T12:00:00.000Z"}}"#;
+    client()
+        .post(format!("http://{addr}/hooks"))
+        .body(inbound)
+        .send()
+        .await
+        .unwrap();
+    tmux.keys(&["6"]);
+    tmux.wait_for("Ana in the inbox", |s| {
+        s.contains("6 Inbox 1") && s.contains("Ana Souza") && s.contains("waiting")
+    });
+    tmux.keys(&["1"]);
+    tmux.wait_for("the inbound row", |s| s.contains("Vocês abrem no sábado?"));
+    tmux.keys(&["c"]);
+    tmux.wait_for("the thread", |s| {
+        s.contains("Conversation") && s.contains("Ana Souza +5511987650001")
+    });
+    tmux.keys(&["r"]);
+    tmux.wait_for("the docked composer", |s| s.contains("Answering"));
+    tmux.cmd(&["send-keys", "-t", "pw", "-l", "Abrimos sim, das 9h às 13h"]);
+    tmux.keys(&["Enter"]);
+    let start = Instant::now();
+    while fake.sends().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the fake API got no request"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        fake.sends()[0].json(),
+        serde_json::json!({"text": "Abrimos sim, das 9h às 13h", "destinationNumber": "+5511987650001"})
+    );
+    // In the thread, the reply walks through its lifecycle as the webhooks come.
+    let screen = tmux.wait_for("the reply read in the thread", |s| {
+        s.contains("Conversation")
+            && s.contains("Abrimos sim, das 9h às 13h")
+            && s.contains("✓✓ read")
+    });
+    assert!(screen.contains("↩ Vocês abrem no sábado?"), "{screen}");
+    tmux.keys(&["6"]);
+    tmux.wait_for("the inbox without Ana", |s| {
+        s.contains("6 Inbox 0") && s.contains("nobody is waiting")
+    });
+    assert_eq!(fake.sends().len(), 1, "one send");
+    tmux.keys(&["q"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("the exit", |s| s.contains("EXITED rc=0"));
+}
