@@ -229,6 +229,7 @@ impl Service {
                 forwarder: self.forwarder.clone(),
                 info: self.info.clone(),
                 stats: self.state.attach.clone(),
+                history: self.history.clone(),
             };
             tokio::spawn(attach_server::run(bound, ctx, stop))
         });

@@ -181,7 +181,7 @@ impl Client {
         }
         let key = match &request {
             Request::Send { request, .. } => Some(request.idempotency_key.clone()),
-            Request::Replay { .. } => None,
+            Request::Replay { .. } | Request::History { .. } => None,
         };
         if let Some(k) = &key {
             self.shared.pending.lock().insert(k.clone());

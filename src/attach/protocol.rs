@@ -107,6 +107,9 @@ pub enum Request {
     },
     /// Forward delivery `seq` to the service's `--forward-to` app again.
     Replay { seq: u64 },
+    /// Read page `page` of the provider's message history (a thread scrolled up); it
+    /// comes back as an `api` record.
+    History { page: u32 },
 }
 
 /// The service, as a client's header shows it.
@@ -321,6 +324,8 @@ mod tests {
     fn requests_have_a_stable_shape() {
         let r: Request = serde_json::from_str(r#"{"type":"replay","seq":4}"#).unwrap();
         assert_eq!(r, Request::Replay { seq: 4 });
+        let h: Request = serde_json::from_str(r#"{"type":"history","page":3}"#).unwrap();
+        assert_eq!(h, Request::History { page: 3 });
         let h: Hello = serde_json::from_str(r#"{"version":1,"history":100}"#).unwrap();
         assert_eq!((h.after, h.token), (0, None));
     }

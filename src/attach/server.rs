@@ -66,6 +66,8 @@ pub struct Context {
     pub forwarder: Option<Arc<Forwarder>>,
     pub info: ServiceInfo,
     pub stats: Arc<AttachStats>,
+    /// Asks the service's reconciler for history pages (`None`: it reads none).
+    pub history: Option<crate::reconcile::HistoryRequests>,
 }
 
 /// Serve attach clients until `stop` turns true; then every client gets a `bye`.
@@ -348,6 +350,7 @@ where
         reader,
         ctx.replier.clone(),
         ctx.forwarder.clone(),
+        ctx.history.clone(),
         ctx.ingest.clone(),
         notices,
     ));
@@ -491,6 +494,7 @@ async fn requests<R: AsyncRead + Unpin>(
     mut reader: FrameReader<R>,
     replier: Arc<Replier>,
     forwarder: Option<Arc<Forwarder>>,
+    history: Option<crate::reconcile::HistoryRequests>,
     ingest: Arc<Ingest>,
     notices: mpsc::Sender<String>,
 ) {
@@ -532,6 +536,15 @@ async fn requests<R: AsyncRead + Unpin>(
                     (_, None) => Some(format!("#{seq} is no longer in the service's memory")),
                 }
             }
+            Ok(Request::History { page }) => match &history {
+                Some(h) => {
+                    h.page(page);
+                    None
+                }
+                None => {
+                    Some("the service reads no history (no API key, or --no-reconcile)".to_owned())
+                }
+            },
             Err(e) => Some(format!(
                 "the service did not understand a request: {}",
                 clean(&e.to_string(), 120)
