@@ -321,3 +321,83 @@ fn a_reply_refused_for_the_window_says_so() {
         "{s}"
     );
 }
+
+/// Earlier messages from the provider's history join the thread, marked as history, a
+/// redacted one said so, and one a webhook already brought is not doubled.
+#[test]
+fn history_rows_join_the_thread_marked_and_never_doubled() {
+    use pilotwatch::model::provider::HistoryMessage;
+    let mut w = world();
+    let h = |id: &str, dir: &str, text: Option<&str>, when: &str, redacted: bool| HistoryMessage {
+        id: id.into(),
+        direction: dir.into(),
+        external_message_id: Some(format!("wa-{id}")),
+        status: (dir == "OUTBOUND").then(|| "READ".to_owned()),
+        message_type: Some("TEXT".into()),
+        text: text.map(Into::into),
+        participant_name: Some("Ana".into()),
+        participant_phone: Some(ANA.into()),
+        replied_to_external_id: None,
+        sent_at: Some(at(when)),
+        delivered_at: None,
+        read_at: None,
+        redacted,
+    };
+    let page = ApiRecord::History {
+        number: "n1".into(),
+        page: 1,
+        total_pages: 3,
+        messages: vec![
+            // Already here by webhook: not shown twice.
+            h(
+                "out1",
+                "OUTBOUND",
+                Some("Temos sim! Quer foto?"),
+                "2026-11-21T11:51:00Z",
+                false,
+            ),
+            h(
+                "old1",
+                "INBOUND",
+                Some("Oi, ainda tem o azul?"),
+                "2026-11-20T09:00:00Z",
+                false,
+            ),
+            h("old2", "OUTBOUND", None, "2026-11-20T09:05:00Z", true),
+        ],
+    };
+    let mut r = Record::api(&page);
+    w.seq += 1;
+    r.seq = w.seq;
+    r.received_at = at("2026-11-21T12:05:00Z");
+    w.store.apply(r);
+    let mut app = app();
+    open_ana(&mut app, &w.store);
+    let s = screen(&mut app, &w.store, 100, 30);
+    snapshot!("conversation_history", s);
+    let first = s.find("Oi, ainda tem o azul?").expect("the history row");
+    let redacted = s
+        .find("[redacted by the number's retention policy]")
+        .expect("redacted");
+    let ask = s.find("tênis 42").unwrap();
+    assert!(
+        first < redacted && redacted < ask,
+        "history first, in time order:\n{s}"
+    );
+    assert_eq!(
+        s.matches("Temos sim! Quer foto?").count(),
+        2,
+        "the reply and its quote, not a third:\n{s}"
+    );
+    assert!(s.contains("history"), "{s}");
+    // Scrolled to its oldest line: the next page is asked for (page 1 of 3 read).
+    assert!(
+        matches!(press(&mut app, &w.store, "k"), None),
+        "not at the top yet"
+    );
+    let effect = press(&mut app, &w.store, "G");
+    assert!(
+        matches!(effect, Some(Effect::History { page: 2 })),
+        "{effect:?}"
+    );
+}

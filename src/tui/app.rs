@@ -164,6 +164,10 @@ pub enum Effect {
     },
     /// Send this delivery to the forward target again.
     Replay(u64),
+    /// Read this page of the provider's message history (a thread scrolled to its top).
+    History {
+        page: u32,
+    },
     /// Write these journal lines to a file.
     Export {
         lines: Vec<u8>,

@@ -63,6 +63,8 @@ enum Link {
         ingest: Arc<Ingest>,
         replier: Arc<Replier>,
         forwarder: Option<Arc<Forwarder>>,
+        /// Earlier pages of the provider's history (`None`: not reconciling).
+        history: Option<crate::reconcile::HistoryRequests>,
     },
     /// A `pilotwatch serve` elsewhere streams its journal here and sends our replies.
     Attached(Client),
@@ -89,6 +91,7 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
             ingest: ingest.clone(),
             replier: service.replier.clone(),
             forwarder: service.forwarder.clone(),
+            history: service.history.clone(),
         },
         loading: None,
     };
@@ -392,6 +395,17 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
                 }
             }
             Link::ReadOnly => app.notice = Some("read-only: nothing is sent from here".into()),
+        },
+        Effect::History { page } => match &source.link {
+            Link::Local {
+                history: Some(h), ..
+            } => h.page(page),
+            Link::Local { history: None, .. } | Link::ReadOnly => {}
+            Link::Attached(client) => {
+                if let Err(why) = client.request(Request::History { page }) {
+                    app.notice = Some(why);
+                }
+            }
         },
         Effect::Export { lines, rows } => {
             // Journal lines: the deliveries and the app's answers to them.

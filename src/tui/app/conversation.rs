@@ -3,7 +3,7 @@
 //! composer docked under it; the Inbox (`6`) lists who waits for an answer, oldest
 //! first. Both are screens over the panes, like Alerts: a pane key leaves them.
 
-use super::{App, Mode};
+use super::{App, Effect, Mode};
 use crate::store::Store;
 use crate::store::conversations::ConversationKey;
 use crate::tui::keymap::Command;
@@ -109,6 +109,19 @@ impl App {
                 .into(),
             ),
         }
+    }
+
+    /// Scrolled up to a thread's oldest line: the next page of the provider's history,
+    /// when some was read and more is there.
+    pub(super) fn earlier_history(&self, command: Command, store: &Store) -> Option<Effect> {
+        let t = self.thread.as_ref()?;
+        let up = matches!(command, Command::Up | Command::PageUp | Command::Bottom);
+        let at_top = t.scroll + 1 >= t.thread.items.len();
+        if !up || !at_top {
+            return None;
+        }
+        let (read, total) = store.conversations().history_pages(&t.thread.key.number)?;
+        (read < total).then_some(Effect::History { page: read + 1 })
     }
 
     /// A key while a thread is open; `false` hands it on (a pane key, help, quit).

@@ -147,7 +147,10 @@ impl App {
     /// A key on the list of the current pane.
     fn list_key(&mut self, command: Command, store: &Store) -> Option<Effect> {
         // A thread, then the Inbox, take their keys first (a pane key leaves them).
-        if self.thread_key(command, store) || self.inbox_key(command, store) {
+        if self.thread_key(command, store) {
+            return self.earlier_history(command, store);
+        }
+        if self.inbox_key(command, store) {
             return None;
         }
         // The Alerts pane, and Attention when it lists alerts, move over those.

@@ -196,6 +196,8 @@ impl Thread {
                 items.push(call_item(call));
             }
         }
+        // Earlier messages only the provider's history has.
+        items.extend(c.history.iter().map(history_item));
         // Time order; a row without a time keeps its place after the one before it.
         let mut last = None;
         for i in &mut items {
@@ -227,6 +229,7 @@ fn digest(store: &Store, key: &ConversationKey) -> u64 {
             }
         }
     }
+    (c.history.len(), c.history.last().map(|m| &m.id)).hash(&mut h);
     for &ord in convs.calls_with(&key.contact) {
         ord.hash(&mut h);
         if let Some(call) = store.calls().row(ord) {
@@ -328,6 +331,35 @@ fn message_item(store: &Store, m: &MessageRow) -> ThreadItem {
         text: body(m),
         status,
         tone,
+    }
+}
+
+/// A message from the provider's history (no webhook here brought it): marked as such,
+/// a redacted one said so.
+fn history_item(h: &crate::model::provider::HistoryMessage) -> ThreadItem {
+    let text = if h.redacted {
+        "[redacted by the number's retention policy]".to_owned()
+    } else {
+        let kind = h
+            .message_type
+            .as_deref()
+            .filter(|t| !t.eq_ignore_ascii_case("text"))
+            .map(|t| format!("[{}] ", clean(&t.to_ascii_lowercase(), 20)))
+            .unwrap_or_default();
+        format!("{kind}{}", clean(h.text.as_deref().unwrap_or(""), 200))
+    };
+    let status = match h.status.as_deref() {
+        Some(s) if !h.inbound() => format!("history · {}", clean(&s.to_ascii_lowercase(), 20)),
+        _ => "history".to_owned(),
+    };
+    ThreadItem {
+        at: h.sent_at,
+        time: stamp(h.sent_at),
+        side: if h.inbound() { Side::In } else { Side::Out },
+        quote: None,
+        text,
+        status,
+        tone: Tone::Dim,
     }
 }
 
