@@ -392,7 +392,7 @@ fn history_rows_join_the_thread_marked_and_never_doubled() {
     assert!(s.contains("history"), "{s}");
     // Scrolled to its oldest line: the next page is asked for (page 1 of 3 read).
     assert!(
-        matches!(press(&mut app, &w.store, "k"), None),
+        press(&mut app, &w.store, "k").is_none(),
         "not at the top yet"
     );
     let effect = press(&mut app, &w.store, "G");
