@@ -133,9 +133,15 @@ fn provider_side(fake: &fake_api::FakeApi, v: &serde_json::Value, code: Option<u
             e if e.starts_with("number.") => {
                 let n = data["numberId"].as_str().unwrap_or_default();
                 if !p.numbers.iter().any(|x| x["id"] == n) {
-                    p.numbers.push(serde_json::json!({
+                    let mut listed = serde_json::json!({
                         "id": n, "number": data["phone"], "name": data["displayName"],
-                    }));
+                    });
+                    // The first two are Meta Cloud API numbers (the 24-hour window
+                    // applies); the third is QR-paired.
+                    if p.numbers.len() < 2 {
+                        listed["coexistence"] = serde_json::json!(false);
+                    }
+                    p.numbers.push(listed);
                 }
                 let state = match e {
                     "number.connected" => "connected",
