@@ -454,3 +454,34 @@ async fn the_history_fills_a_threads_earlier_messages_without_doubles() {
     assert_eq!(gets(&fake, "/v1/messages/history").len(), 1, "read once");
     server.stop().await;
 }
+
+/// A key refused in one run is tried afresh after a restart (with a fixed key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_tries_the_key_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeApi::start().await.unwrap();
+    fake.provider(|p| {
+        p.reads.push_back(Answer::Status(
+            401,
+            json!({"error": "Invalid API key"}),
+            None,
+        ));
+    });
+    let server = start(dir.path(), &fake, 600).await;
+    until("the 401 said", &server, |s| {
+        s.provider()
+            .access(Feature::Webhooks)
+            .is_some_and(|(st, _)| st == AccessState::Unauthorized)
+    })
+    .await;
+    server.stop().await;
+    let fake = FakeApi::start().await.unwrap();
+    let server = start(dir.path(), &fake, 600).await;
+    until("webhooks read again", &server, |s| {
+        s.provider()
+            .access(Feature::Webhooks)
+            .is_some_and(|(st, _)| st == AccessState::Ok)
+    })
+    .await;
+    server.stop().await;
+}

@@ -24,8 +24,14 @@ fn text(v: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// A time, if it is one a provider could mean: far-off years would overflow the
+/// arithmetic done with them (a window's end, a matching slack).
 fn time(v: &Value, key: &str) -> Option<DateTime<Utc>> {
-    text(v, key)?.parse().ok()
+    use chrono::Datelike;
+    let t: DateTime<Utc> = chrono::DateTime::parse_from_rfc3339(&text(v, key)?)
+        .ok()?
+        .with_timezone(&Utc);
+    (2000..=2200).contains(&t.year()).then_some(t)
 }
 
 /// A list answer: the array itself, or the first array under a usual key.
@@ -189,8 +195,12 @@ impl ApiClient {
     }
 }
 
-/// An id as one path segment: anything but unreserved characters percent-encoded.
+/// An id as one path segment: anything but unreserved characters percent-encoded. `.`
+/// and `..` would be resolved as dot-segments however encoded: sent as `_`.
 fn segment(id: &str) -> String {
+    if id.is_empty() || id.bytes().all(|b| b == b'.') {
+        return "_".into();
+    }
     let mut out = String::with_capacity(id.len());
     for b in id.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -208,6 +218,8 @@ mod tests {
     fn an_id_cannot_leave_its_path_segment() {
         assert_eq!(super::segment("cm1_a-b.c~"), "cm1_a-b.c~");
         assert_eq!(super::segment("../x?y=1#z"), "..%2Fx%3Fy%3D1%23z");
+        assert_eq!(super::segment(".."), "_");
+        assert_eq!(super::segment("."), "_");
     }
 }
 

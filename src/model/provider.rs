@@ -45,7 +45,20 @@ pub struct ApiNumberStatus {
 
 impl ApiNumberStatus {
     pub fn is_connected(&self) -> bool {
-        self.state.eq_ignore_ascii_case("connected") || self.state.eq_ignore_ascii_case("open")
+        self.connected() == Some(true)
+    }
+
+    /// What a live reading says of the connection; `None` for a stale one or a state
+    /// that says neither (connecting, unknown…): nothing to disagree with.
+    pub fn connected(&self) -> Option<bool> {
+        if self.stale {
+            return None;
+        }
+        match self.state.to_ascii_lowercase().as_str() {
+            "connected" | "open" => Some(true),
+            "disconnected" | "close" | "closed" | "logout" | "logged_out" => Some(false),
+            _ => None,
+        }
     }
 }
 

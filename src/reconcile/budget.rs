@@ -50,6 +50,15 @@ impl Budget {
         hold.max(full)
     }
 
+    /// Take a place for a request now if there is one (zero), else how long to wait.
+    pub fn try_take(&mut self, now: Instant) -> Duration {
+        let wait = self.wait(now);
+        if wait.is_zero() {
+            self.take(now);
+        }
+        wait
+    }
+
     /// A request goes out now (call only when [`Budget::wait`] said zero).
     pub fn take(&mut self, now: Instant) {
         self.sent.push_back(now);

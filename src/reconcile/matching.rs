@@ -16,14 +16,20 @@ const SLACK_MINUTES: i64 = 5;
 /// Candidates looked at, at most (the newest).
 const MAX_CANDIDATES: usize = 20_000;
 
-/// The identity of a logged payload, as the receiver would have computed it.
+/// The identity of a logged payload, as the receiver would have computed it; `None`
+/// when it cannot be matched (not a known event).
 pub fn identity_of(payload: &serde_json::Value) -> Option<Identity> {
     let bytes = match payload {
         // Some logs keep the body as a string.
         serde_json::Value::String(s) => s.clone().into_bytes(),
         other => serde_json::to_vec(other).ok()?,
     };
-    model::parse(&bytes).ok().map(|p| p.identity)
+    // Only a known event's identity is made of its fields; an unknown or broken one's is
+    // of its exact bytes, which a log's re-serialised JSON never reproduces.
+    model::parse(&bytes)
+        .ok()
+        .filter(|p| p.verdict == model::Verdict::Known)
+        .map(|p| p.identity)
 }
 
 pub fn hex(id: Identity) -> String {
@@ -37,9 +43,10 @@ pub fn journaled(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> HashMap<Identity, u64> {
+    let slack = Duration::minutes(SLACK_MINUTES);
     let (from, to) = (
-        from - Duration::minutes(SLACK_MINUTES),
-        to + Duration::minutes(SLACK_MINUTES),
+        from.checked_sub_signed(slack).unwrap_or(from),
+        to.checked_add_signed(slack).unwrap_or(to),
     );
     let candidates: Vec<Arc<Record>> = {
         let store = store.read();

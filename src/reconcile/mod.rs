@@ -32,6 +32,8 @@ use budget::{Budget, parse_retry_after};
 pub const IN_FLIGHT: usize = 4;
 /// Attempts asked for per webhook log read.
 const LOG_LIMIT: u32 = 50;
+/// Attempt ids remembered as journaled.
+const LOGGED: usize = 10_000;
 /// Attempts waiting for their grace to end, per webhook, at most.
 const PENDING: usize = 5_000;
 /// A message is looked up at most this many times.
@@ -97,23 +99,15 @@ pub fn start(
 ) -> tokio::task::JoinHandle<()> {
     requests.page(1);
     let rx = queue.0;
-    let access = {
-        let store = ingest.store().read();
-        Feature::ALL
-            .into_iter()
-            .filter_map(|f| store.provider().access(f).map(|(s, _)| (f, s)))
-            .collect()
-    };
     let r = Arc::new(Reconciler {
         budget: Mutex::new(Budget::new(settings.budget)),
         slots: Semaphore::new(IN_FLIGHT),
         settings,
         api,
         ingest,
-        state: Mutex::new(State {
-            access,
-            ..State::default()
-        }),
+        // What a run before said of the key is not carried over: a key fixed (or of
+        // another scope) after a restart is tried afresh, and its answer journaled.
+        state: Mutex::new(State::default()),
     });
     let history = r.clone();
     tokio::spawn(async move {
@@ -128,8 +122,9 @@ struct State {
     paused: bool,
     /// Messages looked up: when, how often.
     looked: HashMap<String, (Instant, u32)>,
-    /// Attempts already journaled.
+    /// Attempts already journaled (the newest [`LOGGED`]), and in what order.
     logged: HashSet<String>,
+    logged_order: std::collections::VecDeque<String>,
     /// Per webhook: attempts not matched yet, still within their grace.
     pending: HashMap<String, Vec<(Attempt, Option<Identity>)>>,
     /// Numbers whose status the provider cannot tell (503 PROVIDER_NOT_CONFIGURED).
@@ -164,11 +159,10 @@ impl Reconciler {
         {
             let mut s = self.state.lock();
             let store = self.ingest.store().read();
-            s.logged = store
-                .provider()
-                .attempts()
-                .map(|a| a.attempt.id.clone())
-                .collect();
+            for a in store.provider().attempts().take(LOGGED) {
+                s.logged.insert(a.attempt.id.clone());
+                s.logged_order.push_front(a.attempt.id.clone());
+            }
         }
         // Each job runs on its own; a slow one (a budget-bound batch of lookups) never
         // holds up the other, and neither starts again before it is done.
@@ -213,16 +207,16 @@ impl Reconciler {
     {
         let _slot = self.slots.acquire().await.map_err(|_| Failed::Off)?;
         loop {
-            let wait = self.budget.lock().wait(Instant::now());
+            if !self.allowed(feature) {
+                return Err(Failed::Off);
+            }
+            // Checked and taken under one lock: callers waking together cannot all pass.
+            let wait = self.budget.lock().try_take(Instant::now());
             if wait.is_zero() {
                 break;
             }
             tokio::time::sleep(wait).await;
         }
-        if !self.allowed(feature) {
-            return Err(Failed::Off);
-        }
-        self.budget.lock().take(Instant::now());
         match request.await {
             Ok(v) => {
                 self.budget.lock().succeeded();
@@ -458,7 +452,18 @@ impl Reconciler {
                 })
                 .await
             {
-                self.state.lock().logged.extend(ids);
+                let mut s = self.state.lock();
+                for id in ids {
+                    if s.logged.insert(id.clone()) {
+                        s.logged_order.push_back(id);
+                    }
+                }
+                // The log read returns the newest 50: older ids are never asked about.
+                while s.logged_order.len() > LOGGED {
+                    if let Some(old) = s.logged_order.pop_front() {
+                        s.logged.remove(&old);
+                    }
+                }
             }
         }
     }
@@ -477,7 +482,20 @@ impl Reconciler {
                 read.remove(&page);
                 continue;
             };
-            let number = self.history_number(&p.messages);
+            // Whose it is may not be known yet (no webhook named a number): wait for it
+            // rather than file the page under the wrong one.
+            let mut number = self.history_number(&p.messages);
+            for _ in 0..60 {
+                if number.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                number = self.history_number(&p.messages);
+            }
+            let Some(number) = number else {
+                read.remove(&page);
+                continue;
+            };
             self.journal(ApiRecord::History {
                 number,
                 page: p.page,
@@ -490,7 +508,7 @@ impl Reconciler {
 
     /// Whose history it is: a number-scoped key's own number, which the answer does not
     /// name. The only number known, else the one whose threads hold most of its contacts.
-    fn history_number(&self, list: &[crate::model::provider::HistoryMessage]) -> String {
+    fn history_number(&self, list: &[crate::model::provider::HistoryMessage]) -> Option<String> {
         use crate::store::conversations::{ConversationKey, contact_key};
         let store = self.ingest.store().read();
         let numbers: Vec<String> = store
@@ -499,12 +517,13 @@ impl Reconciler {
             .map(|n| n.number_id.to_string())
             .collect();
         if numbers.len() == 1 {
-            return numbers[0].clone();
+            return numbers.into_iter().next();
         }
-        numbers
+        let mut scored: Vec<(usize, String)> = numbers
             .into_iter()
-            .max_by_key(|n| {
-                list.iter()
+            .map(|n| {
+                let score = list
+                    .iter()
                     .filter_map(|m| m.participant_phone.as_deref())
                     .filter(|p| {
                         let key = ConversationKey {
@@ -513,9 +532,18 @@ impl Reconciler {
                         };
                         store.conversations().get(&key).is_some()
                     })
-                    .count()
+                    .count();
+                (score, n)
             })
-            .unwrap_or_default()
+            .collect();
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+        // No number, no contact anywhere, or a tie: not known.
+        match scored.as_slice() {
+            [(best, n), rest @ ..] if *best > 0 && rest.first().is_none_or(|r| r.0 < *best) => {
+                Some(n.clone())
+            }
+            _ => None,
+        }
     }
 
     /// Outbound messages still queued/sent past `reconcile_after`, each looked up.
@@ -550,6 +578,16 @@ impl Reconciler {
                 .map(str::to_owned)
                 .collect()
         };
+        // Forget lookups of messages no longer stuck (settled, or gone from memory).
+        {
+            let store = self.ingest.store().read();
+            let unsettled: HashSet<&str> =
+                store.messages().unsettled().map(|(_, r)| r.id()).collect();
+            self.state
+                .lock()
+                .looked
+                .retain(|id, _| unsettled.contains(id.as_str()));
+        }
         let mut tasks = tokio::task::JoinSet::new();
         for id in due {
             {

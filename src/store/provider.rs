@@ -38,9 +38,10 @@ pub struct AttemptRow {
 }
 
 impl AttemptRow {
-    /// The provider sent it and we never journaled it.
+    /// The provider sent it and we never journaled it. An attempt whose payload has no
+    /// identity to match (not a known event) is never called lost.
     pub fn lost(&self) -> bool {
-        self.attempt.matched.is_none()
+        self.attempt.matched.is_none() && self.attempt.identity.is_some()
     }
 }
 
@@ -89,7 +90,7 @@ impl Provider {
         let Some(row) = self.numbers.get_mut(id) else {
             return;
         };
-        let api = row.status.as_ref().map(ApiNumberStatus::is_connected);
+        let api = row.status.as_ref().and_then(ApiNumberStatus::connected);
         let disagree = matches!((api, webhook_connected), (Some(a), Some(w)) if a != w);
         match (disagree, row.disagree_since) {
             (true, None) => row.disagree_since = Some(at),

@@ -151,8 +151,10 @@ impl Conversations {
         self.order.insert((c.last_at, key.clone()));
         c.messages.push_back(ord);
         // The webhook's row wins over the same message from the history.
-        c.history
-            .retain(|h| h.id != row.id() && h.external_message_id.as_deref() != row.message_id());
+        let wamid = row.message_id();
+        c.history.retain(|h| {
+            h.id != row.id() && (wamid.is_none() || h.external_message_id.as_deref() != wamid)
+        });
         if c.messages.len() > PER_CONVERSATION {
             c.messages.pop_front();
         }
@@ -168,8 +170,12 @@ impl Conversations {
                 }
             }
             Direction::Out => {
-                // Answered: out of the inbox (our messages never reopen the window).
-                if let Some(since) = c.waiting_since.take() {
+                // Answered: out of the inbox (our messages never reopen the window). A
+                // late webhook of an older message of ours answers nothing newer.
+                if let Some(since) = c.waiting_since
+                    && at >= since
+                {
+                    c.waiting_since = None;
                     self.inbox.remove(&(since, key));
                 }
             }

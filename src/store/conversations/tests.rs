@@ -155,3 +155,56 @@ fn conversations_are_bounded_by_the_capacity() {
         "the least recent went first"
     );
 }
+
+#[test]
+fn a_reply_without_a_whatsapp_id_keeps_history_that_has_none_and_a_late_old_send_answers_nothing() {
+    use crate::model::provider::{ApiRecord, HistoryMessage};
+    let mut w = World::new(1000);
+    w.inbound(0, "+5511999990009", "in1");
+    let h = HistoryMessage {
+        id: "h1".into(),
+        direction: "INBOUND".into(),
+        external_message_id: None,
+        status: None,
+        message_type: None,
+        text: Some("older".into()),
+        participant_name: None,
+        participant_phone: Some("+5511999990009".into()),
+        replied_to_external_id: None,
+        sent_at: Some(t(-3600)),
+        delivered_at: None,
+        read_at: None,
+        redacted: false,
+    };
+    w.seq += 1;
+    let mut r = Record::api(&ApiRecord::History {
+        number: "n1".into(),
+        page: 1,
+        total_pages: 1,
+        messages: vec![h],
+    });
+    r.seq = w.seq;
+    w.store.apply(r);
+    assert_eq!(w.conv("+5511999990009").history.len(), 1);
+    // A webhook of a message of ours sent before the contact wrote, arriving late.
+    w.outbound(-60, "+5511999990009", "early");
+    let c = w.conv("+5511999990009");
+    assert_eq!(
+        c.history.len(),
+        1,
+        "its row has another id: the history stays"
+    );
+    assert_eq!(
+        c.waiting_since,
+        Some(t(0)),
+        "an older send answers nothing newer"
+    );
+}
+
+#[test]
+fn a_far_off_time_closes_no_window_with_a_panic() {
+    assert_eq!(
+        Window::at(t(0), Some(DateTime::<Utc>::MAX_UTC), true),
+        Window::Never
+    );
+}

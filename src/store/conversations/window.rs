@@ -29,7 +29,9 @@ impl Window {
         let Some(opened) = opened else {
             return Self::Never;
         };
-        let closes = opened + Duration::hours(WINDOW_HOURS);
+        let Some(closes) = opened.checked_add_signed(Duration::hours(WINDOW_HOURS)) else {
+            return Self::Never;
+        };
         if now < closes {
             Self::Open { left: closes - now }
         } else {

@@ -200,7 +200,7 @@ fn the_providers_attempts_are_kept_once_and_the_lost_ones_counted() {
         response: "ok".into(),
         duration_ms: Some(12),
         created_at: t(0),
-        identity: None,
+        identity: Some(format!("id-{id}")),
         matched,
     };
     let batch = vec![
@@ -233,4 +233,47 @@ fn the_providers_attempts_are_kept_once_and_the_lost_ones_counted() {
     );
     // Every api record reaches a client catching up.
     assert_eq!(w.store.records_since(0).count(), 2);
+}
+
+#[test]
+fn a_stale_or_wordless_api_state_is_no_disagreement_and_an_unmatchable_attempt_no_loss() {
+    let mut w = World::new();
+    w.number(0, "connected");
+    let mut stale = status("disconnected");
+    if let ApiRecord::NumberStatus(s) = &mut stale {
+        s.stale = true;
+    }
+    w.api(10, stale);
+    assert_eq!(
+        w.store.provider().number("n1").unwrap().disagree_since,
+        None
+    );
+    w.api(20, status("connecting"));
+    assert_eq!(
+        w.store.provider().number("n1").unwrap().disagree_since,
+        None
+    );
+    let unknown = Attempt {
+        id: "u1".into(),
+        event: "conversation.assigned".into(),
+        status: "SUCCESS".into(),
+        status_code: Some(200),
+        response: String::new(),
+        duration_ms: None,
+        created_at: t(0),
+        identity: None,
+        matched: None,
+    };
+    w.api(
+        30,
+        ApiRecord::Attempts {
+            webhook: "wh".into(),
+            attempts: vec![unknown],
+        },
+    );
+    assert_eq!(
+        w.store.provider().lost,
+        0,
+        "nothing to match it by: not lost"
+    );
 }
