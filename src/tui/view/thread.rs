@@ -157,13 +157,12 @@ impl Thread {
             Some(n) => format!("{} {}", clean(n, 40), clean(&c.contact, 30)),
             None => clean(&c.contact, 30),
         };
-        let name = store
+        // Its name when known (the id is long, and the window must fit at 80 columns).
+        self.number = store
             .numbers()
             .get(&self.key.number)
             .and_then(|n| n.display_name.as_deref())
-            .map(|n| format!("{} ", clean(n, 30)))
-            .unwrap_or_default();
-        self.number = format!("{name}{}", clean(&self.key.number, 40));
+            .map_or_else(|| clean(&self.key.number, 40), |n| clean(n, 30));
         self.opened = convs.opened(c);
         self.meta = is_meta(store, &self.key.number);
         self.answer = None;
