@@ -305,7 +305,7 @@ fn attempts_the_journal_never_got_are_a_condition_for_an_hour() {
         response: String::new(),
         duration_ms: None,
         created_at: t(0),
-        identity: None,
+        identity: Some("5f0c".into()),
         matched: None,
     };
     let mut r = Record::api(&ApiRecord::Attempts {
