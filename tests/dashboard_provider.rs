@@ -64,7 +64,7 @@ fn attempt(id: &str, event: &str, at_: &str, code: u16, matched: Option<u64>) ->
         },
         duration_ms: Some(if code < 300 { 45 } else { 1200 }),
         created_at: at(at_),
-        identity: None,
+        identity: Some(format!("identity-{id}")),
         matched,
     }
 }
