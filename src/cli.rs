@@ -182,6 +182,24 @@ pub struct ReceiverArgs {
     /// with an API key.
     #[arg(long)]
     pub no_reconcile: bool,
+
+    /// Publish every journaled record to NATS JetStream after its ack (an outbox: a
+    /// NATS outage never costs a delivery): nats://HOST:4222[/STREAM], nats+tls://…
+    #[arg(long, value_name = "URL")]
+    pub nats: Option<String>,
+
+    /// A NATS credentials file (JWT and NKey seed) [env: NATS_CREDS].
+    #[arg(long, value_name = "FILE")]
+    pub nats_creds: Option<std::path::PathBuf>,
+
+    /// This receiver's name on the stream (subjects, headers) [default: the host name].
+    #[arg(long, value_name = "NAME")]
+    pub nats_receiver: Option<String>,
+
+    /// Copies of the stream when this receiver creates it (3 on a 3-node cluster)
+    /// [default: 1].
+    #[arg(long, value_name = "N")]
+    pub nats_replicas: Option<usize>,
 }
 
 // Parsed once per run: a boxed `Serve` would buy nothing.
@@ -340,6 +358,10 @@ impl ReceiverArgs {
             api_poll: self.api_poll.or(other.api_poll),
             reconcile_after: self.reconcile_after.or(other.reconcile_after),
             api_budget: self.api_budget.or(other.api_budget),
+            nats: self.nats.or(other.nats),
+            nats_creds: self.nats_creds.or(other.nats_creds),
+            nats_receiver: self.nats_receiver.or(other.nats_receiver),
+            nats_replicas: self.nats_replicas.or(other.nats_replicas),
             no_reconcile: self.no_reconcile || other.no_reconcile,
         }
     }

@@ -9,6 +9,7 @@ use color_eyre::eyre::{Context, Result, bail, eyre};
 use serde::Deserialize;
 
 mod alerts;
+mod nats;
 mod reconcile;
 
 use crate::alerts::AlertSettings;
@@ -71,6 +72,10 @@ pub struct FileConfig {
     pub alerts: Option<std::collections::BTreeMap<String, crate::alerts::rules::RuleFile>>,
     /// The dashboard does not ring the bell when an alert fires.
     pub no_bell: Option<bool>,
+    pub nats: Option<String>,
+    pub nats_creds: Option<PathBuf>,
+    pub nats_receiver: Option<String>,
+    pub nats_replicas: Option<usize>,
 }
 
 /// A size written as a number of bytes or a string with a unit (`"1MiB"`).
@@ -146,6 +151,8 @@ pub struct Settings {
     pub reconcile: crate::reconcile::ReconcileSettings,
     /// `--no-bell`: a dashboard stays quiet when an alert fires.
     pub no_bell: bool,
+    /// `--nats`: the outbox publishes the journal there (`None`: one box, no NATS).
+    pub nats: Option<crate::outbox::OutboxSettings>,
 }
 
 impl Settings {
@@ -207,6 +214,7 @@ impl Settings {
                 ..Default::default()
             },
             no_bell: false,
+            nats: None,
         }
     }
 }
@@ -314,7 +322,19 @@ pub fn resolve(
         },
     )?;
 
+    let nats = nats::resolve(
+        cli,
+        nats::FileNats {
+            url: file.nats.clone(),
+            creds: file.nats_creds.clone(),
+            receiver: file.nats_receiver.clone(),
+            replicas: file.nats_replicas,
+        },
+        env,
+    )?;
+
     Ok(Settings {
+        nats,
         alerts,
         reconcile,
         attach_socket,

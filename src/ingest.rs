@@ -296,7 +296,7 @@ impl Dedupe {
     }
 
     /// The seq of the first delivery with this identity, or record this one as first.
-    fn check(&mut self, id: Identity, seq: u64) -> Option<u64> {
+    pub fn check(&mut self, id: Identity, seq: u64) -> Option<u64> {
         if let Some(first) = self.first.get(&id) {
             return Some(*first);
         }

@@ -43,6 +43,7 @@
 pub mod alerts;
 pub mod api;
 pub mod attach;
+pub mod bus;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -54,6 +55,7 @@ pub mod ingest;
 pub mod journal;
 pub mod metrics;
 pub mod model;
+pub mod outbox;
 pub mod receiver;
 pub mod reconcile;
 pub mod record;

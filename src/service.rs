@@ -55,6 +55,8 @@ pub struct Service {
     /// Asks for earlier pages of the provider's message history (a thread scrolled up),
     /// when reconciling.
     pub history: Option<crate::reconcile::HistoryRequests>,
+    /// `--nats`: where the outbox publishes.
+    nats: Option<crate::outbox::OutboxSettings>,
 }
 
 /// What [`Service::before_stop`] holds.
@@ -110,6 +112,11 @@ impl Service {
             }
             None => None,
         };
+        if settings.nats.is_some() && ingest.journal_path().is_none() {
+            return Err(eyre!(
+                "--nats publishes the journal: it needs one (drop --no-journal)"
+            ));
+        }
         let ingest = Arc::new(ingest);
         let replier = Arc::new(Replier::new(settings.api()?, ingest.clone()));
         let forwarder = match &settings.forward_to {
@@ -142,6 +149,10 @@ impl Service {
             bodies: receiver::BodyBudget::new(
                 receiver::BodyBudget::DEFAULT.max(4 * settings.max_body),
             ),
+            outbox: settings
+                .nats
+                .as_ref()
+                .map(|n| (Default::default(), n.receiver.clone())),
         });
         let (history, reconcile) = match settings.api()? {
             Some(api) if settings.reconcile.enabled => {
@@ -180,6 +191,7 @@ impl Service {
             before_stop: None,
             reconcile: reconcile.map(|(api, queue)| (settings.reconcile.clone(), api, queue)),
             history,
+            nats: settings.nats.clone(),
             alerts: settings.alerts.enabled.then(|| {
                 let mut a = settings.alerts.clone();
                 a.targets.external_url = format!("http://{addr}/");
@@ -234,9 +246,38 @@ impl Service {
             tokio::spawn(attach_server::run(bound, ctx, stop))
         });
         // Evaluated here, once, by the service: attached dashboards only show the records.
-        let alerts = self
-            .alerts
-            .map(|a| crate::alerts::start(a, self.ingest.clone()));
+        // On NATS, by the one service that holds the lease, over every receiver's records.
+        let holds_alerts = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let alerts = self.alerts.map(|a| match &self.nats {
+            Some(n) => tokio::spawn(crate::alerts::lease::run(
+                n.clone(),
+                a,
+                self.ingest.clone(),
+                holds_alerts.clone(),
+            )),
+            None => crate::alerts::start(a, self.ingest.clone(), None),
+        });
+        let outbox = self.nats.as_ref().map(|n| {
+            let stats = self
+                .state
+                .outbox
+                .as_ref()
+                .expect("made with --nats")
+                .0
+                .clone();
+            let parts = crate::bus::answer::Parts {
+                receiver: n.receiver.clone(),
+                replier: self.replier.clone(),
+                forwarder: self.forwarder.clone(),
+                history: self.history.clone(),
+                ingest: self.ingest.clone(),
+                outbox: stats.clone(),
+                alerts: holds_alerts.clone(),
+            };
+            let answering = tokio::spawn(crate::bus::answer::run(n.target.clone(), parts));
+            let outbox = crate::outbox::Outbox::start(n.clone(), self.ingest.clone(), stats);
+            (outbox, answering)
+        });
         let reconcile = match (self.reconcile, &self.history) {
             (Some((s, api, queue)), Some(requests)) => Some(crate::reconcile::start(
                 s,
@@ -272,6 +313,11 @@ impl Service {
             let _ = task.await;
         }
         self.ingest.shutdown().await;
+        if let Some((outbox, answering)) = outbox {
+            answering.abort();
+            // What is journaled goes out before we stop, if NATS takes it soon.
+            outbox.finish(std::time::Duration::from_secs(3)).await;
+        }
         served.wrap_err("the receiver stopped")
     }
 

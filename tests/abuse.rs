@@ -252,6 +252,7 @@ async fn a_panicking_handler_answers_500_and_the_server_goes_on() {
         server: Default::default(),
         attach: Default::default(),
         bodies: Default::default(),
+        outbox: None,
     });
     // The real router with one route that panics, behind the real server loop.
     let app = pilotwatch::receiver::router(state).route("/boom", post(boom));

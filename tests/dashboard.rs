@@ -195,6 +195,7 @@ fn an_attached_dashboard_says_where_it_is_attached_and_when_it_reconnects() {
     app.attach = Some(AttachView {
         endpoint: "/var/lib/pilotwatch/journal.jsonl.sock".into(),
         link: AttachLink::Attached { clients: 2 },
+        receivers: vec![],
     });
     let s = screen(&mut app, &store, 160, 12);
     assert!(
@@ -209,6 +210,7 @@ fn an_attached_dashboard_says_where_it_is_attached_and_when_it_reconnects() {
             secs: 3,
             why: "the service is stopping".into(),
         },
+        receivers: vec![],
     });
     app.loading = None;
     let s = screen(&mut app, &store, 160, 12);
@@ -218,6 +220,42 @@ fn an_attached_dashboard_says_where_it_is_attached_and_when_it_reconnects() {
         ),
         "{s}"
     );
+}
+
+/// On NATS: each receiver by name with its newest record's age; one whose outbox is
+/// behind, or whose heartbeat stopped, in amber with why. No `http://` address: the
+/// dashboard is on the stream, not on one receiver.
+#[test]
+fn a_dashboard_on_nats_names_each_receiver_and_its_last_record_age() {
+    use pilotwatch::tui::app::{AttachLink, AttachView, ReceiverView};
+    let store = store(&[]);
+    let mut app = app();
+    app.info.listen = "nats://127.0.0.1:4222/PILOTWATCH".into();
+    let ago = |s: i64| Some(app.now - chrono::Duration::seconds(s));
+    app.attach = Some(AttachView {
+        endpoint: "nats://127.0.0.1:4222/PILOTWATCH".into(),
+        link: AttachLink::Attached { clients: 1 },
+        receivers: vec![
+            ReceiverView {
+                name: "eu-1".into(),
+                last_record: ago(2),
+                backlog: 0,
+                silent: false,
+            },
+            ReceiverView {
+                name: "eu-2".into(),
+                last_record: ago(300),
+                backlog: 120,
+                silent: true,
+            },
+        ],
+    });
+    let s = screen(&mut app, &store, 200, 12);
+    assert!(
+        s.contains("· receivers eu-1 2s eu-2 5m backlog 120 silent"),
+        "{s}"
+    );
+    assert!(!s.contains("http://nats"), "{s}");
 }
 
 /// `pilotwatch open`: a file is history. Replying says so (not "no API key", even with a

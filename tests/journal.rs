@@ -93,6 +93,7 @@ async fn failing_disk_stops_every_later_ack(disk_full: bool, why: &str) {
         server: Default::default(),
         attach: Default::default(),
         bodies: Default::default(),
+        outbox: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

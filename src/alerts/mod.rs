@@ -9,6 +9,7 @@
 //! memory and notified all the same.
 
 pub mod eval;
+pub mod lease;
 pub mod machine;
 pub mod notify;
 pub mod rules;
@@ -53,12 +54,23 @@ impl Default for AlertSettings {
 }
 
 /// Evaluate the rules every [`TICK`] until the task is aborted.
-pub fn start(settings: AlertSettings, ingest: Arc<Ingest>) -> tokio::task::JoinHandle<()> {
+/// Evaluate the rules over `view` (every receiver's records, on NATS) or, without one,
+/// over the service's own store; transitions are journaled by `ingest`.
+pub fn start(
+    settings: AlertSettings,
+    ingest: Arc<Ingest>,
+    view: Option<crate::store::SharedStore>,
+) -> tokio::task::JoinHandle<()> {
     let started = Utc::now();
-    tokio::spawn(async move { run(settings, ingest, started).await })
+    tokio::spawn(async move { run(settings, ingest, view, started).await })
 }
 
-async fn run(settings: AlertSettings, ingest: Arc<Ingest>, started: DateTime<Utc>) {
+async fn run(
+    settings: AlertSettings,
+    ingest: Arc<Ingest>,
+    view: Option<crate::store::SharedStore>,
+    started: DateTime<Utc>,
+) {
     let (outcomes_tx, mut outcomes) = mpsc::unbounded_channel();
     let notifiers = Notifiers::start(settings.targets.clone(), outcomes_tx);
     let mut machine = Machine::default();
@@ -77,20 +89,25 @@ async fn run(settings: AlertSettings, ingest: Arc<Ingest>, started: DateTime<Utc
         let now = Utc::now();
         let failure = ingest.failure();
         let (conditions, mut active) = {
-            let store = ingest.store().read();
+            let own = ingest.store().read();
             let facts = eval::Facts {
                 now,
                 journal_failure: failure.as_deref(),
                 started,
             };
-            let conditions = eval::evaluate(&settings.rules, &store, facts);
-            let active: BTreeMap<AlertKey, Active> = store
-                .alerts()
-                .active()
-                .into_iter()
-                .map(|row| (row.alert.key(), Active::from(row)))
-                .collect();
-            (conditions, active)
+            match &view {
+                None => (
+                    eval::evaluate(&settings.rules, &own, facts),
+                    own.alerts().active_by_key(),
+                ),
+                Some(view) => {
+                    let view = view.read();
+                    // Our own transitions are in our store at once, in the view only once
+                    // they have been through the stream: the newer of the two counts.
+                    let active = crate::store::alerts::newest_active(own.alerts(), view.alerts());
+                    (eval::evaluate(&settings.rules, &view, facts), active)
+                }
+            }
         };
         for (key, a) in &held {
             if a.alert.state == AlertState::Resolved {

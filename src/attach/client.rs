@@ -72,13 +72,15 @@ pub struct State {
     pub dropped: u64,
     /// Bumped when the local store was emptied (the service's journal was replaced).
     pub generation: u64,
+    /// On NATS: the receivers seen on the stream (none on a socket).
+    pub receivers: std::collections::BTreeMap<String, super::merge::Seen>,
 }
 
 #[derive(Debug)]
-struct Shared {
-    state: Mutex<State>,
+pub(super) struct Shared {
+    pub(super) state: Mutex<State>,
     /// Replies sent on the current connection and not yet seen journaled.
-    pending: Mutex<HashSet<String>>,
+    pub(super) pending: Mutex<HashSet<String>>,
     /// Replies still pending when a connection ended: once the next one has caught up,
     /// those the service never journaled were never sent (it journals before it sends).
     unconfirmed: Mutex<Vec<String>>,
@@ -109,24 +111,7 @@ impl Client {
         let conn = open(&options, &store, None).await?;
         let (changes_tx, changes) = watch::channel(0u64);
         let (requests, request_rx) = mpsc::channel(64);
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                link: Link::Attached,
-                service: conn.service.clone(),
-                // Loading until the service says the history is done (`live`), also
-                // before its first frame: a dashboard rings for no alert fired in it.
-                loading: Some((0, 0)),
-                failure: None,
-                forwards: ForwardTotals::default(),
-                clients: 0,
-                notices: VecDeque::new(),
-                lost: Vec::new(),
-                dropped: 0,
-                generation: 0,
-            }),
-            pending: Mutex::new(HashSet::new()),
-            unconfirmed: Mutex::new(Vec::new()),
-        });
+        let shared = Self::shared(conn.service.clone());
         let endpoint = options.endpoint.clone();
         let task = tokio::spawn(run(
             options,
@@ -143,6 +128,75 @@ impl Client {
             requests,
             endpoint,
             task: task.abort_handle(),
+        })
+    }
+
+    /// Attach to the stream on NATS: every receiver's records, merged. Fails if the
+    /// stream cannot be reached or read.
+    pub async fn attach_nats(
+        target: crate::bus::BusTarget,
+        history: u64,
+        capacity: usize,
+    ) -> Result<Self, String> {
+        // Fail here, plainly, rather than show a dashboard that reconnects forever.
+        let bus = crate::bus::nats::NatsBus::connect(&target, "pilotwatch attach")
+            .await
+            .map_err(|e| e.to_string())?;
+        let last = bus.last_position().await.map_err(|e| e.to_string())?;
+        drop(bus);
+        let store = Store::shared(capacity);
+        let (changes_tx, changes) = watch::channel(0u64);
+        let (requests, request_rx) = mpsc::channel(64);
+        let service = ServiceInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            listen: target.display(),
+            path: None,
+            journal: None,
+            signatures_checked: true,
+            started: Utc::now(),
+            api_key: None,
+            forward_to: None,
+            startup_note: (last == 0).then(|| "the stream is empty so far".to_owned()),
+        };
+        let shared = Self::shared(service);
+        let endpoint = Endpoint::Nats(target.display());
+        let task = tokio::spawn(super::nats::run(
+            target,
+            history,
+            store.clone(),
+            shared.clone(),
+            changes_tx,
+            request_rx,
+        ));
+        Ok(Self {
+            store,
+            changes,
+            shared,
+            requests,
+            endpoint,
+            task: task.abort_handle(),
+        })
+    }
+
+    fn shared(service: ServiceInfo) -> Arc<Shared> {
+        Arc::new(Shared {
+            state: Mutex::new(State {
+                link: Link::Attached,
+                service,
+                // Loading until the service says the history is done (`live`), also
+                // before its first frame: a dashboard rings for no alert fired in it.
+                loading: Some((0, 0)),
+                failure: None,
+                forwards: ForwardTotals::default(),
+                clients: 0,
+                notices: VecDeque::new(),
+                lost: Vec::new(),
+                dropped: 0,
+                generation: 0,
+                receivers: Default::default(),
+            }),
+            pending: Mutex::new(HashSet::new()),
+            unconfirmed: Mutex::new(Vec::new()),
         })
     }
 
@@ -219,6 +273,7 @@ async fn connect(endpoint: &Endpoint) -> Result<Box<dyn Stream>, String> {
                 let _ = s.set_nodelay(true);
                 Box::new(s) as Box<dyn Stream>
             }),
+            Endpoint::Nats(_) => Err(std::io::Error::other("NATS is attached to by attach_nats")),
         }
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
@@ -378,7 +433,7 @@ async fn run(
     }
 }
 
-fn set_reconnecting(s: &mut State, why: String, attempts: u32) {
+pub(super) fn set_reconnecting(s: &mut State, why: String, attempts: u32) {
     let since = match &s.link {
         Link::Reconnecting { since, .. } => *since,
         Link::Attached => Utc::now(),

@@ -11,7 +11,10 @@
 pub mod client;
 mod hub;
 mod listen;
+pub mod merge;
+pub mod nats;
 pub mod protocol;
+pub mod requests;
 pub mod server;
 
 use std::fmt;
@@ -26,6 +29,8 @@ pub const ENV_TOKEN: &str = "PILOTWATCH_ATTACH_TOKEN";
 pub enum Endpoint {
     Unix(PathBuf),
     Tcp(String),
+    /// The stream on NATS, as shown (no password).
+    Nats(String),
 }
 
 impl Endpoint {
@@ -57,6 +62,7 @@ impl fmt::Display for Endpoint {
         match self {
             Self::Unix(p) => write!(f, "{}", p.display()),
             Self::Tcp(a) => write!(f, "tcp://{a}"),
+            Self::Nats(url) => f.write_str(url),
         }
     }
 }

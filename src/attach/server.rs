@@ -20,6 +20,7 @@ use super::hub::{Backlog, Join, Joined, hub};
 use super::listen::token_ok;
 pub use super::listen::{AttachConfig, Bound, bind};
 use super::protocol::{self, Control, ForwardTotals, FrameReader, Hello, Request, ServiceInfo};
+use super::requests::Doers;
 use crate::forward::Forwarder;
 use crate::ingest::Ingest;
 use crate::record::Record;
@@ -43,8 +44,6 @@ const WRITE_CHUNK: usize = 256 << 10;
 const STALL: Duration = Duration::from_secs(30);
 /// The longest request a client may send (a reply's text is far shorter).
 const MAX_REQUEST: usize = 256 << 10;
-/// Highest attempt number a client may ask for (a retry counter, not a loop).
-const MAX_ATTEMPT: u32 = 1000;
 /// Connections that have not said hello yet, at once, per endpoint; more are closed at
 /// once.
 const MAX_GREETING: usize = 32;
@@ -504,47 +503,15 @@ async fn requests<R: AsyncRead + Unpin>(
             Ok(None) | Err(_) => return,
         };
         let notice = match serde_json::from_slice::<Request>(&line) {
-            Ok(Request::Send {
-                request,
-                in_reply_to,
-                attempt,
-            }) => {
-                let attempt = attempt.clamp(1, MAX_ATTEMPT);
-                let on_record = ingest
-                    .store()
-                    .read()
-                    .replies()
-                    .get(&request.idempotency_key)
-                    .is_some_and(|r| r.attempts >= attempt);
-                if on_record {
-                    // Asked twice (a client unsure whether its first request arrived).
-                    Some("that reply was already sent (same key and attempt)".to_owned())
-                } else {
-                    tracing::info!(key = %request.idempotency_key, attempt, "reply asked for by an attached client");
-                    replier.send(request, in_reply_to, attempt);
-                    None
-                }
+            Ok(request) => {
+                let doers = Doers {
+                    replier: &replier,
+                    forwarder: forwarder.as_ref(),
+                    history: history.as_ref(),
+                    ingest: &ingest,
+                };
+                doers.handle(request, |seq| ingest.store().read().record(seq).cloned())
             }
-            Ok(Request::Replay { seq }) => {
-                let record = ingest.store().read().record(seq).cloned();
-                match (&forwarder, record) {
-                    (Some(f), Some(r)) => {
-                        f.replay(r);
-                        None
-                    }
-                    (None, _) => Some("the service forwards nowhere (no --forward-to)".to_owned()),
-                    (_, None) => Some(format!("#{seq} is no longer in the service's memory")),
-                }
-            }
-            Ok(Request::History { page }) => match &history {
-                Some(h) => {
-                    h.page(page);
-                    None
-                }
-                None => {
-                    Some("the service reads no history (no API key, or --no-reconcile)".to_owned())
-                }
-            },
             Err(e) => Some(format!(
                 "the service did not understand a request: {}",
                 clean(&e.to_string(), 120)

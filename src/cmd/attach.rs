@@ -19,6 +19,22 @@ pub fn run(args: &AttachArgs, settings: &Settings) -> Result<()> {
         std::process::exit(2);
     }
     super::init_logging(true, settings);
+    if let Some(url) = args.target.as_deref().filter(|t| is_nats(t)) {
+        let mut target = crate::bus::BusTarget::parse(url).map_err(|e| eyre!("{e}"))?;
+        target.creds = settings
+            .nats
+            .as_ref()
+            .and_then(|n| n.target.creds.clone())
+            .or_else(|| std::env::var_os("NATS_CREDS").map(Into::into));
+        let history = args.history.unwrap_or(settings.history);
+        return super::runtime(Threads::Many)?.block_on(async {
+            let shown = target.display();
+            match client::Client::attach_nats(target, history, settings.capacity).await {
+                Ok(c) => crate::tui::attach(c, None, settings).await,
+                Err(why) => Err(eyre!("cannot attach to {shown}: {why}")),
+            }
+        });
+    }
     let target = match &args.target {
         Some(t) => Endpoint::parse(t),
         None => Endpoint::Unix(
@@ -66,4 +82,11 @@ pub(super) fn to_running_service(
         crate::sanitize::line(&socket.display().to_string(), 120)
     );
     Some(runtime.block_on(crate::tui::attach(c, Some(note), settings)))
+}
+
+/// `nats://…`, `nats+tls://…` or `tls://…`: the stream, not a service.
+fn is_nats(target: &str) -> bool {
+    ["nats://", "nats+tls://", "tls://"]
+        .iter()
+        .any(|p| target.starts_with(p))
 }

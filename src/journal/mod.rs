@@ -4,6 +4,7 @@
 pub mod line;
 pub mod replay;
 pub mod storage;
+pub mod tail;
 
 use std::path::PathBuf;
 

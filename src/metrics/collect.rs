@@ -53,8 +53,46 @@ impl Collector for Scrape {
         store(out, &s)?;
         messages(out, &s)?;
         downstream(out, &s, state)?;
+        nats(out, state)?;
         alerts(out, &s)
     }
+}
+
+/// `--nats`: the outbox's progress (no series at all without it).
+fn nats(out: &mut DescriptorEncoder, state: &ReceiverState) -> fmt::Result {
+    let Some((o, _)) = &state.outbox else {
+        return Ok(());
+    };
+    gauge(
+        out,
+        "nats_backlog",
+        "Records journaled here and not yet confirmed by the JetStream stream.",
+        [(NONE, o.backlog(*state.ingest.watch().borrow()))],
+    )?;
+    gauge(
+        out,
+        "nats_connected",
+        "Whether the outbox is connected to NATS (1) or not (0).",
+        [(NONE, u64::from(o.connected.load(Ordering::Relaxed)))],
+    )?;
+    counter(
+        out,
+        "nats_published",
+        "Records the stream stored from this receiver.",
+        [(NONE, o.published.load(Ordering::Relaxed))],
+    )?;
+    counter(
+        out,
+        "nats_duplicates",
+        "Records the stream already held (the same delivery from another receiver, or a retry).",
+        [(NONE, o.duplicates.load(Ordering::Relaxed))],
+    )?;
+    write_timing(
+        out,
+        "nats_publish_lag_seconds",
+        "Time from a record's journaling to its confirmation by the stream.",
+        &o.lag,
+    )
 }
 
 fn alerts(out: &mut DescriptorEncoder, s: &FromStore) -> fmt::Result {

@@ -59,6 +59,8 @@ pub struct ReceiverState {
     pub attach: Arc<crate::attach::server::AttachStats>,
     /// Bytes of bodies being read right now, all connections together.
     pub bodies: BodyBudget,
+    /// `--nats`: what the outbox has published (`None`: no NATS).
+    pub outbox: Option<(Arc<crate::outbox::OutboxStats>, String)>,
 }
 
 /// Bytes of request bodies held right now, across every connection and HTTP/2 stream:
@@ -192,6 +194,15 @@ async fn healthz(State(state): State<Arc<ReceiverState>>) -> Response {
             "firing": alerts.0,
             "active": alerts.1,
         },
+        "nats": state.outbox.as_ref().map(|(o, receiver)| json!({
+            "receiver": receiver,
+            "connected": o.connected.load(Ordering::Relaxed),
+            "backlog": o.backlog(*state.ingest.watch().borrow()),
+            "confirmedSeq": o.confirmed.load(Ordering::Relaxed),
+            "published": o.published.load(Ordering::Relaxed),
+            "duplicates": o.duplicates.load(Ordering::Relaxed),
+            "problem": o.problem.lock().clone(),
+        })),
         "attach": {
             "clients": state.attach.clients.load(Ordering::Relaxed),
             "dropped": state.attach.dropped.load(Ordering::Relaxed),

@@ -52,6 +52,21 @@ pub struct Alerts {
 
 impl Alerts {
     /// Pending and firing alerts: firing first, then the most severe, then the oldest.
+    /// What the alert machine reads back: each active alert by its key.
+    pub fn active_by_key(&self) -> BTreeMap<AlertKey, crate::alerts::machine::Active> {
+        self.active
+            .iter()
+            .map(|(k, row)| (k.clone(), row.into()))
+            .collect()
+    }
+
+    /// The newest row of `key`, active or ended.
+    fn latest(&self, key: &AlertKey) -> Option<&AlertRow> {
+        self.active
+            .get(key)
+            .or_else(|| self.ended.iter().rev().find(|r| &r.alert.key() == key))
+    }
+
     pub fn active(&self) -> Vec<&AlertRow> {
         let mut rows: Vec<&AlertRow> = self.active.values().collect();
         rows.sort_by(|a, b| {
@@ -181,6 +196,24 @@ impl Alerts {
             }
         }
     }
+}
+
+/// The alerts active in `a` or `b` (two stores of the same alerts, one ahead of the
+/// other on some): for each, the newer row decides, so an alert one store has seen
+/// resolve is not raised again from the other.
+pub fn newest_active(a: &Alerts, b: &Alerts) -> BTreeMap<AlertKey, crate::alerts::machine::Active> {
+    let keys: std::collections::BTreeSet<&AlertKey> =
+        a.active.keys().chain(b.active.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let newest = match (a.latest(k), b.latest(k)) {
+                (Some(x), Some(y)) if y.since > x.since => y,
+                (Some(x), _) => x,
+                (None, y) => y?,
+            };
+            (newest.alert.state != AlertState::Resolved).then(|| (k.clone(), newest.into()))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -78,6 +78,20 @@ pub struct AttachView {
     /// The socket path or `tcp://…`, sanitised.
     pub endpoint: String,
     pub link: AttachLink,
+    /// On NATS: each receiver on the stream, sanitised, as the header shows it.
+    pub receivers: Vec<ReceiverView>,
+}
+
+/// A receiver seen on the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiverView {
+    pub name: String,
+    /// When its newest record was journaled.
+    pub last_record: Option<chrono::DateTime<chrono::Utc>>,
+    /// Records it journaled that are not in the stream yet (its heartbeat says).
+    pub backlog: u64,
+    /// No heartbeat for a while: it may be down.
+    pub silent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

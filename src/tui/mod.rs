@@ -485,13 +485,28 @@ fn attached_state(app: &mut App, client: &Client, s: client::State) {
             why: clean(&why, 160),
         },
     };
+    let now = Utc::now();
+    let receivers = s
+        .receivers
+        .iter()
+        .map(|(name, seen)| crate::tui::app::ReceiverView {
+            name: clean(name, 40),
+            last_record: seen.last_record,
+            backlog: seen.backlog,
+            silent: seen.heartbeat.is_none_or(|h| (now - h).num_seconds() > 10),
+        })
+        .collect();
     match &mut app.attach {
-        Some(a) => a.link = link,
+        Some(a) => {
+            a.link = link;
+            a.receivers = receivers;
+        }
         // Where it is attached never changes: made printable once.
         None => {
             app.attach = Some(AttachView {
                 endpoint: clean(&client.endpoint().to_string(), 120),
                 link,
+                receivers,
             })
         }
     }

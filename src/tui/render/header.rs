@@ -53,11 +53,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 )),
                 None => {}
             }
+            receivers(app, &a.receivers, &mut top);
         }
-        top.push(Span::styled(
-            format!("http://{} ", app.info.listen),
-            t.style(Tone::Plain),
-        ));
+        if !app.info.listen.starts_with("nats") {
+            top.push(Span::styled(
+                format!("http://{} ", app.info.listen),
+                t.style(Tone::Plain),
+            ));
+        }
         if app.info.signatures_checked {
             top.push(Span::styled("· signatures checked ", t.style(Tone::Good)));
         } else {
@@ -218,6 +221,36 @@ fn access(app: &App, top: &mut Vec<Span<'static>>) {
         top.push(Span::styled(
             format!("· {off} "),
             app.theme.style(Tone::Warn),
+        ));
+    }
+}
+
+/// On NATS: each receiver and how old its newest record is (its outbox backlog when it
+/// has one; amber when its heartbeat stopped).
+fn receivers(app: &App, list: &[crate::tui::app::ReceiverView], top: &mut Vec<Span<'static>>) {
+    let t = &app.theme;
+    if list.is_empty() {
+        return;
+    }
+    top.push(Span::styled("· receivers ", t.style(Tone::Dim)));
+    for r in list {
+        let age = r
+            .last_record
+            .map_or("–".to_owned(), |at| ago((app.now - at).num_seconds()));
+        let backlog = if r.backlog > 0 {
+            format!(" backlog {}", r.backlog)
+        } else {
+            String::new()
+        };
+        let tone = if r.silent || r.backlog > 0 {
+            Tone::Warn
+        } else {
+            Tone::Plain
+        };
+        let silent = if r.silent { " silent" } else { "" };
+        top.push(Span::styled(
+            format!("{} {age}{backlog}{silent} ", r.name),
+            t.style(tone),
         ));
     }
 }

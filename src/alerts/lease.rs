@@ -1,0 +1,90 @@
+//! On NATS, one service evaluates the alerts: whoever holds the `alerts` lease (a
+//! JetStream KV key that expires unless renewed). The holder evaluates over every
+//! receiver's records (a merged view of the stream) and journals the transitions in
+//! its own journal, whence they reach the stream like any record. The others stand
+//! by and take over when the lease expires.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::AlertSettings;
+use crate::bus::Bus;
+use crate::bus::nats::NatsBus;
+use crate::ingest::Ingest;
+use crate::outbox::OutboxSettings;
+
+/// The lease lapses this long after its holder last renewed it.
+pub const TTL: Duration = Duration::from_secs(15);
+/// Renewed (or tried for) this often.
+const EVERY: Duration = Duration::from_secs(5);
+
+/// Hold the lease when free, evaluate while holding it; until aborted.
+pub async fn run(
+    nats: OutboxSettings,
+    settings: AlertSettings,
+    ingest: Arc<Ingest>,
+    holds: Arc<AtomicBool>,
+) {
+    let name = format!("pilotwatch serve {} (alerts)", nats.receiver);
+    let mut evaluating: Option<Evaluating> = None;
+    let mut tick = tokio::time::interval(EVERY);
+    let mut bus: Option<NatsBus> = None;
+    loop {
+        tick.tick().await;
+        if bus.is_none() {
+            bus = NatsBus::connect(&nats.target, &name).await.ok();
+        }
+        let held = match &bus {
+            Some(b) => match b.lease("alerts", &nats.receiver, TTL).await {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::warn!(error = %e, "nats: the alerts lease could not be renewed");
+                    false
+                }
+            },
+            None => false,
+        };
+        match (held, evaluating.is_some()) {
+            (true, false) => {
+                tracing::info!(receiver = %nats.receiver, "alerts: this service evaluates them (lease taken)");
+                evaluating = Some(Evaluating::start(&nats, &settings, &ingest));
+            }
+            (false, true) => {
+                tracing::info!(receiver = %nats.receiver, "alerts: lease lost, standing by");
+                evaluating = None;
+            }
+            _ => {}
+        }
+        holds.store(held, Ordering::Relaxed);
+    }
+}
+
+/// The view and the evaluator, stopped when dropped.
+struct Evaluating {
+    view: tokio::task::JoinHandle<()>,
+    alerts: tokio::task::JoinHandle<()>,
+}
+
+impl Evaluating {
+    fn start(nats: &OutboxSettings, settings: &AlertSettings, ingest: &Arc<Ingest>) -> Self {
+        let capacity = ingest.store().read().capacity();
+        let (store, mut live, view) = crate::attach::nats::view(nats.target.clone(), capacity);
+        let (settings, ingest) = (settings.clone(), ingest.clone());
+        // Evaluated only once the view holds the stream's records: on an empty view
+        // every firing alert would look resolved.
+        let alerts = tokio::spawn(async move {
+            if live.wait_for(|l| *l).await.is_ok() {
+                super::run(settings, ingest, Some(store), chrono::Utc::now()).await;
+            }
+        });
+        Self { view, alerts }
+    }
+}
+
+impl Drop for Evaluating {
+    fn drop(&mut self) {
+        self.view.abort();
+        self.alerts.abort();
+    }
+}

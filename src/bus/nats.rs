@@ -1,0 +1,293 @@
+//! [`Bus`] on NATS JetStream, through the official `async-nats` client.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, kv, stream};
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+use super::{
+    Asked, BoxStream, Bus, BusError, BusTarget, HEADER_RECEIVER, HEADER_SEQ, Incoming, Outgoing,
+    Published, Start,
+};
+use crate::sanitize::line as clean;
+
+/// How long a connection, a publish's ack or a request may take.
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// What JetStream remembers message ids for: a provider's retry that lands on two
+/// receivers within it is stored once (the store's own dedupe catches later ones).
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone)]
+pub struct NatsBus {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    target: BusTarget,
+    prefix: String,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> BusError {
+    BusError(format!("{what}: {}", clean(&e.to_string(), 160)))
+}
+
+impl NatsBus {
+    /// Connect (within 5 s) as `name`; the client reconnects by itself from then on.
+    pub async fn connect(target: &BusTarget, name: &str) -> Result<Self, BusError> {
+        let mut options = match &target.creds {
+            Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
+                .await
+                .map_err(|e| err(&format!("cannot read {}", path.display()), e))?,
+            None => async_nats::ConnectOptions::new(),
+        };
+        options = options
+            .name(name)
+            .connection_timeout(TIMEOUT)
+            .request_timeout(Some(TIMEOUT))
+            .require_tls(target.tls);
+        let servers: Vec<async_nats::ServerAddr> = target
+            .servers
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e| err("bad server address", e))?;
+        let client = tokio::time::timeout(TIMEOUT, options.connect(servers))
+            .await
+            .map_err(|_| BusError(format!("{} did not answer within 5 s", target.display())))?
+            .map_err(|e| err(&format!("cannot connect to {}", target.display()), e))?;
+        let js = jetstream::ContextBuilder::new()
+            .timeout(TIMEOUT)
+            .build(client.clone());
+        Ok(Self {
+            client,
+            js,
+            prefix: target.prefix(),
+            target: target.clone(),
+        })
+    }
+
+    pub fn target(&self) -> &BusTarget {
+        &self.target
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The stream, made if it does not exist yet (with `replicas` copies on a cluster).
+    /// An existing stream is used as its operator configured it.
+    pub async fn ensure_stream(&self, replicas: usize) -> Result<(), BusError> {
+        let config = stream::Config {
+            name: self.target.stream.clone(),
+            subjects: vec![format!("{}.*.*.*", self.prefix)],
+            storage: stream::StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: replicas.max(1),
+            ..Default::default()
+        };
+        self.js
+            .get_or_create_stream(config)
+            .await
+            .map(|_| ())
+            .map_err(|e| err(&format!("cannot open the stream {}", self.target.stream), e))
+    }
+
+    async fn stream(&self) -> Result<jetstream::stream::Stream, BusError> {
+        self.js
+            .get_stream(&self.target.stream)
+            .await
+            .map_err(|e| err(&format!("no stream {}", self.target.stream), e))
+    }
+
+    fn topic(&self, topic: &str) -> String {
+        format!("{}.{topic}", self.prefix)
+    }
+
+    async fn leases(&self, ttl: Duration) -> Result<kv::Store, BusError> {
+        let bucket = format!("{}_LEASES", self.target.stream);
+        if let Ok(store) = self.js.get_key_value(&bucket).await {
+            return Ok(store);
+        }
+        self.js
+            .create_key_value(kv::Config {
+                bucket,
+                history: 1,
+                max_age: ttl,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| err("cannot open the lease bucket", e))
+    }
+
+    /// When the stream was created: a re-created stream is another one.
+    pub async fn stream_created(&self) -> Result<String, BusError> {
+        let mut stream = self.stream().await?;
+        let info = stream.info().await.map_err(|e| err("stream info", e))?;
+        Ok(info.created.unix_timestamp_nanos().to_string())
+    }
+
+    /// The stream's last position (0: empty).
+    pub async fn last_position(&self) -> Result<u64, BusError> {
+        let mut stream = self.stream().await?;
+        let info = stream.info().await.map_err(|e| err("stream info", e))?;
+        Ok(info.state.last_sequence)
+    }
+}
+
+impl Bus for NatsBus {
+    async fn publish(&self, records: Vec<Outgoing>) -> (Vec<Published>, Option<BusError>) {
+        let mut done = Vec::with_capacity(records.len());
+        for r in records {
+            let message = jetstream::message::PublishMessage::build()
+                .payload(r.line)
+                .message_id(&r.msg_id)
+                .header(HEADER_RECEIVER, r.receiver.as_str())
+                .header(HEADER_SEQ, r.seq.to_string().as_str());
+            // One in flight: awaited before the next is sent, so a reconnection in
+            // between can never store a later record ahead of an earlier one.
+            let ack = match self.js.send_publish(r.subject, message).await {
+                Ok(future) => future.await.map_err(|e| err("publish", e)),
+                Err(e) => Err(err("publish", e)),
+            };
+            match ack {
+                Ok(ack) => done.push(Published {
+                    position: ack.sequence,
+                    duplicate: ack.duplicate,
+                }),
+                Err(e) => return (done, Some(e)),
+            }
+        }
+        (done, None)
+    }
+
+    async fn last_of(&self, receiver: &str) -> Result<u64, BusError> {
+        let stream = self.stream().await?;
+        let subject = format!("{}.{receiver}.>", self.prefix);
+        match stream.get_last_raw_message_by_subject(&subject).await {
+            Ok(m) => {
+                let seq = m
+                    .headers
+                    .get(HEADER_SEQ)
+                    .and_then(|v| v.as_str().parse().ok())
+                    .ok_or_else(|| {
+                        BusError(format!("the last record on {subject} has no {HEADER_SEQ}"))
+                    })?;
+                Ok(seq)
+            }
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
+            Err(e) => Err(err("cannot read the stream", e)),
+        }
+    }
+
+    async fn follow(
+        &self,
+        start: Start,
+    ) -> Result<BoxStream<Result<Incoming, BusError>>, BusError> {
+        let mut stream = self.stream().await?;
+        let info = stream.info().await.map_err(|e| err("stream info", e))?;
+        let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+        let from = match start {
+            Start::Newest(n) => last.saturating_sub(n.saturating_sub(1)).max(first).max(1),
+            Start::After(p) => p + 1,
+        };
+        let config = consumer::pull::OrderedConfig {
+            filter_subject: format!("{}.*.*.*", self.prefix),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: from,
+            },
+            ..Default::default()
+        };
+        let messages = stream
+            .create_consumer(config)
+            .await
+            .map_err(|e| err("cannot read the stream", e))?
+            .messages()
+            .await
+            .map_err(|e| err("cannot read the stream", e))?;
+        let records = messages.map(|m| {
+            let m = m.map_err(|e| err("reading the stream", e))?;
+            let position = m.info().map_err(|e| err("a message", e))?.stream_sequence;
+            let header = |name: &str| {
+                m.headers
+                    .as_ref()
+                    .and_then(|h| h.get(name))
+                    .map(|v| v.as_str().to_owned())
+            };
+            let (Some(receiver), Some(seq)) = (
+                header(HEADER_RECEIVER),
+                header(HEADER_SEQ).and_then(|s| s.parse().ok()),
+            ) else {
+                return Err(BusError(format!(
+                    "stream message {position} is not a pilotwatch record (no {HEADER_RECEIVER}/{HEADER_SEQ})"
+                )));
+            };
+            Ok(Incoming {
+                position,
+                receiver,
+                seq,
+                line: m.payload.clone(),
+            })
+        });
+        Ok(Box::pin(records))
+    }
+
+    async fn request(&self, topic: &str, payload: Bytes) -> Result<Bytes, BusError> {
+        match self.client.request(self.topic(topic), payload).await {
+            Ok(m) => Ok(m.payload),
+            Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => Err(BusError(
+                "no service answers (none is connected, or none holds an API key)".into(),
+            )),
+            Err(e) if e.kind() == async_nats::RequestErrorKind::TimedOut => {
+                Err(BusError("no service answered within 5 s".into()))
+            }
+            Err(e) => Err(err("request", e)),
+        }
+    }
+
+    async fn answer(&self, topic: &str, group: Option<&str>) -> Result<BoxStream<Asked>, BusError> {
+        let subject = self.topic(topic);
+        let subscriber = match group {
+            Some(g) => self.client.queue_subscribe(subject, g.to_owned()).await,
+            None => self.client.subscribe(subject).await,
+        }
+        .map_err(|e| err("cannot subscribe", e))?;
+        let client = self.client.clone();
+        Ok(Box::pin(subscriber.map(move |m| {
+            let client = client.clone();
+            let respond = m.reply.map(|to| {
+                Box::new(move |answer: Bytes| {
+                    Box::pin(async move {
+                        let _ = client.publish(to, answer).await;
+                    }) as super::BoxFuture<()>
+                }) as Box<dyn FnOnce(Bytes) -> super::BoxFuture<()> + Send>
+            });
+            Asked {
+                payload: m.payload,
+                respond,
+            }
+        })))
+    }
+
+    async fn announce(&self, topic: &str, payload: Bytes) -> Result<(), BusError> {
+        self.client
+            .publish(self.topic(topic), payload)
+            .await
+            .map_err(|e| err("publish", e))
+    }
+
+    async fn lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, BusError> {
+        let leases = self.leases(ttl).await?;
+        let entry = leases.entry(name).await.map_err(|e| err("lease", e))?;
+        let value = Bytes::from(holder.to_owned());
+        let held = match entry {
+            Some(e) if e.operation == kv::Operation::Put => {
+                if e.value != value {
+                    return Ok(false);
+                }
+                leases.update(name, value, e.revision).await.is_ok()
+            }
+            // Free (never taken, expired or released): whoever creates it first has it.
+            _ => leases.create(name, value).await.is_ok(),
+        };
+        Ok(held)
+    }
+}
