@@ -253,6 +253,7 @@ pub fn resolve(
         _ => (FileConfig::default(), None),
     };
 
+    let nats = nats::resolve(cli, nats::FileNats::of(&file), env)?;
     let listen = match cli.receiver.listen.or(file.listen) {
         Some(l) => l,
         None => DEFAULT_LISTEN.parse().expect("valid default"),
@@ -320,17 +321,6 @@ pub fn resolve(
             exec_timeout: file.alert_exec_timeout,
             rules: file.alerts,
         },
-    )?;
-
-    let nats = nats::resolve(
-        cli,
-        nats::FileNats {
-            url: file.nats.clone(),
-            creds: file.nats_creds.clone(),
-            receiver: file.nats_receiver.clone(),
-            replicas: file.nats_replicas,
-        },
-        env,
     )?;
 
     Ok(Settings {

@@ -254,6 +254,7 @@ impl Service {
                 a,
                 self.ingest.clone(),
                 holds_alerts.clone(),
+                crate::attach::nats::view,
             )),
             None => crate::alerts::start(a, self.ingest.clone(), None),
         });
@@ -265,7 +266,7 @@ impl Service {
                 .expect("made with --nats")
                 .0
                 .clone();
-            let parts = crate::bus::answer::Parts {
+            let parts = crate::attach::answer::Parts {
                 receiver: n.receiver.clone(),
                 replier: self.replier.clone(),
                 forwarder: self.forwarder.clone(),
@@ -274,7 +275,7 @@ impl Service {
                 outbox: stats.clone(),
                 alerts: holds_alerts.clone(),
             };
-            let answering = tokio::spawn(crate::bus::answer::run(n.target.clone(), parts));
+            let answering = tokio::spawn(crate::attach::answer::run(n.target.clone(), parts));
             let outbox = crate::outbox::Outbox::start(n.clone(), self.ingest.clone(), stats);
             (outbox, answering)
         });

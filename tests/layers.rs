@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["record", "signature"],
     &["journal", "store"],
-    &["ingest", "api"],
+    &["ingest", "api", "bus"],
     &[
         "forward",
         "reply",
@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
         "demo",
         "alerts",
         "reconcile",
+        "outbox",
     ],
     &["attach"],
     &["receiver", "metrics"],

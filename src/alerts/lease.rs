@@ -19,12 +19,25 @@ pub const TTL: Duration = Duration::from_secs(15);
 /// Renewed (or tried for) this often.
 const EVERY: Duration = Duration::from_secs(5);
 
-/// Hold the lease when free, evaluate while holding it; until aborted.
+/// What follows every receiver's records into a store: the store, a watch that turns
+/// true once it holds what the stream held when it began, and its task.
+pub type View = fn(
+    crate::bus::BusTarget,
+    usize,
+) -> (
+    crate::store::SharedStore,
+    tokio::sync::watch::Receiver<bool>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// Hold the lease when free, evaluate while holding it (over what `view` follows);
+/// until aborted.
 pub async fn run(
     nats: OutboxSettings,
     settings: AlertSettings,
     ingest: Arc<Ingest>,
     holds: Arc<AtomicBool>,
+    view: View,
 ) {
     let name = format!("pilotwatch serve {} (alerts)", nats.receiver);
     let mut evaluating: Option<Evaluating> = None;
@@ -48,7 +61,7 @@ pub async fn run(
         match (held, evaluating.is_some()) {
             (true, false) => {
                 tracing::info!(receiver = %nats.receiver, "alerts: this service evaluates them (lease taken)");
-                evaluating = Some(Evaluating::start(&nats, &settings, &ingest));
+                evaluating = Some(Evaluating::start(&nats, &settings, &ingest, view));
             }
             (false, true) => {
                 tracing::info!(receiver = %nats.receiver, "alerts: lease lost, standing by");
@@ -67,9 +80,14 @@ struct Evaluating {
 }
 
 impl Evaluating {
-    fn start(nats: &OutboxSettings, settings: &AlertSettings, ingest: &Arc<Ingest>) -> Self {
+    fn start(
+        nats: &OutboxSettings,
+        settings: &AlertSettings,
+        ingest: &Arc<Ingest>,
+        view: View,
+    ) -> Self {
         let capacity = ingest.store().read().capacity();
-        let (store, mut live, view) = crate::attach::nats::view(nats.target.clone(), capacity);
+        let (store, mut live, view) = view(nats.target.clone(), capacity);
         let (settings, ingest) = (settings.clone(), ingest.clone());
         // Evaluated only once the view holds the stream's records: on an empty view
         // every firing alert would look resolved.

@@ -98,13 +98,21 @@ async fn run(
             match &view {
                 None => (
                     eval::evaluate(&settings.rules, &own, facts),
-                    own.alerts().active_by_key(),
+                    own.alerts()
+                        .active_by_key()
+                        .into_iter()
+                        .map(|(k, row)| (k, Active::from(row)))
+                        .collect(),
                 ),
                 Some(view) => {
                     let view = view.read();
                     // Our own transitions are in our store at once, in the view only once
                     // they have been through the stream: the newer of the two counts.
-                    let active = crate::store::alerts::newest_active(own.alerts(), view.alerts());
+                    let active: BTreeMap<AlertKey, Active> =
+                        crate::store::alerts::newest_active(own.alerts(), view.alerts())
+                            .into_iter()
+                            .map(|(k, row)| (k, Active::from(row)))
+                            .collect();
                     (eval::evaluate(&settings.rules, &view, facts), active)
                 }
             }

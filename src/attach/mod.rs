@@ -8,6 +8,7 @@
 //! - [`client`]: `pilotwatch attach`: history, then live, into a local store the same
 //!   dashboard draws; reconnects by itself and catches up by seq.
 
+pub mod answer;
 pub mod client;
 mod hub;
 mod listen;

@@ -15,10 +15,10 @@ use futures_util::{FutureExt, StreamExt};
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, watch};
 
+use super::answer::{Answer, HEARTBEATS, Heartbeat, SEND, replay_topic};
 use super::client::{Link, Shared, set_reconnecting};
 use super::merge::Merger;
 use super::protocol::Request;
-use crate::bus::answer::{Answer, HEARTBEATS, Heartbeat, SEND, replay_topic};
 use crate::bus::nats::NatsBus;
 use crate::bus::{Bus, BusTarget, Start};
 use crate::record::Record;

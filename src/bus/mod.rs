@@ -6,14 +6,13 @@
 //! - Dashboards (`attach nats://…`) read the newest records, then follow, merging every
 //!   receiver ([`crate::attach::merge`]).
 //! - Requests (a reply, a history page, a forward replay) travel as requests that the
-//!   services answer ([`answer`]); their outcomes come back as records like any other.
+//!   services answer ([`crate::attach::answer`]); their outcomes come back as records like any other.
 //! - One service evaluates alerts: the holder of a [`Bus::lease`].
 //!
 //! Subjects: `<prefix>.<receiver>.<kind>.<family>` for records (the stream takes
 //! `<prefix>.*.*.*`), and three-token subjects (never stored) for requests and
 //! heartbeats. The prefix is the stream's name in lower case (`pilotwatch`).
 
-pub mod answer;
 pub mod nats;
 mod target;
 

@@ -16,6 +16,17 @@ pub struct FileNats {
     pub replicas: Option<usize>,
 }
 
+impl FileNats {
+    pub fn of(file: &super::FileConfig) -> Self {
+        Self {
+            url: file.nats.clone(),
+            creds: file.nats_creds.clone(),
+            receiver: file.nats_receiver.clone(),
+            replicas: file.nats_replicas,
+        }
+    }
+}
+
 pub fn resolve(
     cli: &Cli,
     file: FileNats,

@@ -10,7 +10,10 @@
 //! (403) turns that feature off and says which and why.
 
 pub mod budget;
+mod history;
 mod matching;
+
+pub use history::{HistoryQueue, HistoryRequests, history_channel};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -62,31 +65,10 @@ impl Default for ReconcileSettings {
     }
 }
 
-/// Asks the reconciler for a page of the key's number's message history (1: the newest),
-/// for a conversation's earlier messages. Each page is read once.
-#[derive(Debug, Clone)]
-pub struct HistoryRequests(tokio::sync::mpsc::UnboundedSender<u32>);
-
-impl HistoryRequests {
-    pub fn page(&self, page: u32) {
-        let _ = self.0.send(page.max(1));
-    }
-}
-
 /// Days of history asked for.
 const HISTORY_DAYS: i64 = 30;
 /// Messages per history page (the most the API gives).
 const HISTORY_PAGE: u32 = 100;
-
-/// A way to ask for history pages, and the reconciler's end of it.
-pub fn history_channel() -> (HistoryRequests, HistoryQueue) {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    (HistoryRequests(tx), HistoryQueue(rx))
-}
-
-/// The reconciler's end of [`HistoryRequests`].
-#[derive(Debug)]
-pub struct HistoryQueue(tokio::sync::mpsc::UnboundedReceiver<u32>);
 
 /// Poll until the task is aborted; the newest page of history is read at start, later
 /// ones when asked through `requests`.

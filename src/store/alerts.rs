@@ -53,10 +53,10 @@ pub struct Alerts {
 impl Alerts {
     /// Pending and firing alerts: firing first, then the most severe, then the oldest.
     /// What the alert machine reads back: each active alert by its key.
-    pub fn active_by_key(&self) -> BTreeMap<AlertKey, crate::alerts::machine::Active> {
+    pub fn active_by_key(&self) -> BTreeMap<AlertKey, &AlertRow> {
         self.active
             .iter()
-            .map(|(k, row)| (k.clone(), row.into()))
+            .map(|(k, row)| (k.clone(), row))
             .collect()
     }
 
@@ -201,7 +201,7 @@ impl Alerts {
 /// The alerts active in `a` or `b` (two stores of the same alerts, one ahead of the
 /// other on some): for each, the newer row decides, so an alert one store has seen
 /// resolve is not raised again from the other.
-pub fn newest_active(a: &Alerts, b: &Alerts) -> BTreeMap<AlertKey, crate::alerts::machine::Active> {
+pub fn newest_active<'a>(a: &'a Alerts, b: &'a Alerts) -> BTreeMap<AlertKey, &'a AlertRow> {
     let keys: std::collections::BTreeSet<&AlertKey> =
         a.active.keys().chain(b.active.keys()).collect();
     keys.into_iter()
@@ -211,7 +211,7 @@ pub fn newest_active(a: &Alerts, b: &Alerts) -> BTreeMap<AlertKey, crate::alerts
                 (Some(x), _) => x,
                 (None, y) => y?,
             };
-            (newest.alert.state != AlertState::Resolved).then(|| (k.clone(), newest.into()))
+            (newest.alert.state != AlertState::Resolved).then(|| (k.clone(), newest))
         })
         .collect()
 }

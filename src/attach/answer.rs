@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
-use super::nats::NatsBus;
-use super::{Asked, Bus, BusTarget};
-use crate::attach::protocol::Request;
-use crate::attach::requests::Doers;
+use super::protocol::Request;
+use super::requests::Doers;
+use crate::bus::nats::NatsBus;
+use crate::bus::{Asked, Bus, BusTarget};
 use crate::forward::Forwarder;
 use crate::ingest::Ingest;
 use crate::outbox::OutboxStats;
