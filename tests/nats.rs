@@ -33,22 +33,22 @@ struct Receiver {
 
 impl Receiver {
     async fn start(dir: &Path, name: &str, nats: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_with(dir, name, nats, env, &["--no-alerts"]).await
+    }
+
+    async fn start_with(
+        dir: &Path,
+        name: &str,
+        nats: &str,
+        env: &[(&str, &str)],
+        extra: &[&str],
+    ) -> Self {
         let journal = dir.join(format!("{name}.jsonl"));
         let mut all = vec![("PILOT_STATUS_WEBHOOK_SECRET", SECRET)];
         all.extend_from_slice(env);
-        let (child, addr, _) = spawn_env(
-            &journal,
-            &[
-                "serve",
-                "--no-alerts",
-                "--nats",
-                nats,
-                "--nats-receiver",
-                name,
-            ],
-            &all,
-        )
-        .await;
+        let mut args = vec!["serve", "--nats", nats, "--nats-receiver", name];
+        args.extend_from_slice(extra);
+        let (child, addr, _) = spawn_env(&journal, &args, &all).await;
         Self {
             child,
             addr,
@@ -372,4 +372,73 @@ async fn with_nats_down_at_start_deliveries_are_acked_and_published_later() {
     a.until_published(5).await;
     assert_eq!(read_stream(&nats.url(), "PILOTWATCH").await.len(), 5);
     a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_service_evaluates_alerts_over_every_receivers_deliveries() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[alerts.number_disconnected]\nfor = \"1s\"\nkeep_firing_for = \"0s\"\n",
+    )
+    .unwrap();
+    let extra = ["--config", config.to_str().unwrap()];
+    let a = Receiver::start_with(dir.path(), "a", &nats.url(), &[], &extra).await;
+    let b = Receiver::start_with(dir.path(), "b", &nats.url(), &[], &extra).await;
+    let d = dashboard(&nats).await;
+    wait_for("both heartbeats", || {
+        d.state()
+            .receivers
+            .values()
+            .filter(|s| s.heartbeat.is_some())
+            .count()
+            == 2
+    })
+    .await;
+    wait_for("one receiver holding the alerts lease", || {
+        d.state().receivers.values().any(|s| s.alerts)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let holders: Vec<String> = d
+        .state()
+        .receivers
+        .iter()
+        .filter(|(_, s)| s.alerts)
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert_eq!(holders.len(), 1, "exactly one evaluates: {holders:?}");
+    let (leader, other) = if holders[0] == "a" {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    // The number goes down at the receiver that does not evaluate.
+    let event = |e: &str| {
+        format!(
+            r#"{{"event":"number.{e}","data":{{"numberId":"num_main","phone":"+5511900000001","displayName":"Main store","createdAt":"{}"}}}}"#,
+            chrono::Utc::now().to_rfc3339()
+        )
+    };
+    other.post(&event("connected")).await.unwrap();
+    other.post(&event("disconnected")).await.unwrap();
+    wait_for("the alert to fire on the dashboard", || {
+        d.store().read().alerts().firing() == 1
+    })
+    .await;
+    let journal = |r: &Receiver| std::fs::read_to_string(&r.journal).unwrap();
+    assert!(
+        journal(leader).contains("number_disconnected"),
+        "the leader journaled it"
+    );
+    assert!(
+        !journal(other).contains("number_disconnected"),
+        "the other did not evaluate"
+    );
+    a.stop().await;
+    b.stop().await;
 }

@@ -107,13 +107,26 @@ impl NatsBus {
         if let Ok(store) = self.js.get_key_value(&bucket).await {
             return Ok(store);
         }
+        // The bucket's stream, made as a KV bucket's is: the client's own
+        // `create_key_value` cannot read a 2.9 server's answer.
+        let config = stream::Config {
+            name: format!("KV_{bucket}"),
+            subjects: vec![format!("$KV.{bucket}.>")],
+            max_messages_per_subject: 1,
+            max_age: ttl,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: stream::DiscardPolicy::New,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        };
         self.js
-            .create_key_value(kv::Config {
-                bucket,
-                history: 1,
-                max_age: ttl,
-                ..Default::default()
-            })
+            .get_or_create_stream(config)
+            .await
+            .map_err(|e| err("cannot open the lease bucket", e))?;
+        self.js
+            .get_key_value(&bucket)
             .await
             .map_err(|e| err("cannot open the lease bucket", e))
     }

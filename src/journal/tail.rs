@@ -111,6 +111,10 @@ impl Tail {
             if !self.moved_on()? {
                 return Ok(None);
             }
+            // The next segment's first line after ours was read on opening it.
+            if let Some(h) = self.held.take() {
+                return Ok(Some(h));
+            }
         }
     }
 
@@ -132,9 +136,9 @@ impl Tail {
             // Still ours (the segment after it has no line yet): nothing more yet.
             return Ok(false);
         }
-        let held = self.held.take();
-        *self = Self { held, ..next };
-        self.last = after;
+        // Nothing is held here (lines are only read ahead once one is handed out), and
+        // `next` holds its first line after `after` already.
+        *self = next;
         Ok(true)
     }
 
