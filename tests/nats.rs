@@ -442,3 +442,32 @@ async fn one_service_evaluates_alerts_over_every_receivers_deliveries() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_larger_than_the_server_takes_goes_cut_and_holds_nothing_up() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let a = Receiver::start(dir.path(), "a", &nats.url(), &[]).await;
+    // 700 KB of quotes: escaped in the journal line, past NATS's 1 MB max_payload.
+    let huge = body("huge", 0).replace("hello 0", &"\\\"".repeat(350_000));
+    assert!(huge.len() < 1 << 20);
+    assert_eq!(a.post(&huge).await, Some(1));
+    assert_eq!(a.post(&body("after", 1)).await, Some(2));
+    a.until_published(2).await;
+    let stream = read_stream(&nats.url(), "PILOTWATCH").await;
+    assert_eq!(stream.len(), 2);
+    let cut = pilotwatch::journal::line::decode(&stream[0].2).unwrap();
+    assert!(
+        cut.problems.iter().any(|p| p.contains("for NATS")),
+        "{:?}",
+        cut.problems
+    );
+    assert_eq!(cut.body_len, huge.len() as u64);
+    assert!(
+        std::fs::read_to_string(&a.journal).unwrap().len() > 1_000_000,
+        "whole at home"
+    );
+    a.stop().await;
+}

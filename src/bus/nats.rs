@@ -92,10 +92,18 @@ impl NatsBus {
     }
 
     async fn stream(&self) -> Result<jetstream::stream::Stream, BusError> {
-        self.js
-            .get_stream(&self.target.stream)
-            .await
-            .map_err(|e| err(&format!("no stream {}", self.target.stream), e))
+        self.js.get_stream(&self.target.stream).await.map_err(|e| {
+            let what = format!(
+                "no stream {} (has a `pilotwatch serve --nats` published yet?)",
+                self.target.stream
+            );
+            err(&what, e)
+        })
+    }
+
+    /// The largest message the server takes (its `max_payload`, 1 MB by default).
+    pub fn max_payload(&self) -> usize {
+        self.client.server_info().max_payload
     }
 
     fn topic(&self, topic: &str) -> String {

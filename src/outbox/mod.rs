@@ -202,9 +202,11 @@ async fn publish(
             }
             continue;
         }
+        // Headers and the subject take a few hundred bytes of the server's limit.
+        let room = bus.max_payload().saturating_sub(4096).max(64 << 10);
         let records: Vec<(Outgoing, Option<chrono::DateTime<chrono::Utc>>)> = lines
             .into_iter()
-            .map(|(seq, line)| outgoing(&prefix, &settings.receiver, seq, line))
+            .map(|(seq, line)| outgoing(&prefix, &settings.receiver, seq, line, room))
             .collect();
         let (times, batch): (Vec<_>, Vec<_>) = records.into_iter().map(|(o, t)| (t, o)).unzip();
         let seqs: Vec<u64> = batch.iter().map(|o| o.seq).collect();
@@ -228,6 +230,30 @@ async fn publish(
     }
 }
 
+/// A record too large for the server, its body cut to fit (as a refused delivery's
+/// is), saying so: a record that never goes would hold up every one after it.
+fn shortened(mut record: crate::record::Record, room: usize) -> Vec<u8> {
+    // Escaping can double a body (or more, for controls): keep well within.
+    let keep = room / 8;
+    let mut cut = keep.min(record.body.len());
+    // A UTF-8 body is cut between characters (a binary one anywhere).
+    if std::str::from_utf8(&record.body).is_ok() {
+        while std::str::from_utf8(&record.body[..cut]).is_err() {
+            cut -= 1;
+        }
+    }
+    record.body = record.body.slice(..cut);
+    record.typed = None;
+    record.problems.push(format!(
+        "body cut to {cut} of {} bytes for NATS (the receiver's journal has it whole)",
+        record.body_len
+    ));
+    let mut out = Vec::new();
+    crate::journal::line::encode(&record, &mut out);
+    out.pop();
+    out
+}
+
 fn save(path: &std::path::Path, settings: &OutboxSettings, created: &str, stats: &OutboxStats) {
     let c = Cursor {
         stream: settings.target.stream.clone(),
@@ -246,17 +272,18 @@ fn outgoing(
     prefix: &str,
     receiver: &str,
     seq: u64,
-    line: Vec<u8>,
+    mut line: Vec<u8>,
+    room: usize,
 ) -> (Outgoing, Option<chrono::DateTime<chrono::Utc>>) {
     let (subject, identity, time) = match crate::journal::line::decode(&line) {
         Ok(mut record) => {
             // A retry has its first's identity: the stream keeps one of them.
             let identity = crate::ingest::rederive(&mut record);
-            (
-                bus::subject(prefix, receiver, &record),
-                identity,
-                Some(record.received_at),
-            )
+            let subject = bus::subject(prefix, receiver, &record);
+            if line.len() > room {
+                line = shortened(record.clone(), room);
+            }
+            (subject, identity, Some(record.received_at))
         }
         Err(_) => (format!("{prefix}.{receiver}.other.other"), None, None),
     };
