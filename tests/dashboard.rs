@@ -231,6 +231,7 @@ fn a_dashboard_on_nats_names_each_receiver_and_its_last_record_age() {
     let store = store(&[]);
     let mut app = app();
     app.info.listen = "nats://127.0.0.1:4222/PILOTWATCH".into();
+    app.info.api_key = None;
     let ago = |s: i64| Some(app.now - chrono::Duration::seconds(s));
     app.attach = Some(AttachView {
         endpoint: "nats://127.0.0.1:4222/PILOTWATCH".into(),
@@ -241,18 +242,22 @@ fn a_dashboard_on_nats_names_each_receiver_and_its_last_record_age() {
                 last_record: ago(2),
                 backlog: 0,
                 silent: false,
+                sends: true,
             },
             ReceiverView {
                 name: "eu-2".into(),
                 last_record: ago(300),
                 backlog: 120,
                 silent: true,
+                sends: false,
             },
         ],
     });
     let s = screen(&mut app, &store, 200, 12);
     assert!(
-        s.contains("· receivers eu-1 2s eu-2 5m backlog 120 silent"),
+        s.contains(
+            "⇄ on nats://127.0.0.1:4222/PILOTWATCH · receivers eu-1 2s eu-2 5m backlog 120 silent · replies via eu-1"
+        ),
         "{s}"
     );
     assert!(!s.contains("http://nats"), "{s}");

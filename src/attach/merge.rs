@@ -26,6 +26,8 @@ pub struct Seen {
     /// Its last heartbeat: when, its outbox backlog, whether it sends replies.
     pub heartbeat: Option<DateTime<Utc>>,
     pub backlog: u64,
+    /// Since when its heartbeats say it has a backlog (one record in flight is none).
+    pub behind_since: Option<DateTime<Utc>>,
     pub sends: bool,
     pub alerts: bool,
     pub failure: Option<String>,

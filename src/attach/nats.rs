@@ -183,6 +183,11 @@ pub(super) async fn run(
                         let seen = m.receivers.entry(clean(&hb.receiver, 64)).or_default();
                         seen.heartbeat = Some(hb.at);
                         seen.backlog = hb.backlog;
+                        seen.behind_since = match (hb.backlog, seen.behind_since) {
+                            (0, _) => None,
+                            (_, Some(t)) => Some(t),
+                            (_, None) => Some(hb.at),
+                        };
                         seen.sends = hb.sends;
                         seen.alerts = hb.alerts;
                         seen.failure = hb.failure.map(|f| clean(&f, 200));

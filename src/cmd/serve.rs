@@ -182,6 +182,19 @@ fn banner(settings: &Settings, service: &Service) {
     }
     eprintln!("{}", alerts_line(&settings.alerts));
     eprintln!("{}", reconcile_line(settings));
+    if let Some(n) = &settings.nats {
+        eprintln!(
+            "nats: publishing to {} as {} after each ack (`pilotwatch attach {}` watches every receiver){}",
+            n.target.display(),
+            n.receiver,
+            n.target.display(),
+            if settings.alerts.enabled {
+                "; alerts evaluated by whichever service holds the lease"
+            } else {
+                ""
+            }
+        );
+    }
     if let Some(b) = &service.attach {
         if let Some(p) = &b.socket {
             eprintln!(

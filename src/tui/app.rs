@@ -92,6 +92,8 @@ pub struct ReceiverView {
     pub backlog: u64,
     /// No heartbeat for a while: it may be down.
     pub silent: bool,
+    /// It holds an API key: replies typed here can go out through it.
+    pub sends: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

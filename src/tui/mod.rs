@@ -492,10 +492,26 @@ fn attached_state(app: &mut App, client: &Client, s: client::State) {
         .map(|(name, seen)| crate::tui::app::ReceiverView {
             name: clean(name, 40),
             last_record: seen.last_record,
-            backlog: seen.backlog,
+            // A record or two in flight is no backlog: one that lasts is.
+            backlog: match seen.behind_since {
+                Some(t) if (now - t).num_seconds() >= 3 => seen.backlog,
+                _ => 0,
+            },
             silent: seen.heartbeat.is_none_or(|h| (now - h).num_seconds() > 10),
+            sends: seen.sends,
         })
         .collect();
+    if matches!(client.endpoint(), crate::attach::Endpoint::Nats(_)) {
+        // Replies go out through whichever receiver holds a key: one must.
+        let senders: Vec<&str> = s
+            .receivers
+            .iter()
+            .filter(|(_, r)| r.sends)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        app.info.api_key =
+            (!senders.is_empty()).then(|| clean(&format!("held by {}", senders.join(", ")), 80));
+    }
     match &mut app.attach {
         Some(a) => {
             a.link = link;

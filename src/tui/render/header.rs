@@ -33,8 +33,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         }
         access(app, &mut top);
     } else {
+        let on_nats = app.info.listen.starts_with("nats");
         if let Some(a) = &app.attach {
             match &a.link {
+                AttachLink::Attached { .. } if on_nats => top.push(Span::styled(
+                    format!("⇄ on {} ", a.endpoint),
+                    t.style(Tone::Good),
+                )),
                 AttachLink::Attached { clients } => top.push(Span::styled(
                     format!("⇄ attached {} ({clients} watching) → ", a.endpoint),
                     t.style(Tone::Good),
@@ -55,13 +60,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             }
             receivers(app, &a.receivers, &mut top);
         }
-        if !app.info.listen.starts_with("nats") {
+        if !on_nats {
             top.push(Span::styled(
                 format!("http://{} ", app.info.listen),
                 t.style(Tone::Plain),
             ));
         }
-        if app.info.signatures_checked {
+        if on_nats {
+            // Each receiver checks with its own secret: every row says how it went.
+        } else if app.info.signatures_checked {
             top.push(Span::styled("· signatures checked ", t.style(Tone::Good)));
         } else {
             top.push(Span::styled(
@@ -70,6 +77,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
         match (&app.failure, &app.info.journal) {
+            // On NATS each receiver keeps its own journal (and holds the key, if any).
+            (None, _) if on_nats => {}
             (Some(why), _) => top.push(Span::styled(
                 format!("· ✗ JOURNAL FAILED: {why} "),
                 t.style(Tone::Bad),
@@ -79,7 +88,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             }
             (None, None) => top.push(Span::styled("· no journal ", t.style(Tone::Warn))),
         }
+        let senders: Vec<&str> = app
+            .attach
+            .iter()
+            .flat_map(|a| &a.receivers)
+            .filter(|r| r.sends)
+            .map(|r| r.name.as_str())
+            .collect();
         match &app.info.api_key {
+            _ if on_nats && !senders.is_empty() => top.push(Span::styled(
+                format!("· replies via {} ", senders.join(", ")),
+                t.style(Tone::Dim),
+            )),
+            _ if on_nats => top.push(Span::styled(
+                "· no receiver holds an API key (replies off) ",
+                t.style(Tone::Dim),
+            )),
             Some(k) => top.push(Span::styled(format!("· key {k} "), t.style(Tone::Dim))),
             None => top.push(Span::styled(
                 "· no API key (replies and reconciliation off) ",
