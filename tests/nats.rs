@@ -471,3 +471,66 @@ async fn a_record_larger_than_the_server_takes_goes_cut_and_holds_nothing_up() {
     );
     a.stop().await;
 }
+
+/// Batches go several records at a time: when a connection breaks mid-batch a later
+/// record can be stored while an earlier one was lost. The next session reads the
+/// stream back from the last record known in place, takes out what came out of order
+/// and publishes it again under a new id: the stream ends up in seq order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_stored_out_of_order_are_taken_out_and_published_again_in_order() {
+    use pilotwatch::bus::nats::NatsBus;
+    use pilotwatch::bus::{Bus, Outgoing};
+    use pilotwatch::outbox::repair::{Mark, repair};
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let bus = NatsBus::connect(&BusTarget::parse(&nats.url()).unwrap(), "test")
+        .await
+        .unwrap();
+    bus.ensure_stream(1).await.unwrap();
+    let record = |seq: u64, again: &str| {
+        let mut line = Vec::new();
+        pilotwatch::journal::line::encode(
+            &pilotwatch::record::Record::delivery(seq, body("o", seq as usize).as_bytes()),
+            &mut line,
+        );
+        line.pop();
+        Outgoing {
+            subject: "pilotwatch.a.delivery.message".into(),
+            msg_id: format!("r-a-{seq}{again}"),
+            receiver: "a".into(),
+            seq,
+            line: line.into(),
+        }
+    };
+    // 3 was lost on a broken connection; 4 and 5 went on the next one.
+    let (acks, failed) = bus
+        .publish([1, 2, 4, 5].map(|s| record(s, "")).to_vec())
+        .await;
+    assert!(failed.is_none());
+    let mark = Mark {
+        seq: 2,
+        position: acks[1].position,
+    };
+    let mut again = std::collections::HashMap::new();
+    let at = repair(&bus, "a", mark, &mut again).await.unwrap();
+    assert_eq!(at, mark, "publishing resumes after 2");
+    assert_eq!(again.len(), 2, "4 and 5 are published again: {again:?}");
+    let (_, failed) = bus
+        .publish(vec![
+            record(3, ""),
+            record(4, "-again1"),
+            record(5, "-again1"),
+        ])
+        .await;
+    assert!(failed.is_none());
+    let seqs = by_receiver(&read_stream(&nats.url(), "PILOTWATCH").await);
+    assert_eq!(seqs["a"], [1, 2, 3, 4, 5]);
+    // Nothing more to put right.
+    let last = bus.held_after("a", 0).await.unwrap();
+    let mark = Mark {
+        seq: 5,
+        position: last.last().unwrap().1,
+    };
+    assert_eq!(repair(&bus, "a", mark, &mut again).await.unwrap(), mark);
+}

@@ -104,9 +104,10 @@ pub type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send>>;
 
 /// The engine: publish, read from, follow, request (and answer, and lease).
 pub trait Bus: Send + Sync + 'static {
-    /// Publish records in order, each after the one before is confirmed: a record is
-    /// never stored ahead of an earlier one of the same receiver. Returns the answers
-    /// for the records confirmed, in order; an error stops at the first unconfirmed.
+    /// Publish records in order (several in flight on one connection). Returns the
+    /// answers for the records confirmed, in order; an error stops at the first
+    /// unconfirmed. After an error, later records of the batch may be stored ahead of
+    /// it: [`Bus::held_after`] and [`Bus::remove`] let the publisher put that right.
     fn publish(
         &self,
         records: Vec<Outgoing>,
@@ -114,6 +115,16 @@ pub trait Bus: Send + Sync + 'static {
 
     /// The seq of the newest record of `receiver` the engine holds (0: none).
     fn last_of(&self, receiver: &str) -> impl Future<Output = Result<u64, BusError>> + Send;
+
+    /// `receiver`'s records after `position`, as (seq, position), in stream order.
+    fn held_after(
+        &self,
+        receiver: &str,
+        position: u64,
+    ) -> impl Future<Output = Result<Vec<(u64, u64)>, BusError>> + Send;
+
+    /// Take the record at `position` out of the stream.
+    fn remove(&self, position: u64) -> impl Future<Output = Result<(), BusError>> + Send;
 
     /// Records from `start`, then live, in the stream's order. The stream ends (or
     /// yields an error) when the engine is lost; follow again from the last position.

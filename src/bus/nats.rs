@@ -156,33 +156,86 @@ impl NatsBus {
 
 impl Bus for NatsBus {
     async fn publish(&self, records: Vec<Outgoing>) -> (Vec<Published>, Option<BusError>) {
-        let mut done = Vec::with_capacity(records.len());
+        // All sent, then all answers awaited: one round trip a batch, not a record.
+        let mut acks = Vec::with_capacity(records.len());
+        let mut failed = None;
         for r in records {
             let message = jetstream::message::PublishMessage::build()
                 .payload(r.line)
                 .message_id(&r.msg_id)
                 .header(HEADER_RECEIVER, r.receiver.as_str())
                 .header(HEADER_SEQ, r.seq.to_string().as_str());
-            // One in flight: awaited before the next is sent, so a reconnection in
-            // between can never store a later record ahead of an earlier one.
-            let ack = match self.js.send_publish(r.subject, message).await {
-                Ok(future) => future.await.map_err(|e| err("publish", e)),
-                Err(e) => Err(err("publish", e)),
-            };
-            match ack {
+            match self.js.send_publish(r.subject, message).await {
+                Ok(future) => acks.push(future),
+                Err(e) => {
+                    failed = Some(err("publish", e));
+                    break;
+                }
+            }
+        }
+        let mut done = Vec::with_capacity(acks.len());
+        for ack in acks {
+            match ack.await {
                 Ok(ack) => done.push(Published {
                     position: ack.sequence,
                     duplicate: ack.duplicate,
                 }),
-                Err(e) => return (done, Some(e)),
+                Err(e) => return (done, Some(err("publish", e))),
             }
         }
-        (done, None)
+        (done, failed)
+    }
+
+    async fn held_after(&self, receiver: &str, position: u64) -> Result<Vec<(u64, u64)>, BusError> {
+        let stream = self.stream().await?;
+        let config = consumer::pull::OrderedConfig {
+            filter_subject: format!("{}.{receiver}.*.*", self.prefix),
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: position + 1,
+            },
+            ..Default::default()
+        };
+        let consumer = stream
+            .create_consumer(config)
+            .await
+            .map_err(|e| err("cannot read the stream", e))?;
+        // As many as were there when it was made: no waiting for more at the end.
+        let pending = consumer.cached_info().num_pending;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| err("cannot read the stream", e))?;
+        let mut out = Vec::with_capacity(pending as usize);
+        while (out.len() as u64) < pending {
+            let m = tokio::time::timeout(TIMEOUT, messages.next())
+                .await
+                .map_err(|_| BusError("the stream stopped answering".into()))?
+                .ok_or_else(|| BusError("the stream ended".into()))?
+                .map_err(|e| err("reading the stream", e))?;
+            let at = m.info().map_err(|e| err("a message", e))?.stream_sequence;
+            let seq = m
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(HEADER_SEQ))
+                .and_then(|v| v.as_str().parse().ok())
+                .unwrap_or(0);
+            out.push((seq, at));
+        }
+        Ok(out)
+    }
+
+    async fn remove(&self, position: u64) -> Result<(), BusError> {
+        let stream = self.stream().await?;
+        stream
+            .delete_message(position)
+            .await
+            .map(|_| ())
+            .map_err(|e| err("cannot take a record out of the stream", e))
     }
 
     async fn last_of(&self, receiver: &str) -> Result<u64, BusError> {
         let stream = self.stream().await?;
-        let subject = format!("{}.{receiver}.>", self.prefix);
+        let subject = format!("{}.{receiver}.*.*", self.prefix);
         match stream.get_last_raw_message_by_subject(&subject).await {
             Ok(m) => {
                 let seq = m

@@ -14,6 +14,9 @@ pub struct Cursor {
     pub stream: String,
     pub created: String,
     pub seq: u64,
+    /// Where the stream put that record (0: not known, from an older cursor).
+    #[serde(default)]
+    pub position: u64,
 }
 
 /// `journal.jsonl` → `journal.nats-cursor`.
@@ -22,6 +25,19 @@ pub fn path_for(journal: &Path) -> PathBuf {
 }
 
 impl Cursor {
+    /// It is about `stream`, as created then.
+    pub fn matches(&self, stream: &str, created: &str) -> bool {
+        self.stream == stream && self.created == created
+    }
+
+    /// Where to read the stream back from (`None`: the position is not known).
+    pub fn mark(&self) -> Option<super::repair::Mark> {
+        (self.position > 0).then_some(super::repair::Mark {
+            seq: self.seq,
+            position: self.position,
+        })
+    }
+
     /// `None` when there is none, or it does not read (it is only a hint).
     pub fn load(path: &Path) -> Option<Self> {
         let bytes = std::fs::read(path).ok()?;
@@ -51,6 +67,7 @@ mod tests {
             stream: "PILOTWATCH".into(),
             created: "2026-11-29T10:00:00Z".into(),
             seq: 42,
+            position: 7,
         };
         c.save(&p).unwrap();
         assert_eq!(Cursor::load(&p), Some(c));

@@ -7,18 +7,19 @@
 //! which also knows the trailing records the stream refused as duplicates).
 
 mod cursor;
+mod publish;
+mod records;
+pub mod repair;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use parking_lot::Mutex;
 
 use crate::bus::nats::NatsBus;
-use crate::bus::{self, Bus, BusTarget, Outgoing};
+use crate::bus::{Bus, BusTarget};
 use crate::ingest::Ingest;
-use crate::journal::tail::Tail;
 use crate::timing::Histogram;
 
 pub use cursor::Cursor;
@@ -72,23 +73,46 @@ impl OutboxStats {
 pub struct Outbox {
     pub stats: Arc<OutboxStats>,
     stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    done: tokio::sync::oneshot::Receiver<()>,
 }
 
 impl Outbox {
+    /// On a thread of its own at a lower priority, with its own runtime (and so its
+    /// own NATS connection): reading the journal back and publishing never takes a
+    /// worker from the receiver, and under a full load the acks go first.
     pub fn start(settings: OutboxSettings, ingest: Arc<Ingest>, stats: Arc<OutboxStats>) -> Self {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(run(settings, ingest, stats.clone(), stopped));
-        Self { stats, stop, task }
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        let st = stats.clone();
+        let spawned = std::thread::Builder::new()
+            .name("pilotwatch-outbox".into())
+            .spawn(move || {
+                let lower = thread_priority::ThreadPriorityValue::try_from(25u8)
+                    .map(thread_priority::ThreadPriority::Crossplatform);
+                if let Ok(p) = lower
+                    && let Err(e) = thread_priority::set_current_thread_priority(p)
+                {
+                    tracing::debug!(error = ?e, "the outbox runs at normal priority");
+                }
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(run(settings, ingest, st, stopped)),
+                    Err(e) => st.set_problem(Some(format!("nats: cannot start: {e}"))),
+                }
+                let _ = done_tx.send(());
+            });
+        if let Err(e) = spawned {
+            stats.set_problem(Some(format!("nats: cannot start the outbox: {e}")));
+        }
+        Self { stats, stop, done }
     }
 
     /// Publish what is durable (for up to `grace`), save the cursor, and stop.
     pub async fn finish(self, grace: Duration) {
         let _ = self.stop.send(true);
-        let mut task = self.task;
-        if tokio::time::timeout(grace, &mut task).await.is_err() {
-            task.abort();
-        }
+        let _ = tokio::time::timeout(grace, self.done).await;
     }
 }
 
@@ -105,9 +129,11 @@ async fn run(
     let cursor_path = cursor::path_for(&journal);
     // Until the stream says, the cursor is the best guess of where publishing stands
     // (a backlog of the whole journal would be a false alarm).
-    if let Some(c) = Cursor::load(&cursor_path) {
+    let saved = Cursor::load(&cursor_path);
+    if let Some(c) = &saved {
         stats.confirmed.store(c.seq, Ordering::Relaxed);
     }
+    let mut state = publish::State::default();
     let mut attempts = 0u32;
     loop {
         if *stopped.borrow() {
@@ -119,22 +145,31 @@ async fn run(
             bus.ensure_stream(settings.replicas).await?;
             stats.connected.store(true, Ordering::Relaxed);
             let created = bus.stream_created().await?;
-            let in_stream = bus.last_of(&settings.receiver).await?;
-            let saved = Cursor::load(&cursor_path)
-                .filter(|c| c.stream == settings.target.stream && c.created == created)
-                .map_or(0, |c| c.seq);
-            let from = in_stream.max(saved);
-            publish(
-                &bus,
-                &settings,
-                &ingest,
-                &stats,
-                &journal,
-                from,
-                &created,
-                &mut stopped,
-            )
-            .await
+            // Where the stream stands: after a session of ours, from what it confirmed;
+            // at start, from the cursor (for this very stream) or, without one, from the
+            // newest record of ours the stream holds.
+            let mark = match (state.mark, &saved) {
+                (Some(m), _) => Some(m),
+                (None, Some(c)) if c.matches(&settings.target.stream, &created) => c.mark(),
+                _ => None,
+            };
+            let from = match mark {
+                Some(m) => repair::repair(&bus, &settings.receiver, m, &mut state.again).await?,
+                None => repair::Mark {
+                    seq: bus.last_of(&settings.receiver).await?,
+                    position: bus.last_position().await?,
+                },
+            };
+            state.mark = Some(from);
+            let ctx = publish::Context {
+                bus: &bus,
+                settings: &settings,
+                ingest: &ingest,
+                stats: &stats,
+                journal: &journal,
+                created: &created,
+            };
+            ctx.run(&mut state, &mut stopped).await
         };
         let ended = session.await;
         stats.connected.store(false, Ordering::Relaxed);
@@ -151,148 +186,4 @@ async fn run(
             _ = stopped.changed() => return,
         }
     }
-}
-
-/// Publish from after `from` until stopped (`Ok`) or the engine fails (`Err`).
-#[allow(clippy::too_many_arguments)]
-async fn publish(
-    bus: &NatsBus,
-    settings: &OutboxSettings,
-    ingest: &Ingest,
-    stats: &OutboxStats,
-    journal: &std::path::Path,
-    from: u64,
-    created: &str,
-    stopped: &mut tokio::sync::watch::Receiver<bool>,
-) -> Result<(), bus::BusError> {
-    let io = |e: std::io::Error| bus::BusError(format!("reading the journal: {e}"));
-    let (mut tail, gap) = Tail::open(journal, from).map_err(io)?;
-    if let Some(first) = gap {
-        tracing::warn!(
-            from,
-            first,
-            "records {}..{} are no longer in the journal: never published",
-            from + 1,
-            first - 1
-        );
-    }
-    stats.confirmed.store(from, Ordering::Relaxed);
-    stats.set_problem(None);
-    let cursor_path = cursor::path_for(journal);
-    let mut saved = Instant::now();
-    let mut durable = ingest.watch();
-    let prefix = settings.target.prefix();
-    loop {
-        let upto = *durable.borrow_and_update();
-        let lines = tail.read(upto, BATCH).map_err(io)?;
-        let stopping = *stopped.borrow();
-        if lines.is_empty() {
-            if saved.elapsed() >= Duration::from_secs(1) || stopping {
-                save(&cursor_path, settings, created, stats);
-                saved = Instant::now();
-            }
-            if stopping {
-                return Ok(());
-            }
-            tokio::select! {
-                _ = durable.changed() => {}
-                _ = stopped.changed() => {}
-                // A roll or a missed wake: look again now and then.
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-            }
-            continue;
-        }
-        // Headers and the subject take a few hundred bytes of the server's limit.
-        let room = bus.max_payload().saturating_sub(4096).max(64 << 10);
-        let records: Vec<(Outgoing, Option<chrono::DateTime<chrono::Utc>>)> = lines
-            .into_iter()
-            .map(|(seq, line)| outgoing(&prefix, &settings.receiver, seq, line, room))
-            .collect();
-        let (times, batch): (Vec<_>, Vec<_>) = records.into_iter().map(|(o, t)| (t, o)).unzip();
-        let seqs: Vec<u64> = batch.iter().map(|o| o.seq).collect();
-        let (answers, failed) = bus.publish(batch).await;
-        for (i, a) in answers.iter().enumerate() {
-            stats.confirmed.store(seqs[i], Ordering::Relaxed);
-            if a.duplicate {
-                stats.duplicates.fetch_add(1, Ordering::Relaxed);
-            } else {
-                stats.published.fetch_add(1, Ordering::Relaxed);
-            }
-            if let Some(t) = times[i] {
-                let lag = (chrono::Utc::now() - t).to_std().unwrap_or_default();
-                stats.lag.observe(lag);
-            }
-        }
-        if let Some(e) = failed {
-            save(&cursor_path, settings, created, stats);
-            return Err(e);
-        }
-    }
-}
-
-/// A record too large for the server, its body cut to fit (as a refused delivery's
-/// is), saying so: a record that never goes would hold up every one after it.
-fn shortened(mut record: crate::record::Record, room: usize) -> Vec<u8> {
-    // Escaping can double a body (or more, for controls): keep well within.
-    let keep = room / 8;
-    let mut cut = keep.min(record.body.len());
-    // A UTF-8 body is cut between characters (a binary one anywhere).
-    if std::str::from_utf8(&record.body).is_ok() {
-        while std::str::from_utf8(&record.body[..cut]).is_err() {
-            cut -= 1;
-        }
-    }
-    record.body = record.body.slice(..cut);
-    record.typed = None;
-    record.problems.push(format!(
-        "body cut to {cut} of {} bytes for NATS (the receiver's journal has it whole)",
-        record.body_len
-    ));
-    let mut out = Vec::new();
-    crate::journal::line::encode(&record, &mut out);
-    out.pop();
-    out
-}
-
-fn save(path: &std::path::Path, settings: &OutboxSettings, created: &str, stats: &OutboxStats) {
-    let c = Cursor {
-        stream: settings.target.stream.clone(),
-        created: created.to_owned(),
-        seq: stats.confirmed.load(Ordering::Relaxed),
-    };
-    if let Err(e) = c.save(path) {
-        tracing::warn!(error = %e, "cannot save the outbox cursor");
-    }
-}
-
-/// A journal line as the record the stream gets: subject and id from what it holds.
-/// A line that does not read back (damaged) still goes, under `other`, so a dashboard
-/// says so instead of the record silently missing.
-fn outgoing(
-    prefix: &str,
-    receiver: &str,
-    seq: u64,
-    mut line: Vec<u8>,
-    room: usize,
-) -> (Outgoing, Option<chrono::DateTime<chrono::Utc>>) {
-    let (subject, identity, time) = match crate::journal::line::decode(&line) {
-        Ok(mut record) => {
-            // A retry has its first's identity: the stream keeps one of them.
-            let identity = crate::ingest::rederive(&mut record);
-            let subject = bus::subject(prefix, receiver, &record);
-            if line.len() > room {
-                line = shortened(record.clone(), room);
-            }
-            (subject, identity, Some(record.received_at))
-        }
-        Err(_) => (format!("{prefix}.{receiver}.other.other"), None, None),
-    };
-    let out = Outgoing {
-        subject,
-        msg_id: bus::msg_id(receiver, seq, identity),
-        receiver: receiver.to_owned(),
-        seq,
-        line: Bytes::from(line),
-    };
-    (out, time)
 }

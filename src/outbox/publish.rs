@@ -1,0 +1,131 @@
+//! One session's publishing: tail the journal, send what is durable a batch at a
+//! time, count what the stream confirmed, keep the cursor.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::repair::Mark;
+use super::{BATCH, Cursor, OutboxSettings, OutboxStats, cursor, records};
+use crate::bus::nats::NatsBus;
+use crate::bus::{Bus, BusError};
+use crate::ingest::Ingest;
+use crate::journal::tail::Tail;
+
+/// What outlives a session.
+#[derive(Debug, Default)]
+pub(super) struct State {
+    /// The newest record confirmed in order (`None`: none yet in this process).
+    pub mark: Option<Mark>,
+    /// Records taken out of the stream, to be published again under a new id.
+    pub again: HashMap<u64, u32>,
+}
+
+pub(super) struct Context<'a> {
+    pub bus: &'a NatsBus,
+    pub settings: &'a OutboxSettings,
+    pub ingest: &'a Ingest,
+    pub stats: &'a OutboxStats,
+    pub journal: &'a std::path::Path,
+    pub created: &'a str,
+}
+
+impl Context<'_> {
+    /// Publish after `state.mark` until stopped (`Ok`) or the engine fails (`Err`).
+    pub async fn run(
+        &self,
+        state: &mut State,
+        stopped: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), BusError> {
+        let io = |e: std::io::Error| BusError(format!("reading the journal: {e}"));
+        let from = state.mark.unwrap_or_default();
+        let (mut tail, gap) = Tail::open(self.journal, from.seq).map_err(io)?;
+        if let Some(first) = gap {
+            tracing::warn!(
+                "records {}..{} are no longer in the journal: never published",
+                from.seq + 1,
+                first - 1
+            );
+        }
+        self.stats.confirmed.store(from.seq, Ordering::Relaxed);
+        self.stats.set_problem(None);
+        let mut saved = Instant::now();
+        let mut durable = self.ingest.watch();
+        let prefix = self.settings.target.prefix();
+        let receiver = &self.settings.receiver;
+        // Headers and the subject take a few hundred bytes of the server's limit.
+        let room = self.bus.max_payload().saturating_sub(4096).max(64 << 10);
+        loop {
+            let upto = *durable.borrow_and_update();
+            let lines = tail.read(upto, BATCH).map_err(io)?;
+            let stopping = *stopped.borrow();
+            if lines.is_empty() {
+                if saved.elapsed() >= Duration::from_secs(1) || stopping {
+                    self.save(state.mark);
+                    saved = Instant::now();
+                }
+                if stopping {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = durable.changed() => {}
+                    _ = stopped.changed() => {}
+                    // A roll or a missed wake: look again now and then.
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+                continue;
+            }
+            let mut times = Vec::with_capacity(lines.len());
+            let mut batch = Vec::with_capacity(lines.len());
+            for (seq, line) in lines {
+                let (mut out, time) = records::outgoing(&prefix, receiver, seq, line, room);
+                if let Some(n) = state.again.get(&seq) {
+                    out.msg_id = format!("{}-again{n}", out.msg_id);
+                }
+                times.push(time);
+                batch.push(out);
+            }
+            let seqs: Vec<u64> = batch.iter().map(|o| o.seq).collect();
+            let (answers, failed) = self.bus.publish(batch).await;
+            let now = chrono::Utc::now();
+            for (i, a) in answers.iter().enumerate() {
+                let mark = state.mark.get_or_insert_default();
+                // A duplicate is answered with where the first one is (maybe far back).
+                *mark = Mark {
+                    seq: seqs[i],
+                    position: mark.position.max(a.position),
+                };
+                state.again.remove(&seqs[i]);
+                self.stats.confirmed.store(seqs[i], Ordering::Relaxed);
+                let counter = if a.duplicate {
+                    &self.stats.duplicates
+                } else {
+                    &self.stats.published
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                if let Some(t) = times[i] {
+                    self.stats
+                        .lag
+                        .observe((now - t).to_std().unwrap_or_default());
+                }
+            }
+            if let Some(e) = failed {
+                self.save(state.mark);
+                return Err(e);
+            }
+        }
+    }
+
+    fn save(&self, mark: Option<Mark>) {
+        let Some(mark) = mark else { return };
+        let c = Cursor {
+            stream: self.settings.target.stream.clone(),
+            created: self.created.to_owned(),
+            seq: mark.seq,
+            position: mark.position,
+        };
+        if let Err(e) = c.save(&cursor::path_for(self.journal)) {
+            tracing::warn!(error = %e, "cannot save the outbox cursor");
+        }
+    }
+}
