@@ -90,6 +90,22 @@ impl NatsServer {
     }
 }
 
+/// CPU seconds this process's `pilotwatch-outbox` thread has used so far (Linux).
+fn outbox_cpu_secs() -> Option<f64> {
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let dir = task.ok()?.path();
+        let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if name.trim() == "pilotwatch-outb" || name.trim() == "pilotwatch-outbox" {
+            let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let ticks: f64 =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            return Some(ticks / 100.0);
+        }
+    }
+    None
+}
+
 impl Drop for NatsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -111,6 +127,8 @@ struct Figures {
     lag: Option<(f64, f64)>,
     /// CPU seconds nats-server used during the load (it shares the machine's cores).
     nats_cpu: Option<f64>,
+    /// CPU seconds the outbox's thread used during the load.
+    outbox_cpu: Option<f64>,
 }
 
 async fn healthz_nats(client: &reqwest::Client, addr: SocketAddr) -> Option<serde_json::Value> {
@@ -197,9 +215,12 @@ fn run(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, with_nats: bool) -> Fig
         })
     };
     let cpu_before = nats.as_ref().and_then(NatsServer::cpu_secs);
+    // Not started yet: it has used nothing.
+    let outbox_before = with_nats.then(|| outbox_cpu_secs().unwrap_or(0.0));
     let load_run = load.run(rt, addr);
     let ended = Instant::now();
     let nats_cpu = nats.as_ref().and_then(NatsServer::cpu_secs);
+    let outbox_cpu = outbox_cpu_secs().zip(outbox_before).map(|(a, b)| a - b);
     stop.store(true, Ordering::Relaxed);
     let backlog_peak = rt.block_on(poller).unwrap();
 
@@ -207,6 +228,7 @@ fn run(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, with_nats: bool) -> Fig
         run: load_run,
         backlog_peak,
         nats_cpu: nats_cpu.zip(cpu_before).map(|(a, b)| a - b),
+        outbox_cpu,
         ..Figures::default()
     };
     if with_nats {
@@ -297,7 +319,7 @@ fn main() {
         let with = run(&rt, &wrk, true);
         report(&format!("with --nats ({i})"), &with);
         println!(
-            "   backlog peak {}, drained {} after the load; {} published, {} duplicates; lag {}; nats-server used {} CPU-s during the load",
+            "   backlog peak {}, drained {} after the load; {} published, {} duplicates; lag {}; CPU-s during the load: nats-server {}, the outbox thread {}",
             with.backlog_peak,
             with.drained.map_or("never".into(), |d| format!(
                 "{:.0} ms",
@@ -312,6 +334,7 @@ fn main() {
                     ms(p99)
                 )),
             with.nats_cpu.map_or("?".into(), |c| format!("{c:.1}")),
+            with.outbox_cpu.map_or("?".into(), |c| format!("{c:.1}")),
         );
         let after = run(&rt, &wrk, false);
         report(&format!("without ({i})"), &after);

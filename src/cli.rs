@@ -237,7 +237,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AttachArgs {
-    /// The service's attach socket, or tcp://HOST:PORT (with PILOTWATCH_ATTACH_TOKEN)
+    /// The service's attach socket, tcp://HOST:PORT (with PILOTWATCH_ATTACH_TOKEN), or
+    /// nats://HOST:4222[/STREAM] for every receiver publishing there (`serve --nats`)
     /// [default: the socket beside the journal, as `serve` makes it].
     #[arg(value_name = "SOCKET|URL")]
     pub target: Option<String>,
@@ -247,6 +248,9 @@ pub struct AttachArgs {
     /// Do not ring the terminal bell when an alert fires.
     #[arg(long)]
     pub no_bell: bool,
+    /// With nats://…: a NATS credentials file (JWT and NKey seed) [env: NATS_CREDS].
+    #[arg(long, value_name = "FILE")]
+    pub nats_creds: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -202,7 +202,7 @@ impl Ingest {
             return Err(IngestError::Unavailable(why));
         }
         let (done, wait) = oneshot::channel();
-        let tail = line::encode_tail(&incoming.record);
+        let tail = line::encode_tail_with(&incoming.record, incoming.identity);
         self.tx
             .send(Job::Deliver(Box::new(Queued { incoming, tail }), done))
             .await

@@ -498,7 +498,6 @@ async fn records_stored_out_of_order_are_taken_out_and_published_again_in_order(
         Outgoing {
             subject: "pilotwatch.a.delivery.message".into(),
             msg_id: format!("r-a-{seq}{again}"),
-            receiver: "a".into(),
             seq,
             line: line.into(),
         }

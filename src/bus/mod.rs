@@ -28,10 +28,6 @@ use crate::model::identity::Identity;
 use crate::record::{Record, RecordKind};
 use crate::store::tally::EventFamily;
 
-/// Headers every published record carries.
-pub const HEADER_RECEIVER: &str = "Pilotwatch-Receiver";
-pub const HEADER_SEQ: &str = "Pilotwatch-Seq";
-
 /// Something the engine said no to, or could not be reached for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusError(pub String);
@@ -44,13 +40,14 @@ impl std::fmt::Display for BusError {
 
 impl std::error::Error for BusError {}
 
-/// One journal record on its way out.
+/// One journal record on its way out. On the wire it is the journal line alone: the
+/// receiver is in its subject, its seq the line's first field, and the only header is
+/// the engine's deduplication id (headers cost the server per message).
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub subject: String,
     /// The engine's deduplication key (JetStream's `Nats-Msg-Id`).
     pub msg_id: String,
-    pub receiver: String,
     pub seq: u64,
     /// The journal line, unchanged (checksum included).
     pub line: Bytes,
@@ -165,24 +162,24 @@ pub trait Bus: Send + Sync + 'static {
 
 /// The subject a record of `receiver` is published on.
 pub fn subject(prefix: &str, receiver: &str, record: &Record) -> String {
-    format!(
-        "{prefix}.{receiver}.{}.{}",
-        record.kind.as_str(),
-        family(record)
-    )
+    let event = record.event.as_ref().map(|e| e.as_str());
+    subject_of(prefix, receiver, record.kind.as_str(), event)
 }
 
-/// A delivery's event family; for pilotwatch's own records, the first word of their
-/// event (`sent`, `firing`), if it is a plain word.
-fn family(record: &Record) -> &str {
-    let event = record.event.as_ref().map(|e| e.as_str());
-    if record.kind == RecordKind::Delivery {
-        return EventFamily::of(event).as_str();
-    }
-    match event.map(|e| e.split('.').next().unwrap_or(e)) {
-        Some(w) if !w.is_empty() && w.len() <= 32 && valid_token(w) => w,
-        _ => "other",
-    }
+/// [`subject`] from a record's kind and event: a delivery's event family; for
+/// pilotwatch's own records, the first word of their event (`sent`, `firing`), if it is
+/// a plain word.
+pub fn subject_of(prefix: &str, receiver: &str, kind: &str, event: Option<&str>) -> String {
+    let family = if kind == RecordKind::Delivery.as_str() {
+        EventFamily::of(event).as_str()
+    } else {
+        match event.map(|e| e.split('.').next().unwrap_or(e)) {
+            Some(w) if !w.is_empty() && w.len() <= 32 && valid_token(w) => w,
+            _ => "other",
+        }
+    };
+    let kind = if valid_token(kind) { kind } else { "other" };
+    format!("{prefix}.{receiver}.{kind}.{family}")
 }
 
 /// The deduplication key: a delivery by its identity (the event and its family's own

@@ -6,10 +6,8 @@ use async_nats::jetstream::{self, consumer, kv, stream};
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use super::{
-    Asked, BoxStream, Bus, BusError, BusTarget, HEADER_RECEIVER, HEADER_SEQ, Incoming, Outgoing,
-    Published, Start,
-};
+use super::{Asked, BoxStream, Bus, BusError, BusTarget, Incoming, Outgoing, Published, Start};
+use crate::journal::tail::line_seq;
 use crate::sanitize::line as clean;
 
 /// How long a connection, a publish's ack or a request may take.
@@ -162,9 +160,7 @@ impl Bus for NatsBus {
         for r in records {
             let message = jetstream::message::PublishMessage::build()
                 .payload(r.line)
-                .message_id(&r.msg_id)
-                .header(HEADER_RECEIVER, r.receiver.as_str())
-                .header(HEADER_SEQ, r.seq.to_string().as_str());
+                .message_id(&r.msg_id);
             match self.js.send_publish(r.subject, message).await {
                 Ok(future) => acks.push(future),
                 Err(e) => {
@@ -213,12 +209,7 @@ impl Bus for NatsBus {
                 .ok_or_else(|| BusError("the stream ended".into()))?
                 .map_err(|e| err("reading the stream", e))?;
             let at = m.info().map_err(|e| err("a message", e))?.stream_sequence;
-            let seq = m
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(HEADER_SEQ))
-                .and_then(|v| v.as_str().parse().ok())
-                .unwrap_or(0);
+            let seq = line_seq(&m.payload).unwrap_or(0);
             out.push((seq, at));
         }
         Ok(out)
@@ -237,16 +228,11 @@ impl Bus for NatsBus {
         let stream = self.stream().await?;
         let subject = format!("{}.{receiver}.*.*", self.prefix);
         match stream.get_last_raw_message_by_subject(&subject).await {
-            Ok(m) => {
-                let seq = m
-                    .headers
-                    .get(HEADER_SEQ)
-                    .and_then(|v| v.as_str().parse().ok())
-                    .ok_or_else(|| {
-                        BusError(format!("the last record on {subject} has no {HEADER_SEQ}"))
-                    })?;
-                Ok(seq)
-            }
+            Ok(m) => line_seq(&m.payload).ok_or_else(|| {
+                BusError(format!(
+                    "the last record on {subject} is not a journal line"
+                ))
+            }),
             Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
             Err(e) => Err(err("cannot read the stream", e)),
         }
@@ -280,18 +266,11 @@ impl Bus for NatsBus {
         let records = messages.map(|m| {
             let m = m.map_err(|e| err("reading the stream", e))?;
             let position = m.info().map_err(|e| err("a message", e))?.stream_sequence;
-            let header = |name: &str| {
-                m.headers
-                    .as_ref()
-                    .and_then(|h| h.get(name))
-                    .map(|v| v.as_str().to_owned())
-            };
-            let (Some(receiver), Some(seq)) = (
-                header(HEADER_RECEIVER),
-                header(HEADER_SEQ).and_then(|s| s.parse().ok()),
-            ) else {
+            // `<prefix>.<receiver>.<kind>.<family>`, and a journal line `{"seq":N,…`.
+            let receiver = m.subject.split('.').nth(1).unwrap_or_default().to_owned();
+            let Some(seq) = line_seq(&m.payload).filter(|_| !receiver.is_empty()) else {
                 return Err(BusError(format!(
-                    "stream message {position} is not a pilotwatch record (no {HEADER_RECEIVER}/{HEADER_SEQ})"
+                    "stream message {position} is not a pilotwatch record"
                 )));
             };
             Ok(Incoming {

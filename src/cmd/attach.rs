@@ -21,10 +21,10 @@ pub fn run(args: &AttachArgs, settings: &Settings) -> Result<()> {
     super::init_logging(true, settings);
     if let Some(url) = args.target.as_deref().filter(|t| is_nats(t)) {
         let mut target = crate::bus::BusTarget::parse(url).map_err(|e| eyre!("{e}"))?;
-        target.creds = settings
-            .nats
-            .as_ref()
-            .and_then(|n| n.target.creds.clone())
+        target.creds = args
+            .nats_creds
+            .clone()
+            .or_else(|| settings.nats.as_ref().and_then(|n| n.target.creds.clone()))
             .or_else(|| std::env::var_os("NATS_CREDS").map(Into::into));
         let history = args.history.unwrap_or(settings.history);
         return super::runtime(Threads::Many)?.block_on(async {

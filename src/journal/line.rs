@@ -41,6 +41,10 @@ struct LineTail<'a> {
     content_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     signature_header: Option<&'a str>,
+    /// A delivery's dedupe identity (hex), so readers of the journal (the NATS outbox)
+    /// need not parse the body again to know it. Derived: replay re-derives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     raw: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +84,14 @@ pub fn encode(record: &Record, out: &mut Vec<u8>) {
 /// escaped as a JSON string), done by the task that submits the delivery, in parallel,
 /// so the sequencer only prepends two numbers and a checksum (see [`finish`]).
 pub fn encode_tail(record: &Record) -> Vec<u8> {
+    encode_tail_with(record, None)
+}
+
+/// [`encode_tail`] of a delivery whose dedupe identity is known.
+pub fn encode_tail_with(
+    record: &Record,
+    identity: Option<crate::model::identity::Identity>,
+) -> Vec<u8> {
     let (raw, raw_base64) = match std::str::from_utf8(&record.body) {
         Ok(s) => (Some(s), None),
         Err(_) => (None, Some(BASE64.encode(&record.body))),
@@ -98,6 +110,7 @@ pub fn encode_tail(record: &Record) -> Vec<u8> {
         size: record.body_len,
         content_type: record.content_type.as_deref(),
         signature_header: record.signature_header.as_deref(),
+        identity: identity.map(|i| format!("{:032x}", i.0)),
         raw,
         raw_base64,
     };

@@ -2,6 +2,7 @@
 //! ([`storage`]) the ingest writer appends to, and replay at start ([`replay`]).
 
 pub mod line;
+pub mod peek;
 pub mod replay;
 pub mod storage;
 pub mod tail;

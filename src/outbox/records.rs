@@ -39,22 +39,31 @@ pub(super) fn outgoing(
     mut line: Vec<u8>,
     room: usize,
 ) -> (Outgoing, Option<chrono::DateTime<chrono::Utc>>) {
-    let (subject, identity, time) = match crate::journal::line::decode(&line) {
-        Ok(mut record) => {
-            // A retry has its first's identity: the stream keeps one of them.
-            let identity = crate::ingest::rederive(&mut record);
-            let subject = bus::subject(prefix, receiver, &record);
-            if line.len() > room {
-                line = shortened(record.clone(), room);
+    // Most lines say all it takes; an older one (or a cut one) is read whole.
+    let peeked = crate::journal::peek::Peek::of(&line).and_then(|p| {
+        let identity = p.identity()?;
+        let kind = p.kind.as_deref().unwrap_or("delivery");
+        let subject = bus::subject_of(prefix, receiver, kind, p.event.as_deref());
+        (line.len() <= room).then_some((subject, identity, Some(p.received_at)))
+    });
+    let (subject, identity, time) = match peeked {
+        Some(p) => p,
+        None => match crate::journal::line::decode(&line) {
+            Ok(mut record) => {
+                // A retry has its first's identity: the stream keeps one of them.
+                let identity = crate::ingest::rederive(&mut record);
+                let subject = bus::subject(prefix, receiver, &record);
+                if line.len() > room {
+                    line = shortened(record.clone(), room);
+                }
+                (subject, identity, Some(record.received_at))
             }
-            (subject, identity, Some(record.received_at))
-        }
-        Err(_) => (format!("{prefix}.{receiver}.other.other"), None, None),
+            Err(_) => (format!("{prefix}.{receiver}.other.other"), None, None),
+        },
     };
     let out = Outgoing {
         subject,
         msg_id: bus::msg_id(receiver, seq, identity),
-        receiver: receiver.to_owned(),
         seq,
         line: Bytes::from(line),
     };

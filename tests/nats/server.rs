@@ -113,9 +113,8 @@ pub async fn read_stream(url: &str, stream: &str) -> Vec<(String, u64, bytes::By
         .expect("the stream reads")
     {
         let m = m.unwrap();
-        let h = m.headers.as_ref().unwrap();
-        let receiver = h.get("Pilotwatch-Receiver").unwrap().as_str().to_owned();
-        let seq = h.get("Pilotwatch-Seq").unwrap().as_str().parse().unwrap();
+        let receiver = m.subject.split('.').nth(1).unwrap().to_owned();
+        let seq = pilotwatch::journal::tail::line_seq(&m.payload).unwrap();
         let pos = m.info().unwrap().stream_sequence;
         out.push((receiver, seq, m.payload.clone()));
         if pos >= last {
