@@ -61,6 +61,28 @@ for b in base:
 raw = [json.dumps(b).encode() for b in bodies]
 raw += [b"[]", b"1", b"null", b'\xef\xbb\xbf{"event":"x"}', b'{"event":"x","a":"\\ud800"}',
         b'{"event":"x","event":"message.sent"}', b' {"event":"x"} ']
+# Nested far beyond serde_json's default 128 levels, within what Python's json reads
+# (~1000, its recursion limit; deeper, the SDK's caller gets a RecursionError, no verdict).
+deep = []
+for depth in (129, 500, 900):
+    for b in base[:6]:
+        if isinstance(b, dict):
+            d = with_value(b, ("extra",), None)
+            d["extra"] = json.loads("[" * depth + "]" * depth)
+            deep.append(json.dumps(d).encode())
+            deep.append(json.dumps(dict(d, event="some.thing")).encode())
+# Integers beyond 64 bits: an int to Python, whatever field takes one.
+for b in base:
+    if isinstance(b, dict):
+        for p in list(paths(b)):
+            for big in (10**30, -(10**30), 2**64):
+                raw.append(json.dumps(with_value(b, p, big)).encode())
+# The short form (CI): a deterministic sample of the mutations, every deep one.
+if len(sys.argv) > 3 and sys.argv[3].startswith("--sample="):
+    n = int(sys.argv[3].split("=", 1)[1])
+    step = max(1, len(raw) // n)
+    raw = raw[::step]
+raw += deep
 
 
 def sdk(body):
@@ -91,5 +113,6 @@ for body, o in zip(raw, ours):
     if (sv, sp) != (o["verdict"], o["problems"]):
         mismatches += 1
         print(f"MISMATCH sdk={sv} {sp} ours={o['verdict']} {o['problems']}\n    {body[:240]!r}")
-print(f"{len(raw)} payloads, {mismatches} mismatches")
+agree = 100.0 * (len(raw) - mismatches) / len(raw)
+print(f"{len(raw)} payloads, {mismatches} mismatches: {agree:.2f} % agreement with the SDK")
 sys.exit(1 if mismatches else 0)

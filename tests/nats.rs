@@ -533,3 +533,23 @@ async fn records_stored_out_of_order_are_taken_out_and_published_again_in_order(
     };
     assert_eq!(repair(&bus, "a", mark, &mut again).await.unwrap(), mark);
 }
+
+/// A dashboard started before any receiver has published waits for the stream (and
+/// says so) instead of failing, then shows what comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_attached_before_any_receiver_waits_for_the_stream() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let d = dashboard(&nats).await;
+    let note = d.state().service.startup_note.unwrap_or_default();
+    assert!(note.contains("no stream PILOTWATCH"), "{note}");
+    let dir = tempfile::tempdir().unwrap();
+    let a = Receiver::start(dir.path(), "a", &nats.url(), &[]).await;
+    a.post(&body("late", 0)).await.unwrap();
+    wait_for("the delivery on the early dashboard", || {
+        d.store().read().counters().total == 1
+    })
+    .await;
+    a.stop().await;
+}

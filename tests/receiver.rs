@@ -404,3 +404,57 @@ async fn healthz_reports_numbers_not_connected_and_the_last_delivery_age_beside_
     );
     server.stop().await;
 }
+
+/// Well-formed JSON nested far deeper than serde_json's default 128 levels is read as
+/// the SDK reads it (an unknown event stays `unknown`, not refused as "not JSON"), on
+/// the receiver's own worker threads, and replays; far past any sane depth it is
+/// refused with a reason. Integers beyond 64 bits in an integer field are integers.
+#[tokio::test]
+async fn deep_nesting_and_huge_integers_get_the_sdks_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path());
+    let server = Running::start(&s).await;
+    let http = client();
+    let deep = |levels: usize| {
+        format!(
+            r#"{{"event":"some.thing","data":{{"x":{}1{}}}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    let big = r#"{"event":"call.ended","callId":"c1","direction":"INBOUND","status":"COMPLETED","from":"1","to":"2","timestamp":"t","duration":1000000000000000000000000000000}"#;
+    for body in [deep(900), deep(5_000), big.to_owned()] {
+        let r = http.post(server.url("/")).body(body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = http
+        .post(server.url("/"))
+        .body(deep(200_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let why = r.text().await.unwrap();
+    assert!(why.contains("levels deep"), "{why}");
+    server.ingest.settled().await;
+    let verdicts: Vec<Verdict> = server
+        .ingest
+        .store()
+        .read()
+        .feed()
+        .map(|r| r.verdict)
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Unknown,
+            Verdict::Unknown,
+            Verdict::Known,
+            Verdict::Rejected
+        ]
+    );
+    server.stop().await;
+    // And the journal replays them the same.
+    let (records, _) = read_all(&dir.path().join("journal.jsonl")).unwrap();
+    assert_eq!(records.len(), 4);
+}

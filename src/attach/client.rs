@@ -142,7 +142,12 @@ impl Client {
         let bus = crate::bus::nats::NatsBus::connect(&target, "pilotwatch attach")
             .await
             .map_err(|e| e.to_string())?;
-        let last = bus.last_position().await.map_err(|e| e.to_string())?;
+        // No stream yet (no receiver has published): wait for one, saying so.
+        let note = match bus.last_position().await {
+            Ok(0) => Some("the stream is empty so far".to_owned()),
+            Ok(_) => None,
+            Err(e) => Some(format!("{e}: waiting for it")),
+        };
         drop(bus);
         let store = Store::shared(capacity);
         let (changes_tx, changes) = watch::channel(0u64);
@@ -156,7 +161,7 @@ impl Client {
             started: Utc::now(),
             api_key: None,
             forward_to: None,
-            startup_note: (last == 0).then(|| "the stream is empty so far".to_owned()),
+            startup_note: note,
         };
         let shared = Self::shared(service);
         let endpoint = Endpoint::Nats(target.display());

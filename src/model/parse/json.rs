@@ -1,23 +1,139 @@
 //! Reading a body as JSON as tolerantly as the provider's other consumers do: a
 //! byte-order mark and lone surrogates are read, not refused.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::NotJson;
 
+/// Nesting read at most: far beyond serde_json's default 128 and Python's ~1000 (its
+/// recursion limit), far below what a [`DEEP_STACK`] holds.
+pub(super) const MAX_DEPTH: usize = 10_000;
+/// The stack a deeply nested body is read on (only its used pages are ever touched).
+pub(super) const DEEP_STACK: usize = 64 << 20;
+
+#[derive(Debug)]
+pub(super) enum Error {
+    NotJson(NotJson),
+    /// Nested deeper than the default limit: read it with [`decode_deep`].
+    Deep,
+}
+
 /// The body as JSON. Only a body that is not JSON at all is an error.
-pub(super) fn decode(body: &[u8]) -> Result<Value, NotJson> {
+pub(super) fn decode(body: &[u8]) -> Result<Value, Error> {
     // A UTF-8 byte-order mark is tolerated, as Python's json.loads does.
     let json = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
     match serde_json::from_slice(json) {
         Ok(v) => Ok(v),
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => Err(Error::Deep),
         // JavaScript's JSON.stringify writes a lone surrogate (`"\ud83d"`) when a string
         // was cut inside an emoji; serde_json refuses it, Python accepts it. Read it with
         // U+FFFD in its place (the journal keeps the body as it came).
         Err(e) => repair_lone_surrogates(json)
             .and_then(|fixed| serde_json::from_slice(&fixed).ok())
+            .ok_or_else(|| Error::NotJson(NotJson(format!("invalid JSON: {e}")))),
+    }
+}
+
+/// [`decode`] without the recursion limit, for a body [`depth`] says is within
+/// [`MAX_DEPTH`]. Call it on a stack of [`DEEP_STACK`].
+pub(super) fn decode_deep(body: &[u8]) -> Result<Value, NotJson> {
+    let json = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    let levels = depth(json);
+    if levels > MAX_DEPTH {
+        return Err(NotJson(format!(
+            "invalid JSON: nested {levels} levels deep (more than {MAX_DEPTH} are not read)"
+        )));
+    }
+    let read = |bytes: &[u8]| {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        de.disable_recursion_limit();
+        Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v))
+    };
+    match read(json) {
+        Ok(v) => Ok(v),
+        Err(e) => repair_lone_surrogates(json)
+            .and_then(|fixed| read(&fixed).ok())
             .ok_or_else(|| NotJson(format!("invalid JSON: {e}"))),
     }
+}
+
+/// The deepest nesting of arrays and objects, strings skipped.
+pub(super) fn depth(json: &[u8]) -> usize {
+    let (mut now, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                now += 1;
+                max = max.max(now);
+            }
+            b']' | b'}' => now = now.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// The body with every integer literal beyond 64 bits (outside strings) written as the
+/// largest (or smallest) one that fits; `None` when it has none.
+pub(super) fn clamp_big_integers(json: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut i, mut changed, mut in_string, mut escaped) = (0, false, false, false);
+    while i < json.len() {
+        let b = json[i];
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let end = json[i..]
+                .iter()
+                .position(|c| {
+                    !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'))
+                })
+                .map_or(json.len(), |n| i + n);
+            let token = &json[i..end];
+            let integer = token.iter().skip(1).all(u8::is_ascii_digit);
+            let text = std::str::from_utf8(token).unwrap_or("");
+            let fits = text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok();
+            if integer && !fits && token.len() > 1 {
+                let clamped: &[u8] = if b == b'-' {
+                    b"-9223372036854775808"
+                } else {
+                    b"18446744073709551615"
+                };
+                out.extend_from_slice(clamped);
+                changed = true;
+            } else {
+                out.extend_from_slice(token);
+            }
+            i = end;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// Replace `\uD800`–`\uDFFF` escapes that are not part of a valid pair by `\uFFFD`.

@@ -45,8 +45,32 @@ impl std::fmt::Display for NotJson {
 
 /// Parse one delivery body. Never panics; only a body that is not JSON is an error.
 pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
-    let value = json::decode(body)?;
-    Ok(classify(&value, body))
+    match json::decode(body) {
+        Ok(value) => Ok(judge(value, body)),
+        // Nested deeper than serde_json's default 128 levels, as Python reads up to
+        // ~1000: read (and classify and drop, all recursive) on a stack of its own.
+        Err(json::Error::Deep) => stacker::grow(json::DEEP_STACK, || {
+            json::decode_deep(body).map(|value| judge(value, body))
+        }),
+        Err(json::Error::NotJson(e)) => Err(e),
+    }
+}
+
+/// The verdict on a decoded body. An integer too large for 64 bits is a float to
+/// serde_json but an `int` to Python: where that is all that breaks an integer field,
+/// the body is judged again with such integers clamped (the journal keeps it as it came).
+fn judge(value: Value, body: &[u8]) -> Parsed {
+    let parsed = classify(&value, body);
+    drop(value);
+    let int_field = |p: &String| p.ends_with(": expected integer");
+    if parsed.verdict == Verdict::Broken
+        && parsed.problems.iter().any(int_field)
+        && let Some(clamped) = json::clamp_big_integers(body)
+        && let Ok(value) = json::decode(&clamped)
+    {
+        return classify(&value, body);
+    }
+    parsed
 }
 
 /// Classify an already-decoded body (`raw` is only used for the identity of payloads

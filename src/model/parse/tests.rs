@@ -118,3 +118,64 @@ fn meta_style_calls_envelope_is_read() {
     };
     assert_eq!(calls.calls[0].id.as_deref(), Some("wacid.1"));
 }
+
+/// Python's json reads ~1000 levels (its recursion limit), serde_json 128 by default:
+/// the SDK's verdict up to where it reads, a clear refusal far beyond, and the stack
+/// never at risk (these run on a test thread's 2 MiB stack).
+#[test]
+fn deep_nesting_gets_the_sdks_verdict_and_never_risks_the_stack() {
+    let nested = |levels: usize, event: &str| {
+        format!(
+            r#"{{"event":"{event}","data":{{"x":{}1{}}}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    for levels in [200, 900, 5_000] {
+        let p = parse(nested(levels, "some.thing").as_bytes()).expect("read");
+        assert_eq!(p.verdict, Verdict::Unknown, "{levels}");
+    }
+    // A known event with a deep field it does not look at is still known.
+    let deep_known = format!(
+        r#"{{"event":"call.ended","callId":"c","direction":"INBOUND","status":"COMPLETED","from":"1","to":"2","timestamp":"t","duration":1,"extra":{}0{}}}"#,
+        "[".repeat(1_000),
+        "]".repeat(1_000)
+    );
+    assert_eq!(problems(&deep_known).0, Verdict::Known);
+    let err = parse(nested(50_000, "some.thing").as_bytes()).unwrap_err();
+    assert!(err.0.contains("nested 50002 levels deep"), "{err}");
+    // Brackets inside strings are not nesting.
+    assert_eq!(super::json::depth(br#"{"a":"[[[[{{{\"]]"}"#), 1);
+}
+
+/// An integer beyond 64 bits is an `int` to Python: an integer field takes it.
+#[test]
+fn integers_beyond_64_bits_are_integers_as_the_sdk_says() {
+    let call = |d: &str| {
+        format!(
+            r#"{{"event":"call.ended","callId":"c","direction":"INBOUND","status":"COMPLETED","from":"1","to":"2","timestamp":"t","duration":{d},"note":"1000000000000000000000000000000"}}"#
+        )
+    };
+    assert_eq!(
+        problems(&call("1000000000000000000000000000000")).0,
+        Verdict::Known
+    );
+    assert_eq!(
+        problems(&call("-1000000000000000000000000000000")).0,
+        Verdict::Known
+    );
+    assert_eq!(problems(&call("18446744073709551615")).0, Verdict::Known);
+    // Written as a float it is a float, however large.
+    assert_eq!(
+        problems(&call("1e30")).1,
+        vec!["$.duration: expected integer".to_owned()]
+    );
+    assert_eq!(
+        problems(&call("1000000000000000000000000000000.0")).1,
+        vec!["$.duration: expected integer".to_owned()]
+    );
+    assert_eq!(
+        super::json::clamp_big_integers(br#"{"a":"99999999999999999999999","b":[1,-2]}"#),
+        None
+    );
+}
