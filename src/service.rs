@@ -242,6 +242,7 @@ impl Service {
                 info: self.info.clone(),
                 stats: self.state.attach.clone(),
                 history: self.history.clone(),
+                outbox: self.state.outbox.clone(),
             };
             tokio::spawn(attach_server::run(bound, ctx, stop))
         });
@@ -320,6 +321,11 @@ impl Service {
             outbox.finish(std::time::Duration::from_secs(3)).await;
         }
         served.wrap_err("the receiver stopped")
+    }
+
+    /// With `--nats`: the outbox's figures and this receiver's name.
+    pub fn outbox(&self) -> Option<(Arc<crate::outbox::OutboxStats>, String)> {
+        self.state.outbox.clone()
     }
 
     /// Clients attached right now.

@@ -263,6 +263,36 @@ fn a_dashboard_on_nats_names_each_receiver_and_its_last_record_age() {
     assert!(!s.contains("http://nats"), "{s}");
 }
 
+/// With `--nats`, the receiver's own header says where it publishes and, when the
+/// stream is out of reach, how much is waiting and why.
+#[test]
+fn a_receiver_on_nats_shows_its_outbox_in_the_header() {
+    use pilotwatch::attach::protocol::NatsStatus;
+    let store = store(&[]);
+    let mut app = app();
+    let status = |connected, backlog, problem: Option<&str>| NatsStatus {
+        receiver: "eu-1".into(),
+        connected,
+        backlog,
+        problem: problem.map(Into::into),
+    };
+    app.nats = Some(status(true, 3, None));
+    let s = screen(&mut app, &store, 200, 12);
+    assert!(s.contains("· nats eu-1 ✓"), "{s}");
+    app.nats = Some(status(
+        false,
+        1200,
+        Some("nats: 127.0.0.1:4222 did not answer within 5 s"),
+    ));
+    let s = screen(&mut app, &store, 200, 12);
+    assert!(
+        s.contains(
+            "· nats eu-1: 1200 not published (nats: 127.0.0.1:4222 did not answer within 5 s)"
+        ),
+        "{s}"
+    );
+}
+
 /// `pilotwatch open`: a file is history. Replying says so (not "no API key", even with a
 /// key set), and the header shows nothing that only a running receiver has.
 #[test]

@@ -553,3 +553,32 @@ async fn a_dashboard_attached_before_any_receiver_waits_for_the_stream() {
     .await;
     a.stop().await;
 }
+
+/// A dashboard attached to a `serve --nats` over its socket hears how its outbox does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dashboard_on_the_socket_hears_the_outbox() {
+    use pilotwatch::attach::client::Options;
+    use pilotwatch::attach::{Endpoint, default_socket};
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let a = Receiver::start(dir.path(), "a", &nats.url(), &[]).await;
+    a.post(&body("s", 0)).await.unwrap();
+    a.until_published(1).await;
+    let d = Client::attach(Options {
+        endpoint: Endpoint::Unix(default_socket(Some(&a.journal))),
+        token: None,
+        history: 100,
+        capacity: 1000,
+    })
+    .await
+    .unwrap();
+    wait_for("the outbox in a status frame", || {
+        d.state()
+            .nats
+            .is_some_and(|n| n.receiver == "a" && n.connected && n.backlog == 0)
+    })
+    .await;
+    a.stop().await;
+}

@@ -60,6 +60,8 @@ pub struct State {
     /// History records received so far, of how many (while loading).
     pub loading: Option<(u64, u64)>,
     pub failure: Option<String>,
+    /// With `--nats` at the service: its outbox.
+    pub nats: Option<super::protocol::NatsStatus>,
     pub forwards: ForwardTotals,
     /// Clients attached to the service, this one included.
     pub clients: usize,
@@ -192,6 +194,7 @@ impl Client {
                 // before its first frame: a dashboard rings for no alert fired in it.
                 loading: Some((0, 0)),
                 failure: None,
+                nats: None,
                 forwards: ForwardTotals::default(),
                 clients: 0,
                 notices: VecDeque::new(),
@@ -574,11 +577,19 @@ fn control(c: Control, store: &SharedStore, shared: &Shared) -> Result<bool, Str
             failure,
             forwards,
             clients,
+            nats,
             ..
         } => {
             // The heartbeat: it wakes the dashboard only when it says something new.
             let failure = failure.map(|f| clean(&f, 200));
-            let same = (&s.failure, s.forwards, s.clients) == (&failure, forwards, clients);
+            let nats = nats.map(|mut n| {
+                n.receiver = clean(&n.receiver, 64);
+                n.problem = n.problem.map(|p| clean(&p, 160));
+                n
+            });
+            let same = (&s.failure, s.forwards, s.clients, &s.nats)
+                == (&failure, forwards, clients, &nats);
+            s.nats = nats;
             s.failure = failure;
             s.forwards = forwards;
             s.clients = clients;

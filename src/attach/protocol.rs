@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
 use crate::api::SendRequest;
+pub use crate::bus::NatsStatus;
 use crate::journal::line;
 use crate::model::outbound::InReplyTo;
 use crate::record::Record;
@@ -169,6 +170,9 @@ pub enum Control {
         failure: Option<String>,
         forwards: ForwardTotals,
         clients: usize,
+        /// With `--nats`: how far the outbox is behind the journal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nats: Option<NatsStatus>,
     },
     /// Something the client asked for could not be done (a reply without an API key).
     Notice { text: String },
@@ -279,6 +283,7 @@ mod tests {
             failure: None,
             forwards: ForwardTotals::default(),
             clients: 2,
+            nats: None,
         };
         let bytes = c.encode();
         match decode(&bytes[..bytes.len() - 1]).unwrap() {

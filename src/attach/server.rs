@@ -67,6 +67,8 @@ pub struct Context {
     pub stats: Arc<AttachStats>,
     /// Asks the service's reconciler for history pages (`None`: it reads none).
     pub history: Option<crate::reconcile::HistoryRequests>,
+    /// With `--nats`: the outbox and this receiver's name.
+    pub outbox: Option<(Arc<crate::outbox::OutboxStats>, String)>,
 }
 
 /// Serve attach clients until `stop` turns true; then every client gets a `bye`.
@@ -485,6 +487,10 @@ fn status_frame(ctx: &Context) -> Control {
         failure: ctx.ingest.failure().map(|f| clean(&f, 200)),
         forwards,
         clients: ctx.stats.clients.load(Ordering::Relaxed),
+        nats: ctx
+            .outbox
+            .as_ref()
+            .map(|(o, receiver)| o.status(receiver, last_seq)),
     }
 }
 

@@ -73,6 +73,17 @@ pub struct Incoming {
     pub line: Bytes,
 }
 
+/// A service's outbox, as a header shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NatsStatus {
+    pub receiver: String,
+    pub connected: bool,
+    /// Records journaled and not yet in the stream.
+    pub backlog: u64,
+    pub problem: Option<String>,
+}
+
 /// Where [`Bus::follow`] starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {

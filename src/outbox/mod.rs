@@ -60,6 +60,20 @@ impl OutboxStats {
         journaled.saturating_sub(self.confirmed.load(Ordering::Relaxed))
     }
 
+    /// As a header shows it (`journaled`: the journal's newest durable seq).
+    pub fn status(&self, receiver: &str, journaled: u64) -> crate::bus::NatsStatus {
+        crate::bus::NatsStatus {
+            receiver: receiver.to_owned(),
+            connected: self.connected.load(Ordering::Relaxed),
+            backlog: self.backlog(journaled),
+            problem: self
+                .problem
+                .lock()
+                .as_deref()
+                .map(|p| crate::sanitize::line(p, 160)),
+        }
+    }
+
     fn set_problem(&self, why: Option<String>) {
         if let Some(w) = &why {
             tracing::warn!(why = %w, "nats outbox");

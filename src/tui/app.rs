@@ -235,6 +235,8 @@ pub struct App {
     pub notice: Option<String>,
     /// Set when the journal has failed: shown in the header until restart.
     pub failure: Option<String>,
+    /// With `--nats`: the outbox of the receiver shown (this one, or the service's).
+    pub nats: Option<crate::attach::protocol::NatsStatus>,
     /// `open`: journal bytes read so far, of how many (while loading); attached:
     /// history records.
     pub loading: Option<(u64, u64)>,
@@ -279,6 +281,7 @@ impl App {
             scan_progress: None,
             totals: Totals::default(),
             failure: None,
+            nats: None,
             drafts: Drafts::default(),
             pending: None,
             quit_armed: false,

@@ -65,6 +65,8 @@ enum Link {
         forwarder: Option<Arc<Forwarder>>,
         /// Earlier pages of the provider's history (`None`: not reconciling).
         history: Option<crate::reconcile::HistoryRequests>,
+        /// `--nats`: the outbox and this receiver's name.
+        outbox: Option<(Arc<crate::outbox::OutboxStats>, String)>,
     },
     /// A `pilotwatch serve` elsewhere streams its journal here and sends our replies.
     Attached(Client),
@@ -92,6 +94,7 @@ pub async fn run(service: Service, settings: &Settings) -> Result<()> {
             replier: service.replier.clone(),
             forwarder: service.forwarder.clone(),
             history: service.history.clone(),
+            outbox: service.outbox(),
         },
         loading: None,
     };
@@ -289,8 +292,11 @@ async fn event_loop(
                 app.sync(&store);
             }
             match (&source.link, attached) {
-                (Link::Local { ingest, .. }, _) => {
+                (Link::Local { ingest, outbox, .. }, _) => {
                     app.failure = ingest.failure().map(|f| clean(&f, 200));
+                    app.nats = outbox
+                        .as_ref()
+                        .map(|(o, name)| o.status(name, *ingest.watch().borrow()));
                 }
                 (_, Some((client, state))) => attached_state(app, client, state),
                 _ => {}
@@ -468,6 +474,7 @@ fn attached_news(app: &mut App, client: &Client) -> client::State {
 /// The header's view of the connection, and the service's own state.
 fn attached_state(app: &mut App, client: &Client, s: client::State) {
     app.failure = s.failure.clone();
+    app.nats = s.nats.clone();
     app.loading = s.loading;
     app.totals.forwarded = s.forwards.ok;
     app.totals.forward_failed = s.forwards.failed;

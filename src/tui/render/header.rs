@@ -111,6 +111,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             )),
         }
         access(app, &mut top);
+        outbox(app, &mut top);
         if let Some(url) = &app.info.forward_to {
             let tone = if c.forward_failed + c.forward_dropped > 0 {
                 Tone::Warn
@@ -277,4 +278,24 @@ fn receivers(app: &App, list: &[crate::tui::app::ReceiverView], top: &mut Vec<Sp
             t.style(tone),
         ));
     }
+}
+
+/// With `--nats`: where this receiver publishes, and its backlog when there is one.
+fn outbox(app: &App, top: &mut Vec<Span<'static>>) {
+    let t = &app.theme;
+    let Some(n) = &app.nats else { return };
+    let (text, tone) = match (&n.problem, n.backlog) {
+        (Some(why), b) => (
+            format!("· nats {}: {b} not published ({why}) ", n.receiver),
+            Tone::Bad,
+        ),
+        // Connected, no error: a few records in flight are no backlog.
+        (None, b) if n.connected && b < 256 => (format!("· nats {} ✓ ", n.receiver), Tone::Dim),
+        (None, b) if !n.connected => (
+            format!("· nats {}: {b} not published (connecting) ", n.receiver),
+            Tone::Warn,
+        ),
+        (None, b) => (format!("· nats {}: backlog {b} ", n.receiver), Tone::Warn),
+    };
+    top.push(Span::styled(text, t.style(tone)));
 }
