@@ -474,13 +474,16 @@ async fn a_record_larger_than_the_server_takes_goes_cut_and_holds_nothing_up() {
 
 /// Batches go several records at a time: when a connection breaks mid-batch a later
 /// record can be stored while an earlier one was lost. The next session reads the
-/// stream back from the last record known in place, takes out what came out of order
-/// and publishes it again under a new id: the stream ends up in seq order.
+/// stream back from the last record known in place. A seq missing there is published
+/// again under its own id: refused as a duplicate (another receiver had it) it was
+/// never missing; stored, what follows it is taken out and published again under a
+/// new id, kept in the cursor first. The stream ends up in seq order, nothing lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_stored_out_of_order_are_taken_out_and_published_again_in_order() {
     use pilotwatch::bus::nats::NatsBus;
     use pilotwatch::bus::{Bus, Outgoing};
-    use pilotwatch::outbox::repair::{Mark, repair};
+    use pilotwatch::outbox::repair::{Journal, Mark, repair};
+    use std::collections::HashMap;
     let Some(nats) = NatsServer::start().await else {
         return;
     };
@@ -488,7 +491,7 @@ async fn records_stored_out_of_order_are_taken_out_and_published_again_in_order(
         .await
         .unwrap();
     bus.ensure_stream(1).await.unwrap();
-    let record = |seq: u64, again: &str| {
+    let record = |receiver: &str, seq: u64, id: &str| {
         let mut line = Vec::new();
         pilotwatch::journal::line::encode(
             &pilotwatch::record::Record::delivery(seq, body("o", seq as usize).as_bytes()),
@@ -496,42 +499,82 @@ async fn records_stored_out_of_order_are_taken_out_and_published_again_in_order(
         );
         line.pop();
         Outgoing {
-            subject: "pilotwatch.a.delivery.message".into(),
-            msg_id: format!("r-a-{seq}{again}"),
+            subject: format!("pilotwatch.{receiver}.delivery.message"),
+            msg_id: id.to_owned(),
             seq,
             line: line.into(),
         }
     };
-    // 3 was lost on a broken connection; 4 and 5 went on the next one.
+    struct Lines {
+        records: HashMap<u64, Outgoing>,
+        kept: Vec<HashMap<u64, u32>>,
+    }
+    impl Journal for Lines {
+        fn record(&mut self, seq: u64) -> Option<Outgoing> {
+            self.records.get(&seq).cloned()
+        }
+        fn persist(&mut self, again: &HashMap<u64, u32>) -> std::io::Result<()> {
+            self.kept.push(again.clone());
+            Ok(())
+        }
+    }
+    // Receiver b had the delivery that is a's #3 (the same identity).
+    bus.publish(vec![record("b", 1, "d-shared")]).await;
+    // a: 3 was refused as that duplicate; 5 was lost; 6 and 7 went on a new connection.
+    let ids = |s: u64| {
+        if s == 3 {
+            "d-shared".to_owned()
+        } else {
+            format!("r-a-{s}")
+        }
+    };
     let (acks, failed) = bus
-        .publish([1, 2, 4, 5].map(|s| record(s, "")).to_vec())
+        .publish([1, 2, 4, 6, 7].map(|s| record("a", s, &ids(s))).to_vec())
         .await;
     assert!(failed.is_none());
+    let mut lines = Lines {
+        records: (1..=7).map(|s| (s, record("a", s, &ids(s)))).collect(),
+        kept: vec![],
+    };
     let mark = Mark {
         seq: 2,
         position: acks[1].position,
     };
-    let mut again = std::collections::HashMap::new();
-    let at = repair(&bus, "a", mark, &mut again).await.unwrap();
-    assert_eq!(at, mark, "publishing resumes after 2");
-    assert_eq!(again.len(), 2, "4 and 5 are published again: {again:?}");
+    let mut again = HashMap::new();
+    let at = repair(&bus, "a", mark, &mut again, &mut lines)
+        .await
+        .unwrap();
+    assert_eq!(
+        at.seq, 5,
+        "3 was there (a duplicate), 4 in order, 5 put back"
+    );
+    assert_eq!(again, HashMap::from([(6, 1), (7, 1)]));
+    assert_eq!(
+        lines.kept,
+        [again.clone()],
+        "kept before anything was taken out"
+    );
     let (_, failed) = bus
         .publish(vec![
-            record(3, ""),
-            record(4, "-again1"),
-            record(5, "-again1"),
+            record("a", 6, "r-a-6-again1"),
+            record("a", 7, "r-a-7-again1"),
         ])
         .await;
     assert!(failed.is_none());
     let seqs = by_receiver(&read_stream(&nats.url(), "PILOTWATCH").await);
-    assert_eq!(seqs["a"], [1, 2, 3, 4, 5]);
+    assert_eq!(seqs["a"], [1, 2, 4, 5, 6, 7]);
     // Nothing more to put right.
-    let last = bus.held_after("a", 0).await.unwrap();
+    let held = bus.held_after("a", 0).await.unwrap();
     let mark = Mark {
-        seq: 5,
-        position: last.last().unwrap().1,
+        seq: 7,
+        position: held.last().unwrap().1,
     };
-    assert_eq!(repair(&bus, "a", mark, &mut again).await.unwrap(), mark);
+    assert_eq!(
+        repair(&bus, "a", mark, &mut again, &mut lines)
+            .await
+            .unwrap(),
+        mark
+    );
 }
 
 /// A dashboard started before any receiver has published waits for the stream (and
@@ -580,5 +623,41 @@ async fn a_dashboard_on_the_socket_hears_the_outbox() {
             .is_some_and(|n| n.receiver == "a" && n.connected && n.backlog == 0)
     })
     .await;
+    a.stop().await;
+}
+
+/// The journal rolls into many small segments while publishing, and then goes quiet
+/// (a new, empty active segment): everything is published once, in order, and the
+/// outbox waits for more without a fuss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_follows_the_journal_across_segment_rolls_and_quiet() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let extra = ["--no-alerts", "--segment-size", "16KiB"];
+    let a = Receiver::start_with(dir.path(), "a", &nats.url(), &[], &extra).await;
+    for i in 0..150 {
+        a.post(&body("roll", i)).await.unwrap();
+    }
+    a.until_published(150).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for i in 150..160 {
+        a.post(&body("roll", i)).await.unwrap();
+    }
+    a.until_published(160).await;
+    let segments = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("a.0")
+        })
+        .count();
+    assert!(segments >= 5, "rolled {segments} times");
+    let seqs = by_receiver(&read_stream(&nats.url(), "PILOTWATCH").await);
+    assert_eq!(seqs["a"], (1..=160).collect::<Vec<u64>>());
     a.stop().await;
 }

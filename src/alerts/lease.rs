@@ -48,14 +48,24 @@ pub async fn run(
         if bus.is_none() {
             bus = NatsBus::connect(&nats.target, &name).await.ok();
         }
+        // Within 4 s or not at all: a holder cut off from NATS stops evaluating within
+        // 9 s of its last renewal, before the lease (15 s) can pass to another.
         let held = match &bus {
-            Some(b) => match b.lease("alerts", &nats.receiver, TTL).await {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::warn!(error = %e, "nats: the alerts lease could not be renewed");
-                    false
+            Some(b) => {
+                let renewing = b.lease("alerts", &nats.receiver, TTL);
+                match tokio::time::timeout(Duration::from_secs(4), renewing).await {
+                    Ok(Ok(h)) => h,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "nats: the alerts lease could not be renewed");
+                        false
+                    }
+                    Err(_) => {
+                        tracing::warn!("nats: the alerts lease was not renewed within 4 s");
+                        bus = None;
+                        false
+                    }
                 }
-            },
+            }
             None => false,
         };
         match (held, evaluating.is_some()) {

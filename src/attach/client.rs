@@ -91,12 +91,12 @@ pub(super) struct Shared {
 /// A live attachment. Dropping it closes the connection.
 #[derive(Debug)]
 pub struct Client {
-    store: SharedStore,
-    changes: watch::Receiver<u64>,
-    shared: Arc<Shared>,
-    requests: mpsc::Sender<Request>,
-    endpoint: Endpoint,
-    task: tokio::task::AbortHandle,
+    pub(super) store: SharedStore,
+    pub(super) changes: watch::Receiver<u64>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) requests: mpsc::Sender<Request>,
+    pub(super) endpoint: Endpoint,
+    pub(super) task: tokio::task::AbortHandle,
 }
 
 impl Drop for Client {
@@ -133,59 +133,7 @@ impl Client {
         })
     }
 
-    /// Attach to the stream on NATS: every receiver's records, merged. Fails if the
-    /// stream cannot be reached or read.
-    pub async fn attach_nats(
-        target: crate::bus::BusTarget,
-        history: u64,
-        capacity: usize,
-    ) -> Result<Self, String> {
-        // Fail here, plainly, rather than show a dashboard that reconnects forever.
-        let bus = crate::bus::nats::NatsBus::connect(&target, "pilotwatch attach")
-            .await
-            .map_err(|e| e.to_string())?;
-        // No stream yet (no receiver has published): wait for one, saying so.
-        let note = match bus.last_position().await {
-            Ok(0) => Some("the stream is empty so far".to_owned()),
-            Ok(_) => None,
-            Err(e) => Some(format!("{e}: waiting for it")),
-        };
-        drop(bus);
-        let store = Store::shared(capacity);
-        let (changes_tx, changes) = watch::channel(0u64);
-        let (requests, request_rx) = mpsc::channel(64);
-        let service = ServiceInfo {
-            version: env!("CARGO_PKG_VERSION").into(),
-            listen: target.display(),
-            path: None,
-            journal: None,
-            signatures_checked: true,
-            started: Utc::now(),
-            api_key: None,
-            forward_to: None,
-            startup_note: note,
-        };
-        let shared = Self::shared(service);
-        let endpoint = Endpoint::Nats(target.display());
-        let task = tokio::spawn(super::nats::run(
-            target,
-            history,
-            store.clone(),
-            shared.clone(),
-            changes_tx,
-            request_rx,
-        ));
-        Ok(Self {
-            store,
-            changes,
-            shared,
-            requests,
-            endpoint,
-            task: task.abort_handle(),
-        })
-    }
-
-    fn shared(service: ServiceInfo) -> Arc<Shared> {
+    pub(super) fn shared(service: ServiceInfo) -> Arc<Shared> {
         Arc::new(Shared {
             state: Mutex::new(State {
                 link: Link::Attached,

@@ -15,10 +15,12 @@ use futures_util::{FutureExt, StreamExt};
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, watch};
 
+use super::Endpoint;
 use super::answer::{Answer, HEARTBEATS, Heartbeat, SEND, replay_topic};
-use super::client::{Link, Shared, set_reconnecting};
+use super::client::{Client, Link, Shared, set_reconnecting};
 use super::merge::Merger;
 use super::protocol::Request;
+use super::protocol::ServiceInfo;
 use crate::bus::nats::NatsBus;
 use crate::bus::{Bus, BusTarget, Start};
 use crate::record::Record;
@@ -97,7 +99,61 @@ impl Follower {
     }
 }
 
-/// The dashboard's connection task (see [`super::client::Client::attach_nats`]).
+impl Client {
+    /// Attach to the stream on NATS: every receiver's records, merged. Fails if the
+    /// stream cannot be reached or read.
+    pub async fn attach_nats(
+        target: crate::bus::BusTarget,
+        history: u64,
+        capacity: usize,
+    ) -> Result<Self, String> {
+        // Fail here, plainly, rather than show a dashboard that reconnects forever.
+        let bus = crate::bus::nats::NatsBus::connect(&target, "pilotwatch attach")
+            .await
+            .map_err(|e| e.to_string())?;
+        // No stream yet (no receiver has published): wait for one, saying so.
+        let note = match bus.last_position().await {
+            Ok(0) => Some("the stream is empty so far".to_owned()),
+            Ok(_) => None,
+            Err(e) => Some(format!("{e}: waiting for it")),
+        };
+        drop(bus);
+        let store = Store::shared(capacity);
+        let (changes_tx, changes) = watch::channel(0u64);
+        let (requests, request_rx) = mpsc::channel(64);
+        let service = ServiceInfo {
+            version: env!("CARGO_PKG_VERSION").into(),
+            listen: target.display(),
+            path: None,
+            journal: None,
+            signatures_checked: true,
+            started: chrono::Utc::now(),
+            api_key: None,
+            forward_to: None,
+            startup_note: note,
+        };
+        let shared = Client::shared(service);
+        let endpoint = Endpoint::Nats(target.display());
+        let task = tokio::spawn(run(
+            target,
+            history,
+            store.clone(),
+            shared.clone(),
+            changes_tx,
+            request_rx,
+        ));
+        Ok(Self {
+            store,
+            changes,
+            shared,
+            requests,
+            endpoint,
+            task: task.abort_handle(),
+        })
+    }
+}
+
+/// The dashboard's connection task (see [`Client::attach_nats`]).
 pub(super) async fn run(
     target: BusTarget,
     history: u64,
@@ -239,8 +295,16 @@ async fn ask(
             ),
             Err(_) => (Some("a service answered something unreadable".into()), None),
         },
-        // Nothing was sent: the reply may be sent again.
-        Err(e) => (Some(format!("not sent: {e}")), key),
+        // Nobody to take it: nothing was sent, the reply may be sent again.
+        Err(e) if e.0.starts_with("no service answers") => (Some(format!("not sent: {e}")), key),
+        // Taken, perhaps, and not answered: it shows here if it went (its key keeps
+        // a second try from sending twice at the provider).
+        Err(e) => (
+            Some(format!(
+                "{e}: the reply may have gone; it shows here if it did"
+            )),
+            None,
+        ),
     };
     let _ = answers.send(tell);
 }

@@ -37,6 +37,13 @@ impl NatsBus {
                 .map_err(|e| err(&format!("cannot read {}", path.display()), e))?,
             None => async_nats::ConnectOptions::new(),
         };
+        options = match &target.auth {
+            Some((Some(user), pass)) => {
+                options.user_and_password(user.clone(), pass.expose().to_owned())
+            }
+            Some((None, token)) => options.token(token.expose().to_owned()),
+            None => options,
+        };
         options = options
             .name(name)
             .connection_timeout(TIMEOUT)
@@ -144,11 +151,17 @@ impl NatsBus {
         Ok(info.created.unix_timestamp_nanos().to_string())
     }
 
-    /// The stream's last position (0: empty).
+    /// The position of the newest record on the stream's record subjects (0: none).
+    /// Not the stream's last sequence: that one may have been taken out, or be on a
+    /// subject an operator added, and a follower would wait for it forever.
     pub async fn last_position(&self) -> Result<u64, BusError> {
-        let mut stream = self.stream().await?;
-        let info = stream.info().await.map_err(|e| err("stream info", e))?;
-        Ok(info.state.last_sequence)
+        let stream = self.stream().await?;
+        let subject = format!("{}.*.*.*", self.prefix);
+        match stream.get_last_raw_message_by_subject(&subject).await {
+            Ok(m) => Ok(m.sequence),
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
+            Err(e) => Err(err("cannot read the stream", e)),
+        }
     }
 }
 
@@ -267,12 +280,10 @@ impl Bus for NatsBus {
             let m = m.map_err(|e| err("reading the stream", e))?;
             let position = m.info().map_err(|e| err("a message", e))?.stream_sequence;
             // `<prefix>.<receiver>.<kind>.<family>`, and a journal line `{"seq":N,…`.
+            // Anything else on these subjects is handed on as it is: reading it fails
+            // there, it is skipped with a warning, and following goes on past it.
             let receiver = m.subject.split('.').nth(1).unwrap_or_default().to_owned();
-            let Some(seq) = line_seq(&m.payload).filter(|_| !receiver.is_empty()) else {
-                return Err(BusError(format!(
-                    "stream message {position} is not a pilotwatch record"
-                )));
-            };
+            let seq = line_seq(&m.payload).unwrap_or(0);
             Ok(Incoming {
                 position,
                 receiver,

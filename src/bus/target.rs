@@ -8,9 +8,12 @@ pub const DEFAULT_STREAM: &str = "PILOTWATCH";
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct BusTarget {
-    /// What the client connects to: `nats://host:port` or `tls://host:port`, with any
-    /// `user:password@` of the URL (never shown; see [`BusTarget::display`]).
+    /// What the client connects to: `nats://host:port` or `tls://host:port`. Any
+    /// `user:password@` of the URL is taken out into `auth`: the client logs server
+    /// addresses.
     pub servers: Vec<String>,
+    /// The URL's `user:password` or token, if it had one.
+    pub auth: Option<(Option<String>, crate::secret::Secret)>,
     pub tls: bool,
     pub stream: String,
     /// A `.creds` file (JWT and NKey seed), as `nats` CLI users have them.
@@ -49,11 +52,22 @@ impl BusTarget {
             ));
         }
         let scheme = if tls { "tls" } else { "nats" };
+        let mut auth = None;
         let servers: Vec<String> = hosts
             .split(',')
             .filter(|h| !h.is_empty())
             .map(|h| {
-                let h = if h.rsplit('@').next().is_some_and(|hp| hp.contains(':')) {
+                let h = match h.rsplit_once('@') {
+                    Some((userinfo, host)) => {
+                        auth = Some(match userinfo.split_once(':') {
+                            Some((u, p)) => (Some(u.to_owned()), crate::secret::Secret::new(p)),
+                            None => (None, crate::secret::Secret::new(userinfo)),
+                        });
+                        host
+                    }
+                    None => h,
+                };
+                let h = if h.contains(':') {
                     h.to_owned()
                 } else {
                     format!("{h}:4222")
@@ -66,6 +80,7 @@ impl BusTarget {
         }
         Ok(Self {
             servers,
+            auth,
             tls,
             stream,
             creds: None,
@@ -83,9 +98,18 @@ impl BusTarget {
         let hosts: Vec<String> = self
             .servers
             .iter()
-            .map(|s| mask(s.split_once("://").map_or(s.as_str(), |(_, h)| h)))
+            .map(|s| {
+                s.split_once("://")
+                    .map_or(s.as_str(), |(_, h)| h)
+                    .to_owned()
+            })
             .collect();
-        format!("{scheme}://{}/{}", hosts.join(","), self.stream)
+        let auth = match &self.auth {
+            Some((Some(user), _)) => format!("{user}:***@"),
+            Some((None, _)) => "***@".to_owned(),
+            None => String::new(),
+        };
+        format!("{scheme}://{auth}{}/{}", hosts.join(","), self.stream)
     }
 }
 
@@ -134,7 +158,9 @@ mod tests {
     #[test]
     fn passwords_are_never_shown() {
         let t = BusTarget::parse("nats://ops:hunter2@nats.internal:4222").unwrap();
-        assert_eq!(t.servers, ["nats://ops:hunter2@nats.internal:4222"]);
+        // Out of the address the client logs, into credentials it sends.
+        assert_eq!(t.servers, ["nats://nats.internal:4222"]);
+        assert_eq!(t.auth.as_ref().unwrap().1.expose(), "hunter2");
         assert_eq!(t.display(), "nats://ops:***@nats.internal:4222/PILOTWATCH");
         assert!(!format!("{t:?}").contains("hunter2"));
         let t = BusTarget::parse("nats://s3cr3t@h").unwrap();

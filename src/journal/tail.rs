@@ -16,8 +16,7 @@ const MAX_LINE: usize = 64 << 20;
 pub struct Tail {
     active: PathBuf,
     reader: BufReader<File>,
-    /// The file being read is the active segment (by inode), not a rolled one.
-    reading_active: bool,
+    /// The (device, inode) of the file being read.
     inode: (u64, u64),
     /// Bytes of a line whose end is not written yet.
     partial: Vec<u8>,
@@ -36,10 +35,17 @@ pub fn line_seq(line: &[u8]) -> Option<u64> {
 
 fn first_seq(path: &Path) -> io::Result<Option<u64>> {
     let mut line = Vec::new();
-    BufReader::new(File::open(path)?)
-        .take(4096)
-        .read_until(b'\n', &mut line)?;
+    match File::open(path) {
+        Ok(f) => BufReader::new(f).take(4096).read_until(b'\n', &mut line)?,
+        // Rolled or replaced between the listing and now: it says nothing.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
     Ok(line_seq(&line))
+}
+
+fn inode_of(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 impl Tail {
@@ -63,34 +69,31 @@ impl Tail {
         let path = all.get(start).cloned().unwrap_or_else(|| active.to_owned());
         let file = File::open(&path)?;
         let meta = file.metadata()?;
-        let active_inode = std::fs::metadata(active).map(|m| (m.dev(), m.ino())).ok();
-        let inode = (meta.dev(), meta.ino());
         let mut tail = Self {
             active: active.to_owned(),
             reader: BufReader::with_capacity(1 << 20, file),
-            reading_active: active_inode == Some(inode),
-            inode,
+            inode: (meta.dev(), meta.ino()),
             partial: Vec::new(),
             held: None,
             last: after,
         };
-        tail.skip_to(after)?;
-        Ok((tail, gap))
-    }
-
-    fn skip_to(&mut self, after: u64) -> io::Result<()> {
-        while let Some((seq, line)) = self.next_line()? {
+        // Lines up to `after` are had: skip them (within this file; what follows is
+        // found by reading on).
+        while let Some((seq, line)) = tail.next_line()? {
             if seq > after {
-                self.held = Some((seq, line));
+                tail.held = Some((seq, line));
                 break;
             }
         }
-        self.last = after;
-        Ok(())
+        tail.last = after;
+        Ok((tail, gap))
     }
 
-    /// The next whole line of the current file, or of the segment after it.
+    /// The next whole line, from this file or the segments after it; `None` when there
+    /// is nothing more yet. Never reads a file twice, never recurses.
     fn next_line(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+        // Once the file is known to be rolled, it is complete: read it to its end.
+        let mut rolled = false;
         loop {
             let mut line = std::mem::take(&mut self.partial);
             let n = (&mut self.reader)
@@ -104,41 +107,51 @@ impl Tail {
                     None => continue,
                 }
             }
+            if line.len() > MAX_LINE {
+                return Err(io::Error::other("a journal line longer than any record"));
+            }
             self.partial = line;
             if n > 0 {
                 continue;
             }
-            if !self.moved_on()? {
+            if inode_of(&self.active) == Some(self.inode) {
+                // The active segment: the rest is not written yet.
                 return Ok(None);
             }
-            // The next segment's first line after ours was read on opening it.
-            if let Some(h) = self.held.take() {
-                return Ok(Some(h));
+            if !rolled {
+                // Rolled since the last read: what the writer finished before renaming
+                // it is there now.
+                rolled = true;
+                continue;
             }
+            if !self.partial.is_empty() {
+                return Err(io::Error::other("a rolled journal segment ends mid-line"));
+            }
+            if !self.next_segment()? {
+                return Ok(None);
+            }
+            rolled = false;
         }
     }
 
-    /// At the end of the file: when it is no longer the active segment (it was rolled),
-    /// go on with the segment after it. False: nothing more yet.
-    fn moved_on(&mut self) -> io::Result<bool> {
-        let active = std::fs::metadata(&self.active).map(|m| (m.dev(), m.ino()));
-        if self.reading_active && active.as_ref().ok() == Some(&self.inode) {
+    /// Open the segment that follows the one read to its end (by the listing's order).
+    /// False when there is none yet.
+    fn next_segment(&mut self) -> io::Result<bool> {
+        let all = segments(&self.active)?;
+        let here = all.iter().position(|p| inode_of(p) == Some(self.inode));
+        let next = match here {
+            Some(i) => all.get(i + 1),
+            // Ours is gone from the listing (deleted): the active one is what follows.
+            None => all.last(),
+        };
+        let Some(path) = next else { return Ok(false) };
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        if (meta.dev(), meta.ino()) == self.inode {
             return Ok(false);
         }
-        // Rolled (or we were reading a rolled one): find the segment after what we
-        // had, by seq, which also covers two rolls while we slept.
-        let after = self.last.max(self.held.as_ref().map_or(0, |(s, _)| *s));
-        if !self.partial.is_empty() {
-            return Err(io::Error::other("a rolled journal segment ends mid-line"));
-        }
-        let (next, _) = Self::open(&self.active, after)?;
-        if next.inode == self.inode {
-            // Still ours (the segment after it has no line yet): nothing more yet.
-            return Ok(false);
-        }
-        // Nothing is held here (lines are only read ahead once one is handed out), and
-        // `next` holds its first line after `after` already.
-        *self = next;
+        self.inode = (meta.dev(), meta.ino());
+        self.reader = BufReader::with_capacity(1 << 20, file);
         Ok(true)
     }
 
@@ -159,6 +172,14 @@ impl Tail {
             if seq > upto {
                 self.held = Some((seq, line));
                 break;
+            }
+            if seq > self.last + 1 && out.is_empty() && self.last > 0 {
+                // Lines went by unseen (a roll raced the opening): look again from here.
+                let (again, _) = Self::open(&self.active, self.last)?;
+                if again.held.as_ref().is_some_and(|(s, _)| *s < seq) {
+                    *self = again;
+                    continue;
+                }
             }
             self.last = seq;
             out.push((seq, line));
@@ -220,6 +241,42 @@ mod tests {
         write(&active, 10..=12);
         assert_eq!(seqs(t.read(u64::MAX, 2).unwrap()), [10, 11]);
         assert_eq!(seqs(t.read(u64::MAX, 2).unwrap()), [12]);
+    }
+
+    /// The writer rolls (renames the active segment, makes a new empty one) and then
+    /// nothing comes for a while: reading finds nothing more, without reading anything
+    /// again; a line half-written at the roll is finished from the rolled file.
+    #[test]
+    fn a_roll_then_silence_then_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let active = dir.path().join("journal.jsonl");
+        write(&active, 1..=3);
+        let (mut t, _) = Tail::open(&active, 0).unwrap();
+        assert_eq!(seqs(t.read(u64::MAX, 100).unwrap()), [1, 2, 3]);
+        // Seq 4 is half-written when we look, finished just before the roll.
+        let mut l = Vec::new();
+        line::encode(&Record::delivery(4, b"{}"), &mut l);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&active)
+            .unwrap();
+        f.write_all(&l[..7]).unwrap();
+        assert!(t.read(u64::MAX, 100).unwrap().is_empty());
+        f.write_all(&l[7..]).unwrap();
+        std::fs::rename(&active, dir.path().join("journal.000001.jsonl")).unwrap();
+        std::fs::File::create(&active).unwrap();
+        assert_eq!(seqs(t.read(u64::MAX, 100).unwrap()), [4]);
+        for _ in 0..1000 {
+            assert!(t.read(u64::MAX, 100).unwrap().is_empty());
+        }
+        write(&active, 5..=6);
+        assert_eq!(seqs(t.read(u64::MAX, 100).unwrap()), [5, 6]);
+        // Opened after a roll with nothing new yet: nothing, then what comes.
+        let (mut t, gap) = Tail::open(&active, 6).unwrap();
+        assert_eq!(gap, None);
+        assert!(t.read(u64::MAX, 100).unwrap().is_empty());
+        write(&active, 7..=7);
+        assert_eq!(seqs(t.read(u64::MAX, 100).unwrap()), [7]);
     }
 
     #[test]

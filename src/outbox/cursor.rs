@@ -17,6 +17,10 @@ pub struct Cursor {
     /// Where the stream put that record (0: not known, from an older cursor).
     #[serde(default)]
     pub position: u64,
+    /// Records taken out of the stream to be published again, and how many times:
+    /// their ids get a suffix (the stream remembers the old one), also after a restart.
+    #[serde(default)]
+    pub again: Vec<(u64, u32)>,
 }
 
 /// `journal.jsonl` → `journal.nats-cursor`.
@@ -68,6 +72,7 @@ mod tests {
             created: "2026-11-29T10:00:00Z".into(),
             seq: 42,
             position: 7,
+            again: vec![(43, 1)],
         };
         c.save(&p).unwrap();
         assert_eq!(Cursor::load(&p), Some(c));

@@ -149,6 +149,7 @@ async fn run(
     }
     let mut state = publish::State::default();
     let mut attempts = 0u32;
+    let mut again_loaded = false;
     loop {
         if *stopped.borrow() {
             return;
@@ -164,11 +165,31 @@ async fn run(
             // newest record of ours the stream holds.
             let mark = match (state.mark, &saved) {
                 (Some(m), _) => Some(m),
-                (None, Some(c)) if c.matches(&settings.target.stream, &created) => c.mark(),
+                (None, Some(c)) if c.matches(&settings.target.stream, &created) => {
+                    if !again_loaded {
+                        state.again.extend(c.again.iter().copied());
+                        again_loaded = true;
+                    }
+                    c.mark()
+                }
                 _ => None,
             };
+            let mut access = publish::JournalAccess {
+                settings: &settings,
+                journal: &journal,
+                created: &created,
+                room: bus.max_payload().saturating_sub(4096).max(64 << 10),
+                again: state.again.clone(),
+            };
             let from = match mark {
-                Some(m) => repair::repair(&bus, &settings.receiver, m, &mut state.again).await?,
+                Some(m) => {
+                    let at =
+                        repair::repair(&bus, &settings.receiver, m, &mut state.again, &mut access)
+                            .await?;
+                    // What was put back under its own id is published: not again.
+                    state.again.retain(|seq, _| *seq > at.seq);
+                    at
+                }
                 None => repair::Mark {
                     seq: bus.last_of(&settings.receiver).await?,
                     position: bus.last_position().await?,

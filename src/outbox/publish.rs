@@ -59,11 +59,12 @@ impl Context<'_> {
             let upto = *durable.borrow_and_update();
             let lines = tail.read(upto, BATCH).map_err(io)?;
             let stopping = *stopped.borrow();
+            // Every second, busy or not: an old cursor makes a restart read back more.
+            if saved.elapsed() >= Duration::from_secs(1) || (stopping && lines.is_empty()) {
+                self.save(state);
+                saved = Instant::now();
+            }
             if lines.is_empty() {
-                if saved.elapsed() >= Duration::from_secs(1) || stopping {
-                    self.save(state.mark);
-                    saved = Instant::now();
-                }
                 if stopping {
                     return Ok(());
                 }
@@ -110,22 +111,76 @@ impl Context<'_> {
                 }
             }
             if let Some(e) = failed {
-                self.save(state.mark);
+                self.save(state);
                 return Err(e);
             }
         }
     }
 
-    fn save(&self, mark: Option<Mark>) {
-        let Some(mark) = mark else { return };
-        let c = Cursor {
-            stream: self.settings.target.stream.clone(),
-            created: self.created.to_owned(),
-            seq: mark.seq,
-            position: mark.position,
-        };
-        if let Err(e) = c.save(&cursor::path_for(self.journal)) {
+    fn save(&self, state: &State) {
+        let Some(mark) = state.mark else { return };
+        if let Err(e) = save(
+            self.settings,
+            self.journal,
+            self.created,
+            mark,
+            &state.again,
+        ) {
             tracing::warn!(error = %e, "cannot save the outbox cursor");
         }
+    }
+}
+
+fn save(
+    settings: &OutboxSettings,
+    journal: &std::path::Path,
+    created: &str,
+    mark: Mark,
+    again: &HashMap<u64, u32>,
+) -> std::io::Result<()> {
+    let c = Cursor {
+        stream: settings.target.stream.clone(),
+        created: created.to_owned(),
+        seq: mark.seq,
+        position: mark.position,
+        again: again.iter().map(|(s, n)| (*s, *n)).collect(),
+    };
+    c.save(&cursor::path_for(journal))
+}
+
+/// The journal as [`super::repair::repair`] reads it back.
+pub(super) struct JournalAccess<'a> {
+    pub settings: &'a OutboxSettings,
+    pub journal: &'a std::path::Path,
+    pub created: &'a str,
+    pub room: usize,
+    /// Ids already suffixed (a record taken out before is published under its new id).
+    pub again: HashMap<u64, u32>,
+}
+
+impl super::repair::Journal for JournalAccess<'_> {
+    fn record(&mut self, seq: u64) -> Option<crate::bus::Outgoing> {
+        let (mut tail, _) = Tail::open(self.journal, seq.saturating_sub(1)).ok()?;
+        let (at, line) = tail.read(seq, 1).ok()?.pop()?;
+        if at != seq {
+            return None;
+        }
+        let prefix = self.settings.target.prefix();
+        let (mut out, _) =
+            records::outgoing(&prefix, &self.settings.receiver, seq, line, self.room);
+        if let Some(n) = self.again.get(&seq) {
+            out.msg_id = format!("{}-again{n}", out.msg_id);
+        }
+        Some(out)
+    }
+
+    fn persist(&mut self, again: &HashMap<u64, u32>) -> std::io::Result<()> {
+        // The position is not known yet: the stream is read back from the cursor's.
+        let cursor = Cursor::load(&cursor::path_for(self.journal));
+        let mark = cursor.map_or(Mark::default(), |c| Mark {
+            seq: c.seq,
+            position: c.position,
+        });
+        save(self.settings, self.journal, self.created, mark, again)
     }
 }
