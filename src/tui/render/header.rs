@@ -66,6 +66,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 t.style(Tone::Plain),
             ));
         }
+        // Trouble publishing is said early, where a narrow terminal still shows it.
+        outbox(app, true, &mut top);
         if on_nats {
             // Each receiver checks with its own secret: every row says how it went.
         } else if app.info.signatures_checked {
@@ -111,7 +113,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             )),
         }
         access(app, &mut top);
-        outbox(app, &mut top);
+        outbox(app, false, &mut top);
         if let Some(url) = &app.info.forward_to {
             let tone = if c.forward_failed + c.forward_dropped > 0 {
                 Tone::Warn
@@ -281,9 +283,15 @@ fn receivers(app: &App, list: &[crate::tui::app::ReceiverView], top: &mut Vec<Sp
 }
 
 /// With `--nats`: where this receiver publishes, and its backlog when there is one.
-fn outbox(app: &App, top: &mut Vec<Span<'static>>) {
+/// `trouble`: only when something waits (said early); else only when all is well
+/// (said late, where it may be cut).
+fn outbox(app: &App, trouble: bool, top: &mut Vec<Span<'static>>) {
     let t = &app.theme;
     let Some(n) = &app.nats else { return };
+    let fine = n.problem.is_none() && n.connected && n.backlog < 256;
+    if fine == trouble {
+        return;
+    }
     let (text, tone) = match (&n.problem, n.backlog) {
         (Some(why), b) => (
             format!("· nats {}: {b} not published ({why}) ", n.receiver),
