@@ -661,3 +661,38 @@ async fn publishing_follows_the_journal_across_segment_rolls_and_quiet() {
     assert_eq!(seqs["a"], (1..=160).collect::<Vec<u64>>());
     a.stop().await;
 }
+
+/// Two receivers given the same name would drop each other's records as duplicates:
+/// the second one publishes nothing and says why (its deliveries are acked and kept).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_receiver_with_the_same_name_is_refused_and_says_why() {
+    let Some(nats) = NatsServer::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = Receiver::start(dir.path(), "x", &nats.url(), &[]).await;
+    first.post(&body("first", 0)).await.unwrap();
+    first.until_published(1).await;
+    let other = tempfile::tempdir().unwrap();
+    let second = Receiver::start(other.path(), "x", &nats.url(), &[]).await;
+    assert_eq!(
+        second.post(&body("second", 0)).await,
+        Some(1),
+        "acked all the same"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n = second.nats().await;
+        if n["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("another receiver named x"))
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{n}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(read_stream(&nats.url(), "PILOTWATCH").await.len(), 1);
+    second.stop().await;
+    first.stop().await;
+}

@@ -15,7 +15,7 @@ use crate::ingest::Ingest;
 use crate::outbox::OutboxSettings;
 
 /// The lease lapses this long after its holder last renewed it.
-pub const TTL: Duration = Duration::from_secs(15);
+pub const TTL: Duration = crate::bus::LEASE_TTL;
 /// Renewed (or tried for) this often.
 const EVERY: Duration = Duration::from_secs(5);
 

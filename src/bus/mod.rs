@@ -28,6 +28,9 @@ use crate::model::identity::Identity;
 use crate::record::{Record, RecordKind};
 use crate::store::tally::EventFamily;
 
+/// How long a lease lasts without renewal: one lease store, one lifetime for all.
+pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Something the engine said no to, or could not be reached for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusError(pub String);
@@ -169,6 +172,13 @@ pub trait Bus: Send + Sync + 'static {
         holder: &str,
         ttl: std::time::Duration,
     ) -> impl Future<Output = Result<bool, BusError>> + Send;
+
+    /// Give the lease `name` up, if `holder` has it.
+    fn release(
+        &self,
+        name: &str,
+        holder: &str,
+    ) -> impl Future<Output = Result<(), BusError>> + Send;
 }
 
 /// The subject a record of `receiver` is published on.

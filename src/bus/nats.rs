@@ -354,4 +354,21 @@ impl Bus for NatsBus {
         };
         Ok(held)
     }
+
+    async fn release(&self, name: &str, holder: &str) -> Result<(), BusError> {
+        let bucket = format!("{}_LEASES", self.target.stream);
+        let Ok(leases) = self.js.get_key_value(&bucket).await else {
+            return Ok(());
+        };
+        if let Ok(Some(e)) = leases.entry(name).await
+            && e.operation == kv::Operation::Put
+            && e.value == holder.as_bytes()
+        {
+            leases
+                .delete_expect_revision(name, Some(e.revision))
+                .await
+                .map_err(|e| err("release", e))?;
+        }
+        Ok(())
+    }
 }

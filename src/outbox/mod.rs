@@ -150,6 +150,8 @@ async fn run(
     let mut state = publish::State::default();
     let mut attempts = 0u32;
     let mut again_loaded = false;
+    // This process, as the holder of its receiver name on the stream.
+    let instance = uuid::Uuid::new_v4().to_string();
     loop {
         if *stopped.borrow() {
             return;
@@ -160,6 +162,21 @@ async fn run(
             bus.ensure_stream(settings.replicas).await?;
             stats.connected.store(true, Ordering::Relaxed);
             let created = bus.stream_created().await?;
+            // One publisher per receiver name: two receivers sharing one would drop
+            // each other's records as duplicates, and take them out as out of order.
+            if !bus
+                .lease(
+                    &publish::name_lease(&settings.receiver),
+                    &instance,
+                    publish::NAME_TTL,
+                )
+                .await?
+            {
+                return Err(crate::bus::BusError(format!(
+                    "another receiver named {} publishes to this stream: give each its own --nats-receiver (this one waits)",
+                    settings.receiver
+                )));
+            }
             // Where the stream stands: after a session of ours, from what it confirmed;
             // at start, from the cursor (for this very stream) or, without one, from the
             // newest record of ours the stream holds.
@@ -203,8 +220,16 @@ async fn run(
                 stats: &stats,
                 journal: &journal,
                 created: &created,
+                instance: &instance,
             };
-            ctx.run(&mut state, &mut stopped).await
+            let ended = ctx.run(&mut state, &mut stopped).await;
+            if ended.is_ok() {
+                // Stopping: the name is free for this receiver's next start at once.
+                let _ = bus
+                    .release(&publish::name_lease(&settings.receiver), &instance)
+                    .await;
+            }
+            ended
         };
         let ended = session.await;
         stats.connected.store(false, Ordering::Relaxed);

@@ -28,6 +28,16 @@ pub(super) struct Context<'a> {
     pub stats: &'a OutboxStats,
     pub journal: &'a std::path::Path,
     pub created: &'a str,
+    /// This process, as the holder of the receiver's name.
+    pub instance: &'a str,
+}
+
+/// How long a receiver's name stays claimed without renewal.
+pub(super) const NAME_TTL: Duration = crate::bus::LEASE_TTL;
+
+/// The lease that claims a receiver's name on the stream.
+pub(super) fn name_lease(receiver: &str) -> String {
+    format!("receiver.{receiver}")
 }
 
 impl Context<'_> {
@@ -55,7 +65,18 @@ impl Context<'_> {
         let receiver = &self.settings.receiver;
         // Headers and the subject take a few hundred bytes of the server's limit.
         let room = self.bus.max_payload().saturating_sub(4096).max(64 << 10);
+        let mut claimed = Instant::now();
         loop {
+            if claimed.elapsed() >= NAME_TTL / 3 {
+                let name = name_lease(&self.settings.receiver);
+                if !self.bus.lease(&name, self.instance, NAME_TTL).await? {
+                    return Err(BusError(format!(
+                        "the name {} was taken by another receiver",
+                        self.settings.receiver
+                    )));
+                }
+                claimed = Instant::now();
+            }
             let upto = *durable.borrow_and_update();
             let lines = tail.read(upto, BATCH).map_err(io)?;
             let stopping = *stopped.borrow();
