@@ -116,6 +116,8 @@ impl Merger {
         while self.order.len() > self.window {
             if let Some(old) = self.order.pop_front()
                 && let Some(key) = self.to_origin.remove(&old)
+                // A record published again has a newer position: that one stays.
+                && self.to_position.get(&key) == Some(&old)
             {
                 self.to_position.remove(&key);
             }
@@ -242,6 +244,20 @@ mod tests {
         r.seq = 9;
         let merged = m.merge(incoming(13, "c", &r)).unwrap();
         assert_eq!(seq_of(&merged), 0);
+    }
+
+    #[test]
+    fn a_record_published_again_keeps_its_newer_position_when_the_old_one_ages_out() {
+        let mut m = Merger::new(2);
+        m.merge(incoming(10, "a", &Record::delivery(1, SENT)))
+            .unwrap();
+        // #1 taken out and published again at 11; 12 pushes position 10 out.
+        m.merge(incoming(11, "a", &Record::delivery(1, SENT)))
+            .unwrap();
+        m.merge(incoming(12, "a", &Record::delivery(2, b"{}")))
+            .unwrap();
+        assert_eq!(m.to_position.get(&("a".into(), 1)), Some(&11));
+        assert_eq!(m.origin(10), None);
     }
 
     #[test]
