@@ -99,15 +99,27 @@ impl Merger {
         ) {
             self.translate(&mut record, &name);
         }
-        let seen = self.receivers.entry(receiver).or_default();
-        seen.records += 1;
-        seen.last_record = Some(
-            seen.last_record
-                .map_or(record.received_at, |t| t.max(record.received_at)),
-        );
+        if let Some(seen) = self.seen(receiver) {
+            seen.records += 1;
+            seen.last_record = Some(
+                seen.last_record
+                    .map_or(record.received_at, |t| t.max(record.received_at)),
+            );
+        }
         self.remember(name, seq, position);
         Ok(record)
     }
+
+    /// The receiver's row (made if new), for the first [`Self::MAX_RECEIVERS`] names:
+    /// anyone who can publish on the subjects could invent names without end.
+    pub fn seen(&mut self, receiver: String) -> Option<&mut Seen> {
+        if self.receivers.len() >= Self::MAX_RECEIVERS && !self.receivers.contains_key(&receiver) {
+            return None;
+        }
+        Some(self.receivers.entry(receiver).or_default())
+    }
+
+    pub const MAX_RECEIVERS: usize = 256;
 
     fn remember(&mut self, receiver: Arc<str>, seq: u64, position: u64) {
         self.to_position.insert((receiver.clone(), seq), position);
@@ -258,6 +270,20 @@ mod tests {
             .unwrap();
         assert_eq!(m.to_position.get(&("a".into(), 1)), Some(&11));
         assert_eq!(m.origin(10), None);
+    }
+
+    #[test]
+    fn invented_receiver_names_are_bounded() {
+        let mut m = Merger::new(10_000);
+        for i in 0..300u64 {
+            m.merge(incoming(
+                i + 1,
+                &format!("r{i}"),
+                &Record::delivery(i + 1, b"{}"),
+            ))
+            .unwrap();
+        }
+        assert_eq!(m.receivers.len(), Merger::MAX_RECEIVERS);
     }
 
     #[test]

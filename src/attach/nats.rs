@@ -236,7 +236,7 @@ pub(super) async fn run(
                 Some(hb) = beats.next() => {
                     if let Ok(hb) = serde_json::from_slice::<Heartbeat>(&hb.payload) {
                         let mut m = merger.lock();
-                        let seen = m.receivers.entry(clean(&hb.receiver, 64)).or_default();
+                        let Some(seen) = m.seen(clean(&hb.receiver, 64)) else { continue };
                         seen.heartbeat = Some(hb.at);
                         seen.backlog = hb.backlog;
                         seen.behind_since = match (hb.backlog, seen.behind_since) {
