@@ -167,29 +167,65 @@ impl NatsBus {
 
 impl Bus for NatsBus {
     async fn publish(&self, records: Vec<Outgoing>) -> (Vec<Published>, Option<BusError>) {
-        // All sent, then all answers awaited: one round trip a batch, not a record.
-        let mut acks = Vec::with_capacity(records.len());
+        // A batch goes out as plain publishes whose acks come back to one inbox of its
+        // own (what a JetStream publish is, without a request, a timer and a channel
+        // for each record): one round trip a batch.
+        let n = records.len();
+        let inbox = self.client.new_inbox();
+        let mut acks = match self.client.subscribe(format!("{inbox}.*")).await {
+            Ok(s) => s,
+            Err(e) => return (Vec::new(), Some(err("publish", e))),
+        };
         let mut failed = None;
-        for r in records {
-            let message = jetstream::message::PublishMessage::build()
-                .payload(r.line)
-                .message_id(&r.msg_id);
-            match self.js.send_publish(r.subject, message).await {
-                Ok(future) => acks.push(future),
-                Err(e) => {
-                    failed = Some(err("publish", e));
-                    break;
-                }
+        let mut sent = 0;
+        for (i, r) in records.into_iter().enumerate() {
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert("Nats-Msg-Id", r.msg_id.as_str());
+            let sending = self.client.publish_with_reply_and_headers(
+                r.subject,
+                format!("{inbox}.{i}"),
+                headers,
+                r.line,
+            );
+            if let Err(e) = sending.await {
+                failed = Some(err("publish", e));
+                break;
             }
+            sent += 1;
         }
-        let mut done = Vec::with_capacity(acks.len());
-        for ack in acks {
-            match ack.await {
-                Ok(ack) => done.push(Published {
-                    position: ack.sequence,
-                    duplicate: ack.duplicate,
-                }),
-                Err(e) => return (done, Some(err("publish", e))),
+        let mut answers: Vec<Option<Result<Published, BusError>>> = vec![None; sent];
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        let mut got = 0;
+        while got < sent {
+            let m = match tokio::time::timeout_at(deadline, acks.next()).await {
+                Ok(Some(m)) => m,
+                Ok(None) | Err(_) => break,
+            };
+            let Some(i) = m
+                .subject
+                .rsplit('.')
+                .next()
+                .and_then(|i| i.parse::<usize>().ok())
+                .filter(|i| *i < sent)
+            else {
+                continue;
+            };
+            if answers[i].is_none() {
+                got += 1;
+            }
+            answers[i] = Some(ack_of(&m.payload));
+        }
+        let _ = acks.unsubscribe().await;
+        // The answers in order, up to the first that is missing or an error.
+        let mut done = Vec::with_capacity(n);
+        for a in answers {
+            match a {
+                Some(Ok(p)) => done.push(p),
+                Some(Err(e)) => return (done, Some(e)),
+                None => {
+                    let e = BusError("publish: no answer from the stream within 5 s".into());
+                    return (done, Some(e));
+                }
             }
         }
         (done, failed)
@@ -370,5 +406,34 @@ impl Bus for NatsBus {
                 .map_err(|e| err("release", e))?;
         }
         Ok(())
+    }
+}
+
+/// A JetStream publish's answer: `{"stream","seq","duplicate"}`, or `{"error"}`.
+fn ack_of(payload: &[u8]) -> Result<Published, BusError> {
+    #[derive(serde::Deserialize)]
+    struct Ack {
+        seq: Option<u64>,
+        #[serde(default)]
+        duplicate: bool,
+        error: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Ack>(payload) {
+        Ok(Ack {
+            seq: Some(position),
+            duplicate,
+            error: None,
+        }) => Ok(Published {
+            position,
+            duplicate,
+        }),
+        Ok(Ack { error: Some(e), .. }) => Err(BusError(format!(
+            "publish refused: {}",
+            clean(&e.to_string(), 160)
+        ))),
+        _ => Err(BusError(format!(
+            "publish: an answer that is not one ({})",
+            clean(&String::from_utf8_lossy(payload), 120)
+        ))),
     }
 }
