@@ -22,6 +22,8 @@ pub struct NatsBus {
     js: jetstream::Context,
     target: BusTarget,
     prefix: String,
+    /// The lease bucket, opened once (leases are renewed every few seconds).
+    leases: std::sync::Arc<tokio::sync::OnceCell<kv::Store>>,
 }
 
 fn err(what: &str, e: impl std::fmt::Display) -> BusError {
@@ -65,6 +67,7 @@ impl NatsBus {
         Ok(Self {
             client,
             js,
+            leases: Default::default(),
             prefix: target.prefix(),
             target: target.clone(),
         })
@@ -116,6 +119,13 @@ impl NatsBus {
     }
 
     async fn leases(&self, ttl: Duration) -> Result<kv::Store, BusError> {
+        self.leases
+            .get_or_try_init(|| self.open_leases(ttl))
+            .await
+            .cloned()
+    }
+
+    async fn open_leases(&self, ttl: Duration) -> Result<kv::Store, BusError> {
         let bucket = format!("{}_LEASES", self.target.stream);
         if let Ok(store) = self.js.get_key_value(&bucket).await {
             return Ok(store);
@@ -392,8 +402,7 @@ impl Bus for NatsBus {
     }
 
     async fn release(&self, name: &str, holder: &str) -> Result<(), BusError> {
-        let bucket = format!("{}_LEASES", self.target.stream);
-        let Ok(leases) = self.js.get_key_value(&bucket).await else {
+        let Ok(leases) = self.leases(crate::bus::LEASE_TTL).await else {
             return Ok(());
         };
         if let Ok(Some(e)) = leases.entry(name).await

@@ -85,7 +85,6 @@ impl OutboxStats {
 /// The running outbox: stop it with [`Outbox::finish`].
 #[derive(Debug)]
 pub struct Outbox {
-    pub stats: Arc<OutboxStats>,
     stop: tokio::sync::watch::Sender<bool>,
     done: tokio::sync::oneshot::Receiver<()>,
 }
@@ -97,7 +96,7 @@ impl Outbox {
     pub fn start(settings: OutboxSettings, ingest: Arc<Ingest>, stats: Arc<OutboxStats>) -> Self {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let (done_tx, done) = tokio::sync::oneshot::channel();
-        let st = stats.clone();
+        let unstarted = stats.clone();
         let spawned = std::thread::Builder::new()
             .name("pilotwatch-outbox".into())
             .spawn(move || {
@@ -112,15 +111,15 @@ impl Outbox {
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(run(settings, ingest, st, stopped)),
-                    Err(e) => st.set_problem(Some(format!("nats: cannot start: {e}"))),
+                    Ok(rt) => rt.block_on(run(settings, ingest, stats, stopped)),
+                    Err(e) => stats.set_problem(Some(format!("nats: cannot start: {e}"))),
                 }
                 let _ = done_tx.send(());
             });
         if let Err(e) = spawned {
-            stats.set_problem(Some(format!("nats: cannot start the outbox: {e}")));
+            unstarted.set_problem(Some(format!("nats: cannot start the outbox: {e}")));
         }
-        Self { stats, stop, done }
+        Self { stop, done }
     }
 
     /// Publish what is durable (for up to `grace`), save the cursor, and stop.
