@@ -91,12 +91,12 @@ pub(super) struct Shared {
 /// A live attachment. Dropping it closes the connection.
 #[derive(Debug)]
 pub struct Client {
-    pub(super) store: SharedStore,
-    pub(super) changes: watch::Receiver<u64>,
-    pub(super) shared: Arc<Shared>,
-    pub(super) requests: mpsc::Sender<Request>,
-    pub(super) endpoint: Endpoint,
-    pub(super) task: tokio::task::AbortHandle,
+    store: SharedStore,
+    changes: watch::Receiver<u64>,
+    shared: Arc<Shared>,
+    requests: mpsc::Sender<Request>,
+    endpoint: Endpoint,
+    task: tokio::task::AbortHandle,
 }
 
 impl Drop for Client {
@@ -111,29 +111,40 @@ impl Client {
     pub async fn attach(options: Options) -> Result<Self, String> {
         let store = Store::shared(options.capacity);
         let conn = open(&options, &store, None).await?;
+        let (service, endpoint) = (conn.service.clone(), options.endpoint.clone());
+        Ok(Self::start(
+            store,
+            service,
+            endpoint,
+            |store, shared, changes, requests| run(options, conn, store, shared, changes, requests),
+        ))
+    }
+
+    /// The client, its state, and `task` keeping its store in step in the background.
+    pub(super) fn start<F>(
+        store: SharedStore,
+        service: ServiceInfo,
+        endpoint: Endpoint,
+        task: impl FnOnce(SharedStore, Arc<Shared>, watch::Sender<u64>, mpsc::Receiver<Request>) -> F,
+    ) -> Self
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
         let (changes_tx, changes) = watch::channel(0u64);
         let (requests, request_rx) = mpsc::channel(64);
-        let shared = Self::shared(conn.service.clone());
-        let endpoint = options.endpoint.clone();
-        let task = tokio::spawn(run(
-            options,
-            conn,
-            store.clone(),
-            shared.clone(),
-            changes_tx,
-            request_rx,
-        ));
-        Ok(Self {
+        let shared = Self::shared(service);
+        let task = tokio::spawn(task(store.clone(), shared.clone(), changes_tx, request_rx));
+        Self {
             store,
             changes,
             shared,
             requests,
             endpoint,
             task: task.abort_handle(),
-        })
+        }
     }
 
-    pub(super) fn shared(service: ServiceInfo) -> Arc<Shared> {
+    fn shared(service: ServiceInfo) -> Arc<Shared> {
         Arc::new(Shared {
             state: Mutex::new(State {
                 link: Link::Attached,

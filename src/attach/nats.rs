@@ -118,9 +118,6 @@ impl Client {
             Err(e) => Some(format!("{e}: waiting for it")),
         };
         drop(bus);
-        let store = Store::shared(capacity);
-        let (changes_tx, changes) = watch::channel(0u64);
-        let (requests, request_rx) = mpsc::channel(64);
         let service = ServiceInfo {
             version: env!("CARGO_PKG_VERSION").into(),
             listen: target.display(),
@@ -132,24 +129,16 @@ impl Client {
             forward_to: None,
             startup_note: note,
         };
-        let shared = Client::shared(service);
         let endpoint = Endpoint::Nats(target.display());
-        let task = tokio::spawn(run(
-            target,
-            history,
-            store.clone(),
-            shared.clone(),
-            changes_tx,
-            request_rx,
-        ));
-        Ok(Self {
+        let store = Store::shared(capacity);
+        Ok(Client::start(
             store,
-            changes,
-            shared,
-            requests,
+            service,
             endpoint,
-            task: task.abort_handle(),
-        })
+            |store, shared, changes, requests| {
+                run(target, history, store, shared, changes, requests)
+            },
+        ))
     }
 }
 
