@@ -79,6 +79,11 @@ pub struct ReceiverArgs {
     #[arg(long)]
     pub no_journal: bool,
 
+    /// Write no snapshot of the store beside the journal (`<journal>.snapshot`, which
+    /// makes a restart replay only what came after it); one already there is still used.
+    #[arg(long)]
+    pub no_snapshot: bool,
+
     /// The attach socket dashboards connect to (0600, owner only)
     /// [default: beside the journal: <journal>.sock].
     #[arg(long, value_name = "PATH", conflicts_with = "no_attach")]
@@ -333,6 +338,7 @@ impl ReceiverArgs {
             path: self.path.or(other.path),
             journal: self.journal.or(other.journal),
             no_journal: self.no_journal || other.no_journal,
+            no_snapshot: self.no_snapshot || other.no_snapshot,
             attach_socket: self.attach_socket.or(other.attach_socket),
             no_attach: self.no_attach || other.no_attach,
             attach_listen: self.attach_listen.or(other.attach_listen),

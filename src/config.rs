@@ -72,6 +72,8 @@ pub struct FileConfig {
     pub alerts: Option<std::collections::BTreeMap<String, crate::alerts::rules::RuleFile>>,
     /// The dashboard does not ring the bell when an alert fires.
     pub no_bell: Option<bool>,
+    /// `false`: no store snapshot is written beside the journal.
+    pub snapshot: Option<bool>,
     pub nats: Option<String>,
     pub nats_creds: Option<PathBuf>,
     pub nats_receiver: Option<String>,
@@ -151,6 +153,8 @@ pub struct Settings {
     pub reconcile: crate::reconcile::ReconcileSettings,
     /// `--no-bell`: a dashboard stays quiet when an alert fires.
     pub no_bell: bool,
+    /// Write the store's snapshot beside the journal (`--no-snapshot`: no).
+    pub snapshot: bool,
     /// `--nats`: the outbox publishes the journal there (`None`: one box, no NATS).
     pub nats: Option<crate::outbox::OutboxSettings>,
 }
@@ -214,6 +218,7 @@ impl Settings {
                 ..Default::default()
             },
             no_bell: false,
+            snapshot: true,
             nats: None,
         }
     }
@@ -341,6 +346,7 @@ pub fn resolve(
         metrics_listen: cli.receiver.metrics_listen.or(file.metrics_listen),
         history: file.history.unwrap_or(DEFAULT_HISTORY),
         no_bell: cli.no_bell || file.no_bell.unwrap_or(false),
+        snapshot: !cli.receiver.no_snapshot && file.snapshot.unwrap_or(true),
         listen,
         path,
         journal,

@@ -25,6 +25,7 @@ use crate::journal::replay::{self, ReplayReport};
 use crate::journal::storage::{self, FileStorage, NoStorage, Storage};
 use crate::model::{self, Identity, Verdict};
 use crate::record::{Record, RecordKind};
+use crate::snapshot;
 use crate::store::{HashMap, SharedStore};
 use crate::timing::Timings;
 
@@ -46,6 +47,9 @@ pub struct IngestConfig {
     pub segment_max: u64,
     /// How many identities the dedupe index remembers.
     pub dedupe_window: usize,
+    /// When to write the store's snapshot beside the journal (`None`: never; a start
+    /// still uses one that is there).
+    pub snapshot: Option<snapshot::Policy>,
 }
 
 /// A delivery as the receiver hands it over: a [`Record`] whose `seq` and
@@ -121,12 +125,29 @@ impl Ingest {
             ));
         };
         let lock = storage::lock(path)?;
-        let report = {
+        let capacity = store.read().capacity();
+        let (mut from_snapshot, mut ignored) = (None, None);
+        let resume = match snapshot::load(path, capacity, config.dedupe_window) {
+            Ok(Some(loaded)) => {
+                *store.write() = loaded.store;
+                dedupe = Dedupe::from_entries(config.dedupe_window, loaded.dedupe);
+                from_snapshot = Some(loaded.header.seq);
+                Some(loaded.start)
+            }
+            Ok(None) => None,
+            Err(why) => {
+                tracing::warn!(%why, "store snapshot ignored; replaying the whole journal");
+                ignored = Some(why.0);
+                None
+            }
+        };
+        let mut report = {
             let mut store = store.write();
             replay::replay_tail(
                 path,
                 true,
                 Some(config.dedupe_window as u64 * REPLAY_WINDOWS),
+                resume.as_ref(),
                 |mut record| (rederive(&mut record), record),
                 |(identity, record)| {
                     if let (Some(id), None) = (identity, record.duplicate_of) {
@@ -137,10 +158,13 @@ impl Ingest {
                 &std::sync::atomic::AtomicU64::new(0),
             )?
         };
+        report.from_snapshot = from_snapshot;
+        report.snapshot_ignored = ignored;
         let file = FileStorage::open(path, config.segment_max, lock)?;
         let next = report.last_seq.map_or(1, |s| s + 1);
+        let policy = config.snapshot.clone();
         Ok((
-            Self::with_storage(Box::new(file), store, dedupe, next),
+            Self::start_writer(Box::new(file), store, dedupe, next, policy),
             report,
         ))
     }
@@ -152,6 +176,16 @@ impl Ingest {
         dedupe: Dedupe,
         next_seq: u64,
     ) -> Self {
+        Self::start_writer(storage, store, dedupe, next_seq, None)
+    }
+
+    fn start_writer(
+        storage: Box<dyn Storage>,
+        store: SharedStore,
+        dedupe: Dedupe,
+        next_seq: u64,
+        snapshot: Option<snapshot::Policy>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (fanout, _) = broadcast::channel(FANOUT);
         let (seq_tx, last_seq) = watch::channel(next_seq - 1);
@@ -161,6 +195,7 @@ impl Ingest {
             store: store.clone(),
             fanout: fanout.clone(),
             last_seq: seq_tx,
+            snapshots: journal.clone().map(snapshot::Writer::new),
         };
         let (batches, applied) = std::sync::mpsc::channel();
         let applier = std::thread::Builder::new()
@@ -178,6 +213,7 @@ impl Ingest {
             dedupe,
             next_seq,
             buf: Vec::with_capacity(1 << 20),
+            snapshot,
         };
         let thread = std::thread::Builder::new()
             .name("pilotwatch-journal".into())
@@ -197,10 +233,14 @@ impl Ingest {
     }
 
     /// Hand a delivery over; resolves once it is durable (or known not to be).
-    pub async fn submit(&self, incoming: Incoming) -> Result<Receipt, IngestError> {
+    pub async fn submit(&self, mut incoming: Incoming) -> Result<Receipt, IngestError> {
         if let Some(why) = self.failure() {
             return Err(IngestError::Unavailable(why));
         }
+        // The store holds what the journal does: its times to the microsecond, so a
+        // store replayed (or read from a snapshot) is the one that ran.
+        use chrono::SubsecRound;
+        incoming.record.received_at = incoming.record.received_at.trunc_subsecs(6);
         let (done, wait) = oneshot::channel();
         let tail = line::encode_tail_with(&incoming.record, incoming.identity);
         self.tx
@@ -315,6 +355,22 @@ impl Dedupe {
         }
     }
 
+    /// Its entries, oldest first: what a snapshot keeps.
+    pub fn entries(&self) -> Vec<(Identity, u64)> {
+        let seq = |id: &Identity| self.first.get(id).copied().unwrap_or_default();
+        self.order.iter().map(|id| (*id, seq(id))).collect()
+    }
+
+    /// The index a snapshot kept, in a window of `window`.
+    pub fn from_entries(window: usize, entries: Vec<(Identity, u64)>) -> Self {
+        let mut d = Self::new(window);
+        d.first.reserve(entries.len());
+        for (id, seq) in entries {
+            d.insert(id, seq);
+        }
+        d
+    }
+
     fn forget(&mut self, id: &Identity, seq: u64) {
         if self.first.get(id) == Some(&seq) {
             self.first.remove(id);
@@ -327,12 +383,20 @@ struct Writer {
     timings: Arc<Timings>,
     /// Durable batches go to the applier, which folds them into the store: the writer
     /// is already syncing the next batch meanwhile.
-    applier: Option<(std::sync::mpsc::Sender<Vec<Record>>, JoinHandle<()>)>,
+    applier: Option<(std::sync::mpsc::Sender<Batch>, JoinHandle<()>)>,
     acked: Arc<AtomicU64>,
     failure: Arc<Mutex<Option<String>>>,
     dedupe: Dedupe,
     next_seq: u64,
     buf: Vec<u8>,
+    snapshot: Option<snapshot::Policy>,
+}
+
+/// A durable batch on its way to the store; the last of a snapshot's batch carries
+/// what the store cannot know itself (the dedupe index, the journal position).
+struct Batch {
+    records: Vec<Record>,
+    snapshot: Option<snapshot::Due>,
 }
 
 impl Writer {
@@ -357,6 +421,16 @@ impl Writer {
                 }
             }
             self.commit(&mut batch);
+        }
+        // A last snapshot, so the next start reads it instead of the journal.
+        if self.snapshot.as_ref().is_some_and(|p| p.pending())
+            && let Some(due) = self.snapshot_due(None)
+            && let Some((batches, _)) = &self.applier
+        {
+            let _ = batches.send(Batch {
+                records: Vec::new(),
+                snapshot: Some(due),
+            });
         }
         // The store gets everything acknowledged before a shutdown completes.
         if let Some((batches, thread)) = self.applier.take() {
@@ -401,6 +475,7 @@ impl Writer {
                 &mut self.buf,
             );
         }
+        let batch_len = batch.len() as u64;
         let written = self.storage.append(&self.buf).and_then(|()| {
             let started = std::time::Instant::now();
             let synced = self.storage.sync();
@@ -431,6 +506,11 @@ impl Writer {
             }
             return;
         }
+        // Before a roll: the batch's last line is in the segment about to be rolled.
+        let due = match self.snapshot.as_mut().map(|p| p.wrote(batch_len)) {
+            Some(true) => self.snapshot_due(self.storage.position()),
+            _ => None,
+        };
         if let Err(e) = self.storage.maybe_roll() {
             // The batch is durable; only the next segment could not be started. The next
             // append to the old file still works, so warn and carry on.
@@ -451,8 +531,29 @@ impl Writer {
             records.push(r);
         }
         if let Some((batches, _)) = &self.applier {
-            let _ = batches.send(records);
+            let _ = batches.send(Batch {
+                records,
+                snapshot: due,
+            });
         }
+    }
+
+    /// What the applier needs to snapshot the store once it has applied up to the
+    /// newest seq written (at `position`; `None`: the storage's current one). Nothing
+    /// after a failure: the file may end in an unacknowledged batch.
+    fn snapshot_due(&mut self, position: Option<(u64, u64)>) -> Option<snapshot::Due> {
+        if self.failure.lock().is_some() || self.next_seq <= 1 {
+            return None;
+        }
+        let (segment, end) = position.or_else(|| self.storage.position())?;
+        let anchor = snapshot::Anchor::after_batch(segment, end, &self.buf)?;
+        self.snapshot.as_mut()?.taken();
+        Some(snapshot::Due {
+            seq: self.next_seq - 1,
+            anchor,
+            window: self.dedupe.window,
+            dedupe: self.dedupe.entries(),
+        })
     }
 }
 
@@ -461,24 +562,36 @@ struct Applier {
     store: SharedStore,
     fanout: broadcast::Sender<Arc<Record>>,
     last_seq: watch::Sender<u64>,
+    snapshots: Option<snapshot::Writer>,
 }
 
 impl Applier {
-    fn run(self, batches: std::sync::mpsc::Receiver<Vec<Record>>) {
+    fn run(mut self, batches: std::sync::mpsc::Receiver<Batch>) {
         while let Ok(first) = batches.recv() {
-            // Whatever else is waiting goes in under the same lock.
+            // Whatever else is waiting goes in under the same lock, up to a snapshot.
             let mut last = None;
+            let mut due = None;
             let mut store = self.store.write();
             for batch in std::iter::once(first).chain(batches.try_iter().take(16)) {
-                for r in batch {
+                for r in batch.records {
                     last = Some(r.seq);
                     let _ = self.fanout.send(store.apply(r));
+                }
+                if batch.snapshot.is_some() {
+                    due = batch.snapshot;
+                    break;
                 }
             }
             drop(store);
             if let Some(seq) = last {
                 self.last_seq.send_replace(seq);
             }
+            if let (Some(due), Some(w)) = (due, &mut self.snapshots) {
+                w.take(&self.store.read(), due);
+            }
+        }
+        if let Some(w) = &mut self.snapshots {
+            w.finish();
         }
     }
 }

@@ -42,7 +42,7 @@ impl SignatureCheck {
 }
 
 /// What a journal record is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum RecordKind {
     /// A webhook delivery the receiver took in (or refused).
     #[default]
@@ -74,7 +74,7 @@ impl RecordKind {
 }
 
 /// The row a delivery changed in the store, so a view can refresh just that row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Subject {
     #[default]
     None,
@@ -93,12 +93,13 @@ pub enum Subject {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Record {
     pub seq: u64,
     pub kind: RecordKind,
     pub received_at: DateTime<Utc>,
     /// The request path it was POSTed to ([`intern`]ed: it is nearly always the same).
+    #[serde(with = "crate::serial::interned")]
     pub path: Arc<str>,
     pub remote: Option<SocketAddr>,
     pub signature: SignatureCheck,
@@ -113,11 +114,13 @@ pub struct Record {
     pub body_len: u64,
     /// The request's `content-type` and `x-pilot-status-signature`, as sent: forwarding
     /// and replays pass them on byte for byte (a signature is not a secret).
+    #[serde(with = "crate::serial::interned_opt")]
     pub content_type: Option<Arc<str>>,
     pub signature_header: Option<Box<str>>,
     /// The typed event of a `known` delivery, on its way to the store. The store takes
     /// it for correlation and keeps only the merged rows, so records in the feed (and
     /// what subscribers see) hold `None`. Not journaled: re-derived from `body` on replay.
+    #[serde(skip)]
     pub typed: Option<Event>,
     /// Set by the store when it applies the record; for a retry, the first's row.
     pub subject: Subject,

@@ -75,6 +75,7 @@ impl Service {
             journal: settings.journal.clone(),
             segment_max: settings.segment_size,
             dedupe_window: settings.capacity,
+            snapshot: settings.snapshot.then(crate::snapshot::Policy::default),
         };
         let store = Store::shared(settings.capacity);
         // The port opens at once: while the journal replays, every request is told 503

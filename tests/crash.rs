@@ -110,6 +110,7 @@ async fn sigkill_under_load_loses_no_acknowledged_delivery() {
             journal: Some(journal.clone()),
             segment_max: 64 << 20,
             dedupe_window: 1_000_000,
+            snapshot: None,
         };
         let (ingest, report) = Ingest::start(&config, store.clone()).unwrap();
         if round % 2 == 1 {

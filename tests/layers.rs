@@ -8,9 +8,9 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["sanitize", "secret", "files", "cli", "timing"],
     &["model"],
-    &["record", "signature"],
+    &["record", "signature", "serial"],
     &["journal", "store"],
-    &["ingest", "api", "bus"],
+    &["ingest", "api", "bus", "snapshot"],
     &[
         "forward",
         "reply",

@@ -150,7 +150,17 @@ fn banner(settings: &Settings, service: &Service) {
                     q.display()
                 );
             }
-            if r.skipped > 0 || r.skipped_segments > 0 {
+            if let Some(seq) = r.from_snapshot {
+                eprintln!(
+                    "journal: the store up to #{seq} was read from {}; only newer records were replayed",
+                    crate::snapshot::path_for(p).display()
+                );
+            } else if let Some(why) = &r.snapshot_ignored {
+                eprintln!(
+                    "journal: its store snapshot was not used ({why}): the journal was replayed instead"
+                );
+            }
+            if r.from_snapshot.is_none() && (r.skipped > 0 || r.skipped_segments > 0) {
                 eprintln!(
                     "journal: only the newest records were loaded ({} older line(s) and {} older segment(s) not read: --capacity {} keeps no more)",
                     r.skipped, r.skipped_segments, settings.capacity

@@ -22,6 +22,11 @@ pub struct ReplayReport {
     pub skipped: u64,
     /// Whole segments older than that window, not opened at all.
     pub skipped_segments: usize,
+    /// The store came from its snapshot, taken after this seq: only later records were
+    /// replayed.
+    pub from_snapshot: Option<u64>,
+    /// Why a snapshot beside the journal was not used.
+    pub snapshot_ignored: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -108,6 +113,25 @@ fn lines_to_skip(segments: &[PathBuf], keep: Option<u64>) -> io::Result<Vec<u64>
     Ok(skip)
 }
 
+/// Newline-terminated lines in the first `end` bytes of a file.
+fn count_lines_upto(f: &mut File, end: u64) -> io::Result<u64> {
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut n, mut left) = (0u64, end);
+    io::Seek::seek(f, io::SeekFrom::Start(0))?;
+    while left > 0 {
+        let want = buf.len().min(left as usize);
+        let read = match io::Read::read(f, &mut buf[..want]) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        n += memchr::memchr_iter(b'\n', &buf[..read]).count() as u64;
+        left -= read as u64;
+    }
+    Ok(n)
+}
+
 /// Newline-terminated lines in a file, without decoding any.
 fn count_lines(path: &Path) -> io::Result<u64> {
     let mut f = File::open(path)?;
@@ -134,7 +158,17 @@ pub fn replay_with<T: Send>(
     apply: impl FnMut(T),
     progress: &std::sync::atomic::AtomicU64,
 ) -> io::Result<ReplayReport> {
-    replay_tail(active, repair, None, prepare, apply, progress)
+    replay_tail(active, repair, None, None, prepare, apply, progress)
+}
+
+/// Where a replay goes on from instead of the start: this segment at this offset (the
+/// end of a line), then every later segment, applying only records after `after_seq`.
+/// A store snapshot taken after that record holds everything before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    pub segment: PathBuf,
+    pub offset: u64,
+    pub after_seq: u64,
 }
 
 /// [`replay_with`] of only the newest `keep` records (`None`: all): a bounded store
@@ -145,24 +179,50 @@ pub fn replay_tail<T: Send>(
     active: &Path,
     repair: bool,
     keep: Option<u64>,
+    resume: Option<&Resume>,
     prepare: impl Fn(Record) -> T + Sync,
     mut apply: impl FnMut(T),
     progress: &std::sync::atomic::AtomicU64,
 ) -> io::Result<ReplayReport> {
     use rayon::prelude::*;
     let mut report = ReplayReport::default();
-    let segments = segments(active)?;
+    let mut segments = segments(active)?;
     report.segments = segments.len();
-    let skip = lines_to_skip(&segments, keep)?;
-    let mut prev_seq: Option<u64> = None;
+    // Resuming: the segments before the resume point are not opened at all.
+    let mut resume_at = None;
+    if let Some(r) = resume {
+        let i = segments
+            .iter()
+            .position(|s| *s == r.segment)
+            .ok_or_else(|| {
+                io::Error::other(format!("resume segment {} not found", r.segment.display()))
+            })?;
+        report.skipped_segments = i;
+        segments.drain(..i);
+        resume_at = Some(r.offset);
+        report.raise_seq(r.after_seq);
+    }
+    let skip = match resume {
+        Some(_) => vec![0; segments.len()],
+        None => lines_to_skip(&segments, keep)?,
+    };
+    let mut prev_seq: Option<u64> = resume.map(|r| r.after_seq);
     for (i, segment) in segments.iter().enumerate() {
         let is_active = i + 1 == segments.len() && segment == active;
         if skip[i] == u64::MAX {
             report.skipped_segments += 1;
             continue;
         }
-        let mut reader = BufReader::with_capacity(1 << 20, File::open(segment)?);
+        let mut file = File::open(segment)?;
         let (mut offset, mut line_no) = (0u64, 0u64);
+        if let Some(at) = resume_at.take() {
+            // Line numbers (for reports) count the lines passed over too.
+            line_no = count_lines_upto(&mut file, at)?;
+            offset = at;
+            io::Seek::seek(&mut file, io::SeekFrom::Start(at))?;
+            progress.fetch_add(at, std::sync::atomic::Ordering::Relaxed);
+        }
+        let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut buf = Vec::new();
         while line_no < skip[i] {
             buf.clear();
@@ -457,6 +517,7 @@ mod window_tests {
             path,
             false,
             Some(keep),
+            None,
             |r| r.seq,
             |s| seqs.push(s),
             &progress,

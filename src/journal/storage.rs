@@ -15,6 +15,11 @@ pub trait Storage: Send + 'static {
     fn maybe_roll(&mut self) -> io::Result<()>;
     /// Where it writes, for messages (`None`: nowhere).
     fn path(&self) -> Option<&Path>;
+    /// The active segment's number once rolled, and the bytes appended to it so far:
+    /// where a snapshot of the store is anchored (`None`: nothing is kept).
+    fn position(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 /// `--no-journal`: nothing is kept, acks do not wait for a disk.
@@ -130,6 +135,10 @@ impl Storage for FileStorage {
 
     fn path(&self) -> Option<&Path> {
         Some(&self.path)
+    }
+
+    fn position(&self) -> Option<(u64, u64)> {
+        Some((self.next_segment, self.len))
     }
 }
 

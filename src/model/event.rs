@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 pub type Text = Box<str>;
 
 /// A typed delivery whose shape matched its family's contract.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     Message(Box<Message>),
     Number(Box<NumberEvent>),
@@ -20,7 +20,7 @@ pub enum Event {
     PhoneLine(Box<PhoneLineEvent>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum MessageKind {
     Sent,
     Delivered,
@@ -66,7 +66,7 @@ impl MessageKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum MessageType {
     Text,
     Image,
@@ -113,7 +113,7 @@ impl MessageType {
 
 /// Any `message.*` event. `id` is Pilot Status' id (the 202 `id` of a send) and is the
 /// same on every status event of one message; `message_id` is WhatsApp's.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub kind: MessageKind,
     pub id: Text,
@@ -132,7 +132,7 @@ pub struct Message {
     pub extra: MessageExtra,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Media {
     pub link: Option<Text>,
     pub media_type: Option<Text>,
@@ -141,7 +141,7 @@ pub struct Media {
 }
 
 /// The fields only one kind of message event carries.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum MessageExtra {
     #[default]
     None,
@@ -163,7 +163,7 @@ pub enum MessageExtra {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NumberKind {
     Created,
     Connected,
@@ -187,7 +187,7 @@ impl NumberKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NumberEvent {
     pub kind: NumberKind,
     pub number_id: Text,
@@ -199,7 +199,7 @@ pub struct NumberEvent {
     pub error_code: Option<Text>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CallKind {
     Ringing,
     Connected,
@@ -229,7 +229,7 @@ impl CallKind {
 }
 
 /// A flat `call.*` event (no `data` wrapper).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallEvent {
     pub kind: CallKind,
     pub call_id: Option<Text>,
@@ -243,13 +243,13 @@ pub struct CallEvent {
 }
 
 /// The calls named inside a native `calls` envelope.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NativeCalls {
     pub phone_number_id: Option<Text>,
     pub calls: Vec<NativeCall>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NativeCall {
     /// Meta's `wacid.…`, the `externalCallId` of the matching `call.*` events.
     pub id: Option<Text>,
@@ -259,7 +259,7 @@ pub struct NativeCall {
     pub direction: Option<Text>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lead {
     pub lead_id: Text,
     pub leadgen_id: Text,
@@ -273,7 +273,7 @@ pub struct Lead {
     pub fields: Vec<LeadField>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LeadField {
     pub key: Text,
     pub label: Option<Text>,
@@ -281,7 +281,7 @@ pub struct LeadField {
 }
 
 /// `phone_line.*`, from the provider's separate phone-line registry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PhoneLineEvent {
     pub id: Text,
     /// The part after `phone_line.` (e.g. `code_received`).

@@ -9,7 +9,9 @@ use xxhash_rust::xxh3::Xxh3;
 
 /// 128 bits of XXH3: a collision among a million keys is ~1e-27 likely, so keeping the
 /// hash instead of the key costs nothing in correctness and saves ~50 bytes an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Identity(pub u128);
 
 impl Identity {

@@ -18,8 +18,9 @@ pub const HISTORY: usize = 500;
 const MAX_RECORDS: usize = 10_000;
 
 /// One alert: its latest transition and what came of notifying it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AlertRow {
+    #[serde(with = "crate::serial::as_json")]
     pub alert: Alert,
     /// When it entered its current state (the record's time).
     pub since: DateTime<Utc>,
@@ -30,10 +31,11 @@ pub struct AlertRow {
     /// Times it was notified again while still firing.
     pub repeats: u32,
     /// The newest outcome per channel.
+    #[serde(with = "crate::serial::as_json")]
     pub outcomes: Vec<Notified>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Alerts {
     active: BTreeMap<AlertKey, AlertRow>,
     /// Ended alerts, oldest first.

@@ -12,7 +12,9 @@ use crate::record::Subject;
 use crate::store::numbers::RecentSeqs;
 
 /// How far a call got. Ranked so a late `ringing` does not undo `ended`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum CallPhase {
     Ringing,
     Connected,
@@ -26,7 +28,7 @@ impl CallPhase {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallRow {
     pub call_id: Option<Text>,
     pub external_call_id: Option<Text>,
@@ -46,7 +48,7 @@ pub struct CallRow {
     pub native_seqs: RecentSeqs,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PermissionUpdate {
     pub status: Text,
     pub from: Option<Text>,
@@ -55,7 +57,7 @@ pub struct PermissionUpdate {
     pub seq: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calls {
     rows: VecDeque<CallRow>,
     front: u64,

@@ -12,8 +12,9 @@ use crate::record::Record;
 use crate::sanitize::line as clean;
 use crate::store::HashMap;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Forwards {
+    #[serde(with = "crate::serial::as_json")]
     by_seq: HashMap<u64, Vec<ForwardResult>>,
     order: VecDeque<u64>,
     /// The `forward` records themselves, oldest first.

@@ -46,7 +46,7 @@ pub type SharedStore = Arc<RwLock<Store>>;
 /// Default number of deliveries (and of message/call rows) kept in memory.
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     pub total: u64,
     pub by_verdict: [u64; 4],
@@ -98,7 +98,7 @@ impl Counters {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Store {
     capacity: usize,
     feed: VecDeque<Arc<Record>>,
@@ -196,6 +196,34 @@ impl Store {
     /// Threads by number and contact, who is waiting, the 24-hour window.
     pub fn conversations(&self) -> &conversations::Conversations {
         &self.conversations
+    }
+
+    /// Which parts of two stores differ (none: they are equal), to say what a snapshot
+    /// read back got wrong.
+    pub fn differences(&self, other: &Store) -> Vec<&'static str> {
+        let parts = [
+            ("capacity", self.capacity == other.capacity),
+            ("feed", self.feed == other.feed),
+            ("redeliveries", self.redeliveries == other.redeliveries),
+            ("messages", self.messages == other.messages),
+            ("numbers", self.numbers == other.numbers),
+            ("calls", self.calls == other.calls),
+            ("replies", self.replies == other.replies),
+            ("forwards", self.forwards == other.forwards),
+            ("alerts", self.alerts == other.alerts),
+            ("provider", self.provider == other.provider),
+            ("conversations", self.conversations == other.conversations),
+            ("counters", self.counters == other.counters),
+            ("stats", self.stats == other.stats),
+            ("tally", self.tally == other.tally),
+            ("last_seq", self.last_seq == other.last_seq),
+            ("evicted", self.evicted == other.evicted),
+        ];
+        parts
+            .into_iter()
+            .filter(|(_, same)| !same)
+            .map(|(name, _)| name)
+            .collect()
     }
 
     /// The provider's side, as its API told the reconciler.

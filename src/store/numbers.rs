@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::event::{NumberEvent, NumberKind, Text};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum NumberState {
     /// Seen only in message events so far.
     Unknown,
@@ -40,7 +40,7 @@ impl NumberState {
 }
 
 /// A `number.health_*` transition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Health {
     /// The suffix: `degraded`, `ok`, …
     pub name: Text,
@@ -50,7 +50,7 @@ pub struct Health {
     pub seq: u64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NumberRow {
     pub number_id: Text,
     pub phone: Option<Text>,
@@ -75,7 +75,7 @@ pub struct NumberRow {
 /// The newest deliveries (seqs) behind a row, and how many there were in all. A number
 /// or a call can be sent events without end; kept forever, their seqs grew 8 B apiece
 /// (48 MB at 3M `number.*` events). The feed and the journal still hold every delivery.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecentSeqs {
     kept: VecDeque<u64>,
     total: u64,
@@ -172,7 +172,7 @@ fn is_newer(
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Numbers {
     rows: Vec<NumberRow>,
     by_id: HashMap<Text, usize>,

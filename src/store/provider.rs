@@ -20,9 +20,11 @@ const MAX_RECORDS: usize = 10_000;
 const MAX_NUMBERS: usize = 10_000;
 
 /// One number as the API sees it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiNumberRow {
+    #[serde(with = "crate::serial::as_json")]
     pub listed: Option<ApiNumber>,
+    #[serde(with = "crate::serial::as_json")]
     pub status: Option<ApiNumberStatus>,
     /// When the status was read (the record's time).
     pub status_at: Option<DateTime<Utc>>,
@@ -31,9 +33,10 @@ pub struct ApiNumberRow {
 }
 
 /// One attempt of the provider's log, and what became of it here.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttemptRow {
     pub webhook: String,
+    #[serde(with = "crate::serial::as_json")]
     pub attempt: Attempt,
 }
 
@@ -45,9 +48,10 @@ impl AttemptRow {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Provider {
     numbers: BTreeMap<String, ApiNumberRow>,
+    #[serde(with = "crate::serial::as_json")]
     access: BTreeMap<Feature, (AccessState, String)>,
     /// Oldest first.
     attempts: VecDeque<AttemptRow>,

@@ -10,19 +10,22 @@ use chrono::{DateTime, Utc};
 use crate::model::outbound::{InReplyTo, Outbound, ReplyPhase};
 use crate::model::send::{Accepted, ApiError, SendRequest};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReplyState {
     pub request: SendRequest,
+    #[serde(with = "crate::serial::as_json")]
     pub in_reply_to: Option<InReplyTo>,
     pub phase: ReplyPhase,
     pub attempts: u32,
+    #[serde(with = "crate::serial::as_json")]
     pub accepted: Option<Accepted>,
+    #[serde(with = "crate::serial::as_json")]
     pub error: Option<ApiError>,
     pub at: DateTime<Utc>,
     pub seqs: Vec<u64>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Replies {
     by_key: HashMap<String, ReplyState>,
     order: VecDeque<String>,

@@ -11,7 +11,7 @@ use crate::record::{Record, RecordKind};
 
 /// An event name's family: the part before the dot. A bounded label, whatever names a
 /// sender invents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EventFamily {
     Message,
     Number,
@@ -66,7 +66,7 @@ impl EventFamily {
     }
 }
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Deliveries (retries included) by [`EventFamily`] and then [`Verdict`] index.
     pub deliveries: [[u64; Verdict::ALL.len()]; EventFamily::ALL.len()],

@@ -31,7 +31,9 @@ pub fn contact_key(s: &str) -> Box<str> {
         .into()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ConversationKey {
     pub number: Box<str>,
     pub contact: Box<str>,
@@ -51,7 +53,7 @@ impl ConversationKey {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conversation {
     pub key: ConversationKey,
     /// The contact as written in its newest message, and its name when known.
@@ -65,10 +67,11 @@ pub struct Conversation {
     pub waiting_since: Option<DateTime<Utc>>,
     /// Earlier messages from the provider's history (`GET /v1/messages/history`) that no
     /// webhook here brought, oldest first.
+    #[serde(with = "crate::serial::as_json")]
     pub history: Vec<HistoryMessage>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conversations {
     by_key: HashMap<ConversationKey, Conversation>,
     /// Waiting conversations, oldest wait first.

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 /// How long an inbound message (or a user-initiated call) keeps the window open.
 pub const WINDOW_HOURS: i64 = 24;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Window {
     /// Not a Meta Cloud API number (or not known to be): no window applies.
     NotMeta,

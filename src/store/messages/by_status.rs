@@ -20,7 +20,7 @@ pub const STATUSES: [Status; 6] = [
 pub const MAX_NUMBERS: usize = 1_000;
 pub const OTHER: &str = "_other";
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ByStatus {
     /// Never shrinks: a number counted apart stays so, so a row is always taken out of
     /// the count it was added to.

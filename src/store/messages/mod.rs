@@ -9,6 +9,7 @@ mod api;
 mod apply;
 pub mod by_status;
 mod row;
+mod seed;
 mod strings;
 
 use std::collections::VecDeque;
@@ -43,12 +44,12 @@ pub struct MessageChange {
 /// holding copies of the ids (a copy per index per row cost more than the rows' own
 /// strings); every lookup checks the row it lands on, so a collision can only make a
 /// lookup miss, never return the wrong message.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Messages {
     rows: VecDeque<MessageRow>,
     /// Ordinal of `rows[0]`.
     front: Ordinal,
-    hasher: foldhash::fast::RandomState,
+    hasher: seed::Seed,
     /// Outbound rows by Pilot Status id; inbound ones by kind and id (the provider's
     /// examples reuse one id across kinds).
     by_key: HashMap<u64, Ordinal>,
@@ -65,6 +66,36 @@ pub struct Messages {
     missing: u64,
     /// Rows per number and status, for `/metrics`.
     by_status: by_status::ByStatus,
+}
+
+/// Two tables are equal when their rows and what they index are: the id hashes are
+/// compared as such only when both tables hash with the same seed (a snapshot keeps
+/// it), otherwise as the ordinals each index holds.
+impl PartialEq for Messages {
+    fn eq(&self, other: &Self) -> bool {
+        fn ords<V: Clone + Ord>(m: &HashMap<u64, V>) -> Vec<V> {
+            let mut v: Vec<V> = m.values().cloned().collect();
+            v.sort_unstable();
+            v
+        }
+        let indexes = if self.hasher == other.hasher {
+            self.by_key == other.by_key
+                && self.by_message_id == other.by_message_id
+                && self.by_correlation == other.by_correlation
+                && self.replies == other.replies
+        } else {
+            ords(&self.by_key) == ords(&other.by_key)
+                && ords(&self.by_message_id) == ords(&other.by_message_id)
+                && ords(&self.by_correlation) == ords(&other.by_correlation)
+                && ords(&self.replies) == ords(&other.replies)
+        };
+        indexes
+            && self.rows == other.rows
+            && self.front == other.front
+            && self.unsettled == other.unsettled
+            && self.missing == other.missing
+            && self.by_status == other.by_status
+    }
 }
 
 /// The kind part of a row's key: inbound rows are keyed by kind, outbound ones not.

@@ -6,7 +6,9 @@ use smallvec::SmallVec;
 use super::strings::{Field, Strings, strings_of};
 use crate::model::event::{Media, Message, MessageExtra, MessageKind, MessageType, Text};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Direction {
     In,
     Out,
@@ -14,7 +16,9 @@ pub enum Direction {
 
 /// The state a message is in. Ranked so the outcome does not depend on arrival order:
 /// a late `delivered` proves a `DELIVER_NOT_CONFIRMED` failure wrong, so it wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Status {
     Received,
     /// Accepted by the API (202), no webhook about it yet.
@@ -40,13 +44,13 @@ impl Status {
 
 /// One step of a lifecycle: when it happened (the event's `createdAt`) and which
 /// delivery said so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
     pub at: Option<DateTime<Utc>>,
     pub seq: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lifecycle {
     pub sent: Option<Step>,
     pub delivered: Option<Step>,
@@ -54,7 +58,7 @@ pub struct Lifecycle {
     pub failed: Option<Step>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MessageRow {
     /// Ids and texts, read through the accessors below.
     pub(super) strings: Strings,
@@ -78,7 +82,7 @@ pub struct MessageRow {
 }
 
 /// What the provider's API said of an outbound message that looked stuck.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiMark {
     /// The provider's status word (`DELIVERED`…).
     pub status: Text,

@@ -17,14 +17,16 @@ pub(super) enum Field {
 }
 
 pub(super) const FIELDS: usize = 9;
+/// [`FIELDS`] again: serde's derive shadows that name inside the struct.
+const N: usize = FIELDS;
 
 /// A row's strings in one allocation: nine ids and texts of their own would be nine
 /// allocations per row, which at a million rows is most of the store. Field `i` is
 /// `buf[ends[i - 1]..ends[i]]` when its bit is set in `present`.
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Strings {
     buf: Box<str>,
-    ends: [u32; FIELDS],
+    ends: [u32; N],
     present: u16,
 }
 

@@ -28,7 +28,7 @@ pub const BUCKET_LABELS: [&str; BUCKETS] = [
 ];
 
 /// Which delay between two lifecycle steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Leg {
     SentDelivered,
     DeliveredRead,
@@ -72,7 +72,7 @@ fn lower(i: usize) -> u32 {
 
 /// The last `cap` delays of one leg: the window in arrival order, and its counts per
 /// fine bucket (quantiles) and per display bucket (the histogram).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Latency {
     cap: usize,
     /// Milliseconds, oldest first: what leaves the window next.

@@ -38,7 +38,7 @@ pub const RECENT_SECONDS: i64 = 300;
 pub const MAX_NUMBERS: usize = 10_000;
 
 /// What kind of delivery, for the activity chart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Family {
     /// `message.received`, `reply`, `group`, `newsletter` (and unknown `message.*`).
     MessagesIn,
@@ -93,7 +93,7 @@ impl Family {
 }
 
 /// Message counts over the last five minutes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Recent {
     /// New inbound messages.
     pub messages_in: u64,
@@ -136,7 +136,7 @@ fn recent_over(traffic: &Traffic, now: DateTime<Utc>, seconds: i64) -> Recent {
 }
 
 /// One number's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NumberStats {
     traffic: Traffic,
     first_seen: DateTime<Utc>,
@@ -204,7 +204,7 @@ impl NumberStats {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     activity: Ring<[u32; 6], ACTIVITY_SECONDS>,
     /// Deliveries refused (not acknowledged: bad signature, not JSON, too large) per

@@ -3,7 +3,7 @@
 //! time it holds, so a stale one reads as zero without anything ever clearing it.
 
 /// `N` slots; slot numbers are times divided by the slot length.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ring<T, const N: usize> {
     slots: Box<[(i64, T)]>,
     /// The newest slot added to: anything `N` or more before it is out of the window.
