@@ -136,7 +136,11 @@ fn main() {
         let store = Store::shared(n as usize);
         let (ingest, report) = Ingest::start(&config, store.clone()).unwrap();
         let took = t.elapsed();
-        assert_eq!(report.from_snapshot.is_some(), expect_snapshot, "{report:?}");
+        assert_eq!(
+            report.from_snapshot.is_some(),
+            expect_snapshot,
+            "{report:?}"
+        );
         assert_eq!(report.last_seq, Some(store.read().last_seq()));
         (ingest, store, took)
     };
@@ -146,17 +150,23 @@ fn main() {
     let t = Instant::now();
     runtime.block_on(ingest.shutdown());
     let shutdown = t.elapsed();
-    let snapshot_size = std::fs::metadata(snapshot::path_for(&journal)).unwrap().len();
+    drop(ingest);
+    let snapshot_size = std::fs::metadata(snapshot::path_for(&journal))
+        .unwrap()
+        .len();
     let (ingest, store, from_snapshot) = start(true);
     assert_eq!(store.read().counters().total, n);
     runtime.block_on(ingest.shutdown());
-    drop(store);
+    drop((ingest, store));
     // A crash: 10 % more deliveries journaled after the snapshot was taken (the
     // default policy takes one every 100,000 records, at most once a minute).
     let saved = std::fs::read(snapshot::path_for(&journal)).unwrap();
     let tail = n / 10;
     {
-        let mut out = std::fs::OpenOptions::new().append(true).open(&journal).unwrap();
+        let mut out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&journal)
+            .unwrap();
         let mut buf = Vec::with_capacity(1024);
         for i in n..n + tail {
             buf.clear();

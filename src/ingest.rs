@@ -47,8 +47,7 @@ pub struct IngestConfig {
     pub segment_max: u64,
     /// How many identities the dedupe index remembers.
     pub dedupe_window: usize,
-    /// When to write the store's snapshot beside the journal (`None`: never; a start
-    /// still uses one that is there).
+    /// When to snapshot the store beside the journal (`None`: never; one there is used).
     pub snapshot: Option<snapshot::Policy>,
 }
 
@@ -162,7 +161,10 @@ impl Ingest {
         report.snapshot_ignored = ignored;
         let file = FileStorage::open(path, config.segment_max, lock)?;
         let next = report.last_seq.map_or(1, |s| s + 1);
-        let policy = config.snapshot.clone();
+        let mut policy = config.snapshot.clone();
+        if let Some(p) = &mut policy {
+            p.replayed(report.records);
+        }
         Ok((
             Self::start_writer(Box::new(file), store, dedupe, next, policy),
             report,
@@ -361,7 +363,6 @@ impl Dedupe {
         self.order.iter().map(|id| (*id, seq(id))).collect()
     }
 
-    /// The index a snapshot kept, in a window of `window`.
     pub fn from_entries(window: usize, entries: Vec<(Identity, u64)>) -> Self {
         let mut d = Self::new(window);
         d.first.reserve(entries.len());
@@ -538,15 +539,17 @@ impl Writer {
         }
     }
 
-    /// What the applier needs to snapshot the store once it has applied up to the
-    /// newest seq written (at `position`; `None`: the storage's current one). Nothing
-    /// after a failure: the file may end in an unacknowledged batch.
+    /// What the applier needs to snapshot the store at the newest seq written (at
+    /// `position`, else the current one); none after a failure (a torn batch may follow).
     fn snapshot_due(&mut self, position: Option<(u64, u64)>) -> Option<snapshot::Due> {
         if self.failure.lock().is_some() || self.next_seq <= 1 {
             return None;
         }
         let (segment, end) = position.or_else(|| self.storage.position())?;
-        let anchor = snapshot::Anchor::after_batch(segment, end, &self.buf)?;
+        let journal = self.storage.path()?;
+        let anchor = snapshot::Anchor::newest(journal, segment, end, &self.buf)
+            .map_err(|e| tracing::warn!(error = %e, "no snapshot: journal end unreadable"))
+            .ok()?;
         self.snapshot.as_mut()?.taken();
         Some(snapshot::Due {
             seq: self.next_seq - 1,

@@ -97,6 +97,7 @@ pub enum Subject {
 pub struct Record {
     pub seq: u64,
     pub kind: RecordKind,
+    #[serde(with = "crate::serial::time")]
     pub received_at: DateTime<Utc>,
     /// The request path it was POSTed to ([`intern`]ed: it is nearly always the same).
     #[serde(with = "crate::serial::interned")]

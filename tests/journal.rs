@@ -146,6 +146,8 @@ async fn segments_roll_by_size_and_replay_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = settings(dir.path());
     s.segment_size = 4096;
+    // Every segment is replayed here: no snapshot stands in for them (tests/snapshot.rs).
+    s.snapshot = false;
     let server = Running::start(&s).await;
     let http = client();
     for i in 0..60 {

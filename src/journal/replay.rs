@@ -113,14 +113,23 @@ fn lines_to_skip(segments: &[PathBuf], keep: Option<u64>) -> io::Result<Vec<u64>
     Ok(skip)
 }
 
+/// The lines before a resume point (`(offset, counted)`), counted the first time asked.
+fn passed_over(segment: &Path, before: &mut Option<(u64, Option<u64>)>) -> u64 {
+    match before {
+        None => 0,
+        Some((_, Some(n))) => *n,
+        Some((at, counted)) => *counted.insert(count_lines_upto(segment, *at).unwrap_or(0)),
+    }
+}
+
 /// Newline-terminated lines in the first `end` bytes of a file.
-fn count_lines_upto(f: &mut File, end: u64) -> io::Result<u64> {
+fn count_lines_upto(path: &Path, end: u64) -> io::Result<u64> {
+    let mut f = File::open(path)?;
     let mut buf = vec![0u8; 1 << 20];
     let (mut n, mut left) = (0u64, end);
-    io::Seek::seek(f, io::SeekFrom::Start(0))?;
     while left > 0 {
         let want = buf.len().min(left as usize);
-        let read = match io::Read::read(f, &mut buf[..want]) {
+        let read = match io::Read::read(&mut f, &mut buf[..want]) {
             Ok(0) => break,
             Ok(read) => read,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -215,9 +224,10 @@ pub fn replay_tail<T: Send>(
         }
         let mut file = File::open(segment)?;
         let (mut offset, mut line_no) = (0u64, 0u64);
+        // Lines passed over by a resume: counted only if a report needs a line number.
+        let mut lines_before = None;
         if let Some(at) = resume_at.take() {
-            // Line numbers (for reports) count the lines passed over too.
-            line_no = count_lines_upto(&mut file, at)?;
+            lines_before = Some((at, None));
             offset = at;
             io::Seek::seek(&mut file, io::SeekFrom::Start(at))?;
             progress.fetch_add(at, std::sync::atomic::Ordering::Relaxed);
@@ -287,7 +297,7 @@ pub fn replay_tail<T: Send>(
                         complete_end = *end;
                         let corruption = Corruption {
                             segment: segment.clone(),
-                            line: *line_no,
+                            line: *line_no + passed_over(segment, &mut lines_before),
                             error: LineError::Content(format!(
                                 "seq {seq} repeats or goes back (after {}): two writers on one journal?",
                                 prev_seq.unwrap_or_default()
@@ -313,7 +323,7 @@ pub fn replay_tail<T: Send>(
                             complete_end = *end;
                             let corruption = Corruption {
                                 segment: segment.clone(),
-                                line: *line_no,
+                                line: *line_no + passed_over(segment, &mut lines_before),
                                 error,
                             };
                             tracing::warn!(%corruption, "corrupt journal line skipped");

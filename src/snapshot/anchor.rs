@@ -34,6 +34,50 @@ impl Anchor {
             line_hash: xxhash_rust::xxh3::xxh3_64(line),
         })
     }
+    /// The anchor after the newest line: the last of `batch` (just written), or when
+    /// nothing was written since the start, the journal's last line on disk.
+    pub fn newest(journal: &Path, segment: u64, end: u64, batch: &[u8]) -> io::Result<Self> {
+        match Self::after_batch(segment, end, batch) {
+            Some(anchor) => Ok(anchor),
+            None => Self::at_end(journal, segment, end),
+        }
+    }
+
+    /// The anchor after the last line of the journal as it is on disk (nothing was
+    /// written since the start): the active segment's, or the newest rolled one's when
+    /// the active segment is still empty.
+    pub fn at_end(journal: &Path, segment: u64, len: u64) -> io::Result<Self> {
+        let (segment, path) = match len {
+            0 if segment > 1 => (segment - 1, segment_path(journal, segment - 1)),
+            _ => (segment, journal.to_owned()),
+        };
+        let end = std::fs::metadata(&path)?.len();
+        let line = last_line(&path, end)?;
+        Self::after_batch(segment, end, &line)
+            .ok_or_else(|| io::Error::other("the journal does not end in a whole line"))
+    }
+}
+
+/// The last line of the first `end` bytes of a file, newline included: read backwards.
+fn last_line(path: &Path, end: u64) -> io::Result<Vec<u8>> {
+    const STEP: u64 = 64 << 10;
+    let mut f = std::fs::File::open(path)?;
+    let mut line: Vec<u8> = Vec::new();
+    let mut at = end;
+    while at > 0 && (line.len() as u64) < crate::journal::replay::MAX_LINE {
+        let from = at.saturating_sub(STEP);
+        let mut chunk = vec![0; (at - from) as usize];
+        f.seek(SeekFrom::Start(from))?;
+        f.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&line);
+        line = chunk;
+        at = from;
+        // A newline before the last byte ends the line before ours.
+        if let Some(i) = memchr::memrchr(b'\n', &line[..line.len().saturating_sub(1)]) {
+            return Ok(line.split_off(i + 1));
+        }
+    }
+    Ok(line)
 }
 
 /// Find the anchor's line in the journal whose active segment is `journal`.

@@ -42,6 +42,11 @@ impl Policy {
                 || age >= self.max_interval)
     }
 
+    /// The start replayed `n` records no snapshot holds: owed at the next one.
+    pub fn replayed(&mut self, n: u64) {
+        self.since += n;
+    }
+
     /// Anything not yet in a snapshot (a last one is worth taking at shutdown).
     pub fn pending(&self) -> bool {
         self.since > 0

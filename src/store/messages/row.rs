@@ -46,6 +46,7 @@ impl Status {
 /// delivery said so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Step {
+    #[serde(with = "crate::serial::time_opt")]
     pub at: Option<DateTime<Utc>>,
     pub seq: u64,
 }
@@ -70,6 +71,7 @@ pub struct MessageRow {
     /// Reply / group / newsletter fields (most rows have none: boxed, not inline).
     pub(super) extra: Option<Box<MessageExtra>>,
     /// `createdAt` of the inbound message, or of the earliest status.
+    #[serde(with = "crate::serial::time_opt")]
     pub created_at: Option<DateTime<Utc>>,
     pub lifecycle: Lifecycle,
     /// `error` and `errorCode` of `message.failed`.
