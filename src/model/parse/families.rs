@@ -25,7 +25,7 @@ pub(super) fn with_data(
     }
 }
 
-fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
+pub(super) fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s?)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -145,7 +145,7 @@ pub(super) fn number(
     (Event::Number(Box::new(ev)), identity)
 }
 
-fn data_name_of_number(kind: &NumberKind) -> String {
+pub(super) fn data_name_of_number(kind: &NumberKind) -> String {
     match kind {
         NumberKind::Created => "number.created".into(),
         NumberKind::Connected => "number.connected".into(),

@@ -4,9 +4,11 @@
 //! documents but the SDK calls unknown (`number.health_*`, `calls`, `phone_line.*`).
 //!
 //! `json` reads the body, `families` holds one parser per family; what is here turns
-//! their result into a verdict.
+//! their result into a verdict. `fast` answers first for the common shapes, reading the
+//! body straight into the typed event; the `Value` path decides whatever it leaves.
 
 mod families;
+mod fast;
 mod json;
 #[cfg(test)]
 mod tests;
@@ -45,6 +47,20 @@ impl std::fmt::Display for NotJson {
 
 /// Parse one delivery body. Never panics; only a body that is not JSON is an error.
 pub fn parse(body: &[u8]) -> Result<Parsed, NotJson> {
+    match fast::parse(body) {
+        Some(parsed) => Ok(parsed),
+        None => parse_value(body),
+    }
+}
+
+/// The fast path alone: `None` where it leaves the body to [`parse_value`], otherwise
+/// exactly what that would say (public for the tests and benches that check it).
+pub fn parse_fast(body: &[u8]) -> Option<Parsed> {
+    fast::parse(body)
+}
+
+/// The reference path: the body decoded into a `serde_json::Value`, then classified.
+pub fn parse_value(body: &[u8]) -> Result<Parsed, NotJson> {
     match json::decode(body) {
         Ok(value) => Ok(judge(value, body)),
         // Nested deeper than serde_json's default 128 levels, as Python reads up to
