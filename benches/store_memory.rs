@@ -73,6 +73,12 @@ fn main() {
     let per = |b: isize| b as f64 / n as f64;
     println!("deliveries:                 {n}");
     println!(
+        "inline sizes:               Record {} B, its typed event {} B, a message row {} B",
+        std::mem::size_of::<Record>(),
+        std::mem::size_of::<Option<pilotwatch::model::event::Event>>(),
+        std::mem::size_of::<pilotwatch::store::MessageRow>()
+    );
+    println!(
         "raw body:                   {:>7.0} B/delivery",
         raw as f64 / n as f64
     );
