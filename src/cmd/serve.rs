@@ -138,24 +138,26 @@ fn banner(settings: &Settings, service: &Service) {
     match service.ingest.journal_path() {
         Some(p) => {
             let r = &service.replay;
-            eprintln!(
-                "journal: {} ({} deliveries replayed from {} segment(s))",
-                p.display(),
-                r.records,
-                r.segments
-            );
+            match r.from_snapshot {
+                Some(seq) => eprintln!(
+                    "journal: {} (the store up to #{seq} read from its snapshot, {} newer record(s) replayed)",
+                    p.display(),
+                    r.records
+                ),
+                None => eprintln!(
+                    "journal: {} ({} deliveries replayed from {} segment(s))",
+                    p.display(),
+                    r.records,
+                    r.segments
+                ),
+            }
             if let Some((bytes, q)) = &r.torn_tail {
                 eprintln!(
                     "journal: dropped a torn last write of {bytes} bytes (kept in {})",
                     q.display()
                 );
             }
-            if let Some(seq) = r.from_snapshot {
-                eprintln!(
-                    "journal: the store up to #{seq} was read from {}; only newer records were replayed",
-                    crate::snapshot::path_for(p).display()
-                );
-            } else if let Some(why) = &r.snapshot_ignored {
+            if let Some(why) = &r.snapshot_ignored {
                 eprintln!(
                     "journal: its store snapshot was not used ({why}): the journal was replayed instead"
                 );
