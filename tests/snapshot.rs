@@ -286,3 +286,22 @@ async fn snapshots_are_taken_while_running_and_a_crash_starts_from_the_newest() 
     let (replayed, _) = full_replay(&crashed_journal);
     assert_eq!(take(&store).differences(&replayed), Vec::<&str>::new());
 }
+
+/// `pilotwatch open` (read-only, beside a running service) starts from the snapshot
+/// too, and shows the same store as reading every line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_reads_the_snapshot_and_shows_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let (ingest, _, _) = start(&journal, Some(Policy::default()));
+    traffic(&ingest, 1, 1_000).await;
+    stop(ingest).await;
+    tail_without_snapshot(&journal, 1_001, 300).await;
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    let opened = Store::shared(CAPACITY);
+    let report = pilotwatch::tui::load_journal(&journal, &opened, &progress, || {}).unwrap();
+    let seq = report.from_snapshot.expect("open used the snapshot");
+    assert_eq!(report.records, report.last_seq.unwrap() - seq);
+    let (replayed, _) = full_replay(&journal);
+    assert_eq!(take(&opened).differences(&replayed), Vec::<&str>::new());
+}

@@ -8,11 +8,14 @@ pub mod composer;
 pub mod detail;
 pub mod filter;
 pub mod keymap;
+mod load;
 pub mod progress;
 pub mod render;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+
+pub use load::load_journal;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -198,44 +201,6 @@ fn load(path: &Path, store: &SharedStore, loading: &Loading, tx: &watch::Sender<
     }
     loading.done.store(true, Ordering::SeqCst);
     tx.send_modify(|v| *v += 1);
-}
-
-/// Replay a journal (or an export) into `store` in batches, without repairing or locking
-/// it: a live pilotwatch may be writing it. `progress` counts the bytes read;
-/// `on_batch` runs after each batch lands.
-pub fn load_journal(
-    path: &Path,
-    store: &SharedStore,
-    progress: &AtomicU64,
-    mut on_batch: impl FnMut(),
-) -> io::Result<crate::journal::replay::ReplayReport> {
-    const BATCH: usize = 4096;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut flush = |batch: &mut Vec<crate::record::Record>| {
-        let mut s = store.write();
-        for r in batch.drain(..) {
-            s.apply(r);
-        }
-        drop(s);
-        on_batch();
-    };
-    let report = crate::journal::replay::replay_with(
-        path,
-        false,
-        |mut record| {
-            crate::ingest::rederive(&mut record);
-            record
-        },
-        |record| {
-            batch.push(record);
-            if batch.len() == BATCH {
-                flush(&mut batch);
-            }
-        },
-        progress,
-    );
-    flush(&mut batch);
-    report
 }
 
 async fn dashboard(source: Source, info: Info, settings: &Settings) -> Result<()> {
