@@ -229,6 +229,20 @@ async fn a_damaged_snapshot_or_one_of_another_journal_is_ignored() {
     let said = report.snapshot_ignored.unwrap_or_default();
     assert!(said.contains("journal does not match"), "{said}");
 
+    // Whole, but from a build whose store types differ.
+    {
+        let (ingest, store, report) = start(&journal, None);
+        stop(ingest).await;
+        let loaded = report.from_snapshot.expect("the good one");
+        let store = take(&store);
+        let bytes = std::fs::read(&path).unwrap();
+        let mut header = snapshot::Header::new(loaded, CAPACITY, CAPACITY, anchor_of(&bytes));
+        header.layout ^= 1;
+        std::fs::write(&path, snapshot::encode(&header, &store, &[])).unwrap();
+        ignored("laid out differently").await;
+        std::fs::write(&path, &good).unwrap();
+    }
+
     // Another capacity.
     let store = Store::shared(CAPACITY * 2);
     let mut config = config(&journal, None);
@@ -304,4 +318,10 @@ async fn open_reads_the_snapshot_and_shows_the_same_store() {
     assert_eq!(report.records, report.last_seq.unwrap() - seq);
     let (replayed, _) = full_replay(&journal);
     assert_eq!(take(&opened).differences(&replayed), Vec::<&str>::new());
+}
+
+/// The anchor a snapshot file holds (its header follows the magic).
+fn anchor_of(bytes: &[u8]) -> snapshot::Anchor {
+    let (header, _): (snapshot::Header, _) = postcard::take_from_bytes(&bytes[8..]).unwrap();
+    header.anchor
 }

@@ -13,6 +13,7 @@
 //! the new one whole.
 
 mod anchor;
+mod layout;
 mod policy;
 mod take;
 
@@ -40,6 +41,8 @@ const FORMAT: u32 = 1;
 pub struct Header {
     pub format: u32,
     pub version: String,
+    /// The store's binary layout in this build ([`layout`]).
+    pub layout: u64,
     /// The newest seq folded into the store it holds.
     pub seq: u64,
     pub capacity: u64,
@@ -54,6 +57,7 @@ impl Header {
         Self {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            layout: layout::fingerprint(),
             seq,
             capacity: capacity as u64,
             dedupe_window: dedupe_window as u64,
@@ -175,6 +179,11 @@ fn decode_header(bytes: &[u8]) -> Result<Header, Ignored> {
             header.format,
             env!("CARGO_PKG_VERSION")
         )));
+    }
+    if header.layout != layout::fingerprint() {
+        return Err(Ignored(
+            "it was written by a build whose store is laid out differently".into(),
+        ));
     }
     Ok(header)
 }

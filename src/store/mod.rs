@@ -142,6 +142,15 @@ impl Store {
         }
     }
 
+    /// A store whose id hashes use a fixed seed: the same bytes from one run to the
+    /// next (the snapshot's layout fingerprint). Not for ids from the network.
+    pub fn with_fixed_seed(capacity: usize) -> Self {
+        Self {
+            messages: Messages::with_seed(0x5eed),
+            ..Self::new(capacity)
+        }
+    }
+
     pub fn shared(capacity: usize) -> SharedStore {
         Arc::new(RwLock::new(Self::new(capacity)))
     }

@@ -124,6 +124,14 @@ impl Messages {
         self.rows.len()
     }
 
+    /// An empty table hashing ids with a fixed seed (a layout fingerprint, tests).
+    pub(crate) fn with_seed(seed: u64) -> Self {
+        Self {
+            hasher: seed::Seed::fixed(seed),
+            ..Self::default()
+        }
+    }
+
     /// Rows in memory per number and status.
     pub fn by_status(&self) -> &by_status::ByStatus {
         &self.by_status

@@ -7,6 +7,13 @@ use std::hash::BuildHasher;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(super) struct Seed(u64);
 
+impl Seed {
+    /// A given seed: the same hashes from one run to the next (for a fingerprint).
+    pub(super) fn fixed(seed: u64) -> Self {
+        Self(seed)
+    }
+}
+
 impl Default for Seed {
     fn default() -> Self {
         // std's RandomState is seeded from the OS: foldhash's fixed state is not.
