@@ -1,0 +1,264 @@
+//! The one narrow interface from the receiver to everything downstream.
+//!
+//! Handlers [`Ingest::submit`] a delivery (its journal line already mostly encoded, on
+//! the handler's own worker) and wait. Group commit, leader/follower ([`commit`]): the
+//! submitter that finds no commit in flight becomes the leader and runs the journal
+//! [`writer`] itself: it takes whatever is queued as one batch, gives each delivery its
+//! `seq`, decides duplicates, appends the batch, `fdatasync`s once and releases the
+//! handlers' 2xx. The durable batch then goes to the [`applier`] thread, which folds it
+//! into the store and publishes the records (with their journal lines) while the next
+//! batch is synced; whoever needs the store to hold every acknowledged delivery awaits
+//! [`Ingest::settled`]. A failed write or sync is fatal for acks: every later submit
+//! fails, so the receiver answers 503 and never a 200 for an unwritten delivery.
+
+mod applier;
+mod commit;
+mod dedupe;
+mod writer;
+
+pub use applier::Applied;
+pub use dedupe::Dedupe;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use tokio::sync::{broadcast, oneshot, watch};
+
+use crate::journal::line;
+use crate::journal::replay::{self, ReplayReport};
+use crate::journal::storage::{self, FileStorage, NoStorage, Storage};
+use crate::model::{self, Identity, Verdict};
+use crate::record::{Record, RecordKind};
+use crate::store::SharedStore;
+use crate::timing::Timings;
+use commit::Commits;
+use writer::{Queued, Writer};
+
+/// Most deliveries written (and synced) as one batch.
+const MAX_BATCH: usize = 4096;
+/// Replay reads this many times the store's capacity of the newest records (never
+/// older ones: the store could not hold them), so a message whose lifecycle began a
+/// little before the last `capacity` deliveries is still rebuilt whole.
+const REPLAY_WINDOWS: u64 = 2;
+/// Records kept for subscribers that fall behind (headless output, later the UI).
+const FANOUT: usize = 16 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// The active journal segment; `None` keeps no journal.
+    pub journal: Option<PathBuf>,
+    pub segment_max: u64,
+    /// How many identities the dedupe index remembers.
+    pub dedupe_window: usize,
+}
+
+/// A delivery as the receiver hands it over: a [`Record`] whose `seq` and
+/// `duplicate_of` the sequencer fills in, and its dedupe identity (`None`: rejected
+/// deliveries, which are never deduplicated).
+#[derive(Debug)]
+pub struct Incoming {
+    pub record: Record,
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    pub seq: u64,
+    pub duplicate_of: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestError {
+    /// The journal failed; nothing more can be made durable.
+    Unavailable(String),
+    /// Shutting down.
+    Closed,
+}
+
+impl std::fmt::Display for IngestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unavailable(why) => write!(f, "journal unavailable: {why}"),
+            Self::Closed => f.write_str("shutting down"),
+        }
+    }
+}
+
+pub struct Ingest {
+    commits: Arc<Commits>,
+    store: SharedStore,
+    fanout: broadcast::Sender<Applied>,
+    last_seq: watch::Receiver<u64>,
+    journal: Option<PathBuf>,
+    /// The newest seq acknowledged (the store catches up with it just after).
+    acked: Arc<AtomicU64>,
+    /// Ack and `fdatasync` times, for `/metrics`.
+    timings: Arc<Timings>,
+}
+
+impl Ingest {
+    /// Replay the journal into `store`, then start the writer.
+    pub fn start(config: &IngestConfig, store: SharedStore) -> io::Result<(Self, ReplayReport)> {
+        let mut dedupe = Dedupe::new(config.dedupe_window);
+        let Some(path) = &config.journal else {
+            return Ok((
+                Self::with_storage(Box::new(NoStorage), store, dedupe, 1),
+                ReplayReport::default(),
+            ));
+        };
+        let lock = storage::lock(path)?;
+        let report = {
+            let mut store = store.write();
+            replay::replay_tail(
+                path,
+                true,
+                Some(config.dedupe_window as u64 * REPLAY_WINDOWS),
+                |mut record| (rederive(&mut record), record),
+                |(identity, record)| {
+                    if let (Some(id), None) = (identity, record.duplicate_of) {
+                        dedupe.insert(id, record.seq);
+                    }
+                    store.apply(record);
+                },
+                &std::sync::atomic::AtomicU64::new(0),
+            )?
+        };
+        let file = FileStorage::open(path, config.segment_max, lock)?;
+        let next = report.last_seq.map_or(1, |s| s + 1);
+        Ok((
+            Self::with_storage(Box::new(file), store, dedupe, next),
+            report,
+        ))
+    }
+
+    /// Start on any storage (tests inject failing ones here).
+    pub fn with_storage(
+        storage: Box<dyn Storage>,
+        store: SharedStore,
+        dedupe: Dedupe,
+        next_seq: u64,
+    ) -> Self {
+        let (fanout, _) = broadcast::channel(FANOUT);
+        let (seq_tx, last_seq) = watch::channel(next_seq - 1);
+        let failure = Arc::new(Mutex::new(None));
+        let journal = storage.path().map(Path::to_owned);
+        let applier = applier::Applier {
+            store: store.clone(),
+            fanout: fanout.clone(),
+            last_seq: seq_tx,
+        };
+        let (batches, applied) = std::sync::mpsc::channel();
+        let applier = std::thread::Builder::new()
+            .name("pilotwatch-store".into())
+            .spawn(move || applier.run(applied))
+            .expect("spawning the store applier");
+        let acked = Arc::new(AtomicU64::new(next_seq - 1));
+        let timings = Arc::new(Timings::default());
+        let writer = Writer::new(
+            storage,
+            timings.clone(),
+            (batches, applier),
+            acked.clone(),
+            failure,
+            dedupe,
+            next_seq,
+        );
+        Self {
+            commits: Arc::new(Commits::new(writer)),
+            store,
+            fanout,
+            last_seq,
+            journal,
+            acked,
+            timings,
+        }
+    }
+
+    /// Hand a delivery over; resolves once it is durable (or known not to be).
+    pub async fn submit(&self, incoming: Incoming) -> Result<Receipt, IngestError> {
+        if let Some(why) = self.failure() {
+            return Err(IngestError::Unavailable(why));
+        }
+        let (done, wait) = oneshot::channel();
+        let tail = line::encode_tail_with(&incoming.record, incoming.identity);
+        if self.commits.enqueue(Queued { incoming, tail }, done) {
+            self.commits.lead();
+        }
+        wait.await.unwrap_or(Err(IngestError::Closed))
+    }
+
+    /// Why acks stopped, once the journal has failed (or its writer is gone).
+    pub fn failure(&self) -> Option<String> {
+        let failure = self.commits.failure.lock().clone();
+        failure.or_else(|| self.commits.closed().then(|| commit::STOPPED.to_owned()))
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.journal.as_deref()
+    }
+
+    /// How long acks and journal syncs take (the receiver times the acks).
+    pub fn timings(&self) -> &Timings {
+        &self.timings
+    }
+
+    /// Every record from now on, in seq order, with its journal line. A subscriber that
+    /// falls more than a few thousand behind is told how many it missed (they are in the
+    /// journal and store).
+    pub fn subscribe(&self) -> broadcast::Receiver<Applied> {
+        self.fanout.subscribe()
+    }
+
+    /// The seq of the newest record applied: changes whenever the store does.
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.last_seq.clone()
+    }
+
+    /// Wait until the store holds every delivery acknowledged so far (a 2xx means
+    /// durable in the journal; the store folds it in a moment later).
+    pub async fn settled(&self) {
+        let acked = self.acked.load(Ordering::Acquire);
+        let _ = self.last_seq.clone().wait_for(|s| *s >= acked).await;
+    }
+
+    /// Finish what is queued, sync, and stop the writer. Later submits fail.
+    pub async fn shutdown(&self) {
+        self.commits.close().await;
+        // The store gets everything acknowledged before a shutdown completes.
+        let applier = self.commits.writer.lock().applier.take();
+        if let Some((batches, thread)) = applier {
+            drop(batches);
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+impl std::fmt::Debug for Ingest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingest")
+            .field("journal", &self.journal)
+            .field("acked", &self.acked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// On replay: the typed event and the identity are derived again from the body. Only
+/// for deliveries: what pilotwatch journals itself (replies, forward outcomes) has
+/// neither, and was never deduplicated.
+pub fn rederive(record: &mut Record) -> Option<Identity> {
+    if record.kind != RecordKind::Delivery || record.verdict == Verdict::Rejected {
+        return None;
+    }
+    let parsed = model::parse(&record.body).ok()?;
+    if record.verdict == Verdict::Known {
+        record.typed = parsed.event;
+    }
+    Some(parsed.identity)
+}

@@ -1,0 +1,158 @@
+//! The journal writer: one batch at a time, it gives each delivery its `seq`, decides
+//! duplicates, appends the batch and `fdatasync`s once, acknowledges, and hands the
+//! durable batch to the store applier. Whoever leads a group commit calls it
+//! ([`super::commit`]); only one at a time does.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use super::dedupe::Dedupe;
+use super::{Incoming, IngestError, Receipt};
+use crate::journal::line;
+use crate::journal::storage::Storage;
+use crate::record::Record;
+use crate::timing::Timings;
+
+pub(super) type Done = oneshot::Sender<Result<Receipt, IngestError>>;
+
+/// A delivery waiting for a commit, its line already mostly encoded.
+#[derive(Debug)]
+pub(super) struct Queued {
+    pub(super) incoming: Incoming,
+    /// [`line::encode_tail`], done by the submitting task rather than the leader.
+    pub(super) tail: Vec<u8>,
+}
+
+/// A durable batch on its way to the store: each record with its journal line.
+pub(super) type Durable = Vec<(Record, Bytes)>;
+
+pub(super) struct Writer {
+    pub(super) storage: Box<dyn Storage>,
+    pub(super) timings: Arc<Timings>,
+    /// Durable batches go to the applier, which folds them into the store while the
+    /// next batch is being synced.
+    pub(super) applier: Option<(std::sync::mpsc::Sender<Durable>, JoinHandle<()>)>,
+    pub(super) acked: Arc<AtomicU64>,
+    pub(super) failure: Arc<Mutex<Option<String>>>,
+    pub(super) dedupe: Dedupe,
+    pub(super) next_seq: u64,
+    /// The size of the last batch's bytes: the next buffer is allocated once, at that.
+    last_len: usize,
+}
+
+impl Writer {
+    pub(super) fn new(
+        storage: Box<dyn Storage>,
+        timings: Arc<Timings>,
+        applier: (std::sync::mpsc::Sender<Durable>, JoinHandle<()>),
+        acked: Arc<AtomicU64>,
+        failure: Arc<Mutex<Option<String>>>,
+        dedupe: Dedupe,
+        next_seq: u64,
+    ) -> Self {
+        Self {
+            storage,
+            timings,
+            applier: Some(applier),
+            acked,
+            failure,
+            dedupe,
+            next_seq,
+            last_len: 16 << 10,
+        }
+    }
+
+    /// Make `batch` durable and answer each delivery in it (blocking: it syncs).
+    pub(super) fn commit(&mut self, batch: &mut Vec<(Queued, Done)>) {
+        if batch.is_empty() {
+            return;
+        }
+        if let Some(why) = self.failure.lock().clone() {
+            for (_, done) in batch.drain(..) {
+                let _ = done.send(Err(IngestError::Unavailable(why.clone())));
+            }
+            return;
+        }
+        // A fresh buffer per batch: its lines go on to subscribers as slices of it.
+        let mut buf = Vec::with_capacity(self.last_len + self.last_len / 4);
+        let mut ends = Vec::with_capacity(batch.len());
+        let first_seq = self.next_seq;
+        for (queued, _) in batch.iter_mut() {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            let incoming = &mut queued.incoming;
+            incoming.record.seq = seq;
+            incoming.record.duplicate_of =
+                incoming.identity.and_then(|id| self.dedupe.check(id, seq));
+            line::finish(seq, incoming.record.duplicate_of, &queued.tail, &mut buf);
+            ends.push(buf.len());
+        }
+        self.last_len = buf.len();
+        let written = self.storage.append(&buf).and_then(|()| {
+            let started = std::time::Instant::now();
+            let synced = self.storage.sync();
+            self.timings.sync.observe(started.elapsed());
+            synced
+        });
+        if let Err(e) = written {
+            self.fail(batch, first_seq, &e);
+            return;
+        }
+        if let Err(e) = self.storage.maybe_roll() {
+            // The batch is durable; only the next segment could not be started. The next
+            // append to the old file still works, so warn and carry on.
+            tracing::warn!(error = %e, "journal segment roll failed");
+        }
+        // Durable: acknowledge now. The store is a view of the journal, so folding the
+        // batch in comes after the acks and never delays them (a dashboard holding the
+        // store's read lock, a map growing).
+        // Before any ack goes out, so whoever got one and asks `settled` waits for it.
+        self.acked.store(self.next_seq - 1, Ordering::Release);
+        let buf = Bytes::from(buf);
+        let mut start = 0;
+        let mut durable = Vec::with_capacity(batch.len());
+        for ((queued, done), end) in batch.drain(..).zip(ends) {
+            let r = queued.incoming.record;
+            let _ = done.send(Ok(Receipt {
+                seq: r.seq,
+                duplicate_of: r.duplicate_of,
+            }));
+            durable.push((r, buf.slice(start..end)));
+            start = end;
+        }
+        // The batch is durable and acknowledged: the store applier takes it from here.
+        if let Some((batches, _)) = &self.applier {
+            let _ = batches.send(durable);
+        }
+    }
+
+    /// Nothing of this batch is durable, nor will anything be from now on.
+    fn fail(&mut self, batch: &mut Vec<(Queued, Done)>, first_seq: u64, e: &std::io::Error) {
+        let why = format!(
+            "{} ({e})",
+            if self.storage.path().is_some() {
+                "journal write/sync failed"
+            } else {
+                "storage failed"
+            }
+        );
+        tracing::error!(error = %e, "journal failed; refusing further deliveries");
+        *self.failure.lock() = Some(why.clone());
+        // Forget the batch's identities so a retry is not a "duplicate".
+        for (queued, _) in batch.iter() {
+            let incoming = &queued.incoming;
+            if let (Some(id), None) = (incoming.identity, incoming.record.duplicate_of) {
+                self.dedupe.forget(&id, incoming.record.seq);
+            }
+        }
+        self.next_seq = first_seq;
+        for (_, done) in batch.drain(..) {
+            let _ = done.send(Err(IngestError::Unavailable(why.clone())));
+        }
+    }
+}
