@@ -179,12 +179,31 @@ fn bare_axum(rt: &tokio::runtime::Runtime) -> SocketAddr {
     ))
 }
 
-/// Context switches so far in this process, its ended threads included.
-fn context_switches() -> u64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    (usage.ru_nvcsw + usage.ru_nivcsw) as u64
+/// Context switches so far per live thread of this process (by thread id).
+fn context_switches() -> std::collections::HashMap<String, u64> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Default::default();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+            let n = status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum();
+            Some((t.file_name().to_string_lossy().into_owned(), n))
+        })
+        .collect()
+}
+
+/// Switches since `before` (threads that ended meanwhile are not counted).
+fn switches_since(before: &std::collections::HashMap<String, u64>) -> u64 {
+    context_switches()
+        .iter()
+        .map(|(tid, n)| n.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum()
 }
 
 /// `n` bare/full pairs back to back: each pair's ratio, then the medians.
@@ -195,7 +214,7 @@ fn pairs_of_runs(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, n: usize) {
         report(&format!("R{i}. bare axum"), &bare, None);
         let before = (context_switches(), std::time::Instant::now());
         let (full, _, _, _) = full_run(rt, load, None);
-        let per_s = (context_switches() - before.0) as f64 / before.1.elapsed().as_secs_f64();
+        let per_s = switches_since(&before.0) as f64 / before.1.elapsed().as_secs_f64();
         report(&format!("R{i}. pilotwatch"), &full, Some(&bare));
         println!("   {per_s:.0} context switches/s in this process (wrk not counted)");
         ratios.push(full.rate / bare.rate);

@@ -1,4 +1,4 @@
-//! Leader/follower group commit under many concurrent submitters: every ack is durable
+//! Group commit under many concurrent submitters: every ack is durable
 //! when it is given, seqs are unique and increase in file order, duplicates are flagged,
 //! batches really are shared, and a failing sync acks nothing it did not make durable.
 
@@ -171,7 +171,7 @@ async fn concurrent_submitters_get_durable_unique_increasing_seqs() {
         );
     }
 
-    // Followers shared the leaders' syncs.
+    // Deliveries shared their batch's sync.
     let syncs = syncs.load(Ordering::SeqCst);
     assert!(syncs < total / 4, "{syncs} syncs for {total} deliveries");
 

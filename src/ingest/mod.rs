@@ -1,18 +1,16 @@
 //! The one narrow interface from the receiver to everything downstream.
 //!
 //! Handlers [`Ingest::submit`] a delivery (its journal line already mostly encoded, on
-//! the handler's own worker) and wait. Group commit, leader/follower ([`commit`]): the
-//! submitter that finds no commit in flight becomes the leader and runs the journal
-//! [`writer`] itself: it takes whatever is queued as one batch, gives each delivery its
-//! `seq`, decides duplicates, appends the batch, `fdatasync`s once and releases the
-//! handlers' 2xx. The durable batch then goes to the [`applier`] thread, which folds it
-//! into the store and publishes the records (with their journal lines) while the next
-//! batch is synced; whoever needs the store to hold every acknowledged delivery awaits
-//! [`Ingest::settled`]. A failed write or sync is fatal for acks: every later submit
+//! the handler's own worker) and wait. A single [`writer`] thread is the sequencer: it
+//! takes whatever is queued as one batch, gives each delivery its `seq`, decides
+//! duplicates, appends the batch to the journal, `fdatasync`s once and releases the
+//! handlers' 2xx (group commit). The durable batch then goes to the [`applier`] thread,
+//! which folds it into the store and publishes the records (with their journal lines)
+//! while the writer syncs the next batch; whoever needs the store to hold every
+//! acknowledged delivery awaits [`Ingest::settled`]. A failed write or sync is fatal for acks: every later submit
 //! fails, so the receiver answers 503 and never a 200 for an unwritten delivery.
 
 mod applier;
-mod commit;
 mod dedupe;
 mod writer;
 
@@ -23,9 +21,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
 
 use parking_lot::Mutex;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::journal::line;
 use crate::journal::replay::{self, ReplayReport};
@@ -34,8 +33,7 @@ use crate::model::{self, Identity, Verdict};
 use crate::record::{Record, RecordKind};
 use crate::store::SharedStore;
 use crate::timing::Timings;
-use commit::Commits;
-use writer::{Queued, Writer};
+use writer::{Job, Queued, Writer};
 
 /// Most deliveries written (and synced) as one batch.
 const MAX_BATCH: usize = 4096;
@@ -43,6 +41,8 @@ const MAX_BATCH: usize = 4096;
 /// older ones: the store could not hold them), so a message whose lifecycle began a
 /// little before the last `capacity` deliveries is still rebuilt whole.
 const REPLAY_WINDOWS: u64 = 2;
+/// Deliveries waiting for the writer before handlers queue up behind them.
+const QUEUE: usize = 16 * 1024;
 /// Records kept for subscribers that fall behind (headless output, later the UI).
 const FANOUT: usize = 16 * 1024;
 
@@ -88,7 +88,9 @@ impl std::fmt::Display for IngestError {
 }
 
 pub struct Ingest {
-    commits: Arc<Commits>,
+    tx: mpsc::Sender<Job>,
+    failure: Arc<Mutex<Option<String>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
     store: SharedStore,
     fanout: broadcast::Sender<Applied>,
     last_seq: watch::Receiver<u64>,
@@ -141,6 +143,7 @@ impl Ingest {
         dedupe: Dedupe,
         next_seq: u64,
     ) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
         let (fanout, _) = broadcast::channel(FANOUT);
         let (seq_tx, last_seq) = watch::channel(next_seq - 1);
         let failure = Arc::new(Mutex::new(None));
@@ -162,12 +165,18 @@ impl Ingest {
             timings.clone(),
             (batches, applier),
             acked.clone(),
-            failure,
+            failure.clone(),
             dedupe,
             next_seq,
         );
+        let thread = std::thread::Builder::new()
+            .name("pilotwatch-journal".into())
+            .spawn(move || writer.run(rx))
+            .expect("spawning the journal writer");
         Self {
-            commits: Arc::new(Commits::new(writer)),
+            tx,
+            failure,
+            thread: Mutex::new(Some(thread)),
             store,
             fanout,
             last_seq,
@@ -184,16 +193,21 @@ impl Ingest {
         }
         let (done, wait) = oneshot::channel();
         let tail = line::encode_tail_with(&incoming.record, incoming.identity);
-        if self.commits.enqueue(Queued { incoming, tail }, done) {
-            self.commits.lead();
-        }
+        self.tx
+            .send(Job::Deliver(Box::new(Queued { incoming, tail }), done))
+            .await
+            .map_err(|_| IngestError::Closed)?;
         wait.await.unwrap_or(Err(IngestError::Closed))
     }
 
     /// Why acks stopped, once the journal has failed (or its writer is gone).
     pub fn failure(&self) -> Option<String> {
-        let failure = self.commits.failure.lock().clone();
-        failure.or_else(|| self.commits.closed().then(|| commit::STOPPED.to_owned()))
+        let failure = self.failure.lock().clone();
+        failure.or_else(|| {
+            self.tx
+                .is_closed()
+                .then(|| "the journal writer stopped (see the log)".to_owned())
+        })
     }
 
     pub fn store(&self) -> &SharedStore {
@@ -230,12 +244,13 @@ impl Ingest {
 
     /// Finish what is queued, sync, and stop the writer. Later submits fail.
     pub async fn shutdown(&self) {
-        self.commits.close().await;
-        // The store gets everything acknowledged before a shutdown completes.
-        let applier = self.commits.writer.lock().applier.take();
-        if let Some((batches, thread)) = applier {
-            drop(batches);
-            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Job::Shutdown(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+        let thread = self.thread.lock().take();
+        if let Some(t) = thread {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
         }
     }
 }

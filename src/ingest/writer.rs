@@ -1,7 +1,7 @@
-//! The journal writer: one batch at a time, it gives each delivery its `seq`, decides
-//! duplicates, appends the batch and `fdatasync`s once, acknowledges, and hands the
-//! durable batch to the store applier. Whoever leads a group commit calls it
-//! ([`super::commit`]); only one at a time does.
+//! The journal writer, on its own thread (`pilotwatch-journal`): the sequencer. It takes
+//! whatever is queued as one batch, gives each delivery its `seq`, decides duplicates,
+//! appends the batch and `fdatasync`s once, acknowledges, and hands the durable batch
+//! to the store applier (group commit).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,10 +9,10 @@ use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::dedupe::Dedupe;
-use super::{Incoming, IngestError, Receipt};
+use super::{Incoming, IngestError, MAX_BATCH, Receipt};
 use crate::journal::line;
 use crate::journal::storage::Storage;
 use crate::record::Record;
@@ -24,23 +24,28 @@ pub(super) type Done = oneshot::Sender<Result<Receipt, IngestError>>;
 #[derive(Debug)]
 pub(super) struct Queued {
     pub(super) incoming: Incoming,
-    /// [`line::encode_tail`], done by the submitting task rather than the leader.
+    /// [`line::encode_tail`], done by the submitting task rather than the sequencer.
     pub(super) tail: Vec<u8>,
+}
+
+pub(super) enum Job {
+    Deliver(Box<Queued>, Done),
+    Shutdown(oneshot::Sender<()>),
 }
 
 /// A durable batch on its way to the store: each record with its journal line.
 pub(super) type Durable = Vec<(Record, Bytes)>;
 
 pub(super) struct Writer {
-    pub(super) storage: Box<dyn Storage>,
-    pub(super) timings: Arc<Timings>,
+    storage: Box<dyn Storage>,
+    timings: Arc<Timings>,
     /// Durable batches go to the applier, which folds them into the store while the
     /// next batch is being synced.
-    pub(super) applier: Option<(std::sync::mpsc::Sender<Durable>, JoinHandle<()>)>,
-    pub(super) acked: Arc<AtomicU64>,
-    pub(super) failure: Arc<Mutex<Option<String>>>,
-    pub(super) dedupe: Dedupe,
-    pub(super) next_seq: u64,
+    applier: Option<(std::sync::mpsc::Sender<Durable>, JoinHandle<()>)>,
+    acked: Arc<AtomicU64>,
+    failure: Arc<Mutex<Option<String>>>,
+    dedupe: Dedupe,
+    next_seq: u64,
     /// The size of the last batch's bytes: the next buffer is allocated once, at that.
     last_len: usize,
 }
@@ -67,8 +72,47 @@ impl Writer {
         }
     }
 
+    pub(super) fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        let mut batch: Vec<(Box<Queued>, Done)> = Vec::with_capacity(MAX_BATCH);
+        let mut stop = None;
+        while stop.is_none() {
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Deliver(incoming, done) => batch.push((incoming, done)),
+                    Job::Shutdown(done) => {
+                        stop = Some(done);
+                        break;
+                    }
+                }
+                if batch.len() < MAX_BATCH {
+                    next = rx.try_recv().ok();
+                }
+            }
+            self.commit(&mut batch);
+        }
+        // The store gets everything acknowledged before a shutdown completes.
+        if let Some((batches, thread)) = self.applier.take() {
+            drop(batches);
+            let _ = thread.join();
+        }
+        rx.close();
+        // Anything still queued behind the shutdown is refused, not dropped silently.
+        while let Ok(job) = rx.try_recv() {
+            if let Job::Deliver(_, done) = job {
+                let _ = done.send(Err(IngestError::Closed));
+            }
+        }
+        if let Some(done) = stop {
+            let _ = done.send(());
+        }
+    }
+
     /// Make `batch` durable and answer each delivery in it (blocking: it syncs).
-    pub(super) fn commit(&mut self, batch: &mut Vec<(Queued, Done)>) {
+    fn commit(&mut self, batch: &mut Vec<(Box<Queued>, Done)>) {
         if batch.is_empty() {
             return;
         }
@@ -132,7 +176,7 @@ impl Writer {
     }
 
     /// Nothing of this batch is durable, nor will anything be from now on.
-    fn fail(&mut self, batch: &mut Vec<(Queued, Done)>, first_seq: u64, e: &std::io::Error) {
+    fn fail(&mut self, batch: &mut Vec<(Box<Queued>, Done)>, first_seq: u64, e: &std::io::Error) {
         let why = format!(
             "{} ({e})",
             if self.storage.path().is_some() {
