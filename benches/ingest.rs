@@ -21,7 +21,9 @@
 //! `cargo bench --bench ingest`. Env: `PILOTWATCH_BENCH_SECS` (default 5 per server),
 //! `PILOTWATCH_BENCH_CONNS` (64), `PILOTWATCH_BENCH_SCRAPE_PAIRS` (3 scraped runs, each
 //! between two unscraped ones), `PILOTWATCH_BENCH_LOADGEN=builtin` (skip wrk),
-//! `PILOTWATCH_BENCH_NODE=0` (skip express).
+//! `PILOTWATCH_BENCH_NODE=0` (skip express), `PILOTWATCH_BENCH_REPEATS=N` (then N more
+//! bare/full pairs, back to back, and their medians), `PILOTWATCH_BENCH_QUICK=1` (only
+//! those pairs).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -170,6 +172,73 @@ fn express() -> Result<(std::process::Child, SocketAddr), String> {
     Ok((child, SocketAddr::from(([127, 0, 0, 1], port))))
 }
 
+/// Bare axum: read the body, answer 200.
+fn bare_axum(rt: &tokio::runtime::Runtime) -> SocketAddr {
+    rt.block_on(serve(
+        Router::new().fallback(|_b: Bytes| async { StatusCode::OK }),
+    ))
+}
+
+/// Context switches so far per live thread of this process (by thread id).
+fn context_switches() -> std::collections::HashMap<String, u64> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Default::default();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+            let n = status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum();
+            Some((t.file_name().to_string_lossy().into_owned(), n))
+        })
+        .collect()
+}
+
+/// Switches since `before` (threads that ended meanwhile are not counted).
+fn switches_since(before: &std::collections::HashMap<String, u64>) -> u64 {
+    context_switches()
+        .iter()
+        .map(|(tid, n)| n.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum()
+}
+
+/// `n` bare/full pairs back to back: each pair's ratio, then the medians.
+fn pairs_of_runs(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, n: usize) {
+    let (mut bares, mut fulls, mut ratios, mut switches) = (vec![], vec![], vec![], vec![]);
+    for i in 1..=n {
+        let bare = load.run(rt, bare_axum(rt));
+        report(&format!("R{i}. bare axum"), &bare, None);
+        let before = (context_switches(), std::time::Instant::now());
+        let (full, _, _, _) = full_run(rt, load, None);
+        let per_s = switches_since(&before.0) as f64 / before.1.elapsed().as_secs_f64();
+        report(&format!("R{i}. pilotwatch"), &full, Some(&bare));
+        println!("   {per_s:.0} context switches/s in this process (wrk not counted)");
+        ratios.push(full.rate / bare.rate);
+        switches.push(per_s / full.rate);
+        bares.push(bare);
+        fulls.push(full);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let m = |runs: &[Run], f: fn(&Run) -> f64| median(runs.iter().map(f).collect());
+    println!(
+        "medians of {n}: bare {:.0} req/s p99 {:.2} ms; pilotwatch {:.0} req/s p50 {:.2} ms p99 {:.2} ms; ratio {:.2}×; {:.2} context switches per request\n",
+        m(&bares, |r| r.rate),
+        m(&bares, |r| r.p99_ms),
+        m(&fulls, |r| r.rate),
+        m(&fulls, |r| r.p50_ms),
+        m(&fulls, |r| r.p99_ms),
+        median(ratios),
+        median(switches),
+    );
+}
+
 fn main() {
     let env = |k: &str| std::env::var(k).ok();
     let secs: f64 = env("PILOTWATCH_BENCH_SECS")
@@ -204,10 +273,16 @@ fn main() {
         }
     };
 
-    let addr = rt.block_on(serve(
-        Router::new().fallback(|_b: Bytes| async { StatusCode::OK }),
-    ));
-    let bare = load.run(&rt, addr);
+    let repeats: usize = env("PILOTWATCH_BENCH_REPEATS")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    if repeats > 0 {
+        pairs_of_runs(&rt, &*load, repeats);
+    }
+    if env("PILOTWATCH_BENCH_QUICK").as_deref() == Some("1") {
+        return;
+    }
+    let bare = load.run(&rt, bare_axum(&rt));
     report("1. bare axum", &bare, None);
 
     let secrets = [Secret::new(SECRET)];

@@ -114,7 +114,8 @@ impl Forwarder {
         let mut rx = self.ingest.subscribe();
         loop {
             match rx.recv().await {
-                Ok(r) if forwardable(&r) => {
+                Ok(a) if forwardable(&a.record) => {
+                    let r = a.record;
                     // Waits while the app is slow; the channel behind it is the bounded
                     // queue, and what overflows it is counted below.
                     let Ok(slot) = self.slots.clone().acquire_owned().await else {

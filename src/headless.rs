@@ -2,11 +2,10 @@
 //! prints the journal's NDJSON instead. All untrusted text is sanitised.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::journal::line;
+use crate::ingest::Applied;
 use crate::model::Verdict;
 use crate::model::summary::{Summary, What, Who};
 use crate::record::{Record, RecordKind};
@@ -16,15 +15,15 @@ use crate::store::{SharedStore, Store};
 /// Print every record from `rx` until the channel closes or `out` fails (a closed pipe).
 /// Blocking: run it on its own thread so a slow reader never stalls the receiver.
 pub fn print(
-    mut rx: broadcast::Receiver<Arc<Record>>,
+    mut rx: broadcast::Receiver<Applied>,
     store: SharedStore,
     json: bool,
     mut out: impl Write,
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(4096);
     loop {
-        let record = match rx.blocking_recv() {
-            Ok(r) => r,
+        let Applied { record, line } = match rx.blocking_recv() {
+            Ok(a) => a,
             Err(RecvError::Closed) => return Ok(()),
             Err(RecvError::Lagged(n)) => {
                 eprintln!(
@@ -35,7 +34,8 @@ pub fn print(
         };
         buf.clear();
         if json {
-            line::encode(&record, &mut buf);
+            // The journal's own line, as written.
+            buf.extend_from_slice(&line);
         } else {
             buf.extend_from_slice(format_line(&record, &store.read()).as_bytes());
             buf.push(b'\n');

@@ -1,5 +1,6 @@
-//! The hub: one task takes each record from the ingest fan-out once, encodes it once,
-//! and offers the frame to every client's bounded buffer without waiting.
+//! The hub: one task takes each record from the ingest fan-out once, wraps its journal
+//! line (as written, never encoded again) in a frame once, and offers the frame to
+//! every client's bounded buffer without waiting.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -59,13 +60,14 @@ pub(super) async fn hub(ingest: Arc<Ingest>, mut joins: mpsc::Receiver<Join>, bu
                 let _ = reply.send(Joined { cursor, rx, backlog });
             }
             record = records.recv() => match record {
-                Ok(r) if r.seq <= cursor => {}
-                Ok(r) => {
-                    if r.seq > cursor + 1 {
-                        catch_up(&ingest, &mut cursor, &mut slots, r.seq - 1).await;
+                Ok(a) if a.record.seq <= cursor => {}
+                Ok(a) => {
+                    let seq = a.record.seq;
+                    if seq > cursor + 1 {
+                        catch_up(&ingest, &mut cursor, &mut slots, seq - 1).await;
                     }
-                    cursor = r.seq;
-                    offer(&mut slots, &r);
+                    cursor = seq;
+                    offer(&mut slots, || protocol::record_frame(&a.line));
                 }
                 // Fell behind the fan-out: the store has what was missed.
                 Err(RecvError::Lagged(_)) => {
@@ -91,18 +93,19 @@ async fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, unti
     for batch in missed.chunks(256) {
         for r in batch {
             *cursor = r.seq;
-            offer(slots, r);
+            offer(slots, || protocol::encode_record(r));
         }
         tokio::task::yield_now().await;
     }
 }
 
-fn offer(slots: &mut Vec<Slot>, record: &Record) {
+/// Offer a record's frame (made only when someone is attached) to every client.
+fn offer(slots: &mut Vec<Slot>, frame: impl FnOnce() -> Bytes) {
     slots.retain(|s| !s.tx.is_closed());
     if slots.is_empty() {
         return;
     }
-    let frame = protocol::encode_record(record);
+    let frame = frame();
     let len = frame.len();
     slots.retain(|s| {
         let over = s.backlog.queued.fetch_add(len, Ordering::SeqCst) + len > MAX_QUEUED_BYTES;

@@ -194,11 +194,17 @@ const RECORD_HEAD: &[u8] = b"{\"type\":\"record\",\"record\":";
 
 /// A record frame: its journal line wrapped, newline-terminated.
 pub fn encode_record(record: &Record) -> Bytes {
-    let mut out = Vec::with_capacity(record.body.len() + 400);
+    let mut line = Vec::with_capacity(record.body.len() + 400);
+    line::encode(record, &mut line);
+    record_frame(&line)
+}
+
+/// The record frame of a journal line as the journal holds it (newline included).
+pub fn record_frame(line: &[u8]) -> Bytes {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let mut out = Vec::with_capacity(RECORD_HEAD.len() + line.len() + 2);
     out.extend_from_slice(RECORD_HEAD);
-    line::encode(record, &mut out);
-    // The line ends in a newline: the wrapper closes before it.
-    out.pop();
+    out.extend_from_slice(line);
     out.extend_from_slice(b"}\n");
     out.into()
 }
