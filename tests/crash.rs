@@ -1,5 +1,6 @@
 //! Kill -9 under load: every delivery that got a 2xx is in the journal and, after
-//! replay, in the store; a torn last line is tolerated. `PILOTWATCH_CRASH_ROUNDS`
+//! replay (from the store snapshot the previous round's replay left, and the lines
+//! after it), in the store; a torn last line is tolerated. `PILOTWATCH_CRASH_ROUNDS`
 //! raises the number of rounds (CI runs a few).
 
 mod common;
@@ -110,9 +111,17 @@ async fn sigkill_under_load_loses_no_acknowledged_delivery() {
             journal: Some(journal.clone()),
             segment_max: 64 << 20,
             dedupe_window: 1_000_000,
-            snapshot: None,
+            // Its shutdown writes a snapshot: the next round replays only what the
+            // killed process added after it (the child, at another capacity, ignores it).
+            snapshot: Some(pilotwatch::snapshot::Policy::default()),
         };
         let (ingest, report) = Ingest::start(&config, store.clone()).unwrap();
+        assert_eq!(
+            report.from_snapshot.is_some(),
+            round > 0,
+            "round {round}: {:?}",
+            report.snapshot_ignored
+        );
         if round % 2 == 1 {
             assert!(
                 report.torn_tail.is_some(),
