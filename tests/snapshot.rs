@@ -325,3 +325,112 @@ fn anchor_of(bytes: &[u8]) -> snapshot::Anchor {
     let (header, _): (snapshot::Header, _) = postcard::take_from_bytes(&bytes[8..]).unwrap();
     header.anchor
 }
+
+/// The last batch before a shutdown rolled the segment: the snapshot is anchored at the
+/// end of the rolled one (not at offset 0 of the new, empty active one) and is used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_right_after_a_roll_writes_a_usable_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let mut config = config(&journal, Some(Policy::default()));
+    config.segment_max = 4096;
+    let store = Store::shared(CAPACITY);
+    let (ingest, _) = Ingest::start(&config, store).unwrap();
+    let mut i = 1;
+    // One at a time until the active segment is empty: the last write rolled it.
+    loop {
+        ingest
+            .submit(incoming(lifecycle(i).as_bytes()))
+            .await
+            .unwrap();
+        i += 1;
+        let rolled = std::fs::metadata(&journal)
+            .map(|m| m.len() == 0)
+            .unwrap_or(false);
+        if rolled && i > 20 {
+            break;
+        }
+        assert!(i < 500, "no roll");
+    }
+    stop(ingest).await;
+    let (ingest, _, report) = start(&journal, None);
+    stop(ingest).await;
+    assert_eq!(report.snapshot_ignored, None);
+    assert_eq!(report.from_snapshot, Some(i - 1));
+}
+
+/// `--journal journal.jsonl` from the journal's directory: the rolled segment the
+/// snapshot is anchored in is found (the segment list spells it `./journal.000001.jsonl`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relative_journal_path_resumes_from_a_rolled_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_addr().port();
+    let serve = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
+            .args([
+                "serve",
+                "--journal",
+                "journal.jsonl",
+                "--segment-size",
+                "4096",
+            ])
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--no-attach"])
+            .current_dir(dir.path())
+            .env_remove("PILOT_STATUS_WEBHOOK_SECRET")
+            .env_remove("PILOT_STATUS_API_KEY")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let http = common::client();
+    let url = format!("http://127.0.0.1:{port}/");
+    let post = async |i: u64| {
+        for _ in 0..100 {
+            if let Ok(r) = http.post(&url).body(lifecycle(i)).send().await {
+                return r.status();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("pilotwatch does not answer");
+    };
+    let term = |child: std::process::Child| {
+        let pid = child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let child = serve();
+    // Until a delivery has just rolled the segment: the shutdown's snapshot is then
+    // anchored in the rolled one, `journal.000001.jsonl` or later.
+    let active = dir.path().join("journal.jsonl");
+    let mut i = 1;
+    loop {
+        assert!(post(i).await.is_success());
+        i += 1;
+        if i > 20 && std::fs::metadata(&active).unwrap().len() == 0 {
+            break;
+        }
+        assert!(i < 500, "no roll");
+    }
+    let out = term(child);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("journal.000001.jsonl").exists(),
+        "segments rolled"
+    );
+    let child = serve();
+    assert!(post(i).await.is_success());
+    let out = term(child);
+    let banner = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        banner.contains("read from its snapshot, 0 newer record(s) replayed"),
+        "{banner}"
+    );
+}

@@ -49,7 +49,14 @@ impl Applier {
                 self.last_seq.send_replace(seq);
             }
             if let (Some(due), Some(w)) = (due, &mut self.snapshots) {
-                w.take(&self.store.read(), due);
+                if due.last {
+                    w.finish();
+                }
+                if w.busy() {
+                    tracing::info!("store snapshot skipped: the last one is still being written");
+                } else {
+                    w.take(&self.store.read(), due);
+                }
             }
         }
         if let Some(w) = &mut self.snapshots {

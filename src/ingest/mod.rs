@@ -131,13 +131,14 @@ impl Ingest {
                 None
             }
         };
-        let mut report = {
+        let window = config.dedupe_window;
+        let replay_from = |resume: Option<&replay::Resume>, dedupe: &mut Dedupe| {
             let mut store = store.write();
             replay::replay_tail(
                 path,
                 true,
-                Some(config.dedupe_window as u64 * REPLAY_WINDOWS),
-                resume.as_ref(),
+                Some(window as u64 * REPLAY_WINDOWS),
+                resume,
                 |mut record| (rederive(&mut record), record),
                 |(identity, record)| {
                     if let (Some(id), None) = (identity, record.duplicate_of) {
@@ -146,7 +147,18 @@ impl Ingest {
                     store.apply(record);
                 },
                 &std::sync::atomic::AtomicU64::new(0),
-            )?
+            )
+        };
+        let mut report = match replay_from(resume.as_ref(), &mut dedupe) {
+            // The journal changed under the snapshot's resume point: start over without.
+            Err(e) if resume.is_some() => {
+                tracing::warn!(error = %e, "store snapshot dropped; replaying the whole journal");
+                *store.write() = crate::store::Store::new(capacity);
+                dedupe = Dedupe::new(window);
+                (from_snapshot, ignored) = (None, Some(e.to_string()));
+                replay_from(None, &mut dedupe)?
+            }
+            other => other?,
         };
         report.from_snapshot = from_snapshot;
         report.snapshot_ignored = ignored;

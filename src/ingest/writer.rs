@@ -55,8 +55,10 @@ pub(super) struct Writer {
     /// The size of the last batch's bytes: the next buffer is allocated once, at that.
     last_len: usize,
     snapshot: Option<snapshot::Policy>,
-    /// The last line written (newline included), where a snapshot is anchored.
+    /// The last line written (newline included) and where it ends (segment, offset):
+    /// where a snapshot is anchored, also after a roll moved the storage on.
     last_line: Bytes,
+    last_position: Option<(u64, u64)>,
 }
 
 impl Writer {
@@ -80,6 +82,7 @@ impl Writer {
             last_len: 16 << 10,
             snapshot: None,
             last_line: Bytes::new(),
+            last_position: None,
         }
     }
 
@@ -113,9 +116,10 @@ impl Writer {
         }
         // A last snapshot, so the next start reads it instead of the journal.
         if self.snapshot.as_ref().is_some_and(|p| p.pending())
-            && let Some(due) = self.snapshot_due(None)
+            && let Some(mut due) = self.snapshot_due(None)
             && let Some((batches, _)) = &self.applier
         {
+            due.last = true;
             let _ = batches.send(Batch {
                 records: Vec::new(),
                 snapshot: Some(due),
@@ -201,6 +205,7 @@ impl Writer {
         if let Some((_, line)) = durable.last() {
             // A copy: a slice would keep the whole batch's buffer alive.
             self.last_line = Bytes::copy_from_slice(line);
+            self.last_position = position;
         }
         let due = match self
             .snapshot
@@ -225,7 +230,10 @@ impl Writer {
         if self.failure.lock().is_some() || self.next_seq <= 1 {
             return None;
         }
-        let (segment, end) = position.or_else(|| self.storage.position())?;
+        // Nothing written since the start: the storage's position is the journal's end.
+        let (segment, end) = position
+            .or(self.last_position)
+            .or_else(|| self.storage.position())?;
         let journal = self.storage.path()?;
         let anchor = snapshot::Anchor::newest(journal, segment, end, &self.last_line)
             .map_err(|e| tracing::warn!(error = %e, "no snapshot: journal end unreadable"))
@@ -236,6 +244,7 @@ impl Writer {
             anchor,
             window: self.dedupe.window(),
             dedupe: self.dedupe.entries(),
+            last: false,
         })
     }
 

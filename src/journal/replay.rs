@@ -202,7 +202,9 @@ pub fn replay_tail<T: Send>(
     if let Some(r) = resume {
         let i = segments
             .iter()
-            .position(|s| *s == r.segment)
+            // By name: all segments are beside `active`, but `segments` spells the
+            // directory as `dir.join(..)` (`./journal.000003.jsonl` for a relative path).
+            .position(|s| s.file_name() == r.segment.file_name())
             .ok_or_else(|| {
                 io::Error::other(format!("resume segment {} not found", r.segment.display()))
             })?;

@@ -110,6 +110,9 @@ pub(super) fn locate(journal: &Path, anchor: &Anchor, after_seq: u64) -> Result<
 }
 
 fn read_at(path: &Path, end: u64, len: u32) -> io::Result<Vec<u8>> {
+    if len as u64 > crate::journal::replay::MAX_LINE {
+        return Err(io::Error::other("longer than any journal line"));
+    }
     let start = end
         .checked_sub(len as u64)
         .ok_or_else(|| io::Error::other("anchor before the file's start"))?;

@@ -18,6 +18,8 @@ pub struct Due {
     /// The dedupe index (its window, its entries oldest first) as of `seq`.
     pub window: usize,
     pub dedupe: Vec<(Identity, u64)>,
+    /// The last one, at shutdown: worth waiting for the one being written.
+    pub last: bool,
 }
 
 #[derive(Debug)]
@@ -49,8 +51,6 @@ impl Writer {
         let header = Header::new(due.seq, store.capacity(), due.window, due.anchor);
         let bytes = super::encode(&header, store, &due.dedupe);
         let encoded = started.elapsed();
-        // One write at a time: a slow disk makes snapshots rarer, never pile up.
-        self.finish();
         let journal = self.journal.clone();
         let spawned = std::thread::Builder::new()
             .name("pilotwatch-snapshot".into())
@@ -68,6 +68,12 @@ impl Writer {
             Ok(handle) => self.writing = Some(handle),
             Err(e) => tracing::warn!(error = %e, "store snapshot not written"),
         }
+    }
+
+    /// A snapshot is still being written: one at a time, so a slow disk makes them
+    /// rarer and never piles them up (nor holds the store while it syncs).
+    pub fn busy(&self) -> bool {
+        self.writing.as_ref().is_some_and(|h| !h.is_finished())
     }
 
     /// Wait for the snapshot being written, if any (at shutdown).
