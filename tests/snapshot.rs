@@ -434,3 +434,51 @@ async fn a_relative_journal_path_resumes_from_a_rolled_segment() {
         "{banner}"
     );
 }
+
+/// Replay resumes only where the anchor line still is: a resume point whose line
+/// changed (the segment rolled between the check and the read) is an error, which the
+/// callers answer with a whole replay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_point_that_moved_is_refused() {
+    use pilotwatch::journal::replay::{Resume, replay_tail};
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.jsonl");
+    let (ingest, _, _) = start(&journal, None);
+    traffic(&ingest, 1, 20).await;
+    stop(ingest).await;
+    let text = std::fs::read(&journal).unwrap();
+    let first = text.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let hash = xxhash_rust::xxh3::xxh3_64(&text[..first]);
+    let resume = |hash| Resume {
+        segment: journal.clone(),
+        offset: first as u64,
+        after_seq: 1,
+        line: (first as u32, hash),
+    };
+    let progress = std::sync::atomic::AtomicU64::new(0);
+    let mut n = 0;
+    let good = replay_tail(
+        &journal,
+        false,
+        None,
+        Some(&resume(hash)),
+        |r| r,
+        |_| n += 1,
+        &progress,
+    );
+    let report = good.unwrap();
+    assert_eq!(
+        (report.records, n),
+        (report.last_seq.unwrap() - 1, report.records)
+    );
+    let moved = replay_tail(
+        &journal,
+        false,
+        None,
+        Some(&resume(hash ^ 1)),
+        |r| r,
+        |_| {},
+        &progress,
+    );
+    assert!(moved.unwrap_err().to_string().contains("moved"));
+}

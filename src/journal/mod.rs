@@ -4,6 +4,7 @@
 pub mod line;
 pub mod peek;
 pub mod replay;
+mod skip;
 pub mod storage;
 pub mod tail;
 

@@ -7,6 +7,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use super::line::{self, LineError};
+use super::skip::{lines_to_skip, passed_over};
 use super::storage::rolled_segments;
 use crate::record::Record;
 
@@ -92,70 +93,6 @@ pub fn replay(active: &Path, repair: bool, apply: impl FnMut(Record)) -> io::Res
 /// Lines decoded and `prepare`d together, on every core.
 const CHUNK: usize = 8192;
 
-/// How many lines each segment holds past the newest `keep` records: whole older
-/// segments are not even opened, and the oldest needed one is counted (at memchr speed,
-/// no parsing) so its first lines can be passed over. `None`: replay everything.
-fn lines_to_skip(segments: &[PathBuf], keep: Option<u64>) -> io::Result<Vec<u64>> {
-    let mut skip = vec![0u64; segments.len()];
-    let Some(keep) = keep else {
-        return Ok(skip);
-    };
-    let mut newer = 0u64;
-    for (i, segment) in segments.iter().enumerate().rev() {
-        if newer >= keep {
-            skip[i] = u64::MAX;
-            continue;
-        }
-        let lines = count_lines(segment)?;
-        skip[i] = lines.saturating_sub(keep - newer);
-        newer += lines;
-    }
-    Ok(skip)
-}
-
-/// The lines before a resume point (`(offset, counted)`), counted the first time asked.
-fn passed_over(segment: &Path, before: &mut Option<(u64, Option<u64>)>) -> u64 {
-    match before {
-        None => 0,
-        Some((_, Some(n))) => *n,
-        Some((at, counted)) => *counted.insert(count_lines_upto(segment, *at).unwrap_or(0)),
-    }
-}
-
-/// Newline-terminated lines in the first `end` bytes of a file.
-fn count_lines_upto(path: &Path, end: u64) -> io::Result<u64> {
-    let mut f = File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut n, mut left) = (0u64, end);
-    while left > 0 {
-        let want = buf.len().min(left as usize);
-        let read = match io::Read::read(&mut f, &mut buf[..want]) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        n += memchr::memchr_iter(b'\n', &buf[..read]).count() as u64;
-        left -= read as u64;
-    }
-    Ok(n)
-}
-
-/// Newline-terminated lines in a file, without decoding any.
-fn count_lines(path: &Path) -> io::Result<u64> {
-    let mut f = File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut n = 0u64;
-    loop {
-        match io::Read::read(&mut f, &mut buf) {
-            Ok(0) => return Ok(n),
-            Ok(read) => n += memchr::memchr_iter(b'\n', &buf[..read]).count() as u64,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// [`replay`] with a `prepare` step (re-deriving what a record does not journal) run
 /// in parallel with decoding, over chunks of lines; `apply` still sees every record
 /// once, in journal order, and `progress` counts the bytes read. Replay is dominated by
@@ -178,6 +115,9 @@ pub struct Resume {
     pub segment: PathBuf,
     pub offset: u64,
     pub after_seq: u64,
+    /// The length and XXH3 of the line ending at `offset`, checked again on the file
+    /// replay opens (a reader beside a live service can see the segment roll between).
+    pub line: (u32, u64),
 }
 
 /// [`replay_with`] of only the newest `keep` records (`None`: all): a bounded store
@@ -229,6 +169,21 @@ pub fn replay_tail<T: Send>(
         // Lines passed over by a resume: counted only if a report needs a line number.
         let mut lines_before = None;
         if let Some(at) = resume_at.take() {
+            let (len, hash) = resume.map(|r| r.line).unwrap_or_default();
+            let start = at
+                .checked_sub(len as u64)
+                .filter(|_| len as u64 <= MAX_LINE);
+            let mut line = vec![0; len as usize * start.is_some() as usize];
+            io::Seek::seek(&mut file, io::SeekFrom::Start(start.unwrap_or(0)))?;
+            if start.is_none()
+                || io::Read::read_exact(&mut file, &mut line).is_err()
+                || xxhash_rust::xxh3::xxh3_64(&line) != hash
+            {
+                return Err(io::Error::other(format!(
+                    "the resume point in {} moved (the journal rolled or changed meanwhile)",
+                    segment.display()
+                )));
+            }
             lines_before = Some((at, None));
             offset = at;
             io::Seek::seek(&mut file, io::SeekFrom::Start(at))?;

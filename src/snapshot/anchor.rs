@@ -106,6 +106,7 @@ pub(super) fn locate(journal: &Path, anchor: &Anchor, after_seq: u64) -> Result<
         segment,
         offset: anchor.end,
         after_seq,
+        line: (anchor.line_len, anchor.line_hash),
     })
 }
 

@@ -35,6 +35,31 @@ pub fn load_journal(
             None
         }
     };
+    let report = match read(path, store, resume.as_ref(), progress, &mut on_batch) {
+        // The journal rolled under the resume point: read all of it instead.
+        Err(e) if resume.is_some() => {
+            tracing::info!(error = %e, "store snapshot dropped; reading the whole journal");
+            *store.write() = crate::store::Store::new(capacity);
+            progress.store(0, std::sync::atomic::Ordering::Relaxed);
+            (from_snapshot, ignored) = (None, Some(e.to_string()));
+            read(path, store, None, progress, &mut on_batch)
+        }
+        other => other,
+    };
+    report.map(|mut r| {
+        (r.from_snapshot, r.snapshot_ignored) = (from_snapshot, ignored);
+        r
+    })
+}
+
+/// The journal's lines (after `resume`, if given) into `store`, in batches.
+fn read(
+    path: &Path,
+    store: &SharedStore,
+    resume: Option<&crate::journal::replay::Resume>,
+    progress: &AtomicU64,
+    on_batch: &mut impl FnMut(),
+) -> io::Result<crate::journal::replay::ReplayReport> {
     const BATCH: usize = 4096;
     let mut batch = Vec::with_capacity(BATCH);
     let mut flush = |batch: &mut Vec<crate::record::Record>| {
@@ -49,7 +74,7 @@ pub fn load_journal(
         path,
         false,
         None,
-        resume.as_ref(),
+        resume,
         |mut record| {
             crate::ingest::rederive(&mut record);
             record
@@ -63,8 +88,5 @@ pub fn load_journal(
         progress,
     );
     flush(&mut batch);
-    report.map(|mut r| {
-        (r.from_snapshot, r.snapshot_ignored) = (from_snapshot, ignored);
-        r
-    })
+    report
 }
