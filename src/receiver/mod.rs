@@ -139,8 +139,9 @@ pub fn router_with(state: Arc<ReceiverState>, metrics: bool) -> Router {
 }
 
 async fn healthz(State(state): State<Arc<ReceiverState>>) -> Response {
-    // Counts that include every delivery acknowledged before this request.
-    state.ingest.settled().await;
+    // Counts that include every delivery acknowledged before this request, but never a
+    // health check held for long (the store pauses while it writes a large snapshot).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), state.ingest.settled()).await;
     let (last_seq, total, fleet, alerts) = {
         let store = state.ingest.store().read();
         let alerts: Vec<serde_json::Value> = store
