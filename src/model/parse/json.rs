@@ -58,21 +58,38 @@ pub(super) fn decode_deep(body: &[u8]) -> Result<Value, NotJson> {
     }
 }
 
-/// The deepest nesting of arrays and objects, strings skipped.
-pub(super) fn depth(json: &[u8]) -> usize {
-    let (mut now, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in json {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
+/// A byte-by-byte scan's place relative to JSON strings.
+#[derive(Default)]
+struct Strings {
+    inside: bool,
+    escaped: bool,
+}
+
+impl Strings {
+    /// Whether `b` belongs to a string (its quotes included), moving past it.
+    fn skips(&mut self, b: u8) -> bool {
+        if self.inside {
+            match (self.escaped, b) {
+                (true, _) => self.escaped = false,
+                (false, b'\\') => self.escaped = true,
+                (false, b'"') => self.inside = false,
                 _ => {}
             }
+            return true;
+        }
+        self.inside = b == b'"';
+        self.inside
+    }
+}
+
+/// The deepest nesting of arrays and objects, strings skipped.
+pub(super) fn depth(json: &[u8]) -> usize {
+    let (mut now, mut max, mut strings) = (0usize, 0usize, Strings::default());
+    for &b in json {
+        if strings.skips(b) {
             continue;
         }
         match b {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 now += 1;
                 max = max.max(now);
@@ -88,22 +105,13 @@ pub(super) fn depth(json: &[u8]) -> usize {
 /// largest (or smallest) one that fits; `None` when it has none.
 pub(super) fn clamp_big_integers(json: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(json.len());
-    let (mut i, mut changed, mut in_string, mut escaped) = (0, false, false, false);
+    let (mut i, mut changed, mut strings) = (0, false, Strings::default());
     while i < json.len() {
         let b = json[i];
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
+        if strings.skips(b) {
             out.push(b);
             i += 1;
             continue;
-        }
-        if b == b'"' {
-            in_string = true;
         }
         if b == b'-' || b.is_ascii_digit() {
             let end = json[i..]
