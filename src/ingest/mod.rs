@@ -116,21 +116,13 @@ impl Ingest {
         };
         let lock = storage::lock(path)?;
         let capacity = store.read().capacity();
-        let (mut from_snapshot, mut ignored) = (None, None);
-        let resume = match snapshot::load(path, capacity, config.dedupe_window) {
-            Ok(Some(loaded)) => {
-                *store.write() = loaded.store;
-                dedupe = Dedupe::from_entries(config.dedupe_window, loaded.dedupe);
-                from_snapshot = Some(loaded.header.seq);
-                Some(loaded.start)
-            }
-            Ok(None) => None,
-            Err(why) => {
-                tracing::warn!(%why, "store snapshot ignored; replaying the whole journal");
-                ignored = Some(why.0);
-                None
-            }
-        };
+        let (loaded, mut ignored) = snapshot::load_or_say(path, capacity, config.dedupe_window);
+        let mut from_snapshot = loaded.as_ref().map(|l| l.header.seq);
+        let resume = loaded.map(|loaded| {
+            *store.write() = loaded.store;
+            dedupe = Dedupe::from_entries(config.dedupe_window, loaded.dedupe);
+            loaded.start
+        });
         let window = config.dedupe_window;
         let replay_from = |resume: Option<&replay::Resume>, dedupe: &mut Dedupe| {
             let mut store = store.write();

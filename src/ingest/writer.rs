@@ -116,7 +116,7 @@ impl Writer {
         }
         // A last snapshot, so the next start reads it instead of the journal.
         if self.snapshot.as_ref().is_some_and(|p| p.pending())
-            && let Some(mut due) = self.snapshot_due(None)
+            && let Some(mut due) = self.snapshot_due()
             && let Some((batches, _)) = &self.applier
         {
             due.last = true;
@@ -212,7 +212,7 @@ impl Writer {
             .as_mut()
             .map(|p| p.wrote(durable.len() as u64))
         {
-            Some(true) => self.snapshot_due(position),
+            Some(true) => self.snapshot_due(),
             _ => None,
         };
         // The batch is durable and acknowledged: the store applier takes it from here.
@@ -224,16 +224,14 @@ impl Writer {
         }
     }
 
-    /// What the applier needs to snapshot the store at the newest seq written (at
-    /// `position`, else the current one); none after a failure (a torn batch may follow).
-    fn snapshot_due(&mut self, position: Option<(u64, u64)>) -> Option<snapshot::Due> {
+    /// What the applier needs to snapshot the store at the newest seq written; none
+    /// after a failure (a torn batch may follow).
+    fn snapshot_due(&mut self) -> Option<snapshot::Due> {
         if self.failure.lock().is_some() || self.next_seq <= 1 {
             return None;
         }
         // Nothing written since the start: the storage's position is the journal's end.
-        let (segment, end) = position
-            .or(self.last_position)
-            .or_else(|| self.storage.position())?;
+        let (segment, end) = self.last_position.or_else(|| self.storage.position())?;
         let journal = self.storage.path()?;
         let anchor = snapshot::Anchor::newest(journal, segment, end, &self.last_line)
             .map_err(|e| tracing::warn!(error = %e, "no snapshot: journal end unreadable"))

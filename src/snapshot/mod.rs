@@ -133,7 +133,7 @@ pub fn load(journal: &Path, capacity: usize, window: usize) -> Result<Option<Loa
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Ignored(format!("{} unreadable: {e}", path.display()))),
     }
-    let header = decode_header(&bytes)?;
+    let (header, rest) = decode_header(&bytes)?;
     if header.capacity != capacity as u64 || header.dedupe_window != window as u64 {
         return Err(Ignored(format!(
             "it was taken with --capacity {}, not {capacity}",
@@ -142,8 +142,6 @@ pub fn load(journal: &Path, capacity: usize, window: usize) -> Result<Option<Loa
     }
     let start = anchor::locate(journal, &header.anchor, header.seq)
         .map_err(|why| Ignored(format!("the journal does not match it: {why}")))?;
-    let body = &bytes[MAGIC.len()..bytes.len() - 4];
-    let (_, rest): (Header, &[u8]) = postcard::take_from_bytes(body).expect("checked above");
     let (store, dedupe): (Store, Vec<(Identity, u64)>) = postcard::from_bytes(rest)
         .map_err(|e| Ignored(format!("its store could not be read: {e}")))?;
     if store.last_seq() != header.seq || store.capacity() != capacity {
@@ -158,8 +156,8 @@ pub fn load(journal: &Path, capacity: usize, window: usize) -> Result<Option<Loa
 }
 
 /// The magic, the checksum over everything, the format and the version: a snapshot
-/// that passes is whole and from this build.
-fn decode_header(bytes: &[u8]) -> Result<Header, Ignored> {
+/// that passes is whole and from this build. Returns its header and the bytes after it.
+fn decode_header(bytes: &[u8]) -> Result<(Header, &[u8]), Ignored> {
     if bytes.len() < MAGIC.len() + 4 || &bytes[..MAGIC.len()] != MAGIC {
         return Err(Ignored("not a pilotwatch snapshot".into()));
     }
@@ -170,7 +168,7 @@ fn decode_header(bytes: &[u8]) -> Result<Header, Ignored> {
             "its checksum does not match (damaged or cut short)".into(),
         ));
     }
-    let (header, _): (Header, _) = postcard::take_from_bytes(&body[MAGIC.len()..])
+    let (header, rest): (Header, _) = postcard::take_from_bytes(&body[MAGIC.len()..])
         .map_err(|e| Ignored(format!("its header could not be read: {e}")))?;
     if header.format != FORMAT || header.version != env!("CARGO_PKG_VERSION") {
         return Err(Ignored(format!(
@@ -185,5 +183,21 @@ fn decode_header(bytes: &[u8]) -> Result<Header, Ignored> {
             "it was written by a build whose store is laid out differently".into(),
         ));
     }
-    Ok(header)
+    Ok((header, rest))
+}
+
+/// [`load`], with a snapshot that is not used said in the log: the snapshot to start
+/// from, or why there is none to (for the replay's report).
+pub fn load_or_say(
+    journal: &Path,
+    capacity: usize,
+    window: usize,
+) -> (Option<Loaded>, Option<String>) {
+    match load(journal, capacity, window) {
+        Ok(loaded) => (loaded, None),
+        Err(why) => {
+            tracing::warn!(%why, "store snapshot not used; reading the whole journal");
+            (None, Some(why.0))
+        }
+    }
 }

@@ -20,21 +20,13 @@ pub fn load_journal(
     // A journal's store snapshot (when one matches this capacity) stands in for the
     // lines before it, as at a service's start.
     let capacity = store.read().capacity();
-    let (mut from_snapshot, mut ignored) = (None, None);
-    let resume = match crate::snapshot::load(path, capacity, capacity) {
-        Ok(Some(loaded)) => {
-            *store.write() = loaded.store;
-            from_snapshot = Some(loaded.header.seq);
-            on_batch();
-            Some(loaded.start)
-        }
-        Ok(None) => None,
-        Err(why) => {
-            tracing::info!(%why, "store snapshot not used; reading the whole journal");
-            ignored = Some(why.0);
-            None
-        }
-    };
+    let (loaded, mut ignored) = crate::snapshot::load_or_say(path, capacity, capacity);
+    let mut from_snapshot = loaded.as_ref().map(|l| l.header.seq);
+    let resume = loaded.map(|loaded| {
+        *store.write() = loaded.store;
+        on_batch();
+        loaded.start
+    });
     let report = match read(path, store, resume.as_ref(), progress, &mut on_batch) {
         // The journal rolled under the resume point: read all of it instead.
         Err(e) if resume.is_some() => {
