@@ -170,13 +170,13 @@ impl Forwarder {
             )
             .header("x-pilotwatch-seq", r.seq.to_string());
         if let Some(sig) = &r.signature_header {
-            req = req.header(HEADER, sig.as_ref());
+            req = req.header(HEADER, sig.text().as_ref());
         }
         if replay {
             req = req.header("x-pilotwatch-replay", "true");
         }
         let started = Instant::now();
-        match req.body(r.body.clone()).send().await {
+        match req.body(r.body.bytes()).send().await {
             Ok(res) => {
                 let status = res.status().as_u16();
                 let body = res.bytes().await.unwrap_or_default();

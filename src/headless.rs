@@ -55,18 +55,19 @@ pub fn format_line(r: &Record, store: &Store) -> String {
     let own = match r.kind {
         RecordKind::Delivery => None,
         RecordKind::Outbound => Some(
-            serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body)
+            serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body.get())
                 .map(|o| o.summary()),
         ),
         RecordKind::Forward => Some(
-            serde_json::from_slice::<crate::model::forward::Forward>(&r.body).map(|f| f.summary()),
+            serde_json::from_slice::<crate::model::forward::Forward>(&r.body.get())
+                .map(|f| f.summary()),
         ),
         RecordKind::Alert => Some(
-            serde_json::from_slice::<crate::model::alert::AlertRecord>(&r.body)
+            serde_json::from_slice::<crate::model::alert::AlertRecord>(&r.body.get())
                 .map(|a| a.summary()),
         ),
         RecordKind::Api => Some(
-            serde_json::from_slice::<crate::model::provider::ApiRecord>(&r.body)
+            serde_json::from_slice::<crate::model::provider::ApiRecord>(&r.body.get())
                 .map(|a| a.summary()),
         ),
     };
@@ -113,7 +114,7 @@ fn describe(r: &Record, store: &Store) -> (String, String, String) {
     // Records in the store no longer carry their typed event; this output thread parses
     // the body again rather than the store keeping every field twice.
     let summary = (r.verdict == Verdict::Known)
-        .then(|| Summary::parse(&r.body))
+        .then(|| Summary::parse(&r.body.get()))
         .flatten();
     let Some(Summary {
         number_id,

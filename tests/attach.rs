@@ -107,7 +107,7 @@ fn held(c: &Client) -> (Vec<u64>, Vec<usize>) {
     let ns = store
         .feed()
         .map(|r| {
-            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&r.body.get()).unwrap();
             let content = v["data"]["content"].as_str().unwrap();
             content.rsplit(' ').next().unwrap().parse().unwrap()
         })

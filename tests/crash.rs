@@ -85,10 +85,11 @@ async fn sigkill_under_load_loses_no_acknowledged_delivery() {
             "round {round}: {:?}",
             report.corrupt
         );
-        let by_seq: HashMap<u64, &[u8]> = records.iter().map(|r| (r.seq, &r.body[..])).collect();
+        let by_seq: HashMap<u64, bytes::Bytes> =
+            records.iter().map(|r| (r.seq, r.body.bytes())).collect();
         for (seq, b) in &acked {
             assert_eq!(
-                by_seq.get(seq).copied(),
+                by_seq.get(seq).map(|b| &b[..]),
                 Some(b.as_bytes()),
                 "round {round}: acked seq {seq} missing from the journal"
             );
@@ -134,7 +135,7 @@ async fn sigkill_under_load_loses_no_acknowledged_delivery() {
                 let r = store
                     .record(*seq)
                     .unwrap_or_else(|| panic!("round {round}: acked seq {seq} not in the store"));
-                assert_eq!(&r.body[..], b.as_bytes());
+                assert_eq!(&r.body.bytes()[..], b.as_bytes());
             }
             assert_eq!(
                 store.counters().duplicates,

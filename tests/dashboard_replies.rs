@@ -324,7 +324,8 @@ fn a_progress_message_is_replaced_by_its_outcome() {
     };
     let mut failed = outbound_record(901, ReplyPhase::Failed, Some(failed_error), None);
     for r in [&mut sent, &mut failed] {
-        let mut o: pilotwatch::model::outbound::Outbound = serde_json::from_slice(&r.body).unwrap();
+        let mut o: pilotwatch::model::outbound::Outbound =
+            serde_json::from_slice(&r.body.get()).unwrap();
         o.request.idempotency_key = request.idempotency_key.clone();
         r.body = serde_json::to_vec(&o).unwrap().into();
     }

@@ -34,7 +34,7 @@ async fn stopping_the_demo_ends_its_calls_in_the_journal() {
     let mut open = HashSet::new();
     let mut rang = 0;
     for r in &records {
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&r.body) else {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&r.body.get()) else {
             continue;
         };
         let id = v["callId"].as_str().unwrap_or_default().to_owned();

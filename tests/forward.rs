@@ -98,7 +98,10 @@ async fn the_app_gets_identical_bytes_and_headers() {
 
     // A replay by hand is marked as one.
     let record = store.read().record(1).cloned().unwrap();
-    server.forwarder().unwrap().replay(record);
+    server
+        .forwarder()
+        .unwrap()
+        .replay(std::sync::Arc::new(record));
     wait_for("the replay", || seen.lock().len() == 2).await;
     assert_eq!(seen.lock()[1].0["x-pilotwatch-replay"], "true");
     assert_eq!(&seen.lock()[1].1[..], body(1).as_bytes());

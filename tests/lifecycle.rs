@@ -63,7 +63,7 @@ async fn sigterm_under_load_drains_syncs_and_exits_0_within_5_s() {
     let journaled: HashSet<String> = records
         .iter()
         .filter_map(|r| {
-            let v: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+            let v: serde_json::Value = serde_json::from_slice(&r.body.get()).ok()?;
             Some(v["data"]["id"].as_str()?.to_owned())
         })
         .collect();

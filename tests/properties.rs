@@ -98,7 +98,7 @@ proptest! {
         prop_assert!(!out[..out.len() - 1].contains(&b'\n'), "one line per record");
         prop_assert!(!out.contains(&0x1b), "no raw ESC in the journal");
         let back = line::decode(&out[..out.len() - 1]).unwrap();
-        prop_assert_eq!(&back.body[..], &body[..]);
+        prop_assert_eq!(&back.body.bytes()[..], &body[..]);
         prop_assert_eq!(back.verdict, record.verdict);
         prop_assert_eq!(back.seq, 7);
     }

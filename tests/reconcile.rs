@@ -253,7 +253,7 @@ async fn a_refused_key_is_said_once_and_polling_pauses() {
             .provider()
             .since(0)
             .filter(|r| {
-                std::str::from_utf8(&r.body)
+                std::str::from_utf8(&r.body.get())
                     .unwrap()
                     .contains("\"unauthorized\"")
             })

@@ -72,10 +72,10 @@ async fn samples_and_files_arrive_signed_with_overrides() {
         (records[0].signature, records[0].verdict),
         (SignatureCheck::Valid, Verdict::Known)
     );
-    let v: serde_json::Value = serde_json::from_slice(&records[0].body).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&records[0].body.get()).unwrap();
     assert_eq!(v["data"]["content"], "Hello from send");
     assert_eq!(
-        &records[1].body[..],
+        &records[1].body.bytes()[..],
         &std::fs::read(&file).unwrap()[..],
         "a file is sent byte for byte"
     );

@@ -129,7 +129,13 @@ async fn handle(parts: &Parts, asked: Asked) {
                 ingest: &parts.ingest,
             };
             doers.handle(request, |seq| {
-                parts.ingest.store().read().record(seq).cloned()
+                parts
+                    .ingest
+                    .store()
+                    .read()
+                    .record(seq)
+                    .cloned()
+                    .map(Arc::new)
             })
         }
         Err(e) => Some(format!(

@@ -88,7 +88,7 @@ async fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, unti
         .read()
         .records_since(*cursor)
         .take_while(|r| r.seq <= until)
-        .cloned()
+        .map(|r| Arc::new(r.clone()))
         .collect();
     for batch in missed.chunks(256) {
         for r in batch {

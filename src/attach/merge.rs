@@ -139,7 +139,7 @@ impl Merger {
     /// Rewrite the receiver's seqs a record of ours points at into positions (0 when
     /// the record pointed at is not in view).
     fn translate(&self, record: &mut Record, receiver: &Arc<str>) {
-        let Ok(mut body) = serde_json::from_slice::<Value>(&record.body) else {
+        let Ok(mut body) = serde_json::from_slice::<Value>(&record.body.get()) else {
             return;
         };
         let map = |seq: u64| {
@@ -244,7 +244,7 @@ mod tests {
             serde_json::from_str(r#"{"outcome":"sent","seq":7,"status":200,"latencyMs":3}"#)
                 .unwrap();
         let seq_of = |r: &Record| {
-            let v: Value = serde_json::from_slice(&r.body).unwrap();
+            let v: Value = serde_json::from_slice(&r.body.get()).unwrap();
             v["seq"].as_u64().unwrap()
         };
         let mut r = Record::forward(&f);

@@ -428,11 +428,11 @@ async fn history<W: AsyncWrite + Unpin>(
     cursor: u64,
     writer: &mut Writer<W>,
 ) -> Result<(), End> {
-    // Every record to send, taken under one read lock: pointers only, so the store
-    // can evict them meanwhile without leaving a hole in what this client gets.
+    // Every record to send, copied under one read lock (their bodies are shared, not
+    // copied), so the store can evict them meanwhile without leaving a hole.
     let records: Vec<Arc<Record>> = {
         let s = ctx.ingest.store().read();
-        let held: Vec<&Arc<Record>> = s
+        let held: Vec<&Record> = s
             .records_since(hello.after)
             .take_while(|r| r.seq <= cursor)
             .collect();
@@ -441,7 +441,7 @@ async fn history<W: AsyncWrite + Unpin>(
             .min(usize::try_from(hello.history).unwrap_or(usize::MAX));
         held[held.len() - keep..]
             .iter()
-            .map(|r| Arc::clone(r))
+            .map(|r| Arc::new((*r).clone()))
             .collect()
     };
     let count = records.len() as u64;
@@ -516,7 +516,9 @@ async fn requests<R: AsyncRead + Unpin>(
                     history: history.as_ref(),
                     ingest: &ingest,
                 };
-                doers.handle(request, |seq| ingest.store().read().record(seq).cloned())
+                doers.handle(request, |seq| {
+                    ingest.store().read().record(seq).cloned().map(Arc::new)
+                })
             }
             Err(e) => Some(format!(
                 "the service did not understand a request: {}",

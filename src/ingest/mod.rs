@@ -317,7 +317,7 @@ pub fn rederive(record: &mut Record) -> Option<Identity> {
     if record.kind != RecordKind::Delivery || record.verdict == Verdict::Rejected {
         return None;
     }
-    let parsed = model::parse(&record.body).ok()?;
+    let parsed = model::parse(&record.body.get()).ok()?;
     if record.verdict == Verdict::Known {
         record.typed = parsed.event;
     }

@@ -40,7 +40,7 @@ struct LineTail<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     content_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    signature_header: Option<&'a str>,
+    signature_header: Option<std::borrow::Cow<'a, str>>,
     /// A delivery's dedupe identity (hex), so readers of the journal (the NATS outbox)
     /// need not parse the body again to know it. Derived: replay re-derives it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,9 +92,10 @@ pub fn encode_tail_with(
     record: &Record,
     identity: Option<crate::model::identity::Identity>,
 ) -> Vec<u8> {
-    let (raw, raw_base64) = match std::str::from_utf8(&record.body) {
+    let body = record.body.get();
+    let (raw, raw_base64) = match std::str::from_utf8(&body) {
         Ok(s) => (Some(s), None),
-        Err(_) => (None, Some(BASE64.encode(&record.body))),
+        Err(_) => (None, Some(BASE64.encode(&body))),
     };
     let line = LineTail {
         kind: record.kind.as_str(),
@@ -109,7 +110,7 @@ pub fn encode_tail_with(
         problems: &record.problems,
         size: record.body_len,
         content_type: record.content_type.as_deref(),
-        signature_header: record.signature_header.as_deref(),
+        signature_header: record.signature_header.as_ref().map(|h| h.text()),
         identity: identity.map(|i| format!("{:032x}", i.0)),
         raw,
         raw_base64,
@@ -227,8 +228,8 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
         problems: l.problems,
         body_len: l.size.unwrap_or(body.len() as u64),
         content_type: l.content_type.as_deref().map(crate::record::intern),
-        signature_header: l.signature_header.map(Into::into),
-        body,
+        signature_header: l.signature_header.as_deref().map(Into::into),
+        body: body.into(),
         typed: None,
 
         subject: Default::default(),
@@ -251,7 +252,7 @@ mod tests {
             event: Some(EventName::new("message.sent")),
             duplicate_of: Some(7),
             problems: vec!["$.x: y".into()],
-            body: Bytes::copy_from_slice(body),
+            body: Bytes::copy_from_slice(body).into(),
             body_len: body.len() as u64,
             content_type: None,
             signature_header: None,
@@ -272,7 +273,7 @@ mod tests {
             assert_eq!(out.last(), Some(&b'\n'));
             assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "one line");
             let back = decode(&out[..out.len() - 1]).unwrap();
-            assert_eq!(&back.body[..], body);
+            assert_eq!(&back.body.bytes()[..], body);
             assert_eq!(
                 (back.seq, back.duplicate_of, back.problems.clone()),
                 (42, Some(7), vec!["$.x: y".to_owned()])
@@ -297,7 +298,7 @@ mod tests {
         );
         assert!(!String::from_utf8(out.clone()).unwrap().contains('\u{9b}'));
         assert_eq!(
-            &decode(&out[..out.len() - 1]).unwrap().body[..],
+            &decode(&out[..out.len() - 1]).unwrap().body.bytes()[..],
             body.as_bytes()
         );
     }

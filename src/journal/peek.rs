@@ -60,7 +60,10 @@ mod tests {
         assert_eq!(p.identity(), Some(id));
         assert_eq!(p.event.as_deref(), Some("message.sent"));
         // Replay reads the line as before (the field is ignored there).
-        assert_eq!(&line::decode(&out[..out.len() - 1]).unwrap().body[..], body);
+        assert_eq!(
+            &line::decode(&out[..out.len() - 1]).unwrap().body.bytes()[..],
+            body
+        );
         // A line written without it: derive from the body.
         let mut old = Vec::new();
         line::encode(&r, &mut old);

@@ -12,12 +12,13 @@ fn shortened(mut record: crate::record::Record, room: usize) -> Vec<u8> {
     let keep = room / 8;
     let mut cut = keep.min(record.body.len());
     // A UTF-8 body is cut between characters (a binary one anywhere).
-    if std::str::from_utf8(&record.body).is_ok() {
-        while std::str::from_utf8(&record.body[..cut]).is_err() {
+    let body = record.body.bytes();
+    if std::str::from_utf8(&body).is_ok() {
+        while std::str::from_utf8(&body[..cut]).is_err() {
             cut -= 1;
         }
     }
-    record.body = record.body.slice(..cut);
+    record.body = body.slice(..cut).into();
     record.typed = None;
     record.problems.push(format!(
         "body cut to {cut} of {} bytes for NATS (the receiver's journal has it whole)",

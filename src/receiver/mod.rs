@@ -365,7 +365,7 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Respo
         event,
         duplicate_of: None,
         problems: d.problems,
-        body: kept,
+        body: kept.into(),
         body_len,
         content_type: header_text(&parts.headers, header::CONTENT_TYPE.as_str())
             .map(crate::record::intern),

@@ -61,12 +61,12 @@ pub fn journaled(
                     && r.verdict != model::Verdict::Rejected
             })
             .take(MAX_CANDIDATES)
-            .cloned()
+            .map(|r| Arc::new(r.clone()))
             .collect()
     };
     let mut out = HashMap::default();
     for r in candidates {
-        if let Ok(p) = model::parse(&r.body) {
+        if let Ok(p) = model::parse(&r.body.get()) {
             out.entry(p.identity)
                 .and_modify(|seq: &mut u64| *seq = (*seq).min(r.seq))
                 .or_insert(r.seq);

@@ -116,7 +116,7 @@ impl Alerts {
     /// in the journal) and changes nothing.
     pub(crate) fn apply(&mut self, record: Record, capacity: usize) -> (Arc<Record>, u64) {
         let at = record.received_at;
-        match serde_json::from_slice::<AlertRecord>(&record.body) {
+        match serde_json::from_slice::<AlertRecord>(&record.body.get()) {
             Ok(AlertRecord::Transition(alert)) => {
                 self.transition(alert.sanitised(), at, record.seq)
             }

@@ -48,7 +48,7 @@ impl Forwards {
     /// Fold a `forward` record in. Returns it as stored, and the highest seq this pushed
     /// out of memory (0: none).
     pub(crate) fn apply(&mut self, record: Record, capacity: usize) -> (Arc<Record>, u64) {
-        match serde_json::from_slice::<Forward>(&record.body) {
+        match serde_json::from_slice::<Forward>(&record.body.get()) {
             Ok(Forward::Sent(mut result)) => {
                 result.at = record.received_at;
                 result.record = record.seq;

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod calls;
 pub mod conversations;
+mod feed;
 pub mod forwards;
 pub mod messages;
 pub mod numbers;
@@ -17,7 +18,6 @@ pub mod replies;
 pub mod stats;
 pub mod tally;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -101,7 +101,7 @@ impl Counters {
 #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Store {
     capacity: usize,
-    feed: VecDeque<Arc<Record>>,
+    feed: feed::Feed,
     /// Retries received for a delivery, by the seq of its first delivery.
     redeliveries: HashMap<u64, u32>,
     messages: Messages,
@@ -124,7 +124,7 @@ impl Store {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
-            feed: VecDeque::new(),
+            feed: feed::Feed::default(),
             redeliveries: HashMap::default(),
             messages: Messages::default(),
             numbers: Numbers::default(),
@@ -241,19 +241,19 @@ impl Store {
     }
 
     /// Every Feed record (deliveries, replies sent) still in memory, oldest first.
-    pub fn feed(&self) -> impl DoubleEndedIterator<Item = &Arc<Record>> + ExactSizeIterator {
+    pub fn feed(&self) -> impl DoubleEndedIterator<Item = &Record> + ExactSizeIterator {
         self.feed.iter()
     }
 
     /// A delivery by seq, if it is still in memory. Seqs in the feed are increasing, so
     /// this is a binary search.
-    pub fn record(&self, seq: u64) -> Option<&Arc<Record>> {
+    pub fn record(&self, seq: u64) -> Option<&Record> {
         let i = self.feed.binary_search_by_key(&seq, |r| r.seq).ok()?;
         self.feed.get(i)
     }
 
     /// The Feed records after `seq`, oldest first.
-    pub fn since(&self, seq: u64) -> impl Iterator<Item = &Arc<Record>> {
+    pub fn since(&self, seq: u64) -> impl Iterator<Item = &Record> {
         self.feed
             .range(self.feed.partition_point(|r| r.seq <= seq)..)
     }
@@ -261,14 +261,17 @@ impl Store {
     /// Every record after `seq`, `forward` and `alert` ones included, oldest first and
     /// without a hole: what a client that has seen up to `seq` is missing. It starts
     /// after the newest record evicted (if that is past `seq`, the journal has the rest).
-    pub fn records_since(&self, seq: u64) -> impl Iterator<Item = &Arc<Record>> {
-        type Source<'a> = std::iter::Peekable<Box<dyn Iterator<Item = &'a Arc<Record>> + 'a>>;
+    pub fn records_since(&self, seq: u64) -> impl Iterator<Item = &Record> {
+        type Source<'a> = std::iter::Peekable<Box<dyn Iterator<Item = &'a Record> + 'a>>;
         let seq = seq.max(self.evicted);
         let mut sources: [Source<'_>; 4] = [
             (Box::new(self.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
-            (Box::new(self.forwards.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
-            (Box::new(self.alerts.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
-            (Box::new(self.provider.since(seq)) as Box<dyn Iterator<Item = _>>).peekable(),
+            (Box::new(self.forwards.since(seq).map(|r| &**r)) as Box<dyn Iterator<Item = _>>)
+                .peekable(),
+            (Box::new(self.alerts.since(seq).map(|r| &**r)) as Box<dyn Iterator<Item = _>>)
+                .peekable(),
+            (Box::new(self.provider.since(seq).map(|r| &**r)) as Box<dyn Iterator<Item = _>>)
+                .peekable(),
         ];
         // A merge by seq: each source is in seq order.
         std::iter::from_fn(move || {
@@ -283,12 +286,12 @@ impl Store {
 
     /// These deliveries and the app's answers to them, in seq order: what an export
     /// holds, so the file opens showing the same `app` column.
-    pub fn with_forwards(&self, seqs: &[u64]) -> Vec<&Arc<Record>> {
-        let mut out: Vec<&Arc<Record>> = Vec::with_capacity(seqs.len());
+    pub fn with_forwards(&self, seqs: &[u64]) -> Vec<&Record> {
+        let mut out: Vec<&Record> = Vec::with_capacity(seqs.len());
         for seq in seqs {
             out.extend(self.record(*seq));
             let answers = self.forwards.of(*seq).iter();
-            out.extend(answers.filter_map(|f| self.forwards.record(f.record)));
+            out.extend(answers.filter_map(|f| self.forwards.record(f.record).map(|r| &**r)));
         }
         out.sort_unstable_by_key(|r| r.seq);
         out.dedup_by_key(|r| r.seq);
@@ -296,7 +299,7 @@ impl Store {
     }
 
     /// The deliveries before `seq`, oldest first.
-    pub fn before(&self, seq: u64) -> impl DoubleEndedIterator<Item = &Arc<Record>> {
+    pub fn before(&self, seq: u64) -> impl DoubleEndedIterator<Item = &Record> {
         self.feed
             .range(..self.feed.partition_point(|r| r.seq < seq))
     }
@@ -346,20 +349,21 @@ impl Store {
         } else if let Some(event) = &typed {
             record.subject = self.correlate(event, record.seq, &record);
         }
-        let record = Arc::new(record);
-        self.feed.push_back(record.clone());
+        // Subscribers get their own copy: the Feed's is packed later.
+        let shared = Arc::new(record.clone());
+        self.feed.push(record);
         while self.feed.len() > self.capacity {
             if let Some(old) = self.feed.pop_front() {
                 self.redeliveries.remove(&old.seq);
                 self.evicted = self.evicted.max(old.seq);
             }
         }
-        record
+        shared
     }
 
     /// A reply sent from here: its state, and once accepted its own message row.
     fn apply_outbound(&mut self, record: &Record) -> Subject {
-        let Ok(o) = serde_json::from_slice::<Outbound>(&record.body) else {
+        let Ok(o) = serde_json::from_slice::<Outbound>(&record.body.get()) else {
             return Subject::None;
         };
         self.tally.outbound(&o);
@@ -475,7 +479,7 @@ impl Store {
     /// An answer of the provider's API, folded in.
     fn apply_api(&mut self, record: &Record) {
         use crate::model::provider::ApiRecord;
-        let Ok(a) = serde_json::from_slice::<ApiRecord>(&record.body) else {
+        let Ok(a) = serde_json::from_slice::<ApiRecord>(&record.body.get()) else {
             tracing::debug!(seq = record.seq, "api record not understood");
             return;
         };

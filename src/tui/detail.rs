@@ -107,7 +107,7 @@ impl Builder {
                 .event
                 .as_ref()
                 .map_or_else(|| "delivery".into(), |e| clean(e.as_str(), 40)),
-            body: r.body.clone(),
+            body: r.body.bytes(),
         });
         let mut head = vec![
             (format!("── #{} ", r.seq), Tone::Title),
@@ -164,7 +164,7 @@ impl Builder {
         }
         let before = self.lines.len();
         let max = BODY_LINES.min(self.budget);
-        let hidden = json_lines(&r.body, self.theme, max, &mut self.lines);
+        let hidden = json_lines(&r.body.get(), self.theme, max, &mut self.lines);
         self.budget -= self.lines.len() - before;
         if hidden > 0 {
             self.push(vec![(

@@ -197,7 +197,7 @@ impl Filter {
     /// what they mean in the other panes, through the row the delivery belongs to.
     pub fn record(&self, r: &Record, store: &Store) -> bool {
         self.judge(Pane::Feed, |t| match t {
-            Term::Text(s) => has_bytes(&r.body, s) || has(&r.path, s),
+            Term::Text(s) => r.body.with(|b| has_bytes(b, s)) || has(&r.path, s),
             Term::Number(s) => match r.subject {
                 Subject::Message(o) => store
                     .messages()
@@ -208,11 +208,11 @@ impl Filter {
                     .row(o)
                     .is_some_and(|c| self.call(c, store.numbers())),
                 // Number events and the rest name the number's id in their body.
-                _ => {
-                    has_bytes(&r.body, s)
+                _ => r.body.with(|b| {
+                    has_bytes(b, s)
                         || named(store.numbers(), s)
-                            .any(|n| has_bytes(&r.body, &n.number_id.to_lowercase()))
-                }
+                            .any(|n| has_bytes(b, &n.number_id.to_lowercase()))
+                }),
             },
             Term::Type(s) => match r.subject {
                 Subject::Message(o) => store

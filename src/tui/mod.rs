@@ -350,7 +350,7 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
         },
         Effect::Replay(seq) => match &source.link {
             Link::Local { forwarder, .. } => {
-                let record = source.store.read().record(seq).cloned();
+                let record = source.store.read().record(seq).cloned().map(Arc::new);
                 match (forwarder, record) {
                     (Some(f), Some(r)) => f.replay(r),
                     (None, _) => {

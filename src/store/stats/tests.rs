@@ -321,7 +321,9 @@ fn a_journal_round_trip_rebuilds_the_same_stats() {
         let mut line = Vec::new();
         crate::journal::line::encode(&record(i as u64 + 1, *secs, body), &mut line);
         let mut r = crate::journal::line::decode(line.trim_ascii_end()).unwrap();
-        r.typed = crate::model::parse(&r.body).ok().and_then(|p| p.event);
+        r.typed = crate::model::parse(&r.body.get())
+            .ok()
+            .and_then(|p| p.event);
         replayed.apply(r);
     }
     assert_eq!(live.stats(), replayed.stats());

@@ -13,14 +13,16 @@ use crate::store::Store;
 
 pub(super) fn feed_line(r: &Record, store: &Store) -> FeedLine {
     let outbound = || {
-        serde_json::from_slice::<crate::model::outbound::Outbound>(&r.body)
-            .ok()
-            .map(|o| o.summary())
+        r.body.with(|b| {
+            serde_json::from_slice::<crate::model::outbound::Outbound>(b)
+                .ok()
+                .map(|o| o.summary())
+        })
     };
     let mut number_id = None;
     let summary = match r.verdict {
         _ if r.kind == crate::record::RecordKind::Outbound => outbound().unwrap_or_default(),
-        Verdict::Known => match Summary::parse(&r.body) {
+        Verdict::Known => match r.body.with(Summary::parse) {
             Some(mut s) => {
                 // The Feed names the number of a message only.
                 if matches!(s.who, Who::Contact { .. }) {

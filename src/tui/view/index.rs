@@ -340,7 +340,8 @@ fn api_touched(store: &Store, cursor: u64, messages: &mut Vec<u64>) -> bool {
         match r.event.as_ref().map(|e| e.as_str()) {
             Some("api.numbers" | "api.number_status") => numbers = true,
             Some("api.message") => {
-                if let Ok(ApiRecord::Message(m)) = serde_json::from_slice::<ApiRecord>(&r.body)
+                if let Ok(ApiRecord::Message(m)) =
+                    serde_json::from_slice::<ApiRecord>(&r.body.get())
                     && let Some(ord) = store.messages().outbound_ord(&m.id)
                 {
                     messages.push(ord);

@@ -3,6 +3,12 @@
 //! ingest sequencer, so every consumer (and, later, an attached client) can say
 //! "everything after N".
 
+mod body;
+mod signature_header;
+
+pub use body::Body;
+pub use signature_header::SignatureHeader;
+
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -110,14 +116,14 @@ pub struct Record {
     pub duplicate_of: Option<u64>,
     pub problems: Vec<String>,
     /// The body as received (for rejected deliveries, its first few KiB).
-    pub body: Bytes,
+    pub body: Body,
     /// The full body length; larger than `body.len()` when it was truncated.
     pub body_len: u64,
     /// The request's `content-type` and `x-pilot-status-signature`, as sent: forwarding
     /// and replays pass them on byte for byte (a signature is not a secret).
     #[serde(with = "crate::serial::interned_opt")]
     pub content_type: Option<Arc<str>>,
-    pub signature_header: Option<Box<str>>,
+    pub signature_header: Option<SignatureHeader>,
     /// The typed event of a `known` delivery, on its way to the store. The store takes
     /// it for correlation and keeps only the merged rows, so records in the feed (and
     /// what subscribers see) hold `None`. Not journaled: re-derived from `body` on replay.
@@ -172,7 +178,7 @@ impl Record {
             body_len: body.len() as u64,
             content_type: None,
             signature_header: None,
-            body: Bytes::copy_from_slice(body),
+            body: Bytes::copy_from_slice(body).into(),
             typed,
             subject: Subject::None,
         }
@@ -212,7 +218,7 @@ impl Record {
             body_len: body.len() as u64,
             content_type: None,
             signature_header: None,
-            body,
+            body: body.into(),
             typed: None,
             subject: Subject::None,
         }

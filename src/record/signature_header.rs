@@ -1,0 +1,124 @@
+//! The `x-pilot-status-signature` header as sent, kept for forwarding and replays byte
+//! for byte. What the provider sends (64 lowercase hex digits) is held as its 32 bytes
+//! inline: a million stored deliveries would otherwise hold a million 64-byte strings.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum SignatureHeader {
+    Hex([u8; 32]),
+    /// Anything else (an attacker's guess, another format), as it came.
+    Text(Box<str>),
+}
+
+impl SignatureHeader {
+    pub fn new(text: &str) -> Self {
+        let b = text.as_bytes();
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        if b.len() == 64 {
+            let mut out = [0u8; 32];
+            let hex = out.iter_mut().enumerate().all(|(i, o)| {
+                match (digit(b[2 * i]), digit(b[2 * i + 1])) {
+                    (Some(h), Some(l)) => {
+                        *o = h << 4 | l;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if hex {
+                return Self::Hex(out);
+            }
+        }
+        Self::Text(text.into())
+    }
+
+    /// The header's text, exactly as it was sent.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Self::Hex(bytes) => {
+                let mut s = String::with_capacity(64);
+                for b in bytes {
+                    let _ = write!(s, "{b:02x}");
+                }
+                Cow::Owned(s)
+            }
+            Self::Text(t) => Cow::Borrowed(t),
+        }
+    }
+}
+
+impl From<&str> for SignatureHeader {
+    fn from(s: &str) -> Self {
+        Self::new(s)
+    }
+}
+
+impl From<String> for SignatureHeader {
+    fn from(s: String) -> Self {
+        Self::new(&s)
+    }
+}
+
+impl std::fmt::Debug for SignatureHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.text(), f)
+    }
+}
+
+impl serde::Serialize for SignatureHeader {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Hex(b) => s.serialize_newtype_variant("SignatureHeader", 0, "Hex", b),
+            Self::Text(t) => s.serialize_newtype_variant("SignatureHeader", 1, "Text", t),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SignatureHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        enum Wire {
+            Hex([u8; 32]),
+            Text(Box<str>),
+        }
+        Ok(match Wire::deserialize(d)? {
+            Wire::Hex(b) => Self::Hex(b),
+            Wire::Text(t) => Self::Text(t),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_read_back_as_sent() {
+        let hex = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        for sent in [
+            hex,
+            &hex.to_uppercase(),
+            &hex[..63],
+            "sha256=abc",
+            "",
+            "zz\u{1b}[2J",
+        ] {
+            let h = SignatureHeader::new(sent);
+            assert_eq!(h.text(), sent);
+            let back: SignatureHeader =
+                postcard::from_bytes(&postcard::to_allocvec(&h).unwrap()).unwrap();
+            assert_eq!(back, h);
+        }
+        assert!(matches!(SignatureHeader::new(hex), SignatureHeader::Hex(_)));
+        assert!(matches!(
+            SignatureHeader::new(&hex.to_uppercase()),
+            SignatureHeader::Text(_)
+        ));
+    }
+}

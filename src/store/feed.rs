@@ -1,0 +1,115 @@
+//! The Feed's records, held inline (no allocation of their own) in seq order, their
+//! bodies packed into compressed blocks once a few hundred newer ones have arrived
+//! ([`crate::record::Body::pack`]): the bulk of a store's memory is bodies, and bodies
+//! of one deployment share most of their bytes.
+
+use std::collections::VecDeque;
+use std::ops::Deref;
+
+use crate::record::Record;
+
+/// Bodies packed together; the newest `BLOCK` to `2 × BLOCK` stay plain (the ones the
+/// dashboard reads most, while they arrive).
+const BLOCK: usize = 256;
+/// Larger bodies stay plain: reading one would mean decompressing all its neighbours.
+const PACK_MAX: usize = 16 * 1024;
+
+#[derive(Debug, Default)]
+pub struct Feed {
+    records: VecDeque<Record>,
+    /// How many of the newest records have not been packed yet.
+    unpacked: usize,
+}
+
+impl Feed {
+    pub fn push(&mut self, record: Record) {
+        self.records.push_back(record);
+        self.unpacked += 1;
+        if self.unpacked >= 2 * BLOCK {
+            let from = self.records.len() - self.unpacked;
+            let bodies = self
+                .records
+                .range_mut(from..from + BLOCK)
+                .map(|r| &mut r.body)
+                .filter(|b| b.len() <= PACK_MAX);
+            crate::record::Body::pack(bodies);
+            self.unpacked -= BLOCK;
+        }
+    }
+
+    pub fn pop_front(&mut self) -> Option<Record> {
+        let old = self.records.pop_front()?;
+        self.unpacked = self.unpacked.min(self.records.len());
+        Some(old)
+    }
+}
+
+impl Deref for Feed {
+    type Target = VecDeque<Record>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.records
+    }
+}
+
+impl PartialEq for Feed {
+    /// The same records (bodies compared by content, packed or not).
+    fn eq(&self, other: &Self) -> bool {
+        self.records == other.records
+    }
+}
+
+impl serde::Serialize for Feed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.records.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Feed {
+    /// Record by record, packing as it goes: a snapshot of a million never sits in
+    /// memory with every body plain.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Records;
+        impl<'de> serde::de::Visitor<'de> for Records {
+            type Value = Feed;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence of records")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Feed, A::Error> {
+                let mut feed = Feed::default();
+                feed.records.reserve(seq.size_hint().unwrap_or(0));
+                while let Some(r) = seq.next_element::<Record>()? {
+                    feed.push(r);
+                }
+                Ok(feed)
+            }
+        }
+        d.deserialize_seq(Records)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_bodies_are_packed_and_read_back_the_same() {
+        let mut feed = Feed::default();
+        let body = |i: u64| format!(r#"{{"event":"message.sent","data":{{"id":"m{i}"}}}}"#);
+        for i in 1..=1000 {
+            feed.push(Record::delivery(i, body(i).as_bytes()));
+        }
+        let packed = feed.iter().filter(|r| r.body.is_packed()).count();
+        assert_eq!(packed, 2 * BLOCK, "all but the newest BLOCK..2×BLOCK");
+        assert!(!feed.back().unwrap().body.is_packed());
+        for r in feed.iter() {
+            assert_eq!(r.body, *body(r.seq).as_bytes());
+        }
+        while feed.len() > 10 {
+            feed.pop_front();
+        }
+        assert_eq!(feed.unpacked, 10);
+        let back: Feed = postcard::from_bytes(&postcard::to_allocvec(&feed).unwrap()).unwrap();
+        assert!(back == feed);
+    }
+}
