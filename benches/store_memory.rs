@@ -5,6 +5,11 @@
 //! The RSS the process grew by while storing is printed too (the target is
 //! stated in RSS; it includes the allocator's own overhead).
 //!
+//! Two mixes, each measured in a process of its own (freed memory stays resident, so one
+//! would hide the next): the repetitive lifecycle bodies the other benches use, and
+//! bodies as varied as real traffic (random message ids, thousands of contacts, texts
+//! of any length), which compress far less: bodies are packed in LZ4 blocks.
+//!
 //! `cargo bench --bench store_memory` (N deliveries: `PILOTWATCH_BENCH_N`, default 1,000,000)
 
 use std::alloc::System;
@@ -15,7 +20,7 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[path = "support/common.rs"]
 mod common;
-use common::lifecycle_body;
+use common::{lifecycle_body, varied_body};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -35,12 +40,28 @@ fn rss() -> isize {
         .map_or(0, |kb| kb * 1024)
 }
 
+const MIX: &str = "PILOTWATCH_BENCH_MIX";
+
 fn main() {
+    let Ok(mix) = std::env::var(MIX) else {
+        for mix in ["lifecycle", "varied"] {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .env(MIX, mix)
+                .output()
+                .expect("the bench runs itself for each mix");
+            println!("== {mix} bodies ==");
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "the {mix} run failed");
+        }
+        return;
+    };
+    let body = if mix == "varied" { varied_body } else { lifecycle_body };
     let n: usize = std::env::var("PILOTWATCH_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let bodies: Vec<String> = (0..n as u64).map(lifecycle_body).collect();
+    let bodies: Vec<String> = (0..n as u64).map(body).collect();
     let raw: usize = bodies.iter().map(String::len).sum();
 
     let rss_before = rss();

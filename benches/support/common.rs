@@ -21,6 +21,61 @@ pub fn lifecycle_body(i: u64) -> String {
     )
 }
 
+/// A delivery as varied as real traffic makes them, for what compresses: the same
+/// event mix as [`lifecycle_body`], but WhatsApp-style random message ids (~54
+/// characters), random Pilot Status ids, 20 business numbers and 5,000 contacts, texts
+/// of 3 to 30 words, and timestamps that move. Deterministic for a given `i`.
+pub fn varied_body(i: u64) -> String {
+    const WORDS: [&str; 48] = [
+        "olá", "order", "your", "shipped", "tracking", "thanks", "please", "confirm", "the",
+        "delivery", "address", "tomorrow", "payment", "received", "invoice", "hi", "can",
+        "you", "help", "me", "with", "pedido", "obrigado", "entrega", "amanhã", "sim", "não",
+        "status", "return", "refund", "size", "color", "available", "store", "open", "hours",
+        "price", "discount", "code", "link", "photo", "ok", "great", "when", "where", "how",
+        "much", "👍",
+    ];
+    // SplitMix64: a message's ids come from its own index, so its status events repeat them.
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let chars = |seed: u64, n: usize, alphabet: &[u8]| -> String {
+        (0..n as u64)
+            .map(|k| alphabet[(mix(seed ^ (k << 40)) % alphabet.len() as u64) as usize] as char)
+            .collect()
+    };
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const B36: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let (event, msg) = match i % 4 {
+        0 => ("message.received", i),
+        1 => ("message.sent", i),
+        2 => ("message.delivered", i - 1),
+        _ => ("message.read", i - 2),
+    };
+    let seed = mix(msg);
+    let wamid = format!("wamid.HBgM{}", chars(seed, 48, B64));
+    let id = format!("cm{}", chars(seed ^ 1, 23, B36));
+    let business = format!("+55119{:08}", seed % 20);
+    let contact = format!("+55{:010}", 1_100_000_000 + mix(seed ^ 2) % 5_000);
+    let (from, to) = if i % 4 == 0 { (&contact, &business) } else { (&business, &contact) };
+    let words = 3 + mix(seed ^ 3) % 28;
+    let text: Vec<&str> = (0..words)
+        .map(|k| WORDS[(mix(seed ^ (k + 7)) % WORDS.len() as u64) as usize])
+        .collect();
+    let ms = 1_772_000_000_000 + i * 350 + mix(i) % 300;
+    let at = chrono::DateTime::from_timestamp_millis(ms as i64).unwrap();
+    format!(
+        r#"{{"event":"{event}","data":{{"from":"{from}","to":"{to}","numberId":"cmm0num{:04}","messageId":"{wamid}","id":"{id}","type":"text","fromMe":{},"content":"{} {}","createdAt":"{}"}}}}"#,
+        seed % 20,
+        i % 4 != 0,
+        text.join(" "),
+        mix(seed ^ 4) % 100_000,
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    )
+}
+
 /// The dashboard's header facts for a live (not read-only) run.
 pub fn info() -> Info {
     Info {
