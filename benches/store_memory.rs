@@ -56,7 +56,11 @@ fn main() {
         }
         return;
     };
-    let body = if mix == "varied" { varied_body } else { lifecycle_body };
+    let body = if mix == "varied" {
+        varied_body
+    } else {
+        lifecycle_body
+    };
     let n: usize = std::env::var("PILOTWATCH_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())

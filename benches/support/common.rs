@@ -27,12 +27,54 @@ pub fn lifecycle_body(i: u64) -> String {
 /// of 3 to 30 words, and timestamps that move. Deterministic for a given `i`.
 pub fn varied_body(i: u64) -> String {
     const WORDS: [&str; 48] = [
-        "olá", "order", "your", "shipped", "tracking", "thanks", "please", "confirm", "the",
-        "delivery", "address", "tomorrow", "payment", "received", "invoice", "hi", "can",
-        "you", "help", "me", "with", "pedido", "obrigado", "entrega", "amanhã", "sim", "não",
-        "status", "return", "refund", "size", "color", "available", "store", "open", "hours",
-        "price", "discount", "code", "link", "photo", "ok", "great", "when", "where", "how",
-        "much", "👍",
+        "olá",
+        "order",
+        "your",
+        "shipped",
+        "tracking",
+        "thanks",
+        "please",
+        "confirm",
+        "the",
+        "delivery",
+        "address",
+        "tomorrow",
+        "payment",
+        "received",
+        "invoice",
+        "hi",
+        "can",
+        "you",
+        "help",
+        "me",
+        "with",
+        "pedido",
+        "obrigado",
+        "entrega",
+        "amanhã",
+        "sim",
+        "não",
+        "status",
+        "return",
+        "refund",
+        "size",
+        "color",
+        "available",
+        "store",
+        "open",
+        "hours",
+        "price",
+        "discount",
+        "code",
+        "link",
+        "photo",
+        "ok",
+        "great",
+        "when",
+        "where",
+        "how",
+        "much",
+        "👍",
     ];
     // SplitMix64: a message's ids come from its own index, so its status events repeat them.
     let mix = |mut z: u64| {
@@ -59,7 +101,11 @@ pub fn varied_body(i: u64) -> String {
     let id = format!("cm{}", chars(seed ^ 1, 23, B36));
     let business = format!("+55119{:08}", seed % 20);
     let contact = format!("+55{:010}", 1_100_000_000 + mix(seed ^ 2) % 5_000);
-    let (from, to) = if i % 4 == 0 { (&contact, &business) } else { (&business, &contact) };
+    let (from, to) = if i % 4 == 0 {
+        (&contact, &business)
+    } else {
+        (&business, &contact)
+    };
     let words = 3 + mix(seed ^ 3) % 28;
     let text: Vec<&str> = (0..words)
         .map(|k| WORDS[(mix(seed ^ (k + 7)) % WORDS.len() as u64) as usize])

@@ -344,6 +344,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn feed_text_is_found_in_bodies_the_store_has_packed() {
+        let mut store = Store::new(10_000);
+        let body = |i: u64| {
+            format!(
+                r#"{{"event":"message.received","data":{{"id":"m{i}","numberId":"n","to":"+1","from":"+2","content":"parcel {i:05}"}}}}"#
+            )
+        };
+        for i in 1..=2_000 {
+            store.apply(Record::delivery(i, body(i).as_bytes()));
+        }
+        let first = store.record(3).unwrap();
+        assert!(first.body.is_packed(), "old bodies are packed");
+        let f = Filter::parse("PARCEL 00003");
+        let hits: Vec<u64> = store
+            .feed()
+            .filter(|r| f.record(r, &store))
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(hits, [3]);
+        let newest = Filter::parse("parcel 02000");
+        assert!(newest.record(store.record(2_000).unwrap(), &store));
+    }
+
+    #[test]
     fn terms_parse_and_match_case_insensitively() {
         let f = Filter::parse("Hello status:FAILED");
         assert_eq!(
