@@ -128,7 +128,7 @@ fn reconciled() -> Store {
     refused.received_at = at("2026-11-21T12:04:20Z");
     refused.verdict = Verdict::Rejected;
     refused.signature = SignatureCheck::Invalid;
-    refused.problems = vec!["signature does not match the body".into()];
+    refused.problems = vec!["signature does not match the body".into()].into();
     s.apply(refused);
     let journaled = s.messages().outbound(MESSAGE).unwrap().seqs[0];
     api(

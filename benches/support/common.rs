@@ -101,7 +101,7 @@ pub fn varied_body(i: u64) -> String {
     let id = format!("cm{}", chars(seed ^ 1, 23, B36));
     let business = format!("+55119{:08}", seed % 20);
     let contact = format!("+55{:010}", 1_100_000_000 + mix(seed ^ 2) % 5_000);
-    let (from, to) = if i % 4 == 0 {
+    let (from, to) = if i.is_multiple_of(4) {
         (&contact, &business)
     } else {
         (&business, &contact)
@@ -115,7 +115,7 @@ pub fn varied_body(i: u64) -> String {
     format!(
         r#"{{"event":"{event}","data":{{"from":"{from}","to":"{to}","numberId":"cmm0num{:04}","messageId":"{wamid}","id":"{id}","type":"text","fromMe":{},"content":"{} {}","createdAt":"{}"}}}}"#,
         seed % 20,
-        i % 4 != 0,
+        !i.is_multiple_of(4),
         text.join(" "),
         mix(seed ^ 4) % 100_000,
         at.format("%Y-%m-%dT%H:%M:%S%.3fZ")

@@ -225,7 +225,7 @@ pub fn decode(line: &[u8]) -> Result<Record, LineError> {
         verdict: l.verdict,
         event: l.event.as_deref().map(EventName::new),
         duplicate_of: l.duplicate_of,
-        problems: l.problems,
+        problems: l.problems.into(),
         body_len: l.size.unwrap_or(body.len() as u64),
         content_type: l.content_type.as_deref().map(crate::record::intern),
         signature_header: l.signature_header.as_deref().map(Into::into),
@@ -251,7 +251,7 @@ mod tests {
             verdict: Verdict::Known,
             event: Some(EventName::new("message.sent")),
             duplicate_of: Some(7),
-            problems: vec!["$.x: y".into()],
+            problems: thin_vec::thin_vec!["$.x: y".into()],
             body: Bytes::copy_from_slice(body).into(),
             body_len: body.len() as u64,
             content_type: None,
@@ -276,7 +276,7 @@ mod tests {
             assert_eq!(&back.body.bytes()[..], body);
             assert_eq!(
                 (back.seq, back.duplicate_of, back.problems.clone()),
-                (42, Some(7), vec!["$.x: y".to_owned()])
+                (42, Some(7), thin_vec::thin_vec!["$.x: y".to_owned()])
             );
             assert_eq!(back.received_at, record(body).received_at);
             assert_eq!(back.remote, record(body).remote);

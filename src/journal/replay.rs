@@ -378,7 +378,7 @@ mod tests {
             verdict: Verdict::Broken,
             event: Some(EventName::new("message.sent")),
             duplicate_of: None,
-            problems: vec![],
+            problems: Default::default(),
             body_len: body.len() as u64,
             content_type: None,
             signature_header: None,

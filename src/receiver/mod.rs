@@ -364,7 +364,7 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Respo
         verdict: d.verdict,
         event,
         duplicate_of: None,
-        problems: d.problems,
+        problems: d.problems.into(),
         body: kept.into(),
         body_len,
         content_type: header_text(&parts.headers, header::CONTENT_TYPE.as_str())

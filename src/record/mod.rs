@@ -80,7 +80,7 @@ impl RecordKind {
 }
 
 /// The row a delivery changed in the store, so a view can refresh just that row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Subject {
     #[default]
     None,
@@ -92,11 +92,21 @@ pub enum Subject {
     Call(u64),
     /// A call permission update.
     Permission,
-    /// A reply sent from here: the message it answers, and (once accepted) its own row.
-    Reply {
-        answered: Option<u64>,
-        sent: Option<u64>,
-    },
+    /// A reply sent from here: the message it answers, and (once accepted) its own row
+    /// (boxed: every record holds a `Subject`, few hold this one).
+    Reply(Box<ReplyRows>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReplyRows {
+    pub answered: Option<u64>,
+    pub sent: Option<u64>,
+}
+
+impl Subject {
+    pub fn reply(answered: Option<u64>, sent: Option<u64>) -> Self {
+        Self::Reply(Box::new(ReplyRows { answered, sent }))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -114,7 +124,8 @@ pub struct Record {
     pub event: Option<EventName>,
     /// The seq of the first delivery of the same event, when this is a retry.
     pub duplicate_of: Option<u64>,
-    pub problems: Vec<String>,
+    /// What was wrong with it (most records: nothing, so one pointer, not three words).
+    pub problems: thin_vec::ThinVec<String>,
     /// The body as received (for rejected deliveries, its first few KiB).
     pub body: Body,
     /// The full body length; larger than `body.len()` when it was truncated.
@@ -174,7 +185,7 @@ impl Record {
             verdict,
             event,
             duplicate_of: None,
-            problems,
+            problems: problems.into(),
             body_len: body.len() as u64,
             content_type: None,
             signature_header: None,
@@ -214,7 +225,7 @@ impl Record {
             verdict: Verdict::Known,
             event: Some(EventName::new(event)),
             duplicate_of: None,
-            problems: Vec::new(),
+            problems: Default::default(),
             body_len: body.len() as u64,
             content_type: None,
             signature_header: None,

@@ -343,7 +343,7 @@ impl Store {
         } else if let Some(first) = record.duplicate_of {
             // A retry of something already evicted is counted, but not remembered.
             if let Some(original) = self.record(first) {
-                record.subject = original.subject;
+                record.subject = original.subject.clone();
                 *self.redeliveries.entry(first).or_default() += 1;
             }
         } else if let Some(event) = &typed {
@@ -398,7 +398,7 @@ impl Store {
             }
             _ => None,
         };
-        Subject::Reply { answered, sent }
+        Subject::reply(answered, sent)
     }
 
     fn correlate(&mut self, event: &Event, seq: u64, record: &Record) -> Subject {
@@ -436,10 +436,7 @@ impl Store {
                     None
                 };
                 match answered {
-                    Some(a) => Subject::Reply {
-                        answered: Some(a),
-                        sent: Some(change.ord),
-                    },
+                    Some(a) => Subject::reply(Some(a), Some(change.ord)),
                     None => Subject::Message(change.ord),
                 }
             }

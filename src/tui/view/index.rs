@@ -70,16 +70,16 @@ impl Views {
         let (mut touched_messages, mut touched_calls, mut numbers, mut permissions) =
             (Vec::new(), Vec::new(), false, false);
         for r in store.since(self.cursor) {
-            match r.subject {
-                Subject::Message(o) => {
+            match &r.subject {
+                &Subject::Message(o) => {
                     touched_messages.push(o);
                     numbers = true;
                 }
-                Subject::Call(o) => touched_calls.push(o),
+                &Subject::Call(o) => touched_calls.push(o),
                 Subject::Number => numbers = true,
                 Subject::Permission => permissions = true,
-                Subject::Reply { answered, sent } => {
-                    touched_messages.extend(answered.into_iter().chain(sent));
+                Subject::Reply(rows) => {
+                    touched_messages.extend(rows.answered.into_iter().chain(rows.sent));
                     numbers = true;
                 }
                 Subject::None => {}
@@ -412,7 +412,7 @@ mod tests {
                 }
                 let mut retry = message(3, "Sábado?");
                 (retry.seq, retry.duplicate_of) = (20_011, Some(3));
-                let touched = store.apply(retry).subject;
+                let touched = store.apply(retry).subject.clone();
                 assert_eq!(
                     touched,
                     Subject::Message(store.messages().range().start + 2)
