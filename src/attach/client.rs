@@ -497,7 +497,7 @@ fn apply(batch: &mut Vec<Record>, store: &SharedStore, shared: &Shared) {
             continue;
         }
         applied += 1;
-        s.apply(r);
+        s.apply_quietly(r);
     }
     // A reply is settled once the store has it on record (it derives replies itself).
     shared

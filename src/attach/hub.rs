@@ -83,12 +83,12 @@ pub(super) async fn hub(ingest: Arc<Ingest>, mut joins: mpsc::Receiver<Join>, bu
 /// between them the clients' writers drain their buffers, so a hub that fell behind
 /// does not overflow every client at once.
 async fn catch_up(ingest: &Ingest, cursor: &mut u64, slots: &mut Vec<Slot>, until: u64) {
-    let missed: Vec<Arc<Record>> = ingest
+    let missed: Vec<Record> = ingest
         .store()
         .read()
         .records_since(*cursor)
         .take_while(|r| r.seq <= until)
-        .map(|r| Arc::new(r.clone()))
+        .cloned()
         .collect();
     for batch in missed.chunks(256) {
         for r in batch {

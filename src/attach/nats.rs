@@ -92,7 +92,7 @@ impl Follower {
         let mut s = at.store.write();
         for r in batch {
             if r.seq > s.last_seq() {
-                s.apply(r);
+                s.apply_quietly(r);
             }
         }
         Ok(n)

@@ -430,7 +430,7 @@ async fn history<W: AsyncWrite + Unpin>(
 ) -> Result<(), End> {
     // Every record to send, copied under one read lock (their bodies are shared, not
     // copied), so the store can evict them meanwhile without leaving a hole.
-    let records: Vec<Arc<Record>> = {
+    let records: Vec<Record> = {
         let s = ctx.ingest.store().read();
         let held: Vec<&Record> = s
             .records_since(hello.after)
@@ -441,7 +441,7 @@ async fn history<W: AsyncWrite + Unpin>(
             .min(usize::try_from(hello.history).unwrap_or(usize::MAX));
         held[held.len() - keep..]
             .iter()
-            .map(|r| Arc::new((*r).clone()))
+            .map(|r| (*r).clone())
             .collect()
     };
     let count = records.len() as u64;

@@ -136,7 +136,7 @@ impl Ingest {
                     if let (Some(id), None) = (identity, record.duplicate_of) {
                         dedupe.insert(id, record.seq);
                     }
-                    store.apply(record);
+                    store.apply_quietly(record);
                 },
                 &std::sync::atomic::AtomicU64::new(0),
             )

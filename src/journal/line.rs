@@ -92,10 +92,20 @@ pub fn encode_tail_with(
     record: &Record,
     identity: Option<crate::model::identity::Identity>,
 ) -> Vec<u8> {
-    let body = record.body.get();
-    let (raw, raw_base64) = match std::str::from_utf8(&body) {
+    // Read in place: a packed body (an attach catch-up) is not copied out first.
+    record
+        .body
+        .with(|body| encode_tail_of(record, body, identity))
+}
+
+fn encode_tail_of(
+    record: &Record,
+    body: &[u8],
+    identity: Option<crate::model::identity::Identity>,
+) -> Vec<u8> {
+    let (raw, raw_base64) = match std::str::from_utf8(body) {
         Ok(s) => (Some(s), None),
-        Err(_) => (None, Some(BASE64.encode(&body))),
+        Err(_) => (None, Some(BASE64.encode(body))),
     };
     let line = LineTail {
         kind: record.kind.as_str(),
@@ -115,7 +125,7 @@ pub fn encode_tail_with(
         raw,
         raw_base64,
     };
-    let mut out = Vec::with_capacity(record.body.len() + 320);
+    let mut out = Vec::with_capacity(body.len() + 320);
     serde_json::to_writer(&mut out, &line).expect("serialising to a Vec cannot fail");
     escape_terminal_controls(&mut out, 0);
     out

@@ -3,12 +3,10 @@
 //! within a few minutes of the attempt. The candidates are copied out under a brief
 //! read lock and parsed outside it.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
 
 use crate::model::{self, Identity};
-use crate::record::{Record, RecordKind};
+use crate::record::{Body, RecordKind};
 use crate::store::{HashMap, SharedStore};
 
 /// How far apart the provider's `createdAt` and our arrival time may be.
@@ -48,7 +46,8 @@ pub fn journaled(
         from.checked_sub_signed(slack).unwrap_or(from),
         to.checked_add_signed(slack).unwrap_or(to),
     );
-    let candidates: Vec<Arc<Record>> = {
+    // Seqs and bodies only (a body clone shares its bytes), parsed outside the lock.
+    let candidates: Vec<(u64, Body)> = {
         let store = store.read();
         store
             .feed()
@@ -61,15 +60,15 @@ pub fn journaled(
                     && r.verdict != model::Verdict::Rejected
             })
             .take(MAX_CANDIDATES)
-            .map(|r| Arc::new(r.clone()))
+            .map(|r| (r.seq, r.body.clone()))
             .collect()
     };
     let mut out = HashMap::default();
-    for r in candidates {
-        if let Ok(p) = model::parse(&r.body.get()) {
+    for (seq, body) in candidates {
+        if let Ok(p) = body.with(model::parse) {
             out.entry(p.identity)
-                .and_modify(|seq: &mut u64| *seq = (*seq).min(r.seq))
-                .or_insert(r.seq);
+                .and_modify(|first: &mut u64| *first = (*first).min(seq))
+                .or_insert(seq);
         }
     }
     out

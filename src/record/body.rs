@@ -27,15 +27,12 @@ impl Body {
         Self(Repr::Plain(Bytes::new()))
     }
 
-    /// The bytes, shared (a cheap clone of a plain body; a packed one is a slice of its
-    /// block, decompressed once into this thread's small cache).
+    /// The bytes, owned: a cheap clone of a plain body; a packed one is copied out of
+    /// its block (a slice would keep the whole decompressed block alive with it).
     pub fn bytes(&self) -> Bytes {
         match &self.0 {
             Repr::Plain(b) => b.clone(),
-            Repr::Packed { block, index } => {
-                let (start, end) = block.range(*index);
-                block.unpacked().slice(start..end)
-            }
+            Repr::Packed { .. } => self.with(Bytes::copy_from_slice),
         }
     }
 
@@ -55,7 +52,7 @@ impl Body {
     pub fn get(&self) -> Cow<'_, [u8]> {
         match &self.0 {
             Repr::Plain(b) => Cow::Borrowed(b),
-            Repr::Packed { .. } => Cow::Owned(self.bytes().to_vec()),
+            Repr::Packed { .. } => Cow::Owned(self.with(<[u8]>::to_vec)),
         }
     }
 
@@ -79,11 +76,6 @@ impl Body {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// The first `len` bytes (a cut for a rejected delivery, a forward's excerpt).
-    pub fn slice_to(&self, len: usize) -> Body {
-        Body(Repr::Plain(self.bytes().slice(..len.min(self.len()))))
     }
 
     /// Packs `bodies` (plain ones: packed ones are left as they are) into one block.
@@ -212,9 +204,12 @@ impl Block {
                 return recent[0].1.clone();
             }
             let len = self.ends.last().copied().unwrap_or(0) as usize;
-            // Our own output, so it decompresses; were it damaged, empty bodies beat a panic.
+            // Our own output, so it decompresses; were it damaged, zeroed bodies of the
+            // right lengths beat a panic.
             let raw: Bytes = lz4_flex::block::decompress(&self.compressed, len)
-                .unwrap_or_default()
+                .ok()
+                .filter(|raw| raw.len() == len)
+                .unwrap_or_else(|| vec![0; len])
                 .into();
             if recent.len() == KEEP {
                 recent.pop();

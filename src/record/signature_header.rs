@@ -4,11 +4,27 @@
 
 use std::borrow::Cow;
 
-#[derive(Clone, PartialEq, Eq)]
-pub enum SignatureHeader {
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "Repr")]
+pub struct SignatureHeader(Repr);
+
+/// Private, so a header is only made by [`SignatureHeader::new`]: one spelling, one
+/// form, and equality means the same text.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum Repr {
     Hex([u8; 32]),
     /// Anything else (an attacker's guess, another format), as it came.
     Text(Box<str>),
+}
+
+impl From<Repr> for SignatureHeader {
+    /// A text that is the hex form (a crafted file) is read as hex.
+    fn from(r: Repr) -> Self {
+        match r {
+            Repr::Text(t) => Self::new(&t),
+            hex => Self(hex),
+        }
+    }
 }
 
 impl SignatureHeader {
@@ -31,16 +47,16 @@ impl SignatureHeader {
                 }
             });
             if hex {
-                return Self::Hex(out);
+                return Self(Repr::Hex(out));
             }
         }
-        Self::Text(text.into())
+        Self(Repr::Text(text.into()))
     }
 
     /// The header's text, exactly as it was sent.
     pub fn text(&self) -> Cow<'_, str> {
-        match self {
-            Self::Hex(bytes) => {
+        match &self.0 {
+            Repr::Hex(bytes) => {
                 // Each delivery's journal line spells it: no formatter per byte.
                 const DIGITS: &[u8; 16] = b"0123456789abcdef";
                 let hex: String = bytes
@@ -50,7 +66,7 @@ impl SignatureHeader {
                     .collect();
                 Cow::Owned(hex)
             }
-            Self::Text(t) => Cow::Borrowed(t),
+            Repr::Text(t) => Cow::Borrowed(t),
         }
     }
 }
@@ -70,29 +86,6 @@ impl From<String> for SignatureHeader {
 impl std::fmt::Debug for SignatureHeader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(&self.text(), f)
-    }
-}
-
-impl serde::Serialize for SignatureHeader {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Hex(b) => s.serialize_newtype_variant("SignatureHeader", 0, "Hex", b),
-            Self::Text(t) => s.serialize_newtype_variant("SignatureHeader", 1, "Text", t),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SignatureHeader {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        enum Wire {
-            Hex([u8; 32]),
-            Text(Box<str>),
-        }
-        Ok(match Wire::deserialize(d)? {
-            Wire::Hex(b) => Self::Hex(b),
-            Wire::Text(t) => Self::Text(t),
-        })
     }
 }
 
@@ -117,10 +110,14 @@ mod tests {
                 postcard::from_bytes(&postcard::to_allocvec(&h).unwrap()).unwrap();
             assert_eq!(back, h);
         }
-        assert!(matches!(SignatureHeader::new(hex), SignatureHeader::Hex(_)));
+        assert!(matches!(SignatureHeader::new(hex).0, Repr::Hex(_)));
         assert!(matches!(
-            SignatureHeader::new(&hex.to_uppercase()),
-            SignatureHeader::Text(_)
+            SignatureHeader::new(&hex.to_uppercase()).0,
+            Repr::Text(_)
         ));
+        // Hex spelled as text (only a crafted file holds that) is read as hex.
+        let crafted = postcard::to_allocvec(&Repr::Text(hex.into())).unwrap();
+        let read: SignatureHeader = postcard::from_bytes(&crafted).unwrap();
+        assert_eq!(read, SignatureHeader::new(hex));
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::alert::{Alert, AlertRecord, AlertState, Severity};
 use crate::model::provider::{AccessState, ApiRecord, Feature};
-use crate::record::Record;
+use crate::record::{Record, SignatureHeader};
 use crate::store::Store;
 
 /// One body per kind of row: messages (inbound with media, outbound failed), a number
@@ -32,6 +32,11 @@ fn compute() -> u64 {
         .iter()
         .map(|b| Record::delivery(0, b.as_bytes()))
         .collect();
+    // Both forms of the signature header, and a problem: fields that are empty in the
+    // records above would not show a change of their encoding.
+    records[0].signature_header = Some(SignatureHeader::new(&"ab".repeat(32)));
+    records[1].signature_header = Some(SignatureHeader::new("sha256=x"));
+    records[1].problems.push("$.x: y".into());
     records.push(Record::alert(&AlertRecord::Transition(Alert {
         name: "number_disconnected".into(),
         state: AlertState::Firing,

@@ -34,7 +34,8 @@ pub use take::{Due, Writer};
 const MAGIC: &[u8; 8] = b"PWSNAP\0\x01";
 /// Bumped whenever the store's layout changes; with the crate version in the header,
 /// a snapshot from another build is ignored rather than misread.
-const FORMAT: u32 = 1;
+/// 2: the Feed's bodies packed, the signature header as 32 bytes (2026-11-29).
+const FORMAT: u32 = 2;
 
 /// What the snapshot is of: checked before its body is trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -312,7 +312,18 @@ impl Store {
     /// Fold one delivery in (records arrive in seq order from the sequencer). Its typed
     /// event is merged into the rows and dropped: keeping it per record would hold every
     /// field twice. Returns the record as stored, for subscribers.
-    pub fn apply(&mut self, mut record: Record) -> Arc<Record> {
+    pub fn apply(&mut self, record: Record) -> Arc<Record> {
+        self.fold(record, true)
+            .expect("a record to share was asked for")
+    }
+
+    /// [`Store::apply`] where nobody subscribes (a replay, a store read by `open` or an
+    /// attached client): no copy of the record is made for them.
+    pub fn apply_quietly(&mut self, record: Record) {
+        self.fold(record, false);
+    }
+
+    fn fold(&mut self, mut record: Record, share: bool) -> Option<Arc<Record>> {
         self.counters.count(&record);
         self.stats.record(&record);
         self.tally.record(&record);
@@ -321,13 +332,13 @@ impl Store {
             // No Feed row of its own: it fills in the `app` column of its delivery.
             let (record, evicted) = self.forwards.apply(record, self.capacity);
             self.evicted = self.evicted.max(evicted);
-            return record;
+            return Some(record);
         }
         if record.kind == RecordKind::Alert {
             // No Feed row either: the Alerts pane and the overview show them.
             let (record, evicted) = self.alerts.apply(record, self.capacity);
             self.evicted = self.evicted.max(evicted);
-            return record;
+            return Some(record);
         }
         if record.kind == RecordKind::Api {
             // The provider's side: it fills in numbers, messages and the Deliveries view.
@@ -335,7 +346,7 @@ impl Store {
             let record = Arc::new(record);
             let evicted = self.provider.keep(record.clone(), self.capacity);
             self.evicted = self.evicted.max(evicted);
-            return record;
+            return Some(record);
         }
         let typed = record.typed.take();
         if record.kind == RecordKind::Outbound {
@@ -350,7 +361,7 @@ impl Store {
             record.subject = self.correlate(event, record.seq, &record);
         }
         // Subscribers get their own copy: the Feed's is packed later.
-        let shared = Arc::new(record.clone());
+        let shared = share.then(|| Arc::new(record.clone()));
         self.feed.push(record);
         while self.feed.len() > self.capacity {
             if let Some(old) = self.feed.pop_front() {

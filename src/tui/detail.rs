@@ -164,7 +164,9 @@ impl Builder {
         }
         let before = self.lines.len();
         let max = BODY_LINES.min(self.budget);
-        let hidden = json_lines(&r.body.get(), self.theme, max, &mut self.lines);
+        let hidden = r
+            .body
+            .with(|b| json_lines(b, self.theme, max, &mut self.lines));
         self.budget -= self.lines.len() - before;
         if hidden > 0 {
             self.push(vec![(

@@ -57,7 +57,7 @@ fn read(
     let mut flush = |batch: &mut Vec<crate::record::Record>| {
         let mut s = store.write();
         for r in batch.drain(..) {
-            s.apply(r);
+            s.apply_quietly(r);
         }
         drop(s);
         on_batch();
