@@ -79,12 +79,12 @@ impl Body {
     }
 
     /// Packs `bodies` (plain ones: packed ones are left as they are) into one block.
-    /// Returns false when there was nothing worth packing.
+    /// Returns false when there was nothing to pack.
     pub fn pack<'a>(bodies: impl IntoIterator<Item = &'a mut Body>) -> bool {
         let mut plain: Vec<&mut Body> =
             bodies.into_iter().filter(|b| b.plain().is_some()).collect();
         let total: usize = plain.iter().map(|b| b.len()).sum();
-        if plain.len() < 2 || total > u32::MAX as usize {
+        if plain.is_empty() || total > u32::MAX as usize {
             return false;
         }
         let mut raw = Vec::with_capacity(total);

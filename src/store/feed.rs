@@ -13,6 +13,9 @@ use crate::record::Record;
 const BLOCK: usize = 256;
 /// Larger bodies stay plain: reading one would mean decompressing all its neighbours.
 const PACK_MAX: usize = 16 * 1024;
+/// A block holds at most this many bytes unpacked, so reading a body decompresses (and
+/// each thread's cache holds) little, whatever the bodies' sizes.
+const BLOCK_BYTES: usize = 128 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Feed {
@@ -27,12 +30,24 @@ impl Feed {
         self.unpacked += 1;
         if self.unpacked >= 2 * BLOCK {
             let from = self.records.len() - self.unpacked;
-            let bodies = self
+            let mut group: Vec<&mut crate::record::Body> = Vec::with_capacity(BLOCK);
+            let mut bytes = 0;
+            for body in self
                 .records
                 .range_mut(from..from + BLOCK)
                 .map(|r| &mut r.body)
-                .filter(|b| b.len() <= PACK_MAX);
-            crate::record::Body::pack(bodies);
+            {
+                if body.len() > PACK_MAX {
+                    continue;
+                }
+                if bytes + body.len() > BLOCK_BYTES {
+                    crate::record::Body::pack(group.drain(..));
+                    bytes = 0;
+                }
+                bytes += body.len();
+                group.push(body);
+            }
+            crate::record::Body::pack(group);
             self.unpacked -= BLOCK;
         }
     }
@@ -142,5 +157,18 @@ mod tests {
             feed.pop_front();
         }
         assert_eq!(feed.unpacked, 10);
+    }
+
+    #[test]
+    fn large_bodies_are_packed_in_several_small_blocks() {
+        let mut feed = Feed::default();
+        let body = |i: u64| format!("{i:08}{}", "y".repeat(8 * 1024));
+        for i in 1..=2 * BLOCK as u64 {
+            feed.push(Record::delivery(i, body(i).as_bytes()));
+        }
+        assert_eq!(feed.iter().filter(|r| r.body.is_packed()).count(), BLOCK);
+        for r in feed.iter() {
+            assert_eq!(r.body, *body(r.seq).as_bytes());
+        }
     }
 }
