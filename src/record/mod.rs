@@ -6,7 +6,7 @@
 mod body;
 mod signature_header;
 
-pub use body::Body;
+pub use body::{Blocks, Body};
 pub use signature_header::SignatureHeader;
 
 use std::cell::RefCell;

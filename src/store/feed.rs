@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::ops::Deref;
 
-use crate::record::Record;
+use crate::record::{Blocks, Record};
 
 /// Bodies packed together; the newest `BLOCK` to `2 × BLOCK` stay plain (the ones the
 /// dashboard reads most, while they arrive).
@@ -26,8 +26,13 @@ pub struct Feed {
 
 impl Feed {
     pub fn push(&mut self, record: Record) {
+        // One read back from a snapshot may come packed already.
+        self.unpacked = if record.body.is_packed() {
+            0
+        } else {
+            self.unpacked + 1
+        };
         self.records.push_back(record);
-        self.unpacked += 1;
         if self.unpacked >= 2 * BLOCK {
             let from = self.records.len() - self.unpacked;
             let mut group: Vec<&mut crate::record::Body> = Vec::with_capacity(BLOCK);
@@ -75,33 +80,66 @@ impl PartialEq for Feed {
 }
 
 impl serde::Serialize for Feed {
+    /// The blocks once, compressed as they are, then the records, their packed bodies
+    /// as references into that table.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.records.serialize(s)
+        use serde::ser::SerializeTuple as _;
+        let blocks = Blocks::of(self.records.iter().map(|r| &r.body));
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&blocks)?;
+        blocks.writing(|| t.serialize_element(&self.records))?;
+        t.end()
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Feed {
-    /// Record by record, packing as it goes: a snapshot of a million never sits in
-    /// memory with every body plain.
+    /// Record by record: bodies come back packed as they were.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Records;
-        impl<'de> serde::de::Visitor<'de> for Records {
-            type Value = Feed;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        use serde::de::{DeserializeSeed, Error as _, SeqAccess, Visitor};
+        use std::fmt;
+
+        struct Records<'a>(&'a mut Feed);
+        impl<'de> DeserializeSeed<'de> for Records<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Records<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a sequence of records")
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Feed, A::Error> {
-                let mut feed = Feed::default();
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
                 // A hint from the file, so bounded: the rest grows as records are read.
-                feed.records
+                self.0
+                    .records
                     .reserve(seq.size_hint().unwrap_or(0).min(1 << 20));
                 while let Some(r) = seq.next_element::<Record>()? {
-                    feed.push(r);
+                    self.0.push(r);
                 }
+                Ok(())
+            }
+        }
+
+        struct Whole;
+        impl<'de> Visitor<'de> for Whole {
+            type Value = Feed;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a table of blocks and the records")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Feed, A::Error> {
+                let blocks: Blocks = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let mut feed = Feed::default();
+                blocks
+                    .reading(|| seq.next_element_seed(Records(&mut feed)))?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?;
                 Ok(feed)
             }
         }
-        d.deserialize_seq(Records)
+        d.deserialize_tuple(2, Whole)
     }
 }
 
@@ -147,12 +185,16 @@ mod tests {
             feed.pop_front();
         }
         check(&feed);
-        let back: Feed = postcard::from_bytes(&postcard::to_allocvec(&feed).unwrap()).unwrap();
+        let bytes = postcard::to_allocvec(&feed).unwrap();
+        let back: Feed = postcard::from_bytes(&bytes).unwrap();
         assert!(
             back == feed,
             "a snapshot of it reads back the same, headers too"
         );
         check(&back);
+        let packed = |f: &Feed| f.iter().filter(|r| r.body.is_packed()).count();
+        assert_eq!(packed(&back), packed(&feed), "packed bodies stay packed");
+        assert_eq!(back.unpacked, feed.unpacked);
         while feed.len() > 10 {
             feed.pop_front();
         }

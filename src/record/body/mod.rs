@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
+mod wire;
+
+pub use wire::Blocks;
+
 #[derive(Clone)]
 pub struct Body(Repr);
 
@@ -93,11 +97,7 @@ impl Body {
             b.with(|b| raw.extend_from_slice(b));
             ends.push(raw.len() as u32);
         }
-        let block = Arc::new(Block {
-            id: NEXT_BLOCK.fetch_add(1, Ordering::Relaxed),
-            compressed: lz4_flex::block::compress(&raw).into_boxed_slice(),
-            ends: ends.into_boxed_slice(),
-        });
+        let block = Arc::new(Block::new(lz4_flex::block::compress(&raw), ends));
         for (index, b) in plain.iter_mut().enumerate() {
             b.0 = Repr::Packed {
                 block: block.clone(),
@@ -161,18 +161,6 @@ impl fmt::Debug for Body {
     }
 }
 
-impl serde::Serialize for Body {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.with(|b| s.serialize_bytes(b))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Body {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Bytes::deserialize(d).map(Self::from)
-    }
-}
-
 static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
 
 /// Bodies of consecutive records, concatenated and LZ4-compressed.
@@ -185,6 +173,14 @@ struct Block {
 }
 
 impl Block {
+    fn new(compressed: Vec<u8>, ends: Vec<u32>) -> Self {
+        Self {
+            id: NEXT_BLOCK.fetch_add(1, Ordering::Relaxed),
+            compressed: compressed.into_boxed_slice(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
     fn range(&self, index: u32) -> (usize, usize) {
         let i = index as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
