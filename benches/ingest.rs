@@ -23,7 +23,8 @@
 //! between two unscraped ones), `PILOTWATCH_BENCH_LOADGEN=builtin` (skip wrk),
 //! `PILOTWATCH_BENCH_NODE=0` (skip express), `PILOTWATCH_BENCH_REPEATS=N` (then N more
 //! bare/full pairs, back to back, and their medians), `PILOTWATCH_BENCH_QUICK=1` (only
-//! those pairs).
+//! those pairs), `PILOTWATCH_BENCH_NO_JOURNAL=1` (pilotwatch without a journal: a
+//! diagnosis of what the disk costs, not a figure of the product).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -86,6 +87,13 @@ async fn pilotwatch_with(dir: &Path, alerts: bool) -> (SocketAddr, Arc<Ingest>) 
     let mut settings = common::settings(dir);
     settings.secrets = vec![Secret::new(SECRET)];
     settings.alerts.enabled = alerts;
+    // A diagnosis, not the product: how much of the cost is the disk.
+    if std::env::var_os("PILOTWATCH_BENCH_NO_JOURNAL").is_some() {
+        eprintln!(
+            "PILOTWATCH_BENCH_NO_JOURNAL: pilotwatch runs without a journal (no write, no sync)"
+        );
+        settings.journal = None;
+    }
     let service = Service::start(&settings).await.unwrap();
     let (addr, ingest) = (service.addr, service.ingest.clone());
     tokio::spawn(service.serve(std::future::pending()));
