@@ -40,8 +40,8 @@ impl Body {
         }
     }
 
-    /// `f` over the bytes without copying or counting references: for passes over
-    /// many records (a filter, a summary).
+    /// `f` over the bytes in place, nothing copied: for passes over many records (a
+    /// filter, a summary, the journal line of an attach catch-up).
     pub fn with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match &self.0 {
             Repr::Plain(b) => f(b),
