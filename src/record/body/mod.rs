@@ -61,7 +61,7 @@ impl Body {
     }
 
     /// The plain bytes, when the body is not (yet) packed.
-    pub fn plain(&self) -> Option<&Bytes> {
+    fn plain(&self) -> Option<&Bytes> {
         match &self.0 {
             Repr::Plain(b) => Some(b),
             Repr::Packed { .. } => None,
@@ -134,12 +134,6 @@ impl From<Vec<u8>> for Body {
 impl From<String> for Body {
     fn from(b: String) -> Self {
         Self(Repr::Plain(b.into()))
-    }
-}
-
-impl From<&'static [u8]> for Body {
-    fn from(b: &'static [u8]) -> Self {
-        Self(Repr::Plain(Bytes::from_static(b)))
     }
 }
 

@@ -21,7 +21,6 @@ thread_local! {
 }
 
 /// The distinct blocks of a run of bodies, in order of first use.
-#[derive(Default)]
 pub struct Blocks(Vec<Arc<Block>>);
 
 impl std::fmt::Debug for Blocks {

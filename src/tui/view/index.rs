@@ -71,11 +71,11 @@ impl Views {
             (Vec::new(), Vec::new(), false, false);
         for r in store.since(self.cursor) {
             match &r.subject {
-                &Subject::Message(o) => {
-                    touched_messages.push(o);
+                Subject::Message(o) => {
+                    touched_messages.push(*o);
                     numbers = true;
                 }
-                &Subject::Call(o) => touched_calls.push(o),
+                Subject::Call(o) => touched_calls.push(*o),
                 Subject::Number => numbers = true,
                 Subject::Permission => permissions = true,
                 Subject::Reply(rows) => {
