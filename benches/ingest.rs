@@ -24,7 +24,9 @@
 //! `PILOTWATCH_BENCH_NODE=0` (skip express), `PILOTWATCH_BENCH_REPEATS=N` (then N more
 //! bare/full pairs, back to back, and their medians), `PILOTWATCH_BENCH_QUICK=1` (only
 //! those pairs), `PILOTWATCH_BENCH_NO_JOURNAL=1` (pilotwatch without a journal: a
-//! diagnosis of what the disk costs, not a figure of the product).
+//! diagnosis of what the disk costs, not a figure of the product),
+//! `PILOTWATCH_BENCH_LADDER=N` (a diagnosis: the receiver built up from bare axum in
+//! steps, N rounds, with the CPU each costs per request: `support/ladder.rs`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -52,6 +54,8 @@ use ratatui::backend::TestBackend;
 
 #[path = "support/common.rs"]
 mod common;
+#[path = "support/ladder.rs"]
+mod ladder;
 #[path = "support/load.rs"]
 mod load;
 #[path = "support/scrape.rs"]
@@ -286,6 +290,10 @@ fn main() {
         .unwrap_or(0);
     if repeats > 0 {
         pairs_of_runs(&rt, &*load, repeats);
+    }
+    if let Some(rounds) = env("PILOTWATCH_BENCH_LADDER").and_then(|s| s.parse().ok()) {
+        ladder::ladder(&rt, &*load, rounds);
+        return;
     }
     if env("PILOTWATCH_BENCH_QUICK").as_deref() == Some("1") {
         return;
