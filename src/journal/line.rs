@@ -125,7 +125,10 @@ fn encode_tail_of(
         raw,
         raw_base64,
     };
-    let mut out = Vec::with_capacity(body.len() + 320);
+    // Room for the escaped body (a JSON body escapes a quote every few bytes) and the
+    // other fields (~450 bytes with a signature header and an identity): growing the
+    // buffer part-way through copies it all again.
+    let mut out = Vec::with_capacity(body.len() + body.len() / 4 + 512);
     serde_json::to_writer(&mut out, &line).expect("serialising to a Vec cannot fail");
     escape_terminal_controls(&mut out, 0);
     out
@@ -150,8 +153,10 @@ pub fn finish(seq: u64, duplicate_of: Option<u64>, tail: &[u8], out: &mut Vec<u8
 /// U+009B being a one-byte CSI) raw. Escape them too, so `cat`ing a journal or piping
 /// `--json` output to a terminal cannot drive it. The JSON means the same.
 fn escape_terminal_controls(out: &mut Vec<u8>, start: usize) {
-    let risky = |w: &[u8]| w[0] == 0x7f || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]));
-    if !out[start..].windows(2).any(risky) && out.last() != Some(&0x7f) {
+    // Every line passes here: find the two lead bytes with memchr (vectorised), not a
+    // window at a time.
+    let risky = |i: usize| out[i] == 0x7f || matches!(out.get(i + 1), Some(0x80..=0x9f));
+    if !memchr::memchr2_iter(0x7f, 0xc2, &out[start..]).any(|i| risky(start + i)) {
         return;
     }
     let tail = out.split_off(start);
@@ -311,6 +316,23 @@ mod tests {
             &decode(&out[..out.len() - 1]).unwrap().body.bytes()[..],
             body.as_bytes()
         );
+    }
+
+    #[test]
+    fn each_control_alone_is_found_and_other_latin_1_is_left() {
+        // The quick scan must find a lone DEL and a lone C1 (its lead byte is also that
+        // of ¡, ©, ±…, which stay as they are).
+        for (text, hidden) in [("x\u{7f}", 0x7f_u32), ("x\u{9b}y", 0x9b), ("\u{85}", 0x85)] {
+            let body = format!("{{\"t\":\"¡{text}©\"}}");
+            let mut out = Vec::new();
+            encode(&record(body.as_bytes()), &mut out);
+            let line = String::from_utf8(out.clone()).unwrap();
+            assert!(!line.contains(char::from_u32(hidden).unwrap()), "{line}");
+            assert!(line.contains(&format!("\\u{hidden:04x}")), "{line}");
+            assert!(line.contains('¡') && line.contains('©'), "{line}");
+            let back = decode(&out[..out.len() - 1]).unwrap();
+            assert_eq!(&back.body.bytes()[..], body.as_bytes());
+        }
     }
 
     #[test]
