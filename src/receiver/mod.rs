@@ -375,7 +375,7 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Respo
     };
     match state.ingest.submit(Incoming { record, identity }).await {
         Ok(receipt) if d.status == StatusCode::OK => {
-            let body = json!({"received": true, "seq": receipt.seq, "verdict": d.verdict, "duplicateOf": receipt.duplicate_of});
+            let body = ack_body(receipt.seq, d.verdict, receipt.duplicate_of);
             let status = match state.config.respond {
                 Some((status, delay)) => {
                     tokio::time::sleep(delay).await;
@@ -386,7 +386,8 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Respo
             if status.is_success() {
                 state.ingest.timings().ack.observe(started.elapsed());
             }
-            (status, axum::Json(body)).into_response()
+            let json = [(header::CONTENT_TYPE, "application/json")];
+            (status, json, body).into_response()
         }
         Ok(_) if d.status == StatusCode::SERVICE_UNAVAILABLE => {
             (d.status, [(header::RETRY_AFTER, "5")], refusal).into_response()
@@ -508,4 +509,41 @@ async fn read_limited(
     // Without a content-length the guess may be far too big, and the store keeps this.
     buf.shrink_to_fit();
     (buf.into(), n, None)
+}
+
+/// The answer to an accepted delivery, `{"duplicateOf":…,"received":true,"seq":…,
+/// "verdict":…}`, written directly: every ack sends one, and a `serde_json::Value` map
+/// would cost a handful of allocations each time.
+fn ack_body(seq: u64, verdict: Verdict, duplicate_of: Option<u64>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(80);
+    match duplicate_of {
+        Some(d) => write!(out, "{{\"duplicateOf\":{d},"),
+        None => write!(out, "{{\"duplicateOf\":null,"),
+    }
+    .and_then(|()| {
+        let verdict = verdict.as_str();
+        write!(
+            out,
+            "\"received\":true,\"seq\":{seq},\"verdict\":\"{verdict}\"}}"
+        )
+    })
+    .expect("writing to a String cannot fail");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ack_body_is_the_json_it_always_was() {
+        for verdict in Verdict::ALL {
+            for dup in [None, Some(7)] {
+                let want =
+                    json!({"received": true, "seq": 12, "verdict": verdict, "duplicateOf": dup});
+                assert_eq!(ack_body(12, verdict, dup), want.to_string());
+            }
+        }
+    }
 }
