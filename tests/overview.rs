@@ -124,3 +124,35 @@ fn calls_name_our_number_and_mark_e164_parties() {
     let s = screen(&mut app(), &store, 200, 50);
     assert!(s.contains("+5511987650006     → Loja Centro"), "{s}");
 }
+
+#[test]
+fn only_numbers_the_provider_said_are_not_connected_count_as_down() {
+    let number = |event: &str, id: &str| {
+        format!(
+            r#"{{"event":"{event}","data":{{"numberId":"{id}","phone":"+5511900000000","displayName":"{id}","createdAt":"2026-11-21T11:00:00.000Z"}}}}"#
+        )
+    };
+    // Seen only in a message (state unknown), removed on purpose, connected: not down.
+    let message = r#"{"event":"message.received","data":{"from":"+5511999999999","to":"+5511888888888","numberId":"quiet","messageId":"w1","id":"m1","type":"text","fromMe":false,"content":"hi","createdAt":"2026-11-21T11:00:00.000Z"}}"#;
+    let mut bodies = vec![
+        message.to_owned(),
+        number("number.removed", "gone"),
+        number("number.connected", "fine"),
+    ];
+    let mut store = Store::new(100);
+    let mut apply = |store: &mut Store, bodies: &[String]| {
+        for (i, b) in bodies.iter().enumerate() {
+            store.apply(common::tui::record(i as u64 + 1, b.as_bytes()));
+        }
+    };
+    apply(&mut store, &bodies);
+    let s = screen(&mut app(), &store, 80, 24);
+    assert!(s.contains("0 numbers down"), "{s}");
+    // Disconnected: down, and named.
+    bodies.push(number("number.disconnected", "broken"));
+    store = Store::new(100);
+    apply(&mut store, &bodies);
+    let s = screen(&mut app(), &store, 80, 24);
+    assert!(s.contains("1 numbers down"), "{s}");
+    assert!(s.contains("broken"), "{s}");
+}

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Pane, Views, age, lines};
 use crate::record::Subject;
-use crate::store::Store;
+use crate::store::{NumberState, Store};
 use crate::tui::filter::Filter;
 
 /// A filter pass not finished yet: rows keyed below `next` are still to be judged.
@@ -252,10 +252,13 @@ impl Views {
             .filter(|n| filter.number(n))
             .map(|n| lines::number_line(n, store.provider()))
             .collect();
-        // One known from the API alone is down when the API says so.
+        // One known from the API alone is down when the API says so; one the webhooks
+        // know, when they said it is not connected (as `/healthz` counts them): a number
+        // seen only in messages (state unknown) or removed on purpose is not down.
         let down = |n: &lines::NumberLine| match (&n.api, n.api_only) {
             (Some(api), true) => !api.connected,
-            _ => !n.state.is_connected(),
+            _ => !n.state.is_connected()
+                && !matches!(n.state, NumberState::Unknown | NumberState::Removed),
         };
         self.numbers_down = (self.numbers.iter().enumerate())
             .filter(|(_, n)| down(n))
