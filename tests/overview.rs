@@ -140,7 +140,7 @@ fn only_numbers_the_provider_said_are_not_connected_count_as_down() {
         number("number.connected", "fine"),
     ];
     let mut store = Store::new(100);
-    let mut apply = |store: &mut Store, bodies: &[String]| {
+    let apply = |store: &mut Store, bodies: &[String]| {
         for (i, b) in bodies.iter().enumerate() {
             store.apply(common::tui::record(i as u64 + 1, b.as_bytes()));
         }
@@ -148,6 +148,9 @@ fn only_numbers_the_provider_said_are_not_connected_count_as_down() {
     apply(&mut store, &bodies);
     let s = screen(&mut app(), &store, 80, 24);
     assert!(s.contains("0 numbers down"), "{s}");
+    // The Fleet names the one with no name by its id.
+    let fleet = s.lines().find(|l| l.starts_with("│quiet ")).expect(&s);
+    assert!(fleet.contains(" unknown "), "{s}");
     // Disconnected: down, and named.
     bodies.push(number("number.disconnected", "broken"));
     store = Store::new(100);

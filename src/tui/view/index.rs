@@ -257,8 +257,10 @@ impl Views {
         // seen only in messages (state unknown) or removed on purpose is not down.
         let down = |n: &lines::NumberLine| match (&n.api, n.api_only) {
             (Some(api), true) => !api.connected,
-            _ => !n.state.is_connected()
-                && !matches!(n.state, NumberState::Unknown | NumberState::Removed),
+            _ => {
+                !n.state.is_connected()
+                    && !matches!(n.state, NumberState::Unknown | NumberState::Removed)
+            }
         };
         self.numbers_down = (self.numbers.iter().enumerate())
             .filter(|(_, n)| down(n))

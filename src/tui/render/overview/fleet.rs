@@ -35,6 +35,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             if let Some(at) = name.0.find(" (") {
                 name.0.truncate(at);
             }
+            // A number known only from its messages has no name yet: its phone or its
+            // id tells it apart, where a `-` would not.
+            if name.0 == "-" {
+                name.0 = if n.phone == "-" {
+                    &n.number_id
+                } else {
+                    &n.phone
+                }
+                .clone();
+            }
             let tone = if focused && i == selected {
                 Tone::Selected
             } else {
