@@ -125,19 +125,21 @@ fn calls_name_our_number_and_mark_e164_parties() {
     assert!(s.contains("+5511987650006     → Loja Centro"), "{s}");
 }
 
+/// A `number.*` event for `id`, named after it.
+fn number_event(event: &str, id: &str) -> String {
+    format!(
+        r#"{{"event":"{event}","data":{{"numberId":"{id}","phone":"+5511900000000","displayName":"{id}","createdAt":"2026-11-21T11:00:00.000Z"}}}}"#
+    )
+}
+
 #[test]
 fn only_numbers_the_provider_said_are_not_connected_count_as_down() {
-    let number = |event: &str, id: &str| {
-        format!(
-            r#"{{"event":"{event}","data":{{"numberId":"{id}","phone":"+5511900000000","displayName":"{id}","createdAt":"2026-11-21T11:00:00.000Z"}}}}"#
-        )
-    };
     // Seen only in a message (state unknown), removed on purpose, connected: not down.
     let message = r#"{"event":"message.received","data":{"from":"+5511999999999","to":"+5511888888888","numberId":"quiet","messageId":"w1","id":"m1","type":"text","fromMe":false,"content":"hi","createdAt":"2026-11-21T11:00:00.000Z"}}"#;
     let mut bodies = vec![
         message.to_owned(),
-        number("number.removed", "gone"),
-        number("number.connected", "fine"),
+        number_event("number.removed", "gone"),
+        number_event("number.connected", "fine"),
     ];
     let mut store = Store::new(100);
     let apply = |store: &mut Store, bodies: &[String]| {
@@ -152,10 +154,39 @@ fn only_numbers_the_provider_said_are_not_connected_count_as_down() {
     let fleet = s.lines().find(|l| l.starts_with("│quiet ")).expect(&s);
     assert!(fleet.contains(" unknown "), "{s}");
     // Disconnected: down, and named.
-    bodies.push(number("number.disconnected", "broken"));
+    bodies.push(number_event("number.disconnected", "broken"));
     store = Store::new(100);
     apply(&mut store, &bodies);
     let s = screen(&mut app(), &store, 80, 24);
     assert!(s.contains("1 numbers down"), "{s}");
     assert!(s.contains("broken"), "{s}");
+}
+
+#[test]
+fn a_fleet_too_long_for_its_panel_still_shows_the_numbers_down() {
+    let mut store = Store::new(100);
+    let ids = ["first", "second", "third", "fourth", "fifth", "sixth"];
+    let mut seq = 0;
+    for id in ids {
+        seq += 1;
+        store.apply(common::tui::record(
+            seq,
+            number_event("number.connected", id).as_bytes(),
+        ));
+    }
+    seq += 1;
+    store.apply(common::tui::record(
+        seq,
+        number_event("number.disconnected", "sixth").as_bytes(),
+    ));
+    let s = screen(&mut app(), &store, 80, 24);
+    let fleet: Vec<&str> = (s.lines())
+        .skip_while(|l| !l.contains(" Fleet "))
+        .skip(2)
+        .take_while(|l| l.starts_with('│'))
+        .collect();
+    assert!(fleet.len() < ids.len(), "the panel has room for all:\n{s}");
+    assert!(fleet.iter().any(|l| l.starts_with("│sixth ")), "{s}");
+    // The others keep their order.
+    assert!(fleet[0].starts_with("│first "), "{s}");
 }

@@ -13,22 +13,43 @@ use crate::tui::theme::Tone;
 use crate::tui::view::Pane;
 use crate::tui::view::figures::{NumberFigures, Quantiles};
 
+/// The numbers the panel has room for, in the Numbers pane's order. Focused, it scrolls
+/// with the selection; otherwise, when the fleet does not fit, the numbers down are
+/// listed before the others, so the panel still shows which are down.
+fn listed(app: &App, room: usize, focused: bool) -> Vec<usize> {
+    let count = app.views.numbers.len();
+    if focused {
+        let selected = app.lists[Pane::Numbers.index()].selected;
+        let start = selected.saturating_sub(room.saturating_sub(1));
+        return (start..count).take(room).collect();
+    }
+    if count <= room {
+        return (0..count).collect();
+    }
+    let mut down = vec![false; count];
+    for i in &app.views.numbers_down {
+        if let Some(d) = down.get_mut(*i) {
+            *d = true;
+        }
+    }
+    let others = (0..count).filter(|i| !down[*i]);
+    let mut listed: Vec<usize> = (0..count)
+        .filter(|i| down[*i])
+        .chain(others)
+        .take(room)
+        .collect();
+    listed.sort_unstable();
+    listed
+}
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let t = &app.theme;
     let selected = app.lists[Pane::Numbers.index()].selected;
-    let start = if focused {
-        selected.saturating_sub((area.height as usize).saturating_sub(2))
-    } else {
-        0
-    };
+    let room = area.height.saturating_sub(1) as usize;
+    let listed = listed(app, room, focused);
     let has_api = app.views.numbers.iter().any(|n| n.api.is_some());
-    let rows: Vec<([Cell; 10], Tone)> = app
-        .views
-        .numbers
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(area.height.saturating_sub(1) as usize)
+    let rows: Vec<([Cell; 10], Tone)> = (listed.iter())
+        .filter_map(|i| Some((*i, app.views.numbers.get(*i)?)))
         .map(|(i, n)| {
             let [mut name, _, state, api, health, since, ..] = cells(app, n);
             // The profile part of a name is the first to go in a panel.
@@ -80,8 +101,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .collect();
     // The name as wide as the widest shown; the state whole where it fits (`restored ·
     // disconnected`), the health takes the rest.
-    let name = (app.views.numbers.iter().skip(start))
-        .take(area.height as usize)
+    let name = (listed.iter().filter_map(|i| app.views.numbers.get(*i)))
         .map(|n| {
             n.name
                 .split(" (")
