@@ -418,3 +418,23 @@ fn views_are_built_once_per_change_of_the_providers_side() {
     assert_eq!(app.views.provider.attempts.len(), 4);
     assert_eq!(app.views.provider.lost, 2);
 }
+
+#[test]
+fn a_number_seen_only_in_messages_is_down_when_the_api_says_so() {
+    // Its webhooks said nothing of its state (only a message named it).
+    let body = r#"{"event":"message.received","data":{"from":"+5511977770001","to":"+5511999999999","numberId":"cmm0quiet01","messageId":"wamid.Q1","id":"cmm0q0001","type":"text","fromMe":false,"content":"oi","createdAt":"2026-11-21T12:00:00Z"}}"#;
+    for (state, down) in [
+        ("connected", "0 numbers down"),
+        ("disconnected", "1 numbers down"),
+    ] {
+        let mut store = Store::new(100);
+        store.apply(record(1, body.as_bytes()));
+        api(
+            &mut store,
+            "2026-11-21T12:04:00Z",
+            &status("cmm0quiet01", state, "2026-11-21T12:04:00Z"),
+        );
+        let s = screen(&mut app(), &store, 80, 24);
+        assert!(s.contains(down), "API {state}:\n{s}");
+    }
+}

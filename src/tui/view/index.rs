@@ -252,14 +252,15 @@ impl Views {
             .filter(|n| filter.number(n))
             .map(|n| lines::number_line(n, store.provider()))
             .collect();
-        // One known from the API alone is down when the API says so; one the webhooks
-        // know, when they said it is not connected (as `/healthz` counts them): a number
-        // seen only in messages (state unknown) or removed on purpose is not down.
-        let down = |n: &lines::NumberLine| match (&n.api, n.api_only) {
-            (Some(api), true) => !api.connected,
-            _ => {
-                !n.state.is_connected()
-                    && !matches!(n.state, NumberState::Unknown | NumberState::Removed)
+        // Down when the webhooks said it is not connected (as `/healthz` counts them),
+        // or, where they have said nothing of its state (known from the API alone, or
+        // only from its messages), when the API says so. Removed on purpose: not down.
+        let down = |n: &lines::NumberLine| match (&n.api, n.state) {
+            (Some(api), NumberState::Unknown) => !api.connected,
+            _ if n.api_only => n.api.as_ref().is_some_and(|a| !a.connected),
+            (_, state) => {
+                !state.is_connected()
+                    && !matches!(state, NumberState::Unknown | NumberState::Removed)
             }
         };
         self.numbers_down = (self.numbers.iter().enumerate())

@@ -137,6 +137,18 @@ pub struct NumberLine {
     pub api_only: bool,
 }
 
+impl NumberLine {
+    /// What a panel short of room calls it: its name without the profile part, or,
+    /// before any name is known, its phone, or its id.
+    pub fn label(&self) -> &str {
+        match self.name.split(" (").next().unwrap_or_default() {
+            "-" if self.phone != "-" && !self.phone.is_empty() => &self.phone,
+            "-" => &self.number_id,
+            name => name,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PermissionLine {
     pub status: String,

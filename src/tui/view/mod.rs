@@ -37,7 +37,8 @@ pub struct Views {
     calls_order: Vec<u64>,
     pub feed: VecDeque<u64>,
     pub numbers: Vec<NumberLine>,
-    /// Indexes in `numbers` of those not connected (found when numbers change, so the
+    /// Indexes in `numbers` of those down: said not to be connected, by the webhooks or,
+    /// where they said nothing of it, by the API (found when numbers change, so the
     /// overview's Attention does not look through them per frame).
     pub numbers_down: Vec<usize>,
     /// Sanitised display names by numberId, for the Messages pane.

@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let down = &app.views.numbers_down;
     let names: Vec<&str> = (down.iter().take(8))
         .filter_map(|i| app.views.numbers.get(*i))
-        .map(|n| n.name.split(" (").next().unwrap_or(&n.name))
+        .map(|n| n.label())
         .collect();
     let count = |n: u64, what: &str| {
         let tone = if n > 0 { Tone::Bad } else { Tone::Dim };

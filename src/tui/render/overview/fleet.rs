@@ -52,20 +52,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .filter_map(|i| Some((*i, app.views.numbers.get(*i)?)))
         .map(|(i, n)| {
             let [mut name, _, state, api, health, since, ..] = cells(app, n);
-            // The profile part of a name is the first to go in a panel.
-            if let Some(at) = name.0.find(" (") {
-                name.0.truncate(at);
-            }
-            // A number known only from its messages has no name yet: its phone or its
-            // id tells it apart, where a `-` would not.
-            if name.0 == "-" {
-                name.0 = if n.phone == "-" {
-                    &n.number_id
-                } else {
-                    &n.phone
-                }
-                .clone();
-            }
+            // No profile part (the first to go in a panel), and a number with no name
+            // yet goes by its phone or id, where a `-` would not tell it apart.
+            name.0 = n.label().to_owned();
             let tone = if focused && i == selected {
                 Tone::Selected
             } else {
@@ -101,18 +90,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .collect();
     // The name as wide as the widest shown; the state whole where it fits (`restored ·
     // disconnected`), the health takes the rest.
+    // (Up to 25: the provider's ids are that long, and a label may be one.)
     let name = (listed.iter().filter_map(|i| app.views.numbers.get(*i)))
-        .map(|n| {
-            n.name
-                .split(" (")
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .count()
-        })
+        .map(|n| n.label().chars().count())
         .max()
         .unwrap_or(0)
-        .clamp(6, 24) as u16;
+        .clamp(6, 25) as u16;
     // Narrow: the sparkline and the last event go first, then the latency, then the
     // health; state and traffic are what the panel is for.
     let w = area.width;
