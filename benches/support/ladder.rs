@@ -4,6 +4,11 @@
 //! process's CPU per request by thread (and wrk's, as waited-for children), so the
 //! gap to bare axum is split into what each part costs. `PILOTWATCH_BENCH_LADDER_ONLY=i`
 //! runs only step `i` after each bare run (to profile it with `perf record -p`).
+//!
+//! What the CPU figures leave out: threads that ended before they are read (the
+//! dashboard thread of the last step is joined first, so its frames are not in them),
+//! and wrk unless it ran (the built-in load generator shares the runtime's workers,
+//! and is counted with them).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -39,8 +44,8 @@ fn our_loop(rt: &tokio::runtime::Runtime, router: Router) -> SocketAddr {
     })
 }
 
-/// The handler's own work without the hand-off: verify, parse, answer as pilotwatch
-/// does (the request taken whole, as the receiver takes it: no header map copied).
+/// The handler's own work without the hand-off: verify, parse, answer with a JSON body
+/// (the request taken whole, as the receiver takes it: no header map copied).
 fn checked_router() -> Router {
     let secrets = Arc::new([Secret::new(SECRET)]);
     Router::new().fallback(move |req: Request| {
@@ -67,6 +72,9 @@ pub fn ladder(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, rounds: usize) {
         "full, no dashboard",
         "full (journal, store, dashboard)",
     ];
+    if std::env::var_os("PILOTWATCH_BENCH_NO_JOURNAL").is_some() {
+        println!("(PILOTWATCH_BENCH_NO_JOURNAL is set: the last step runs without a journal too)");
+    }
     let mut ratios = vec![Vec::new(); steps.len()];
     let only: Option<usize> = std::env::var("PILOTWATCH_BENCH_LADDER_ONLY")
         .ok()
@@ -103,9 +111,11 @@ pub fn ladder(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, rounds: usize) {
                     let task = rt.spawn(service.serve(std::future::pending()));
                     let r = load.run(rt, addr);
                     task.abort();
-                    let syncs = ingest.timings().sync.snapshot().count;
-                    let batch = r.requests as f64 / syncs.max(1) as f64;
-                    println!("   {syncs} journal syncs, {batch:.1} deliveries each");
+                    if i == 3 {
+                        let syncs = ingest.timings().sync.snapshot().count;
+                        let batch = r.requests as f64 / syncs.max(1) as f64;
+                        println!("   {syncs} journal syncs, {batch:.1} deliveries each");
+                    }
                     r
                 }
                 _ => full_run(rt, load, None).0,
