@@ -96,7 +96,7 @@ pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 10] {
     };
     let health = match &n.health {
         Some((name, err)) => {
-            let healthy = matches!(name.as_str(), "ok" | "healthy" | "restored" | "recovered");
+            let healthy = n.healthy();
             let text = format!(
                 "{name}{}",
                 err.as_deref().map(|e| format!(" {e}")).unwrap_or_default()

@@ -138,6 +138,13 @@ pub struct NumberLine {
 }
 
 impl NumberLine {
+    /// Whether its last health word is a good one (no word yet: it is not unhealthy).
+    pub fn healthy(&self) -> bool {
+        self.health.as_ref().is_none_or(|(name, _)| {
+            matches!(name.as_str(), "ok" | "healthy" | "restored" | "recovered")
+        })
+    }
+
     /// What a panel short of room calls it: its name without the profile part, or,
     /// before any name is known, its phone, or its id.
     pub fn label(&self) -> &str {

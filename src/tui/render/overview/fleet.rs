@@ -14,30 +14,30 @@ use crate::tui::view::Pane;
 use crate::tui::view::figures::{NumberFigures, Quantiles};
 
 /// The numbers the panel has room for, in the Numbers pane's order. Focused, it scrolls
-/// with the selection; otherwise, when the fleet does not fit, the numbers down are
-/// listed before the others, so the panel still shows which are down.
+/// with the selection; otherwise, when the fleet does not fit, the numbers down come
+/// first, then the unhealthy, so the panel still shows the ones in trouble.
 fn listed(app: &App, room: usize, focused: bool) -> Vec<usize> {
-    let count = app.views.numbers.len();
+    let numbers = &app.views.numbers;
     if focused {
         let selected = app.lists[Pane::Numbers.index()].selected;
         let start = selected.saturating_sub(room.saturating_sub(1));
-        return (start..count).take(room).collect();
+        return (start..numbers.len()).take(room).collect();
     }
-    if count <= room {
-        return (0..count).collect();
+    if numbers.len() <= room {
+        return (0..numbers.len()).collect();
     }
-    let mut down = vec![false; count];
+    let mut rank: Vec<u8> = numbers
+        .iter()
+        .map(|n| if n.healthy() { 2 } else { 1 })
+        .collect();
     for i in &app.views.numbers_down {
-        if let Some(d) = down.get_mut(*i) {
-            *d = true;
+        if let Some(r) = rank.get_mut(*i) {
+            *r = 0;
         }
     }
-    let others = (0..count).filter(|i| !down[*i]);
-    let mut listed: Vec<usize> = (0..count)
-        .filter(|i| down[*i])
-        .chain(others)
-        .take(room)
-        .collect();
+    let mut listed: Vec<usize> = (0..numbers.len()).collect();
+    listed.sort_by_key(|i| rank[*i]);
+    listed.truncate(room);
     listed.sort_unstable();
     listed
 }
