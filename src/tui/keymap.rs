@@ -72,31 +72,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         command: Command::Overview,
         keys: &[ch('0')],
-        help: "overview: every pane at once (Tab moves between its panels)",
-        hint: None,
-    },
-    Binding {
-        command: Command::Latency,
-        keys: &[ch('5')],
-        help: "latency: sent→delivered, delivered→read p50/p95 and histogram",
-        hint: None,
-    },
-    Binding {
-        command: Command::Zoom,
-        keys: &[ch('z')],
-        help: "overview: the focused panel full screen, and back",
-        hint: None,
-    },
-    Binding {
-        command: Command::NextPane,
-        keys: &[key(KeyCode::Tab)],
-        help: "next pane (overview: next panel)",
-        hint: Some("pane"),
-    },
-    Binding {
-        command: Command::PrevPane,
-        keys: &[key(KeyCode::BackTab)],
-        help: "previous pane (overview: previous panel)",
+        help: "Overview: every pane at once (Tab moves between its panels)",
         hint: None,
     },
     Binding {
@@ -124,6 +100,12 @@ pub const BINDINGS: &[Binding] = &[
         hint: None,
     },
     Binding {
+        command: Command::Latency,
+        keys: &[ch('5')],
+        help: "Latency: sent→delivered, delivered→read p50/p95 and histogram",
+        hint: None,
+    },
+    Binding {
         command: Command::Inbox,
         keys: &[ch('6')],
         help: "Inbox: who waits for an answer, oldest first (Enter: the thread)",
@@ -139,6 +121,24 @@ pub const BINDINGS: &[Binding] = &[
         command: Command::Deliveries,
         keys: &[ch('8')],
         help: "Deliveries: the provider's log beside ours (Enter: the delivery)",
+        hint: None,
+    },
+    Binding {
+        command: Command::NextPane,
+        keys: &[key(KeyCode::Tab)],
+        help: "next pane (overview: next panel)",
+        hint: Some("pane"),
+    },
+    Binding {
+        command: Command::PrevPane,
+        keys: &[key(KeyCode::BackTab)],
+        help: "previous pane (overview: previous panel)",
+        hint: None,
+    },
+    Binding {
+        command: Command::Zoom,
+        keys: &[ch('z')],
+        help: "overview: the focused panel full screen, and back",
         hint: None,
     },
     Binding {
