@@ -10,7 +10,7 @@ use crate::alerts::rules::{Rule, RuleSettings, Rules};
 use crate::model::Verdict;
 use crate::model::alert::Cause;
 use crate::store::messages::Status;
-use crate::store::{HashMap, NumberRow, NumberState, Store};
+use crate::store::{HashMap, NumberRow, Store};
 
 /// A rule's condition holding for one number (or for the whole service).
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +117,7 @@ fn number_condition(rule: Rule, n: &NumberRow, since: DateTime<Utc>, summary: St
 
 fn disconnected(store: &Store, f: Facts<'_>, out: &mut Vec<Condition>) {
     for n in store.numbers().iter() {
-        // A removed number is gone on purpose; one seen only in messages is unknown.
-        if !matches!(
-            n.state,
-            NumberState::Disconnected | NumberState::Restored | NumberState::Created
-        ) {
+        if !n.state.is_down() {
             continue;
         }
         let since = n.state_at.unwrap_or(f.now).min(f.now);

@@ -233,7 +233,6 @@ impl Fleet {
 }
 
 fn fleet(store: &crate::store::Store) -> Fleet {
-    use crate::store::NumberState;
     let now = Utc::now();
     let last_delivery_age = store
         .feed()
@@ -243,10 +242,7 @@ fn fleet(store: &crate::store::Store) -> Fleet {
     let not_connected = store
         .numbers()
         .iter()
-        .filter(|n| {
-            !n.state.is_connected()
-                && !matches!(n.state, NumberState::Unknown | NumberState::Removed)
-        })
+        .filter(|n| n.state.is_down())
         .take(Fleet::LIST)
         .map(|n| {
             json!({

@@ -27,6 +27,13 @@ impl NumberState {
         self == Self::Connected
     }
 
+    /// The provider said it cannot send: created and not yet connected, disconnected,
+    /// or restored (which comes back disconnected). A removed number is gone on purpose,
+    /// and one seen only in messages (unknown) was never said to be anything.
+    pub fn is_down(self) -> bool {
+        matches!(self, Self::Created | Self::Disconnected | Self::Restored)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unknown => "unknown",

@@ -258,10 +258,7 @@ impl Views {
         let down = |n: &lines::NumberLine| match (&n.api, n.state) {
             (Some(api), NumberState::Unknown) => !api.connected,
             _ if n.api_only => n.api.as_ref().is_some_and(|a| !a.connected),
-            (_, state) => {
-                !state.is_connected()
-                    && !matches!(state, NumberState::Unknown | NumberState::Removed)
-            }
+            (_, state) => state.is_down(),
         };
         self.numbers_down = (self.numbers.iter().enumerate())
             .filter(|(_, n)| down(n))
