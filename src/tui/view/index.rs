@@ -260,10 +260,16 @@ impl Views {
             _ if n.api_only => n.api.as_ref().is_some_and(|a| !a.connected),
             (_, state) => state.is_down(),
         };
-        self.numbers_down = (self.numbers.iter().enumerate())
-            .filter(|(_, n)| down(n))
-            .map(|(i, _)| i)
+        let trouble: Vec<u8> = (self.numbers.iter())
+            .map(|n| match () {
+                _ if down(n) => 0,
+                _ if !n.healthy() => 1,
+                _ => 2,
+            })
             .collect();
+        self.numbers_down = (0..trouble.len()).filter(|i| trouble[*i] == 0).collect();
+        self.numbers_by_trouble = (0..trouble.len()).collect();
+        self.numbers_by_trouble.sort_by_key(|i| trouble[*i]);
     }
 
     fn drop_evicted(&mut self, store: &Store) {

@@ -41,6 +41,9 @@ pub struct Views {
     /// where they said nothing of it, by the API (found when numbers change, so the
     /// overview's Attention does not look through them per frame).
     pub numbers_down: Vec<usize>,
+    /// Indexes in `numbers`: the down first, then the unhealthy, then the rest, each in
+    /// order (what a panel too short for the fleet shows first).
+    pub numbers_by_trouble: Vec<usize>,
     /// Sanitised display names by numberId, for the Messages pane.
     pub number_names: HashMap<Text, String>,
     /// The same names by phone digits: a call's party that is one of ours.

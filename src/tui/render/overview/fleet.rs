@@ -23,21 +23,10 @@ fn listed(app: &App, room: usize, focused: bool) -> Vec<usize> {
         let start = selected.saturating_sub(room.saturating_sub(1));
         return (start..numbers.len()).take(room).collect();
     }
-    if numbers.len() <= room {
-        return (0..numbers.len()).collect();
-    }
-    let mut rank: Vec<u8> = numbers
-        .iter()
-        .map(|n| if n.healthy() { 2 } else { 1 })
+    // As many as fit, the most in trouble first, put back in order (all, when all fit).
+    let mut listed: Vec<usize> = (app.views.numbers_by_trouble.iter().copied())
+        .take(room)
         .collect();
-    for i in &app.views.numbers_down {
-        if let Some(r) = rank.get_mut(*i) {
-            *r = 0;
-        }
-    }
-    let mut listed: Vec<usize> = (0..numbers.len()).collect();
-    listed.sort_by_key(|i| rank[*i]);
-    listed.truncate(room);
     listed.sort_unstable();
     listed
 }
