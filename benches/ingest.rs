@@ -88,6 +88,12 @@ async fn pilotwatch(dir: &Path) -> (SocketAddr, Arc<Ingest>) {
 
 /// [`pilotwatch`], evaluating the alert rules every second when `alerts`.
 async fn pilotwatch_with(dir: &Path, alerts: bool) -> (SocketAddr, Arc<Ingest>) {
+    start(&bench_settings(dir, alerts)).await
+}
+
+/// The receiver's settings in these benches: the bench's secret, a journal in `dir`
+/// (unless `PILOTWATCH_BENCH_NO_JOURNAL`), alert rules evaluated when `alerts`.
+fn bench_settings(dir: &Path, alerts: bool) -> pilotwatch::config::Settings {
     let mut settings = common::settings(dir);
     settings.secrets = vec![Secret::new(SECRET)];
     settings.alerts.enabled = alerts;
@@ -98,7 +104,12 @@ async fn pilotwatch_with(dir: &Path, alerts: bool) -> (SocketAddr, Arc<Ingest>) 
         );
         settings.journal = None;
     }
-    let service = Service::start(&settings).await.unwrap();
+    settings
+}
+
+/// Start the receiver as `pilotwatch` runs it; it serves until the bench ends.
+async fn start(settings: &pilotwatch::config::Settings) -> (SocketAddr, Arc<Ingest>) {
+    let service = Service::start(settings).await.unwrap();
     let (addr, ingest) = (service.addr, service.ingest.clone());
     tokio::spawn(service.serve(std::future::pending()));
     (addr, ingest)

@@ -21,11 +21,10 @@ use axum::http::StatusCode;
 use pilotwatch::receiver::server::{Limits, serve};
 use pilotwatch::record::SignatureCheck;
 use pilotwatch::secret::Secret;
-use pilotwatch::service::Service;
 use pilotwatch::signature::{HEADER, verify};
 
 use super::load::{LoadGen, Run, SECRET};
-use super::{bare_axum, common, full_run, report};
+use super::{bare_axum, bench_settings, full_run, report, start};
 
 /// Our server loop (`receiver::server::serve`: limits, timers, panic catch) with the
 /// bare handler: what the loop itself costs.
@@ -73,7 +72,9 @@ pub fn ladder(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, rounds: usize) {
         "full (journal, store, dashboard)",
     ];
     if std::env::var_os("PILOTWATCH_BENCH_NO_JOURNAL").is_some() {
-        println!("(PILOTWATCH_BENCH_NO_JOURNAL is set: the last step runs without a journal too)");
+        println!(
+            "(PILOTWATCH_BENCH_NO_JOURNAL is set: the steps with a journal run without one too)"
+        );
     }
     let mut ratios = vec![Vec::new(); steps.len()];
     let only: Option<usize> = std::env::var("PILOTWATCH_BENCH_LADDER_ONLY")
@@ -100,17 +101,12 @@ pub fn ladder(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, rounds: usize) {
                 1 => load.run(rt, our_loop(rt, checked_router())),
                 2 | 3 => {
                     let journal = tempfile::tempdir().unwrap();
-                    let mut settings = common::settings(journal.path());
-                    settings.secrets = vec![Secret::new(SECRET)];
-                    settings.alerts.enabled = false;
+                    let mut settings = bench_settings(journal.path(), false);
                     if i == 2 {
                         settings.journal = None;
                     }
-                    let service = rt.block_on(Service::start(&settings)).unwrap();
-                    let (addr, ingest) = (service.addr, service.ingest.clone());
-                    let task = rt.spawn(service.serve(std::future::pending()));
+                    let (addr, ingest) = rt.block_on(start(&settings));
                     let r = load.run(rt, addr);
-                    task.abort();
                     if i == 3 {
                         let syncs = ingest.timings().sync.snapshot().count;
                         let batch = r.requests as f64 / syncs.max(1) as f64;
