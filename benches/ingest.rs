@@ -117,7 +117,7 @@ async fn start(settings: &pilotwatch::config::Settings) -> (SocketAddr, Arc<Inge
 
 /// A dashboard kept live while the load runs: fold the store in and draw a 120×40
 /// frame at most 30 times a second, as the real event loop does.
-fn dashboard(ingest: Arc<Ingest>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+fn dashboard(ingest: Arc<Ingest>, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Frames> {
     std::thread::spawn(move || {
         let info = common::info();
         let mut app = App::new(info, Theme::new(true));
@@ -130,8 +130,32 @@ fn dashboard(ingest: Arc<Ingest>, stop: Arc<AtomicBool>) -> std::thread::JoinHan
             frames += 1;
             std::thread::sleep(Duration::from_millis(33));
         }
-        frames
+        Frames {
+            drawn: frames,
+            cpu: thread_cpu_time(),
+        }
     })
+}
+
+/// What the dashboard thread did: frames drawn, and its CPU time (sync + draw).
+#[derive(Debug, Clone, Copy, Default)]
+struct Frames {
+    drawn: u64,
+    cpu: Duration,
+}
+
+/// This thread's CPU time so far (user + system), from `/proc/thread-self/stat`.
+fn thread_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // After the `(comm)`: utime and stime are fields 11 and 12, in 1/100 s.
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().skip(11).take(2))
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 /// The full receiver on a fresh journal with a live dashboard, scraped every `scrape`
@@ -141,7 +165,7 @@ fn full_run(
     rt: &tokio::runtime::Runtime,
     load: &dyn LoadGen,
     scrape: Option<Duration>,
-) -> (Run, u64, u64, Option<Scrapes>) {
+) -> (Run, u64, Frames, Option<Scrapes>) {
     let journal = tempfile::tempdir().unwrap();
     // Watched as a service is: scraped, and its alert rules evaluated.
     let (addr, ingest) = rt.block_on(pilotwatch_with(journal.path(), scrape.is_some()));
@@ -340,8 +364,10 @@ fn main() {
         Some(&bare),
     );
     println!(
-        "   {stored} deliveries stored (every acked one: {}), {frames} dashboard frames drawn",
-        stored >= full.requests.saturating_sub(full.errors)
+        "   {stored} deliveries stored (every acked one: {}), {} dashboard frames drawn, {:.2} ms of CPU each",
+        stored >= full.requests.saturating_sub(full.errors),
+        frames.drawn,
+        frames.cpu.as_secs_f64() * 1e3 / frames.drawn.max(1) as f64,
     );
     // Each scraped run against the mean of the unscraped runs just before and after it;
     // the median over the pairs.

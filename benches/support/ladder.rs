@@ -6,7 +6,7 @@
 //! runs only step `i` after each bare run (to profile it with `perf record -p`).
 //!
 //! What the CPU figures leave out: threads that ended before they are read (the
-//! dashboard thread of the last step is joined first, so its frames are not in them),
+//! dashboard thread of the last step is joined first, so it reports its own CPU),
 //! and wrk unless it ran (the built-in load generator shares the runtime's workers,
 //! and is counted with them).
 
@@ -114,7 +114,16 @@ pub fn ladder(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, rounds: usize) {
                     }
                     r
                 }
-                _ => full_run(rt, load, None).0,
+                _ => {
+                    let (run, _, frames, _) = full_run(rt, load, None);
+                    let per_frame = frames.cpu.as_secs_f64() * 1e3 / frames.drawn.max(1) as f64;
+                    let per_request = frames.cpu.as_secs_f64() * 1e6 / run.requests.max(1) as f64;
+                    println!(
+                        "   dashboard: {} frames, {per_frame:.2} ms of CPU each, {per_request:.1} µs/request",
+                        frames.drawn
+                    );
+                    run
+                }
             };
             report(&format!("L{round}. {step}"), &run, Some(&bare));
             print_cpu_per_request(&cpu, &run);
