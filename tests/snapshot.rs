@@ -387,10 +387,14 @@ async fn a_relative_journal_path_resumes_from_a_rolled_segment() {
     let url = format!("http://127.0.0.1:{port}/");
     let post = async |i: u64| {
         for _ in 0..100 {
-            if let Ok(r) = http.post(&url).body(lifecycle(i)).send().await {
-                return r.status();
+            // Not listening yet, or 503 while the journal is read at start (a loaded
+            // machine shows it): retry, as the provider does.
+            match http.post(&url).body(lifecycle(i)).send().await {
+                Ok(r) if r.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                    return r.status();
+                }
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("pilotwatch does not answer");
     };
