@@ -16,8 +16,31 @@ pub fn line(s: &str, max: usize) -> String {
     out
 }
 
+/// [`line`], borrowed when the text is shown as it is (most names and phone numbers):
+/// no allocation for text that needs nothing done.
+pub fn line_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.chars().count() <= max && s.chars().all(shown_as_is) {
+        return s.into();
+    }
+    line(s, max).into()
+}
+
+/// A character a terminal shows as itself (not a control, bidi override or invisible).
+fn shown_as_is(c: char) -> bool {
+    !matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{061c}'
+        | '\u{feff}')
+}
+
 fn push_visible(out: &mut String, c: char) {
     match c {
+        c if shown_as_is(c) => out.push(c),
         '\n' => out.push('⏎'),
         '\t' => out.push(' '),
         '\u{0}'..='\u{1f}' => {
@@ -25,16 +48,7 @@ fn push_visible(out: &mut String, c: char) {
             out.push((b'@' + c as u8) as char);
         }
         '\u{7f}' => out.push_str("^?"),
-        '\u{80}'..='\u{9f}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{061c}'
-        | '\u{feff}' => {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        }
-        c => out.push(c),
+        c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
     }
 }
 
@@ -51,6 +65,28 @@ mod tests {
         assert_eq!(line("two\nlines\r", 100), "two⏎lines^M");
         assert_eq!(line("del\u{7f}", 100), "del^?");
         assert!(!line("\u{1b}[2J", 100).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn borrows_only_what_is_shown_as_it_is() {
+        use std::borrow::Cow;
+        assert!(matches!(
+            line_cow("Maria Silva", 60),
+            Cow::Borrowed("Maria Silva")
+        ));
+        assert!(matches!(line_cow("héllo", 5), Cow::Borrowed(_)));
+        for (text, max) in [
+            ("héllo wörld", 5),
+            ("a\u{1b}[2J", 60),
+            ("x\u{9b}", 60),
+            ("del\u{7f}", 60),
+            ("rtl\u{202e}", 60),
+            ("tab\t", 60),
+        ] {
+            let cow = line_cow(text, max);
+            assert!(matches!(cow, Cow::Owned(_)), "{text:?}");
+            assert_eq!(cow, line(text, max));
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -382,7 +382,11 @@ async fn deliver(State(state): State<Arc<ReceiverState>>, req: Request) -> Respo
             if status.is_success() {
                 state.ingest.timings().ack.observe(started.elapsed());
             }
-            let json = [(header::CONTENT_TYPE, "application/json")];
+            // Static: a `&str` would be copied into a new header value on every ack.
+            let json = [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )];
             (status, json, body).into_response()
         }
         Ok(_) if d.status == StatusCode::SERVICE_UNAVAILABLE => {

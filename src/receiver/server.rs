@@ -24,6 +24,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
+use tower::Layer;
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -151,18 +152,10 @@ pub async fn serve(
     stats: Arc<ServerStats>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let panics = stats.clone();
-    let router = router.layer(CatchPanicLayer::custom(
-        move |_: Box<dyn std::any::Any + Send>| {
-            // The panic hook has logged the message; the sender only learns it failed.
-            panics.panics.fetch_add(1, Ordering::Relaxed);
-            (
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error; the delivery was not taken, retry\n",
-            )
-                .into_response()
-        },
-    ));
+    // Wrapped once, around the whole router: as a router layer it would wrap every
+    // route, and each request would pay for boxing through it. `with_state(())` turns
+    // any handler still boxed into a route now, not on every request.
+    let app = CatchPanicLayer::custom(PanicAnswer(stats.clone())).layer(router.with_state(()));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -200,15 +193,15 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         stats.open.fetch_add(1, Ordering::Relaxed);
-        let router = router.clone();
+        let app = app.clone();
         let activity = Activity::new();
         let busy = activity.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(remote));
-            let router = router.clone();
+            let app = app.clone();
             let in_flight = busy.begin();
             async move {
-                let response = router
+                let response = app
                     .oneshot(req.map(axum::body::Body::new))
                     .await
                     .into_response();
@@ -254,6 +247,27 @@ pub async fn serve(
         tracing::warn!("connections still open after the drain; closing them");
     }
     Ok(())
+}
+
+/// A handler panicked: answer 500 and count it.
+#[derive(Debug, Clone)]
+struct PanicAnswer(Arc<ServerStats>);
+
+impl tower_http::catch_panic::ResponseForPanic for PanicAnswer {
+    type ResponseBody = axum::body::Body;
+
+    fn response_for_panic(
+        &mut self,
+        _: Box<dyn std::any::Any + Send + 'static>,
+    ) -> axum::http::Response<Self::ResponseBody> {
+        // The panic hook has logged the message; the sender only learns it failed.
+        self.0.panics.fetch_add(1, Ordering::Relaxed);
+        (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error; the delivery was not taken, retry\n",
+        )
+            .into_response()
+    }
 }
 
 /// Sleep until `deadline`; while a request is in flight (`None`), wake now and then to

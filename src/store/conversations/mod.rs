@@ -7,6 +7,7 @@
 pub mod window;
 
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
@@ -21,22 +22,23 @@ const PER_CONVERSATION: usize = 1_000;
 
 /// A contact as a key: the digits of a phone number (`+55 11 9…` and `5511 9…` alike), or
 /// a group or newsletter id as it is.
-pub fn contact_key(s: &str) -> Box<str> {
+pub fn contact_key(s: &str) -> Arc<str> {
     if s.contains('@') || !s.chars().any(|c| c.is_ascii_digit()) {
         return s.trim().into();
     }
-    s.chars()
-        .filter(char::is_ascii_digit)
-        .collect::<String>()
-        .into()
+    // Gathered on the stack: the key is the one allocation (this runs for every message).
+    let digits: SmallVec<[u8; 32]> = s.bytes().filter(u8::is_ascii_digit).collect();
+    String::from_utf8_lossy(&digits).into()
 }
 
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub struct ConversationKey {
-    pub number: Box<str>,
-    pub contact: Box<str>,
+    // Shared, not owned: a key is held by its conversation, the activity order and the
+    // inbox, and cloning it for each must not allocate on every message.
+    pub number: Arc<str>,
+    pub contact: Arc<str>,
 }
 
 impl ConversationKey {
@@ -47,7 +49,8 @@ impl ConversationKey {
             Direction::Out => row.to(),
         };
         Self {
-            number: row.number_id().into(),
+            // Few numbers, many messages: shared rather than copied for each.
+            number: crate::record::intern(row.number_id()),
             contact: contact_key(other),
         }
     }
@@ -79,8 +82,8 @@ pub struct Conversations {
     /// Least recently active first: what goes when there are too many.
     order: BTreeSet<(DateTime<Utc>, ConversationKey)>,
     /// Call ordinals by contact, and the last call each contact started.
-    calls: HashMap<Box<str>, SmallVec<[u64; 2]>>,
-    user_calls: HashMap<Box<str>, DateTime<Utc>>,
+    calls: HashMap<Arc<str>, SmallVec<[u64; 2]>>,
+    user_calls: HashMap<Arc<str>, DateTime<Utc>>,
     /// Per number: the history pages read so far, and how many there are.
     history_pages: HashMap<Box<str>, (u32, u32)>,
     pub version: u64,
@@ -116,7 +119,7 @@ impl Conversations {
     /// When the contact last opened the 24-hour window: its last inbound message, or
     /// the last call it started.
     pub fn opened(&self, c: &Conversation) -> Option<DateTime<Utc>> {
-        let call = self.user_calls.get(&c.key.contact).copied();
+        let call = self.user_calls.get(&*c.key.contact).copied();
         c.last_inbound.max(call)
     }
 
@@ -165,7 +168,10 @@ impl Conversations {
             Direction::In => {
                 c.last_inbound = c.last_inbound.max(Some(at));
                 if let Some(name) = row.participant_name() {
-                    c.name = Some(crate::sanitize::line(name, 60).into());
+                    let name = crate::sanitize::line_cow(name, 60);
+                    if c.name.as_deref() != Some(&*name) {
+                        c.name = Some(name.into());
+                    }
                 }
                 if c.waiting_since.is_none() {
                     c.waiting_since = Some(at);
