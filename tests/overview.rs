@@ -188,3 +188,27 @@ fn a_fleet_too_long_for_its_panel_still_shows_the_numbers_in_trouble() {
     // Down and unhealthy first, shown in the Numbers pane's order.
     assert_eq!(names, ["fifth", "sixth"], "{s}");
 }
+
+#[test]
+fn quiet_seconds_leave_the_activity_chart_empty() {
+    // Two bursts, a minute apart, in the five minutes before the app's clock.
+    let mut store = Store::new(1_000);
+    let mut seq = 0;
+    let now = app().now;
+    for ago in [90, 30] {
+        for n in 0..3 {
+            seq += 1;
+            let body = number_event("number.connected", &format!("n{n}"));
+            let when = now - chrono::Duration::seconds(ago);
+            store.apply(record_at(seq, when, body.as_bytes()));
+        }
+    }
+    let s = screen(&mut app(), &store, 200, 50);
+    let zero = s
+        .lines()
+        .find(|l| l.contains("│0  │"))
+        .unwrap_or_else(|| panic!("no chart axis:\n{s}"));
+    let blocks = zero.matches('█').count();
+    // A bar for each burst (a column or two each), not a row of blocks along zero.
+    assert!((2..=6).contains(&blocks), "{blocks} blocks on the zero row:\n{s}");
+}

@@ -29,10 +29,42 @@ pub struct NumberFigures {
     pub last_event: Option<DateTime<Utc>>,
 }
 
+/// The activity chart, ready to draw: per second, each family stacked on the ones
+/// before it, so a second's height is its total, and a quiet second is no point at all
+/// (a line would draw zero as a row of blocks, which reads as a trickle of traffic).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Activity {
+    /// The families with traffic in the window, bottom of the stack first; each with,
+    /// for the seconds it had any, (seconds before now (≤ 0), the stack's height up to
+    /// and including it).
+    pub stacks: Vec<(Family, Vec<(f64, f64)>)>,
+    /// The busiest second's total (at least 1).
+    pub top: u64,
+}
+
+impl Activity {
+    /// From deliveries per second by family, oldest first, each series as long.
+    pub fn stacked(series: &[(Family, Vec<u64>)]) -> Self {
+        let len = series.iter().map(|(_, s)| s.len()).max().unwrap_or(0);
+        let mut height = vec![0u64; len];
+        let mut stacks = Vec::new();
+        for (family, s) in series.iter().filter(|(_, s)| s.iter().any(|n| *n > 0)) {
+            let mut points = Vec::new();
+            for (i, n) in s.iter().enumerate().filter(|(_, n)| **n > 0) {
+                height[i] += n;
+                points.push(((i + 1) as f64 - len as f64, height[i] as f64));
+            }
+            stacks.push((*family, points));
+        }
+        let top = height.iter().copied().max().unwrap_or(0).max(1);
+        Self { stacks, top }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
-    /// Deliveries per second by family, the last [`ACTIVITY_SPAN`] seconds, oldest first.
-    pub activity: Vec<(Family, Vec<u64>)>,
+    /// Deliveries per second by family, the last [`ACTIVITY_SPAN`] seconds.
+    pub activity: Activity,
     /// By raw numberId.
     pub numbers: HashMap<Text, NumberFigures>,
     pub last_delivery: Option<DateTime<Utc>>,
@@ -66,15 +98,43 @@ impl Figures {
             })
             .collect();
         Self {
-            activity: Family::ALL
-                .iter()
-                .map(|f| (*f, s.activity(*f, now, ACTIVITY_SPAN)))
-                .collect(),
+            activity: Activity::stacked(
+                &Family::ALL
+                    .iter()
+                    .map(|f| (*f, s.activity(*f, now, ACTIVITY_SPAN)))
+                    .collect::<Vec<_>>(),
+            ),
             numbers,
             last_delivery: s.last_delivery(),
             failure_rate: s.failure_rate(now),
             latency: Leg::ALL.map(|l| quantiles(s.latency(l))),
             histograms: Leg::ALL.map(|l| *s.latency(l).histogram()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_stack_and_quiet_seconds_are_no_points() {
+        let series = vec![
+            (Family::MessagesIn, vec![0, 2, 0, 1]),
+            (Family::Statuses, vec![0, 3, 0, 0]),
+            (Family::Failures, vec![0, 0, 0, 0]),
+            (Family::Refused, vec![0, 0, 0, 4]),
+        ];
+        let a = Activity::stacked(&series);
+        assert_eq!(
+            a.stacks,
+            vec![
+                (Family::MessagesIn, vec![(-2.0, 2.0), (0.0, 1.0)]),
+                (Family::Statuses, vec![(-2.0, 5.0)]),
+                (Family::Refused, vec![(0.0, 5.0)]),
+            ]
+        );
+        assert_eq!(a.top, 5);
+        assert_eq!(Activity::stacked(&[(Family::Other, vec![0; 3])]).top, 1);
     }
 }
