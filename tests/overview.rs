@@ -210,5 +210,8 @@ fn quiet_seconds_leave_the_activity_chart_empty() {
         .unwrap_or_else(|| panic!("no chart axis:\n{s}"));
     let blocks = zero.matches('█').count();
     // A bar for each burst (a column or two each), not a row of blocks along zero.
-    assert!((2..=6).contains(&blocks), "{blocks} blocks on the zero row:\n{s}");
+    assert!(
+        (2..=6).contains(&blocks),
+        "{blocks} blocks on the zero row:\n{s}"
+    );
 }
