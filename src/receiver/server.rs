@@ -11,6 +11,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -18,15 +19,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tower::Layer;
 use tower::ServiceExt;
-use tower_http::catch_panic::CatchPanicLayer;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -152,10 +152,9 @@ pub async fn serve(
     stats: Arc<ServerStats>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Wrapped once, around the whole router: as a router layer it would wrap every
-    // route, and each request would pay for boxing through it. `with_state(())` turns
-    // any handler still boxed into a route now, not on every request.
-    let app = CatchPanicLayer::custom(PanicAnswer(stats.clone())).layer(router.with_state(()));
+    // `with_state(())`, as `axum::serve` does: any handler still boxed becomes a route
+    // now, not on every request.
+    let app = router.with_state(());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -193,18 +192,23 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         stats.open.fetch_add(1, Ordering::Relaxed);
-        let app = app.clone();
+        let (app, panics) = (app.clone(), stats.clone());
         let activity = Activity::new();
         let busy = activity.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(remote));
-            let app = app.clone();
+            let (app, panics) = (app.clone(), panics.clone());
             let in_flight = busy.begin();
             async move {
-                let response = app
-                    .oneshot(req.map(axum::body::Body::new))
-                    .await
-                    .into_response();
+                // A panic in routing or a handler answers 500 and the server goes on.
+                // Caught here, not by a tower layer, which would box every answer's
+                // body twice more.
+                let called = AssertUnwindSafe(app.oneshot(req.map(axum::body::Body::new)));
+                let response = match called.catch_unwind().await {
+                    Ok(Ok(response)) => response,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => panic_answer(&panics),
+                };
                 drop(in_flight);
                 Ok::<Response, Infallible>(response)
             }
@@ -249,25 +253,15 @@ pub async fn serve(
     Ok(())
 }
 
-/// A handler panicked: answer 500 and count it.
-#[derive(Debug, Clone)]
-struct PanicAnswer(Arc<ServerStats>);
-
-impl tower_http::catch_panic::ResponseForPanic for PanicAnswer {
-    type ResponseBody = axum::body::Body;
-
-    fn response_for_panic(
-        &mut self,
-        _: Box<dyn std::any::Any + Send + 'static>,
-    ) -> axum::http::Response<Self::ResponseBody> {
-        // The panic hook has logged the message; the sender only learns it failed.
-        self.0.panics.fetch_add(1, Ordering::Relaxed);
-        (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal error; the delivery was not taken, retry\n",
-        )
-            .into_response()
-    }
+/// A handler panicked: count it, and answer 500.
+fn panic_answer(stats: &ServerStats) -> Response {
+    // The panic hook has logged the message; the sender only learns it failed.
+    stats.panics.fetch_add(1, Ordering::Relaxed);
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error; the delivery was not taken, retry\n",
+    )
+        .into_response()
 }
 
 /// Sleep until `deadline`; while a request is in flight (`None`), wake now and then to
