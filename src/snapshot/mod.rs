@@ -143,8 +143,9 @@ pub fn load(journal: &Path, capacity: usize, window: usize) -> Result<Option<Loa
     }
     let start = anchor::locate(journal, &header.anchor, header.seq)
         .map_err(|why| Ignored(format!("the journal does not match it: {why}")))?;
-    let (store, dedupe): (Store, Vec<(Identity, u64)>) = postcard::from_bytes(rest)
+    let (mut store, dedupe): (Store, Vec<(Identity, u64)>) = postcard::from_bytes(rest)
         .map_err(|e| Ignored(format!("its store could not be read: {e}")))?;
+    store.share_after_load();
     if store.last_seq() != header.seq || store.capacity() != capacity {
         return Err(Ignored("its store does not match its header".into()));
     }

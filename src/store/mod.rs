@@ -207,6 +207,11 @@ impl Store {
         &self.conversations
     }
 
+    /// After reading a store back (a snapshot): what it shares in memory, shared again.
+    pub(crate) fn share_after_load(&mut self) {
+        self.conversations.share_keys();
+    }
+
     /// Which parts of two stores differ (none: they are equal), to say what a snapshot
     /// read back got wrong.
     pub fn differences(&self, other: &Store) -> Vec<&'static str> {

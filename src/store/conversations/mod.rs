@@ -294,6 +294,27 @@ impl Conversations {
         self.evict(cap.max(1));
     }
 
+    /// Share each key again between the map, the activity order and the inbox: read
+    /// back from a snapshot, every copy is an allocation of its own.
+    pub(crate) fn share_keys(&mut self) {
+        for (key, c) in &mut self.by_key {
+            c.key = key.clone();
+        }
+        let by_key = &self.by_key;
+        let share = |(at, key): (DateTime<Utc>, ConversationKey)| {
+            let shared = by_key.get_key_value(&key).map(|(k, _)| k.clone());
+            (at, shared.unwrap_or(key))
+        };
+        self.order = std::mem::take(&mut self.order)
+            .into_iter()
+            .map(share)
+            .collect();
+        self.inbox = std::mem::take(&mut self.inbox)
+            .into_iter()
+            .map(share)
+            .collect();
+    }
+
     fn evict(&mut self, cap: usize) {
         while self.by_key.len() > cap {
             let Some((_, key)) = self.order.pop_first() else {

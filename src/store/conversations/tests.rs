@@ -208,3 +208,27 @@ fn a_far_off_time_closes_no_window_with_a_panic() {
         Window::Never
     );
 }
+
+#[test]
+fn keys_are_shared_between_the_indexes_also_when_read_back() {
+    let mut w = World::new(1000);
+    w.inbound(100, "+5511999990002", "b");
+    w.inbound(110, "+55 11 99999-0003", "c");
+    let shared = |c: &Conversations| {
+        c.by_key.iter().all(|(k, conv)| {
+            let same = |other: &ConversationKey| {
+                Arc::ptr_eq(&k.number, &other.number) && Arc::ptr_eq(&k.contact, &other.contact)
+            };
+            same(&conv.key)
+                && c.order.iter().any(|(_, o)| same(o))
+                && c.inbox.iter().any(|(_, o)| same(o))
+        })
+    };
+    assert!(shared(w.store.conversations()));
+    let bytes = postcard::to_allocvec(w.store.conversations()).unwrap();
+    let mut read: Conversations = postcard::from_bytes(&bytes).unwrap();
+    assert!(!shared(&read), "read back, each index has its own copy");
+    read.share_keys();
+    assert!(shared(&read));
+    assert_eq!(&read, w.store.conversations());
+}
