@@ -144,17 +144,11 @@ struct Frames {
     cpu: Duration,
 }
 
-/// This thread's CPU time so far (user + system), from `/proc/thread-self/stat`.
+/// This thread's CPU time so far (user + system), from `/proc/thread-self/stat`, to
+/// the clock tick (10 ms).
 fn thread_cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    // After the `(comm)`: utime and stime are fields 11 and 12, in 1/100 s.
-    let ticks: u64 = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().skip(11).take(2))
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.parse::<u64>().ok())
-        .sum();
+    let ticks = ladder::stat_times("/proc/thread-self/stat".as_ref())
+        .map_or(0, |(_, f)| f.iter().take(2).sum::<u64>());
     Duration::from_millis(ticks * 10)
 }
 

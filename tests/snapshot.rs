@@ -386,6 +386,7 @@ async fn a_relative_journal_path_resumes_from_a_rolled_segment() {
     let http = common::client();
     let url = format!("http://127.0.0.1:{port}/");
     let post = async |i: u64| {
+        let mut last = String::new();
         for _ in 0..100 {
             // Not listening yet, or 503 while the journal is read at start (a loaded
             // machine shows it): retry, as the provider does.
@@ -393,10 +394,12 @@ async fn a_relative_journal_path_resumes_from_a_rolled_segment() {
                 Ok(r) if r.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE => {
                     return r.status();
                 }
-                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+                Ok(r) => last = r.status().to_string(),
+                Err(e) => last = e.to_string(),
             }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("pilotwatch does not answer");
+        panic!("pilotwatch does not take the delivery; last: {last}");
     };
     let term = |child: std::process::Child| {
         let pid = child.id().to_string();

@@ -139,17 +139,21 @@ pub fn ladder(rt: &tokio::runtime::Runtime, load: &dyn LoadGen, rounds: usize) {
     }
 }
 
+/// A `/proc/…/stat` file's command name and its CPU times in clock ticks (1/100 s):
+/// utime, stime, cutime, cstime (proc(5)'s fields 14–17).
+pub fn stat_times(path: &std::path::Path) -> Option<(String, Vec<u64>)> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    // After the `(comm)`, the state is field 3; utime is 11 fields on.
+    let f = stat[close + 2..].split_whitespace().skip(11).take(4);
+    let f = f.map(|v| v.parse().unwrap_or(0)).collect();
+    Some((stat[open + 1..close].to_owned(), f))
+}
+
 /// CPU time (user, system) so far, in clock ticks, per thread of this process (by id,
 /// with its name), and of the children waited for (wrk, its start-up included).
 fn thread_cpu() -> BTreeMap<String, (String, u64, u64)> {
-    // `stat` after the `(comm)`: state is field 0, utime 11, stime 12, cutime 13, cstime 14.
-    let read = |path: &std::path::Path| -> Option<(String, Vec<u64>)> {
-        let stat = std::fs::read_to_string(path).ok()?;
-        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
-        let f = stat[close + 2..].split_whitespace().skip(11).take(4);
-        let f = f.map(|v| v.parse().unwrap_or(0)).collect();
-        Some((stat[open + 1..close].to_owned(), f))
-    };
+    let read = stat_times;
     let mut cpu = BTreeMap::new();
     if let Some((_, f)) = read("/proc/self/stat".as_ref()) {
         cpu.insert("wrk".to_owned(), ("[wrk]".to_owned(), f[2], f[3]));

@@ -1,8 +1,11 @@
 //! Activity: deliveries per second over the last five minutes, a bar per second with
 //! the families stacked (messages in, statuses, failures, numbers/calls, refused,
-//! other), time axis labelled; above it a key to the colours (colour alone says nothing
-//! under `NO_COLOR`, so the key lists the bottom of the stack first). The stacks were
+//! other), time axis labelled; above it a key to the colours, bottom of the stack
+//! first (under `NO_COLOR` the bars read as each second's total). The stacks were
 //! worked out from the store's stats at sync ([`crate::tui::view::figures::Activity`]).
+//! Where a column holds several seconds (300 of them in fewer columns), it shows the
+//! busiest, each family's part as drawn for its own tallest second: an approximation
+//! kept for a frame that only draws.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
