@@ -379,3 +379,21 @@ fn a_filter_term_means_the_same_in_every_pane_or_leaves_it_alone() {
     // Calls do fail (`call.ended` with FAILED): there it means the failed ones.
     assert_eq!(app.views.len(Pane::Calls), 1, "the one failed call");
 }
+
+/// One of a thing is said as one: "1 delivery", "1 retry", not "1 deliveries".
+#[test]
+fn the_header_counts_one_in_the_singular() {
+    let body = r#"{"event":"message.sent","data":{"to":"+5511999999999","numberId":"n1","messageId":"wa1","id":"m1","type":"text","fromMe":true,"content":"hi","createdAt":"2026-11-21T12:04:50Z"}}"#;
+    let mut store = Store::new(10);
+    store.apply(record_at(1, at("2026-11-21T12:04:50Z"), body.as_bytes()));
+    let s = screen(&mut app(), &store, 200, 12);
+    let counts = s.lines().nth(1).unwrap_or_default();
+    assert!(counts.contains(" 1 delivery "), "{counts}");
+    let mut retry = record_at(2, at("2026-11-21T12:04:51Z"), body.as_bytes());
+    retry.duplicate_of = Some(1);
+    store.apply(retry);
+    let s = screen(&mut app(), &store, 200, 12);
+    let counts = s.lines().nth(1).unwrap_or_default();
+    assert!(counts.contains(" 2 deliveries "), "{counts}");
+    assert!(counts.contains("· 1 retry "), "{counts}");
+}

@@ -175,7 +175,7 @@ fn attention_lists_firing_alerts_first_and_the_header_counts_them() {
     let s = screen(&mut app(), &store, 120, 40);
     assert!(s.contains("⚠ 2 firing"), "{s}");
     let attention = s.find("⚠ firing for 3m number_disconnected").expect(&s);
-    let counts = s.find(" failed  1 numbers down").expect(&s);
+    let counts = s.find(" failed  1 number down").expect(&s);
     assert!(attention < counts, "alerts come above the counts:\n{s}");
     snapshot!("attention_120x40", s);
     // Stacked at 80×24: two alerts and how many more, above the counts.

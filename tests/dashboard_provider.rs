@@ -280,7 +280,10 @@ fn attention_lists_webhook_missing_messages_and_lost_deliveries() {
     let store = reconciled();
     let s = screen(&mut app(), &store, 200, 40);
     assert!(s.contains("⚠ 1 webhook missing · newest:"), "{s}");
-    assert!(s.contains("✗ 1 deliveries lost"), "{s}");
+    assert!(
+        s.contains("✗ 1 delivery lost (the provider sent it,"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -425,7 +428,7 @@ fn a_number_seen_only_in_messages_is_down_when_the_api_says_so() {
     let body = r#"{"event":"message.received","data":{"from":"+5511977770001","to":"+5511999999999","numberId":"cmm0quiet01","messageId":"wamid.Q1","id":"cmm0q0001","type":"text","fromMe":false,"content":"oi","createdAt":"2026-11-21T12:00:00Z"}}"#;
     for (state, down) in [
         ("connected", "0 numbers down"),
-        ("disconnected", "1 numbers down"),
+        ("disconnected", "1 number down"),
     ] {
         let mut store = Store::new(100);
         store.apply(record(1, body.as_bytes()));

@@ -159,7 +159,7 @@ fn only_numbers_the_provider_said_are_not_connected_count_as_down() {
     store = Store::new(100);
     apply(&mut store, &bodies);
     let s = screen(&mut app(), &store, 80, 24);
-    assert!(s.contains("1 numbers down"), "{s}");
+    assert!(s.contains("1 number down"), "{s}");
     assert!(s.lines().any(|l| l.starts_with("│broken ")), "{s}");
 }
 

@@ -135,8 +135,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         top.push(Span::styled(format!("· up {uptime}"), t.style(Tone::Dim)));
     }
     let per_sec = app.rate.back().copied().unwrap_or(0);
+    let deliveries = if c.total == 1 {
+        "delivery"
+    } else {
+        "deliveries"
+    };
     let mut bottom = vec![Span::styled(
-        format!(" {} deliveries ", c.total),
+        format!(" {} {deliveries} ", c.total),
         t.style(Tone::Plain),
     )];
     if live {
@@ -150,15 +155,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             t.style(Tone::Warn),
         ));
     }
+    // (count, one, more than one)
     let counts = [
-        (c.failed_messages, "failed", Tone::Bad),
-        (c.rejected, "rejected", Tone::Bad),
-        (c.broken, "broken", Tone::Warn),
-        (c.unknown, "unknown", Tone::Info),
-        (c.duplicates, "retries", Tone::Dim),
+        (c.failed_messages, "failed", "failed", Tone::Bad),
+        (c.rejected, "rejected", "rejected", Tone::Bad),
+        (c.broken, "broken", "broken", Tone::Warn),
+        (c.unknown, "unknown", "unknown", Tone::Info),
+        (c.duplicates, "retry", "retries", Tone::Dim),
     ];
-    for (n, label, tone) in counts {
+    for (n, one, more, tone) in counts {
         let tone = if n == 0 { Tone::Dim } else { tone };
+        let label = if n == 1 { one } else { more };
         bottom.push(Span::styled(format!("· {n} {label} "), t.style(tone)));
     }
     if live {

@@ -61,7 +61,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     counts.extend(count(tot.failed_messages, "failed"));
-    counts.extend(count(down.len() as u64, "numbers down"));
+    let (n, what) = match down.len() {
+        1 => (1, "number down"),
+        n => (n as u64, "numbers down"),
+    };
+    counts.extend(count(n, what));
     counts.extend(count(tot.rejected, "rejected"));
     counts.extend(count(tot.broken, "broken"));
     lines.push(Line::from(counts));
@@ -224,10 +228,15 @@ pub(super) fn provider_lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from(spans));
     }
     if p.lost > 0 {
+        let (what, them) = if p.lost == 1 {
+            ("delivery", "it")
+        } else {
+            ("deliveries", "them")
+        };
         out.push(Line::from(vec![
-            Span::styled(format!("✗ {} deliveries lost", p.lost), t.style(Tone::Bad)),
+            Span::styled(format!("✗ {} {what} lost", p.lost), t.style(Tone::Bad)),
             Span::styled(
-                " (the provider sent them, the journal never got them: 8)",
+                format!(" (the provider sent {them}, the journal never got {them}: 8)"),
                 t.style(Tone::Dim),
             ),
         ]));
