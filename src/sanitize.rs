@@ -19,10 +19,15 @@ pub fn line(s: &str, max: usize) -> String {
 /// [`line`], borrowed when the text is shown as it is (most names and phone numbers):
 /// no allocation for text that needs nothing done.
 pub fn line_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    if s.chars().count() <= max && s.chars().all(shown_as_is) {
-        return s.into();
+    // One pass: the first character past `max` or not shown as it is decides.
+    match s
+        .chars()
+        .enumerate()
+        .find(|(i, c)| *i >= max || !shown_as_is(*c))
+    {
+        None => s.into(),
+        Some(_) => line(s, max).into(),
     }
-    line(s, max).into()
 }
 
 /// A character a terminal shows as itself (not a control, bidi override or invisible).
