@@ -174,13 +174,22 @@ fn attention_lists_firing_alerts_first_and_the_header_counts_them() {
     let store = with_alerts();
     let s = screen(&mut app(), &store, 120, 40);
     assert!(s.contains("⚠ 2 firing"), "{s}");
-    let attention = s.find("⚠ firing for 3m number_disconnected").expect(&s);
+    let attention = s.find("⚠ firing 3m Main store").expect(&s);
     let counts = s.find(" failed  1 number down").expect(&s);
     assert!(attention < counts, "alerts come above the counts:\n{s}");
+    // With rows to spare, a long alert wraps (its continuation indented) rather
+    // than stopping mid-word; the rule's name comes last.
+    assert!(
+        s.contains("│  what is wrong, with the figures that say so │"),
+        "{s}"
+    );
+    assert!(s.contains("│  · number_disconnected "), "{s}");
     snapshot!("attention_120x40", s);
     // Stacked at 80×24: two alerts and how many more, above the counts.
     let narrow = screen(&mut app(), &store, 80, 24);
     assert!(narrow.contains("+1 more alert (7)  1 failed"), "{narrow}");
+    // No row to spare: cut, and the ellipsis says there is more (on `7`).
+    assert!(narrow.contains("with the figures…│"), "{narrow}");
     snapshot!("attention_80x24", narrow);
     // No alert, no count.
     let quiet = screen(&mut app(), &common::tui::store(&[]), 120, 40);

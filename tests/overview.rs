@@ -122,7 +122,7 @@ fn enter_on_a_number_shows_its_messages_full_screen() {
 fn calls_name_our_number_and_mark_e164_parties() {
     let store = traffic();
     let s = screen(&mut app(), &store, 200, 50);
-    assert!(s.contains("+5511987650006     → Loja Centro"), "{s}");
+    assert!(s.contains("+5511987650006 → Loja Centro ● ringing"), "{s}");
 }
 
 /// A `number.*` event for `id`, named after it.
@@ -150,9 +150,9 @@ fn only_numbers_the_provider_said_are_not_connected_count_as_down() {
     apply(&mut store, &bodies);
     let s = screen(&mut app(), &store, 80, 24);
     assert!(s.contains("0 numbers down"), "{s}");
-    // The Fleet names the one with no name by its id (as much of it as 80 columns
-    // leave: the first 17 characters here).
-    let fleet = |l: &&str| l.starts_with("│cmm0quiet00000000 ") && l.contains(" unknown ");
+    // The Fleet names the one with no name by its id, whole (the name column is as
+    // wide as its widest name, up to an id's 25 characters).
+    let fleet = |l: &&str| l.starts_with("│cmm0quiet0000000000000000 ") && l.contains(" unknown ");
     assert!(s.lines().any(|l| fleet(&l)), "{s}");
     // Disconnected: down, and named.
     bodies.push(number_event("number.disconnected", "broken"));

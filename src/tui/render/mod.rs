@@ -29,6 +29,7 @@ mod messages;
 mod numbers;
 mod overview;
 mod status;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

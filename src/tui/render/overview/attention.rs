@@ -10,7 +10,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::super::alerts::{age, number, state_tone};
+use super::super::alerts::{number, state_tone};
+use super::super::wrap;
 use crate::model::alert::AlertState;
 use crate::sanitize::line as clean;
 use crate::store::{CallPhase, Status};
@@ -33,16 +34,54 @@ pub fn height(app: &App, body: u16) -> u16 {
         .max(3)
 }
 
+/// The rows it would take, `width` columns wide, to show its alerts (up to four, each
+/// wrapped onto up to three rows) and the lines under them in full.
+pub fn wanted(app: &App, width: u16) -> usize {
+    let (alerts, _) = alert_lines(app, 5);
+    let rows: usize = (alerts.iter())
+        .map(|l| wrap::fit(l, width, MAX_ROWS, 2).len())
+        .sum();
+    rows + essentials(app, 0).len()
+}
+
+/// Most rows one alert wraps onto.
+const MAX_ROWS: usize = 3;
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
+    let height = usize::from(area.height);
+    let (alerts, hidden) = alert_lines(app, height);
+    let essential = essentials(app, hidden);
+    // Rows left over let a long alert wrap (first ones first) rather than be cut.
+    let mut spare = height.saturating_sub(alerts.len() + essential.len());
+    let mut lines = Vec::with_capacity(height);
+    for alert in &alerts {
+        let extra = spare.min(MAX_ROWS - 1);
+        let rows = wrap::fit(alert, area.width, 1 + extra, 2);
+        spare -= rows.len() - 1;
+        lines.extend(rows);
+    }
+    let rest = essential.into_iter().chain(newest_failures(app));
+    for line in rest.take(height.saturating_sub(lines.len())) {
+        lines.extend(wrap::fit(&line, area.width, 1, 0));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The lines always shown under the alerts: the counts, the numbers down, what the
+/// provider's API turned up, who waits for an answer.
+fn essentials(app: &App, hidden: usize) -> Vec<Line<'static>> {
+    let mut out = vec![counts(app, hidden)];
+    out.extend(down_line(app));
+    out.extend(provider_lines(app));
+    out.extend(waiting_line(app));
+    out
+}
+
+/// Failed messages, numbers down, rejected and broken deliveries, and how many alerts
+/// did not fit.
+fn counts(app: &App, hidden: usize) -> Line<'static> {
     let t = &app.theme;
-    let (mut lines, hidden) = alert_lines(app, area.height as usize);
     let tot = &app.totals;
-    // The names of the first few down; the count says how many in all.
-    let down = &app.views.numbers_down;
-    let names: Vec<&str> = (down.iter().take(8))
-        .filter_map(|i| app.views.numbers.get(*i))
-        .map(|n| n.label())
-        .collect();
     let count = |n: u64, what: &str| {
         let tone = if n > 0 { Tone::Bad } else { Tone::Dim };
         vec![
@@ -61,80 +100,98 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         ));
     }
     counts.extend(count(tot.failed_messages, "failed"));
-    let (n, what) = match down.len() {
-        1 => (1, "number down"),
-        n => (n as u64, "numbers down"),
-    };
-    counts.extend(count(n, what));
+    let down = app.views.numbers_down.len();
+    counts.extend(count(
+        down as u64,
+        if down == 1 {
+            "number down"
+        } else {
+            "numbers down"
+        },
+    ));
     counts.extend(count(tot.rejected, "rejected"));
     counts.extend(count(tot.broken, "broken"));
-    lines.push(Line::from(counts));
-    if !names.is_empty() {
-        let more = down.len() - names.len();
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        lines.push(Line::from(vec![
-            Span::styled("⚠ not connected: ", t.style(Tone::Warn)),
-            Span::raw(names.join(", ") + &more),
-        ]));
+    Line::from(counts)
+}
+
+/// The names of the first few numbers down; the count says how many in all.
+fn down_line(app: &App) -> Option<Line<'static>> {
+    let down = &app.views.numbers_down;
+    let names: Vec<&str> = (down.iter().take(8))
+        .filter_map(|i| app.views.numbers.get(*i))
+        .map(|n| n.label())
+        .collect();
+    if names.is_empty() {
+        return None;
     }
-    lines.extend(provider_lines(app));
-    // Who waits for an answer (the Inbox, 6): how many, and the oldest wait.
-    if let Some((since, who)) = &app.inbox.view.oldest {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("{} waiting", app.inbox.view.waiting),
-                t.style(Tone::Warn),
+    let more = match down.len() - names.len() {
+        0 => String::new(),
+        more => format!(" and {more} more"),
+    };
+    Some(Line::from(vec![
+        Span::styled("⚠ not connected: ", app.theme.style(Tone::Warn)),
+        Span::raw(names.join(", ") + &more),
+    ]))
+}
+
+/// Who waits for an answer (the Inbox, 6): how many, and the oldest wait.
+fn waiting_line(app: &App) -> Option<Line<'static>> {
+    let t = &app.theme;
+    let (since, who) = app.inbox.view.oldest.as_ref()?;
+    Some(Line::from(vec![
+        Span::styled(
+            format!("{} waiting", app.inbox.view.waiting),
+            t.style(Tone::Warn),
+        ),
+        Span::styled(
+            format!(
+                " · oldest {} ({who})",
+                ago((app.now - *since).num_seconds())
             ),
-            Span::styled(
-                format!(
-                    " · oldest {} ({who})",
-                    ago((app.now - *since).num_seconds())
-                ),
-                t.style(Tone::Plain),
-            ),
-            Span::styled("  6 inbox", t.style(Tone::Dim)),
-        ]));
-    }
-    // The newest failures and missed calls among the rows Flow and Calls hold.
+            t.style(Tone::Plain),
+        ),
+        Span::styled("  6 inbox", t.style(Tone::Dim)),
+    ]))
+}
+
+/// The newest failures and missed calls among the rows Flow and Calls hold.
+fn newest_failures(app: &App) -> impl Iterator<Item = Line<'static>> + '_ {
+    let t = &app.theme;
     let page = app.page;
     let failed = (0..page)
         .map_while(|i| app.views.key_at(Pane::Messages, i))
         .filter_map(|o| app.views.message_line(o))
-        .filter(|l| l.status == Status::Failed);
-    for l in failed {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("✗ {} ", l.error_code.as_deref().unwrap_or("failed")),
-                t.style(Tone::Bad),
-            ),
-            Span::styled(format!("{} ", l.time), t.style(Tone::Dim)),
-            Span::raw(format!("{}: {}", l.contact, l.text)),
-        ]));
-    }
+        .filter(|l| l.status == Status::Failed)
+        .map(|l| {
+            Line::from(vec![
+                Span::styled(
+                    format!("✗ {} ", l.error_code.as_deref().unwrap_or("failed")),
+                    t.style(Tone::Bad),
+                ),
+                Span::styled(format!("{} ", l.time), t.style(Tone::Dim)),
+                Span::raw(format!("{}: {}", l.contact, l.text)),
+            ])
+        });
     let missed = (0..page)
         .map_while(|i| app.views.key_at(Pane::Calls, i))
         .filter_map(|o| app.views.call_line(o))
-        .filter(|c| c.phase == CallPhase::Missed);
-    for c in missed {
-        lines.push(Line::from(vec![
-            Span::styled("✆ missed ", t.style(Tone::Bad)),
-            Span::raw(format!(
-                "{} → {}",
-                app.views.party(&c.from),
-                app.views.party(&c.to)
-            )),
-        ]));
-    }
-    lines.truncate(area.height as usize);
-    frame.render_widget(Paragraph::new(lines), area);
+        .filter(|c| c.phase == CallPhase::Missed)
+        .map(|c| {
+            Line::from(vec![
+                Span::styled("✆ missed ", t.style(Tone::Bad)),
+                Span::raw(format!(
+                    "{} → {}",
+                    app.views.party(&c.from),
+                    app.views.party(&c.to)
+                )),
+            ])
+        });
+    failed.chain(missed)
 }
 
-/// The active alerts, firing first, one line each, leaving the counts a line: those
-/// around the selection when focused, and how many are not shown.
+/// The active alerts, firing first, one line each (what is wrong first, the rule's
+/// name after it), leaving the counts a line: those around the selection when
+/// focused, and how many are not shown.
 fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
     let t = &app.theme;
     let active = &app.views.alerts.active;
@@ -149,26 +206,21 @@ fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
     let hidden = active.len() - room;
     let mut out = Vec::new();
     for (i, l) in active.iter().enumerate().skip(first).take(room) {
-        let mark = if l.state == AlertState::Firing {
-            "⚠ "
+        let since = ago((app.now - l.starts_at).num_seconds());
+        let state = if l.state == AlertState::Firing {
+            format!("⚠ firing {since} ")
         } else {
-            "… "
+            format!("… pending {since} ")
         };
-        let mut spans = vec![
-            // Its severity is in the colour here (a panel is narrow), in words on `7`.
-            Span::styled(format!("{mark}{} ", age(app, l)), t.style(state_tone(l))),
-            Span::raw(format!("{} ", l.name)),
-        ];
+        // Its severity is in the colour here (a panel is narrow), in words on `7`.
+        let mut spans = vec![Span::styled(state, t.style(state_tone(l)))];
         let number = number(app, l);
-        // Summaries about a number begin with its name already: the panel is narrow.
-        if l.summary.starts_with(number) && !number.is_empty() {
-            spans.push(Span::styled(l.summary.clone(), t.style(Tone::Dim)));
-        } else {
-            if !number.is_empty() {
-                spans.push(Span::raw(format!("{number} ")));
-            }
-            spans.push(Span::styled(format!("· {}", l.summary), t.style(Tone::Dim)));
+        // Summaries about a number begin with its name already.
+        if !number.is_empty() && !l.summary.starts_with(number) {
+            spans.push(Span::raw(format!("{number} · ")));
         }
+        spans.push(Span::raw(l.summary.clone()));
+        spans.push(Span::styled(format!(" · {}", l.name), t.style(Tone::Dim)));
         let line = Line::from(spans);
         out.push(if focused && i == selected {
             line.style(t.style(Tone::Selected))
@@ -182,7 +234,7 @@ fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
 /// What comparing with the provider's API turned up: numbers the API and the webhooks
 /// disagree about past the grace period, messages whose webhook never came (how many,
 /// the newest), deliveries the provider made that never reached the journal.
-pub(super) fn provider_lines(app: &App) -> Vec<Line<'static>> {
+fn provider_lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
     let p = &app.views.provider;
     let mut out = Vec::new();

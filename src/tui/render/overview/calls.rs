@@ -2,20 +2,22 @@
 //! the Calls pane's order and staleness (its cells), compact.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table};
 
 use super::super::calls::cells;
+use super::super::columns::{self, Col, width};
 use super::{first_row, row_tone};
 use crate::tui::app::App;
+use crate::tui::theme::Tone;
 use crate::tui::view::Pane;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let t = &app.theme;
     let height = area.height as usize;
     let start = first_row(app, Pane::Calls, height, focused);
-    let rows: Vec<Row> = (start..start + height)
+    let rows: Vec<([(String, Tone); 5], usize)> = (start..start + height)
         .map_while(|i| Some((i, app.views.key_at(Pane::Calls, i)?)))
         .filter_map(|(i, ord)| Some((i, app.views.call_line(ord)?)))
         .map(|(i, c)| {
@@ -27,18 +29,35 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
                 duration,
                 started,
             ];
-            Row::new(row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone)))))
-                .style(t.style(row_tone(app, Pane::Calls, i, focused)))
+            (row, i)
         })
         .collect();
-    // Narrow: the start time goes first.
-    let started = if area.width >= 76 { 8 } else { 0 };
-    let widths = [
-        Constraint::Max(18),
-        Constraint::Max(20),
-        Constraint::Length(14),
-        Constraint::Length(9),
-        Constraint::Length(started),
+    // Each column as wide as its widest cell shown; narrow, the start time goes first,
+    // then the parties shrink (a row's detail has them whole).
+    let mut cols = [
+        Col::new("", 8, 18),
+        Col::new("", 8, 24),
+        Col::new("", 8, 14),
+        Col::new("", 4, 16),
+        Col::new("", 6, 9).whole(),
     ];
-    frame.render_widget(Table::new(rows, widths).column_spacing(1), area);
+    for (row, _) in &rows {
+        for (c, (text, _)) in cols.iter_mut().zip(row) {
+            c.fit(width(text));
+        }
+    }
+    let widths = columns::fit(&cols, &[4, 1, 0, 3, 2], None, area.width);
+    let rows = rows.into_iter().map(|(row, i)| {
+        let row = row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone))));
+        Row::new(columns::shown(&widths, row)).style(t.style(row_tone(
+            app,
+            Pane::Calls,
+            i,
+            focused,
+        )))
+    });
+    frame.render_widget(
+        Table::new(rows, columns::constraints(&widths)).column_spacing(columns::SPACING),
+        area,
+    );
 }

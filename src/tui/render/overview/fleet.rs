@@ -3,10 +3,11 @@
 //! minutes, their sparkline and the sent→delivered p50/p95.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table};
 
+use super::super::columns::{self, Col, width};
 use super::super::{ago, numbers::cells};
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
@@ -37,7 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let room = area.height.saturating_sub(1) as usize;
     let listed = listed(app, room, focused);
     let has_api = app.views.numbers.iter().any(|n| n.api.is_some());
-    let rows: Vec<([Cell; 10], Tone)> = (listed.iter())
+    let rows: Vec<([(String, Tone); 10], Tone)> = (listed.iter())
         .filter_map(|i| Some((*i, app.views.numbers.get(*i)?)))
         .map(|(i, n)| {
             let [mut name, _, state, api, health, since, ..] = cells(app, n);
@@ -73,92 +74,81 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
                 (latency(f.delivered), Tone::Plain),
                 (last, Tone::Dim),
             ];
-            let row = row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone))));
             (row, tone)
         })
         .collect();
-    // The name as wide as the widest shown; the state whole where it fits (`restored ·
-    // disconnected`), the health takes the rest.
-    // (Up to 25: the provider's ids are that long, and a label may be one.)
-    let name = (listed.iter().filter_map(|i| app.views.numbers.get(*i)))
-        .map(|n| n.label().chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(6, 25) as u16;
-    // Narrow: the sparkline and the last event go first, then the latency, then the
-    // health; state and traffic are what the panel is for.
-    let w = area.width;
-    let state = if w >= 76 { 23 } else { 14 };
-    let on = |min: u16, len: u16| Constraint::Length(if w >= min { len } else { 0 });
-    // What the API says, once it has said something: before the health when narrow
-    // (a disagreement is the news), its widest text when there is room.
-    let api = if has_api {
-        if w >= 100 { 30 } else { 26 }
-    } else {
-        0
-    };
-    let health = if w >= 100 + api {
-        Constraint::Fill(1)
-    } else if api > 0 {
-        on(76 + api, 20)
-    } else {
-        on(76, 20)
-    };
-    let widths = [
-        Constraint::Length(name),
-        Constraint::Length(state),
-        Constraint::Length(api),
-        health,
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Length(3),
-        on(110 + api, SPARK as u16),
-        on(90 + api, 11),
-        on(130 + api, 8),
-    ];
-    let shown: [bool; 10] = std::array::from_fn(|i| {
+    // Each column as wide as its widest cell shown. Narrow: the sparkline, the last
+    // event and the latency go first (whole), then the health and what the API says
+    // shrink; the name and the state (`restored · disconnected`) are what the panel is
+    // for. What the API says only once it has said something.
+    let mut cols = [
+        Col::new(HEADER[NAME], 6, 25),
+        Col::new(HEADER[STATE], 9, 26),
         if has_api {
-            widths[i] != Constraint::Length(0)
+            Col::new(HEADER[API], 10, 32)
         } else {
-            i != 2
+            Col::fixed(0)
+        },
+        // Beside what the API says, the health goes whole when there is no room.
+        match Col::new(HEADER[HEALTH], 8, 40) {
+            health if has_api => health.whole(),
+            health => health,
+        },
+        Col::new(HEADER[4], 8, 9),
+        Col::new(HEADER[5], 5, 11),
+        Col::new(HEADER[6], 1, 5),
+        Col::fixed(SPARK as u16).whole(),
+        Col::new(HEADER[8], 9, 13).whole(),
+        Col::new(HEADER[9], 8, 9).whole(),
+    ];
+    for (row, _) in &rows {
+        for (c, (text, _)) in cols.iter_mut().zip(row) {
+            if c.max > 0 {
+                c.fit(width(text));
+            }
         }
-    });
+    }
+    let widths = columns::fit(
+        &cols,
+        &[SPARK_COL, LAST, LATENCY, HEALTH, API, NAME, STATE],
+        None,
+        area.width,
+    );
     let rows: Vec<Row> = (rows.into_iter())
-        .map(|(row, tone)| Row::new(with_api(row, shown)).style(t.style(tone)))
+        .map(|(row, tone)| {
+            let row = row.map(|(text, tone)| Cell::from(Span::styled(text, t.style(tone))));
+            Row::new(columns::shown(&widths, row)).style(t.style(tone))
+        })
         .collect();
     // Figures need their names; the header is the only place they are said.
-    let header = Row::new(with_api(
-        [
-            "number",
-            "state",
-            "api",
-            "health",
-            "since",
-            "in/out",
-            "✗",
-            "5 min",
-            "sent→dlv",
-            "last",
-        ],
-        shown,
-    ))
-    .style(t.style(Tone::Dim));
+    let header = Row::new(columns::shown(&widths, HEADER)).style(t.style(Tone::Dim));
     frame.render_widget(
-        Table::new(rows, with_api(widths, shown))
+        Table::new(rows, columns::constraints(&widths))
             .header(header)
-            .column_spacing(1),
+            .column_spacing(columns::SPACING),
         area,
     );
 }
 
-/// The columns shown: the API's (the third) only once the API has said something, and
-/// then none left without room (each would still take a space between columns).
-fn with_api<T>(row: [T; 10], shown: [bool; 10]) -> Vec<T> {
-    (row.into_iter().zip(shown))
-        .filter(|(_, keep)| *keep)
-        .map(|(c, _)| c)
-        .collect()
-}
+const HEADER: [&str; 10] = [
+    "number",
+    "state",
+    "api",
+    "health",
+    "since",
+    "in/out",
+    "✗",
+    "5 min",
+    "sent→dlv",
+    "last",
+];
+const NAME: usize = 0;
+const STATE: usize = 1;
+const API: usize = 2;
+const HEALTH: usize = 3;
+const SPARK_COL: usize = 7;
+const LATENCY: usize = 8;
+const LAST: usize = 9;
 
 /// Sparkline width, in 10-second slots (the newest at the right).
 const SPARK: usize = 15;

@@ -48,25 +48,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             0
         };
-        // Attention beside it gets room for a few alerts above its counts.
-        // And for what comparing with the provider's API turned up.
-        let alerts = app.views.alerts.active.len().min(4) as u16;
-        let provider = attention::provider_lines(app).len().min(3) as u16;
-        let down = u16::from(provider > 0 && !app.views.numbers_down.is_empty());
-        let top = fleet
-            .max(5)
-            .max((alerts + provider + down + 3).min(area.height / 3));
+        let columns = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]);
+        // Attention beside it gets room for its alerts in full (a few, wrapped), and
+        // what is under them, up to a third of the screen.
+        let [_, beside] = columns.areas(Rect { height: 1, ..area });
+        let wanted = attention::wanted(app, beside.width.saturating_sub(2)) as u16;
+        let top = fleet.max(5).max((wanted + 2).min(area.height / 3));
         let [top, bottom, chart_area] = Layout::vertical([
             Constraint::Length(top),
             Constraint::Min(3),
             Constraint::Length(chart),
         ])
         .areas(area);
-        let [fleet_area, attention] =
-            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
-        let [flow, calls] =
-            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
-                .areas(bottom);
+        let [fleet_area, attention] = columns.areas(top);
+        let [flow, calls] = columns.areas(bottom);
         panel(frame, fleet_area, app, Panel::Fleet);
         panel(frame, attention, app, Panel::Attention);
         panel(frame, flow, app, Panel::Flow);
