@@ -1,5 +1,5 @@
 """POST a realistic burst of Pilot Status webhooks to a running pilotwatch (for
-screenshots and trying the dashboard before demo mode exists). Usage:
+screenshots: a few minutes of history, sent in the order it happened). Usage:
     sample-traffic.py http://127.0.0.1:3000/hooks [SECRET]"""
 
 import datetime as dt
@@ -21,7 +21,21 @@ def ts(offset):
     return (now + dt.timedelta(seconds=offset)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+queued = []
+
+
 def post(body):
+    """Queue a delivery: the burst goes out in the order its events happened."""
+    queued.append(body)
+
+
+def when(body):
+    """When the event happened, as the provider stamps it (untimed ones go last)."""
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    return data.get("createdAt") or body.get("timestamp") or "9999"
+
+
+def send(body):
     raw = json.dumps(body, ensure_ascii=False).encode()
     req = urllib.request.Request(url, data=raw, method="POST", headers={"content-type": "application/json"})
     if secret:
@@ -108,3 +122,7 @@ post({"event": "call.permission_updated", "callId": None, "direction": None, "st
 post({"event": "lead.received", "data": {"leadId": "lead_9", "leadgenId": "889900", "whatsappNumberId": "num_centro", "pageId": "p1", "formId": "form_black_friday", "createdAt": ts(-25), "fullName": "Gabriela Prado", "phone": "+5511955554444", "fields": [{"key": "full_name", "values": ["Gabriela Prado"]}]}})
 post({"event": "conversation.assigned", "data": {"id": "conv_1", "agent": "ana"}})
 post({"event": "message.sent", "data": {"from": "+5511940001000", "numberId": "num_centro", "id": "cm_broken", "fromMe": True, "createdAt": ts(-5)}})
+
+# A stable sort: events stamped alike (a retry of a `sent`) keep their order.
+for body in sorted(queued, key=when):
+    send(body)
