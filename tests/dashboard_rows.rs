@@ -373,6 +373,25 @@ fn number_columns_keep_the_state_and_health_reason() {
     snapshot!("numbers_80x24", s);
 }
 
+/// A name too wide with its `(profile name)` loses that part whole, and what is left
+/// stays whole (`Loja Centro`, not `Loja Centr`): the health gives way before it.
+#[test]
+fn a_cut_number_name_loses_its_profile_part_not_a_letter() {
+    let body = r#"{"event":"number.connected","data":{"numberId":"cmm0centro0000000000000001","phone":"+5511940001000","displayName":"Loja Centro","profileName":"Loja Centro Oficial de Vendas","createdAt":"2026-11-21T10:00:00Z","error":"Quality rating dropped","errorCode":"QUALITY_LOW"}}"#;
+    let store = store(&[("2026-11-21T10:00:00Z", body.to_owned())]);
+    let mut app = app();
+    press(&mut app, &store, "2");
+    let wide = screen(&mut app, &store, 200, 24);
+    assert!(
+        row(&wide, "Loja").contains("Loja Centro (Loja Centro Oficial"),
+        "{wide}"
+    );
+    let narrow = screen(&mut app, &store, 50, 24);
+    let line = row(&narrow, "Loja");
+    assert!(line.starts_with("Loja Centro "), "{narrow}");
+    assert!(!line.contains('('), "{narrow}");
+}
+
 /// Item 8: a Feed row built before its number's name was known shows the name once it is.
 #[test]
 fn feed_rows_name_the_number_once_it_is_known() {

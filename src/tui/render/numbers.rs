@@ -58,9 +58,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // phone; the state and the health reason (`degraded QUALITY_LOW`) are what the
     // pane is for, and what the API says beside the state.
     let give = [NAME, ID, PHONE, HEALTH, API, STATE];
-    let widths = columns::fit(&cols, &give, None, area.width);
+    let mut widths = columns::fit(&cols, &give, None, area.width);
+    // Cut, the names lose their `(profile name)` part whole (cut inside, it reads as a
+    // typo); what is left of them gives way only after the health.
+    let short = |name: &str| -> u16 { width(name.split(" (").next().unwrap_or(name)) };
+    if widths[NAME] < cols[NAME].want {
+        let shown = cells.iter().map(|row| short(&row[NAME].0));
+        cols[NAME].want = shown.fold(cols[NAME].min, u16::max).min(cols[NAME].max);
+        widths = columns::fit(
+            &cols,
+            &[ID, PHONE, HEALTH, API, NAME, STATE],
+            None,
+            area.width,
+        );
+    }
     let rows = lines.iter().zip(cells).map(|((i, _), mut row)| {
-        // A name cut inside its `(profile name)` reads as a typo: drop that part whole.
         let name = &mut row[NAME].0;
         if width(name) > widths[NAME]
             && let Some(at) = name.find(" (")
