@@ -351,14 +351,19 @@ fn lost(store: &Store, s: &RuleSettings, f: Facts<'_>, out: &mut Vec<Condition>)
     if (lost.len() as f64) < s.threshold.max(1.0) {
         return;
     }
-    let newest = &lost[0].attempt;
+    // The newest by when the provider made it: attempts are journaled in the order they
+    // were settled (matched, or past their grace), not made.
+    let Some(newest) = lost.iter().map(|a| &a.attempt).max_by_key(|a| a.created_at) else {
+        return;
+    };
     out.push(Condition {
         rule: Rule::WebhooksLost,
         number: None,
         since: f.now,
         summary: format!(
-            "{} delivery attempt(s) in the provider's log never reached the journal in the last {} (newest: {} at {})",
+            "{} delivery attempt{} in the provider's log never reached the journal in the last {} (newest: {} at {})",
             lost.len(),
+            if lost.len() == 1 { "" } else { "s" },
             span(window),
             crate::sanitize::line(&newest.event, 40),
             clock(newest.created_at)

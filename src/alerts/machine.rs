@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::alerts::eval::Condition;
 use crate::alerts::rules::{Rule, Rules};
-use crate::model::alert::{Alert, AlertKey, AlertRecord, AlertState};
+use crate::model::alert::{Alert, AlertKey, AlertRecord, AlertState, SUMMARY_EVERY};
 use crate::store::{AlertRow, HashMap};
 
 /// An alert as the machine sees it: its latest transition and when it was last
@@ -20,6 +20,8 @@ use crate::store::{AlertRow, HashMap};
 pub struct Active {
     pub alert: Alert,
     pub last_notified: Option<DateTime<Utc>>,
+    /// When its summary was last written (a transition, a repeat or an update).
+    pub summarized: DateTime<Utc>,
 }
 
 impl From<&AlertRow> for Active {
@@ -27,6 +29,7 @@ impl From<&AlertRow> for Active {
         Self {
             alert: row.alert.clone(),
             last_notified: row.last_notified,
+            summarized: row.summarized,
         }
     }
 }
@@ -80,6 +83,8 @@ impl Machine {
                     if now - a.alert.starts_at >= hold {
                         let fired = alert(&c, AlertState::Firing, a.alert.starts_at, rules);
                         out.push(AlertRecord::Transition(fired));
+                    } else {
+                        out.extend(updated(&c, a, now, rules));
                     }
                 }
                 Some(a) => {
@@ -88,6 +93,8 @@ impl Machine {
                     if a.last_notified.is_none_or(|t| now - t >= repeat) {
                         let again = alert(&c, AlertState::Firing, a.alert.starts_at, rules);
                         out.push(AlertRecord::Repeat(again));
+                    } else {
+                        out.extend(updated(&c, a, now, rules));
                     }
                 }
             }
@@ -118,6 +125,16 @@ impl Machine {
         }
         out
     }
+}
+
+/// An active alert whose condition now says something else (`3 of 20 sends failed`
+/// where it said `2 of 20`, another newest case): its new summary, no more often than
+/// [`SUMMARY_EVERY`], so dashboards and `/metrics` do not show the moment it fired.
+fn updated(c: &Condition, a: &Active, now: DateTime<Utc>, rules: &Rules) -> Option<AlertRecord> {
+    let every = chrono::Duration::from_std(SUMMARY_EVERY).unwrap_or_default();
+    let changed = c.summary != a.alert.summary || c.cause != a.alert.cause;
+    (changed && now - a.summarized >= every)
+        .then(|| AlertRecord::Updated(alert(c, a.alert.state, a.alert.starts_at, rules)))
 }
 
 fn alert(c: &Condition, state: AlertState, starts_at: DateTime<Utc>, rules: &Rules) -> Alert {

@@ -171,20 +171,31 @@ fn hold(held: &mut BTreeMap<AlertKey, Active>, r: &AlertRecord, now: DateTime<Ut
                 Active {
                     alert: a.clone(),
                     last_notified,
+                    summarized: now,
                 },
             );
         }
         AlertRecord::Repeat(a) => {
             if let Some(h) = held.get_mut(&a.key()) {
                 h.last_notified = Some(now);
+                h.alert.summary.clone_from(&a.summary);
+                h.summarized = now;
             } else {
                 held.insert(
                     a.key(),
                     Active {
                         alert: a.clone(),
                         last_notified: Some(now),
+                        summarized: now,
                     },
                 );
+            }
+        }
+        AlertRecord::Updated(a) => {
+            if let Some(h) = held.get_mut(&a.key()) {
+                h.alert.summary.clone_from(&a.summary);
+                h.alert.cause.clone_from(&a.cause);
+                h.summarized = now;
             }
         }
         AlertRecord::Notified(_) => {}

@@ -170,6 +170,9 @@ pub struct Notified {
     pub attempts: u32,
 }
 
+/// How often an active alert's summary is written again while what it says changes.
+pub const SUMMARY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The body of an `alert` record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -178,6 +181,9 @@ pub enum AlertRecord {
     Transition(Alert),
     /// Still firing after `repeat`: notified again.
     Repeat(Alert),
+    /// Still pending or firing, and what it says changed (a count, the newest case):
+    /// the new summary, at most once a [`SUMMARY_EVERY`]. Not notified.
+    Updated(Alert),
     /// A notification's outcome.
     Notified(Notified),
 }
@@ -192,6 +198,7 @@ impl AlertRecord {
                 AlertState::Resolved => "alert.resolved",
             },
             Self::Repeat(_) => "alert.repeat",
+            Self::Updated(_) => "alert.updated",
             Self::Notified(_) => "alert.notified",
         }
     }
@@ -199,7 +206,7 @@ impl AlertRecord {
     /// One line for the headless output and the feed.
     pub fn summary(&self) -> String {
         match self {
-            Self::Transition(a) | Self::Repeat(a) => clean(
+            Self::Transition(a) | Self::Repeat(a) | Self::Updated(a) => clean(
                 &format!("{} {}: {}", a.state.as_str(), a.key().as_str(), a.summary),
                 300,
             ),
@@ -246,6 +253,7 @@ mod tests {
         for r in [
             AlertRecord::Transition(alert(AlertState::Firing)),
             AlertRecord::Repeat(alert(AlertState::Firing)),
+            AlertRecord::Updated(alert(AlertState::Pending)),
             AlertRecord::Notified(Notified {
                 key: AlertKey::new("number_disconnected", Some("num_1")),
                 state: AlertState::Firing,

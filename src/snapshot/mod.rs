@@ -35,7 +35,8 @@ const MAGIC: &[u8; 8] = b"PWSNAP\0\x01";
 /// Bumped whenever the store's layout changes; with the crate version in the header,
 /// a snapshot from another build is ignored rather than misread.
 /// 2: the Feed's bodies packed, the signature header as 32 bytes (2026-11-29).
-const FORMAT: u32 = 2;
+/// 3: an alert row says when its summary was last written (2026-11-29).
+const FORMAT: u32 = 3;
 
 /// What the snapshot is of: checked before its body is trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,9 +30,20 @@ pub struct AlertRow {
     pub last_notified: Option<DateTime<Utc>>,
     /// Times it was notified again while still firing.
     pub repeats: u32,
+    /// When its summary was last written: a transition, a repeat or an update.
+    pub summarized: DateTime<Utc>,
     /// The newest outcome per channel.
     #[serde(with = "crate::serial::as_json")]
     pub outcomes: Vec<Notified>,
+}
+
+impl AlertRow {
+    /// What a repeat or an update says now; its state and times stay.
+    fn summarize(&mut self, alert: Alert, at: DateTime<Utc>) {
+        self.alert.summary = alert.summary;
+        self.alert.cause = alert.cause;
+        self.summarized = at;
+    }
 }
 
 #[derive(Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -124,6 +135,12 @@ impl Alerts {
                 if let Some(row) = self.active.get_mut(&alert.key()) {
                     row.last_notified = Some(at);
                     row.repeats += 1;
+                    row.summarize(alert.sanitised(), at);
+                }
+            }
+            Ok(AlertRecord::Updated(alert)) => {
+                if let Some(row) = self.active.get_mut(&alert.key()) {
+                    row.summarize(alert.sanitised(), at);
                 }
             }
             Ok(AlertRecord::Notified(n)) => {
@@ -180,6 +197,7 @@ impl Alerts {
             since: at,
             seq,
             repeats,
+            summarized: at,
             outcomes,
         };
         match state {

@@ -318,12 +318,57 @@ fn attempts_the_journal_never_got_are_a_condition_for_an_hour() {
     let c = w.only(Rule::WebhooksLost, 70);
     assert_eq!(c.len(), 1);
     assert!(
-        c[0].summary.starts_with("1 delivery attempt(s)"),
+        c[0].summary
+            .starts_with("1 delivery attempt in the provider's log"),
         "{}",
         c[0].summary
     );
     assert!(
         w.only(Rule::WebhooksLost, 3601).is_empty(),
         "out of the window"
+    );
+}
+
+/// Attempts are journaled as they settle, not as the provider made them: the summary
+/// names the one made last.
+#[test]
+fn the_lost_attempt_named_is_the_one_made_last() {
+    use crate::model::provider::{ApiRecord, Attempt};
+    let mut w = World::new();
+    let attempt = |id: &str, event: &str, made: i64| Attempt {
+        id: id.into(),
+        event: event.into(),
+        status: "SUCCESS".into(),
+        status_code: Some(200),
+        response: String::new(),
+        duration_ms: None,
+        created_at: t(made),
+        identity: Some(format!("{id}0c")),
+        matched: None,
+    };
+    // Made at 30 s, settled first; made at 10 s, settled (past its grace) after it.
+    for (a, journaled) in [
+        (attempt("a2", "message.read", 30), 40),
+        (attempt("a1", "message.sent", 10), 50),
+    ] {
+        w.seq += 1;
+        let mut r = Record::api(&ApiRecord::Attempts {
+            webhook: "wh".into(),
+            attempts: vec![a],
+        });
+        r.seq = w.seq;
+        r.received_at = t(journaled);
+        w.store.apply(r);
+    }
+    let c = w.only(Rule::WebhooksLost, 70);
+    assert!(
+        c[0].summary.starts_with("2 delivery attempts"),
+        "{}",
+        c[0].summary
+    );
+    assert!(
+        c[0].summary.contains("(newest: message.read at"),
+        "{}",
+        c[0].summary
     );
 }

@@ -86,6 +86,7 @@ fn states(records: &[AlertRecord]) -> Vec<String> {
         .map(|r| match r {
             AlertRecord::Transition(a) => format!("{} {}", a.key().as_str(), a.state.as_str()),
             AlertRecord::Repeat(a) => format!("{} repeat", a.key().as_str()),
+            AlertRecord::Updated(a) => format!("{} updated: {}", a.key().as_str(), a.summary),
             AlertRecord::Notified(n) => format!("{} notified", n.key.as_str()),
         })
         .collect()
@@ -210,4 +211,51 @@ fn an_alert_of_a_rule_switched_off_resolves() {
     h.rules.get_mut(Rule::StuckMessage).enabled = false;
     h.rules.get_mut(Rule::StuckMessage).keep_firing_for = Duration::ZERO;
     assert_eq!(states(&h.tick(1, vec![])), ["stuck_message/n1 resolved"]);
+}
+
+/// What a firing alert says follows its condition (`3 stuck` → `5 stuck`), written
+/// at most once a minute, never notified; the store shows the newest and the alert
+/// keeps its state and start. Unchanged, nothing is written.
+#[test]
+fn a_changed_summary_is_written_again_at_most_once_a_minute() {
+    let mut h = Harness::new();
+    let stuck = |h: &Harness, n: u32| Condition {
+        summary: format!("{n} stuck"),
+        ..h.stuck("n1")
+    };
+    h.rules.get_mut(Rule::StuckMessage).hold = Duration::ZERO;
+    assert_eq!(
+        states(&h.tick(0, vec![stuck(&h, 3)])),
+        ["stuck_message/n1 firing"]
+    );
+    assert!(h.tick(30, vec![stuck(&h, 3)]).is_empty(), "unchanged");
+    assert!(
+        h.tick(40, vec![stuck(&h, 4)]).is_empty(),
+        "within the minute"
+    );
+    let updated = h.tick(60, vec![stuck(&h, 5)]);
+    assert_eq!(states(&updated), ["stuck_message/n1 updated: 5 stuck"]);
+    assert!(
+        notifiable(&updated[0]).is_none(),
+        "an update is not notified"
+    );
+    let row = h.store.alerts().active()[0].clone();
+    assert_eq!(row.alert.summary, "5 stuck");
+    assert_eq!(row.alert.state, AlertState::Firing);
+    assert_eq!(row.alert.starts_at, h.at(0));
+    assert_eq!(row.since, h.at(0), "an update is not a transition");
+    assert!(h.tick(100, vec![stuck(&h, 6)]).is_empty());
+    assert_eq!(
+        states(&h.tick(120, vec![stuck(&h, 6)])),
+        ["stuck_message/n1 updated: 6 stuck"]
+    );
+    // Resolved, it ends with what it said last.
+    h.rules.get_mut(Rule::StuckMessage).keep_firing_for = Duration::ZERO;
+    let AlertRecord::Transition(done) = &h.tick(130, vec![])[0] else {
+        panic!()
+    };
+    assert_eq!(
+        (done.state, done.summary.as_str()),
+        (AlertState::Resolved, "6 stuck")
+    );
 }
