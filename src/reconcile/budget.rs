@@ -31,6 +31,24 @@ impl Budget {
 
     /// How long to wait before the next request may go (zero: now).
     pub fn wait(&mut self, now: Instant) -> Duration {
+        self.wait_within(now, self.per_minute)
+    }
+
+    /// Places kept for the periodic reads (numbers, the webhook log, a history page
+    /// asked for): lookups of stuck messages, which can be many, never take them, so a
+    /// backlog of lookups does not starve the rest. A quarter of the budget, at least
+    /// one where the budget allows two.
+    pub fn reserve(&self) -> usize {
+        (self.per_minute / 4).max(usize::from(self.per_minute >= 2))
+    }
+
+    /// [`Budget::wait`] for a request of low priority: only if it leaves the
+    /// [`Budget::reserve`] free.
+    pub fn wait_low(&mut self, now: Instant) -> Duration {
+        self.wait_within(now, self.per_minute - self.reserve())
+    }
+
+    fn wait_within(&mut self, now: Instant, cap: usize) -> Duration {
         while self
             .sent
             .front()
@@ -41,8 +59,8 @@ impl Budget {
         let hold = self
             .hold_until
             .map_or(Duration::ZERO, |h| h.saturating_duration_since(now));
-        let full = if self.sent.len() >= self.per_minute {
-            let oldest = self.sent[self.sent.len() - self.per_minute];
+        let full = if self.sent.len() >= cap {
+            let oldest = self.sent[self.sent.len() - cap];
             (oldest + WINDOW).saturating_duration_since(now)
         } else {
             Duration::ZERO
@@ -50,9 +68,14 @@ impl Budget {
         hold.max(full)
     }
 
-    /// Take a place for a request now if there is one (zero), else how long to wait.
-    pub fn try_take(&mut self, now: Instant) -> Duration {
-        let wait = self.wait(now);
+    /// Take a place for a request now if there is one (zero), else how long to wait;
+    /// `low`: only outside the [`Budget::reserve`].
+    pub fn try_take(&mut self, now: Instant, low: bool) -> Duration {
+        let wait = if low {
+            self.wait_low(now)
+        } else {
+            self.wait(now)
+        };
         if wait.is_zero() {
             self.take(now);
         }
@@ -119,6 +142,34 @@ mod tests {
         let later = t0 + Duration::from_secs(59);
         assert_eq!(b.wait(later), Duration::from_secs(1));
         assert_eq!(b.wait(t0 + WINDOW), Duration::ZERO);
+    }
+
+    #[test]
+    fn lookups_leave_a_quarter_of_the_budget_to_the_polls() {
+        let t0 = Instant::now();
+        let mut b = Budget::new(8);
+        assert_eq!(b.reserve(), 2);
+        for _ in 0..6 {
+            assert_eq!(b.try_take(t0, true), Duration::ZERO);
+        }
+        assert_eq!(
+            b.try_take(t0, true),
+            WINDOW,
+            "the reserve is not for lookups"
+        );
+        assert_eq!(b.try_take(t0, false), Duration::ZERO);
+        assert_eq!(b.try_take(t0, false), Duration::ZERO);
+        assert_eq!(
+            b.try_take(t0, false),
+            WINDOW,
+            "and then the budget is spent"
+        );
+        assert_eq!(
+            Budget::new(1).reserve(),
+            0,
+            "a budget of one has none to spare"
+        );
+        assert_eq!(Budget::new(60).reserve(), 15);
     }
 
     #[test]

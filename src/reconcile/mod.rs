@@ -187,18 +187,29 @@ impl Reconciler {
     where
         F: std::future::Future<Output = Result<T, ApiError>>,
     {
-        let _slot = self.slots.acquire().await.map_err(|_| Failed::Off)?;
+        self.call_as(feature, request, false).await
+    }
+
+    /// [`Reconciler::call`]; `low`: a stuck message's lookup, which leaves the budget's
+    /// reserve to the periodic reads.
+    async fn call_as<T, F>(&self, feature: Feature, request: F, low: bool) -> Result<T, Failed>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
         loop {
             if !self.allowed(feature) {
                 return Err(Failed::Off);
             }
             // Checked and taken under one lock: callers waking together cannot all pass.
-            let wait = self.budget.lock().try_take(Instant::now());
+            let wait = self.budget.lock().try_take(Instant::now(), low);
             if wait.is_zero() {
                 break;
             }
             tokio::time::sleep(wait).await;
         }
+        // A slot only once the budget lets it go: requests waiting for the budget do
+        // not hold the slots that requests with a place in it need.
+        let _slot = self.slots.acquire().await.map_err(|_| Failed::Off)?;
         match request.await {
             Ok(v) => {
                 self.budget.lock().succeeded();
@@ -555,8 +566,8 @@ impl Reconciler {
                         *n < LOOKUPS && at.elapsed() >= self.settings.reconcile_after
                     })
                 })
-                // No more than the budget could take this minute.
-                .take(self.settings.budget as usize)
+                // No more than the budget could take this minute, its reserve left.
+                .take((self.settings.budget as usize * 3 / 4).max(1))
                 .map(str::to_owned)
                 .collect()
         };
@@ -579,7 +590,8 @@ impl Reconciler {
             }
             let this = self.clone();
             tasks.spawn(async move {
-                if let Ok(m) = this.call(Feature::Messages, this.api.message(&id)).await {
+                let lookup = this.api.message(&id);
+                if let Ok(m) = this.call_as(Feature::Messages, lookup, true).await {
                     this.journal(ApiRecord::Message(m)).await;
                 }
             });
