@@ -310,3 +310,24 @@ fn y_in_a_detail_copies_the_delivery_scrolled_to() {
     let notice = app.notice.clone().unwrap_or_default();
     assert!(notice.contains("message.failed"), "says which: {notice}");
 }
+
+/// `End` and paging down stop at the same place: the last screenful.
+#[test]
+fn end_and_page_down_in_a_detail_stop_at_the_last_screenful() {
+    let sent = r#"{"event":"message.sent","data":{"from":"+5511888888888","to":"+5511999999999","numberId":"n1","messageId":"w-e","id":"e1","type":"text","fromMe":true,"content":"end me","createdAt":"2026-11-21T11:59:00.000Z"}}"#;
+    let store = store(&[sent]);
+    let mut app = app();
+    select_row(&mut app, &store, "end me");
+    press(&mut app, &store, "\n");
+    let scroll = |app: &pilotwatch::tui::app::App| match &app.mode {
+        pilotwatch::tui::app::Mode::Detail(d) => (d.scroll, d.max_scroll(app.page.max(1))),
+        _ => panic!("not in the detail"),
+    };
+    for _ in 0..10 {
+        key(&mut app, &store, KeyCode::PageDown, KeyModifiers::NONE);
+    }
+    let (paged, max) = scroll(&app);
+    assert_eq!(paged, max);
+    key(&mut app, &store, KeyCode::End, KeyModifiers::NONE);
+    assert_eq!(scroll(&app).0, max);
+}

@@ -332,6 +332,16 @@ fn enter_on_a_matched_attempt_opens_its_delivery() {
         app.views.key_at(Pane::Feed, app.list().selected),
         Some(journaled)
     );
+    // Esc closes the detail back to the Deliveries view, on the same attempt.
+    press(&mut app, &store, "\x1b");
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(app.deliveries.shown, "back where it was opened from");
+    assert_eq!(app.deliveries.selected, 2);
+    // Opened from there and left by another key, it is not gone back to.
+    press(&mut app, &store, "\n1");
+    assert!(!app.deliveries.shown && app.pane == Pane::Messages);
+    press(&mut app, &store, "\x1b");
+    assert!(!app.deliveries.shown);
 }
 
 #[test]

@@ -191,6 +191,14 @@ pub enum Effect {
     },
 }
 
+/// A full-screen view that `Enter` on one of its rows leaves for a detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Overview,
+    Alerts,
+    Deliveries,
+}
+
 #[derive(Debug)]
 pub struct App {
     pub info: Info,
@@ -206,6 +214,9 @@ pub struct App {
     pub alerts: AlertsPane,
     /// The Deliveries view (`8`): the provider's attempts beside ours.
     pub deliveries: DeliveriesPane,
+    /// The view a detail was opened from by `Enter` on an alert or an attempt: where
+    /// closing that detail goes back to.
+    pub back_to: Option<Origin>,
     /// The Inbox (`6`): who waits for an answer.
     pub inbox: InboxPane,
     /// The conversation open (`c`), over whatever was shown.
@@ -257,6 +268,7 @@ impl App {
         Self {
             alerts: AlertsPane::new(!info.read_only),
             deliveries: DeliveriesPane::default(),
+            back_to: None,
             inbox: InboxPane::default(),
             thread: None,
             now: info.started,

@@ -165,6 +165,13 @@ impl App {
                 }
             },
         };
+        let origin = if self.alerts.shown {
+            Some(super::Origin::Alerts)
+        } else if self.deliveries.shown {
+            Some(super::Origin::Deliveries)
+        } else {
+            self.overview.shown.then_some(super::Origin::Overview)
+        };
         self.alerts.shown = false;
         self.deliveries.shown = false;
         self.overview.shown = false;
@@ -186,6 +193,18 @@ impl App {
             // Reading a row: the list stays on it (as `Enter` on the list does).
             self.follow = false;
             self.mode = super::Mode::Detail(Box::new(d));
+            self.back_to = origin;
+        }
+    }
+
+    /// A detail opened from a view closes back to that view.
+    pub(super) fn close_detail(&mut self) {
+        self.mode = super::Mode::Normal;
+        match self.back_to.take() {
+            Some(super::Origin::Alerts) => self.alerts.shown = true,
+            Some(super::Origin::Deliveries) => self.deliveries.shown = true,
+            Some(super::Origin::Overview) => self.overview.shown = true,
+            None => {}
         }
     }
 

@@ -99,8 +99,8 @@ impl App {
                     Command::PageDown => d.scroll = (d.scroll + page).min(max),
                     Command::PageUp => d.scroll = d.scroll.saturating_sub(page),
                     Command::Top => d.scroll = 0,
-                    Command::Bottom => d.scroll = d.lines.len().saturating_sub(page),
-                    Command::Back | Command::Open => self.mode = Mode::Normal,
+                    Command::Bottom => d.scroll = max,
+                    Command::Back | Command::Open => self.close_detail(),
                     // The message this detail shows: answered, or its thread opened.
                     Command::Reply | Command::Conversation if d.message.is_some() => {
                         let ord = d.message.unwrap_or_default();
@@ -109,6 +109,7 @@ impl App {
                             return None;
                         }
                         self.mode = Mode::Normal;
+                        self.back_to = None;
                         match store.messages().get(ord) {
                             Some(m) if command == Command::Reply => self.compose_row(store, m),
                             Some(_) => self.open_thread(store, ord),
@@ -134,6 +135,7 @@ impl App {
                     // the message being read, `1`–`4` and Tab change pane, `/` filters.
                     _ => {
                         self.mode = Mode::Normal;
+                        self.back_to = None;
                         return self.list_key(command, store);
                     }
                 }
