@@ -41,6 +41,9 @@ pub struct Provider {
     pub messages: HashMap<String, Value>,
     /// Webhook id → attempts, oldest first.
     pub logs: HashMap<String, Vec<Value>>,
+    /// Attempts logged so far: each one's id is unique, also once old ones are
+    /// dropped.
+    logged: u64,
     /// `GET /v1/messages/history` items, newest first.
     pub history: Vec<Value>,
     /// Scripted answers for the next reads.
@@ -50,10 +53,11 @@ pub struct Provider {
 impl Provider {
     /// An attempt the fake made (or says it made) to deliver `payload`.
     pub fn log(&mut self, event: &str, payload: Value, status_code: Option<u16>, response: &str) {
+        self.logged += 1;
         let logs = self.logs.entry(WEBHOOK_ID.into()).or_default();
         let ok = status_code.is_some_and(|c| (200..300).contains(&c));
         logs.push(json!({
-            "id": format!("log_{:05}", logs.len() + 1),
+            "id": format!("log_{:05}", self.logged),
             "event": event,
             "status": if ok { "SUCCESS" } else { "FAILED" },
             "statusCode": status_code,
@@ -174,4 +178,28 @@ pub fn read(p: &mut Provider, seen: &Seen, query: Option<&str>) -> Result<Respon
         _ => not_found(),
     };
     Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log keeps its newest attempts; their ids stay unique past that (a repeated
+    /// id reads as one already journaled, and the reconciler would skip it).
+    #[test]
+    fn attempt_ids_stay_unique_once_old_ones_are_dropped() {
+        let mut p = Provider::default();
+        for _ in 0..LOG_KEEP + 10 {
+            p.log("message.sent", json!({}), Some(200), "");
+        }
+        let logs = &p.logs[WEBHOOK_ID];
+        assert_eq!(logs.len(), LOG_KEEP);
+        let ids: std::collections::HashSet<&str> =
+            logs.iter().filter_map(|l| l["id"].as_str()).collect();
+        assert_eq!(ids.len(), LOG_KEEP);
+        assert_eq!(
+            logs[LOG_KEEP - 1]["id"],
+            format!("log_{:05}", LOG_KEEP + 10)
+        );
+    }
 }
