@@ -321,6 +321,22 @@ fn an_opened_journal_is_read_only_and_shows_no_live_figures() {
         !status.contains("r reply") && !status.contains("f follow"),
         "{status}"
     );
+    // Its clock stops at its newest record: ages and windows do not run on while it
+    // is looked at, and the header says as of when.
+    let newest = store.newest_at().expect("records");
+    app.tick(&store, newest + chrono::Duration::hours(3));
+    assert_eq!(app.now, newest);
+    let later = common::tui::screen(&mut app, &store, 200, 50);
+    let as_of = format!("as of {}", newest.format("%Y-%m-%d %H:%M:%S UTC"));
+    assert!(
+        later.lines().next().unwrap_or_default().contains(&as_of),
+        "{later}"
+    );
+    // A running dashboard's clock is the clock.
+    let mut live = common::tui::app();
+    let later = newest + chrono::Duration::hours(3);
+    live.tick(&store, later);
+    assert_eq!(live.now, later);
 }
 
 /// One meaning per filter term in every pane (issue 14 item 7).

@@ -252,6 +252,15 @@ impl Store {
 
     /// A delivery by seq, if it is still in memory. Seqs in the feed are increasing, so
     /// this is a binary search.
+    /// When the newest record it holds was journaled (a delivery, an alert, what the
+    /// API said): the time a journal read from a file is "as of".
+    pub fn newest_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let feed = self.feed.back().map(|r| r.received_at);
+        let alerts = self.alerts.since(0).next_back().map(|r| r.received_at);
+        let api = self.provider.since(0).next_back().map(|r| r.received_at);
+        [feed, alerts, api].into_iter().flatten().max()
+    }
+
     pub fn record(&self, seq: u64) -> Option<&Record> {
         let i = self.feed.binary_search_by_key(&seq, |r| r.seq).ok()?;
         self.feed.get(i)

@@ -403,8 +403,13 @@ impl App {
         }
     }
 
-    /// Once a second: the sparkline's sample and the clock.
+    /// Once a second: the sparkline's sample and the clock. A file read once (`open`)
+    /// is shown as of its newest record: its ages and windows do not run on.
     pub fn tick(&mut self, store: &Store, now: DateTime<Utc>) {
+        let now = match self.info.read_only {
+            true => store.newest_at().unwrap_or(now),
+            false => now,
+        };
         let total = store.counters().total;
         if self.rate.len() == RATE_SECONDS {
             self.rate.pop_front();

@@ -30,6 +30,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 format!("· loading {} ", progress(read, total, 20)),
                 t.style(Tone::Warn),
             ));
+        } else {
+            // Ages and windows count to the file's newest record, not to the clock.
+            top.push(Span::styled(
+                format!("· as of {} ", app.now.format("%Y-%m-%d %H:%M:%S UTC")),
+                t.style(Tone::Plain),
+            ));
         }
         access(app, &mut top);
     } else {
