@@ -451,3 +451,48 @@ fn a_number_seen_only_in_messages_is_down_when_the_api_says_so() {
         assert!(s.contains(down), "API {state}:\n{s}");
     }
 }
+
+/// The Deliveries view follows the newest attempt as the panes do; moving down stops
+/// that (the selection stays on its attempt as more arrive), `g` follows again. An
+/// attempt settled late is listed among those of its time, not on top.
+#[test]
+fn the_deliveries_view_follows_the_newest_until_moved() {
+    let mut store = reconciled();
+    let mut app = app();
+    press(&mut app, &store, "8");
+    assert!(app.follow);
+    let newest = |app: &App| {
+        app.views.provider.attempts[app.deliveries.selected]
+            .id
+            .clone()
+    };
+    assert_eq!(newest(&app), "a3");
+    let more = |store: &mut Store, id: &str, made: &str| {
+        api(
+            store,
+            "2026-11-21T12:05:30Z",
+            &ApiRecord::Attempts {
+                webhook: "wh_main".into(),
+                attempts: vec![attempt(id, "message.read", made, 200, None)],
+            },
+        )
+    };
+    more(&mut store, "a4", "2026-11-21T12:05:00Z");
+    app.sync(&store);
+    assert_eq!(newest(&app), "a4", "following: on the newest");
+    press(&mut app, &store, "j");
+    assert!(!app.follow);
+    assert_eq!(newest(&app), "a3");
+    more(&mut store, "a5", "2026-11-21T12:05:10Z");
+    // Settled late: made before all the others.
+    more(&mut store, "a0", "2026-11-21T12:00:00Z");
+    app.sync(&store);
+    assert_eq!(newest(&app), "a3", "paused: kept on its attempt");
+    let ids: Vec<&str> = (app.views.provider.attempts.iter())
+        .map(|l| l.id.as_str())
+        .collect();
+    assert_eq!(ids, ["a5", "a4", "a3", "a2", "a1", "a0"]);
+    press(&mut app, &store, "g");
+    assert!(app.follow);
+    assert_eq!(newest(&app), "a5");
+}

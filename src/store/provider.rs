@@ -151,7 +151,11 @@ impl Provider {
                 attempt: a,
             };
             self.count(&row, 1);
-            self.attempts.push_back(row);
+            // In the order they were made: one settled late (matched, or past its grace)
+            // goes among those of its time, not on top.
+            let key = |r: &AttemptRow| (r.attempt.created_at, r.attempt.id.clone());
+            let at = self.attempts.partition_point(|r| key(r) <= key(&row));
+            self.attempts.insert(at, row);
             while self.attempts.len() > ATTEMPTS {
                 if let Some(old) = self.attempts.pop_front() {
                     self.seen.remove(&old.attempt.id);

@@ -26,15 +26,18 @@ impl App {
         self.deliveries.shown = true;
     }
 
-    /// Fold the provider's side in (at each sync): its lines when it changed, the
-    /// selection kept on its attempt.
+    /// Fold the provider's side in (at each sync): its lines when it changed; the
+    /// selection on the newest while following (as the panes), else kept on its
+    /// attempt.
     pub(super) fn sync_deliveries(&mut self, store: &Store) {
         if !self.views.provider.sync(store) {
             return;
         }
         let lines = &self.views.provider.attempts;
         let d = &mut self.deliveries;
-        if let Some(id) = &d.anchor
+        if self.follow {
+            d.selected = 0;
+        } else if let Some(id) = &d.anchor
             && let Some(i) = lines.iter().position(|l| l.id == *id)
         {
             d.selected = i;
@@ -49,6 +52,12 @@ impl App {
         let last = self.views.provider.attempts.len().saturating_sub(1);
         let page = self.page.max(1);
         let s = &mut self.deliveries.selected;
+        // Moving off the newest stops following, as on the panes; `g` follows again.
+        match command {
+            Command::Top => self.follow = true,
+            Command::Down | Command::PageDown | Command::Bottom => self.follow = false,
+            _ => {}
+        }
         match command {
             Command::Down => *s = (*s + 1).min(last),
             Command::Up => *s = s.saturating_sub(1),
