@@ -6,7 +6,11 @@
 mod common;
 
 use common::tui::{app, at, press, record_at, screen, snapshot};
+use std::collections::BTreeMap;
+
 use pilotwatch::demo::Simulator;
+use pilotwatch::model::alert::{Alert, AlertRecord, AlertState, Severity};
+use pilotwatch::record::Record;
 use pilotwatch::store::Store;
 use pilotwatch::tui::app::{Mode, Panel};
 use pilotwatch::tui::view::Pane;
@@ -187,6 +191,29 @@ fn a_fleet_too_long_for_its_panel_still_shows_the_numbers_in_trouble() {
     assert!(names.len() == 2, "the panel's room changed:\n{s}");
     // Down and unhealthy first, shown in the Numbers pane's order.
     assert_eq!(names, ["fifth", "sixth"], "{s}");
+    // The title says it leaves some out, and where all are.
+    assert!(s.contains("┌ Fleet · 2 of 6 (2 lists all) ─"), "{s}");
+    // An alert active for a number puts it before the merely unhealthy.
+    let failing = Alert {
+        name: "failure_rate".into(),
+        state: AlertState::Firing,
+        severity: Severity::Warning,
+        number: Some("second".into()),
+        summary: "second: 3 of 10 sends failed".into(),
+        starts_at: at("2026-11-21T11:00:00Z"),
+        ends_at: None,
+        labels: BTreeMap::new(),
+        cause: None,
+        fired: false,
+    };
+    let mut r = Record::alert(&AlertRecord::Transition(failing));
+    r.seq = store.last_seq() + 1;
+    r.received_at = at("2026-11-21T11:00:00Z");
+    store.apply(r);
+    let s = screen(&mut app(), &store, 80, 24);
+    assert!(s.contains("│second "), "{s}");
+    assert!(s.contains("│sixth "), "{s}");
+    assert!(!s.contains("│fifth "), "{s}");
 }
 
 #[test]

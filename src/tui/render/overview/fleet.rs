@@ -12,11 +12,13 @@ use super::super::{ago, numbers::cells};
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
 use crate::tui::view::Pane;
+use crate::tui::view::alerts::AlertLine;
 use crate::tui::view::figures::{NumberFigures, Quantiles};
 
 /// The numbers the panel has room for, in the Numbers pane's order. Focused, it scrolls
 /// with the selection; otherwise, when the fleet does not fit, the numbers down come
-/// first, then the unhealthy, so the panel still shows the ones in trouble.
+/// first, then those an alert is active for, then the unhealthy, so the panel still
+/// shows the ones in trouble (its title says how many it leaves out).
 fn listed(app: &App, room: usize, focused: bool) -> Vec<usize> {
     let numbers = &app.views.numbers;
     if focused {
@@ -24,12 +26,37 @@ fn listed(app: &App, room: usize, focused: bool) -> Vec<usize> {
         let start = selected.saturating_sub(room.saturating_sub(1));
         return (start..numbers.len()).take(room).collect();
     }
-    // As many as fit, the most in trouble first, put back in order (all, when all fit).
-    let mut listed: Vec<usize> = (app.views.numbers_by_trouble.iter().copied())
+    if numbers.len() <= room {
+        return (0..numbers.len()).collect();
+    }
+    // As many as fit, the most in trouble first, put back in order.
+    let alerting = |i: &usize| {
+        let id = numbers.get(*i).map(|n| &*n.raw_id);
+        let about = |l: &&AlertLine| l.number_id.as_deref() == id;
+        !app.views.alerts.active.iter().any(|l| about(&l))
+    };
+    let down = app.views.numbers_down.len();
+    let by_trouble = &app.views.numbers_by_trouble;
+    let mut rest = by_trouble[down.min(by_trouble.len())..].to_vec();
+    // Stable: among those alerted for (and the others), the trouble order stays.
+    rest.sort_by_key(alerting);
+    let mut listed: Vec<usize> = (by_trouble[..down.min(by_trouble.len())].iter().copied())
+        .chain(rest)
         .take(room)
         .collect();
     listed.sort_unstable();
     listed
+}
+
+/// Its title: how many it leaves out when the fleet does not fit in `height` rows.
+pub fn title(app: &App, height: u16) -> String {
+    let total = app.views.numbers.len();
+    let room = usize::from(height.saturating_sub(3));
+    if total > room {
+        format!("Fleet · {room} of {total} (2 lists all)")
+    } else {
+        "Fleet".to_owned()
+    }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {

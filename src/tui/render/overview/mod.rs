@@ -111,7 +111,13 @@ fn panel(frame: &mut Frame, area: Rect, app: &App, which: Panel) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.style(border))
-        .title(Span::styled(format!(" {} ", which.title()), t.style(title)));
+        .title(Span::styled(
+            match which {
+                Panel::Fleet => format!(" {} ", fleet::title(app, area.height)),
+                _ => format!(" {} ", which.title()),
+            },
+            t.style(title),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     match which {
