@@ -178,13 +178,15 @@ fn help_scrolls_on_a_small_terminal() {
     press(&mut app, &store, "1?");
     let top = screen(&mut app, &store, 80, 24);
     assert!(!top.contains("verdict:broken"), "{top}");
-    // Two lines more than before the overview's keys (`0`, `z`) joined the help.
-    press(&mut app, &store, "jjjjjjjjjjjjjjjjjjjjjj"); // past the end: it stops there
+    // Past the end (long descriptions wrap at 80 columns): it stops there.
+    press(&mut app, &store, &"j".repeat(40));
     let bottom = screen(&mut app, &store, 80, 24);
     assert!(
         bottom.contains("verdict:broken") && bottom.contains("status:failed"),
         "{bottom}"
     );
+    // A description too long for the width wraps under itself, whole.
+    assert!(bottom.contains("│                    body)"), "{bottom}");
 }
 
 /// Keys in a message's detail act on the message being read (issue 14 item 3).

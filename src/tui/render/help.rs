@@ -7,6 +7,9 @@ use crate::tui::app::App;
 use crate::tui::keymap::{BINDINGS, FILTER_HELP, describe};
 use crate::tui::theme::Tone;
 
+/// The keys' column: two spaces, then 18.
+const KEYS: u16 = 20;
+
 pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
     let t = &app.theme;
     let mut lines = vec![Line::styled("Keys", t.style(Tone::Title))];
@@ -33,6 +36,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
         "j/k scroll · any other key closes this help",
         t.style(Tone::Dim),
     ));
+    let width = 90.min(area.width);
+    // Narrow, a description wraps under itself (after the keys' column) rather than
+    // stopping mid-word.
+    let inner = width.saturating_sub(2);
+    let lines: Vec<Line> = (lines.iter())
+        .flat_map(|l| super::wrap::fit(l, inner, 4, KEYS))
+        .collect();
     let height = (lines.len() as u16 + 2).min(area.height);
     // On a short terminal the help scrolls rather than losing its end.
     let scroll = scroll.min(
@@ -41,7 +51,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
             .saturating_sub(height.saturating_sub(2) as usize),
     );
     let lines: Vec<Line> = lines.into_iter().skip(scroll).collect();
-    let width = 90.min(area.width);
     let [popup] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
