@@ -496,3 +496,26 @@ fn the_deliveries_view_follows_the_newest_until_moved() {
     assert!(app.follow);
     assert_eq!(newest(&app), "a5");
 }
+
+/// The filter narrows the panes (1–4); on the Deliveries view it says it does not
+/// apply there, and a pane it leaves empty says nothing matches.
+#[test]
+fn the_filter_says_where_it_does_not_apply_and_when_nothing_matches() {
+    let store = reconciled();
+    let mut app = app();
+    press(&mut app, &store, "8/lost\n");
+    let s = screen(&mut app, &store, 160, 20);
+    let status = s.lines().last().unwrap_or_default();
+    assert!(
+        status.contains("filter: lost (not for Deliveries: it narrows 1–4)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("a3") || s.contains("message.delivered"),
+        "still lists it all:\n{s}"
+    );
+    press(&mut app, &store, "1");
+    let s = screen(&mut app, &store, 160, 20);
+    assert!(s.contains("nothing in Messages matches lost"), "{s}");
+    assert!(s.contains("Esc clears the filter"), "{s}");
+}

@@ -69,7 +69,7 @@ fn the_latency_view_shows_quantiles_and_a_bar_per_bucket() {
     press(&mut app, &store, "1");
     let back = screen(&mut app, &store, 120, 30);
     assert!(
-        !back.contains(" 5 Latency ") && !back.contains("sent→delivered p50"),
+        back.contains(" 5 Latency ") && !back.contains("sent→delivered p50"),
         "{back}"
     );
 }

@@ -72,6 +72,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         _ if app.totals.total == 0 => render_waiting(frame, body, app),
         _ if app.latency => latency::render(frame, body, app),
         _ if app.overview.shown => overview::render(frame, body, app),
+        _ if app.views.len(app.pane) == 0 && !app.filter.is_empty() && !app.scanning => {
+            render_no_match(frame, body, app)
+        }
         _ => match app.pane {
             Pane::Messages => messages::render(frame, body, app),
             Pane::Numbers => numbers::render(frame, body, app),
@@ -93,72 +96,87 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// Every view by its key, the one shown highlighted: `0` the overview, `1`–`4` the
+/// panes, `5`–`8` the full-screen views, and an open conversation. Where the width is
+/// short, the views not shown give way: the latency and deliveries first, then the
+/// inbox and alerts, then the overview; the panes stay.
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
-    let mut spans = Vec::new();
-    // The panes' line reads as before; on the overview it leads with `0 Overview`.
-    if app.overview.shown {
-        spans.push(Span::styled(
-            " 0 Overview ",
-            app.theme.style(Tone::Selected),
-        ));
-        spans.push(Span::raw(" "));
-    }
-    if app.latency {
-        spans.push(Span::styled(" 5 Latency ", app.theme.style(Tone::Selected)));
-        spans.push(Span::raw(" "));
-    }
-    if app.alerts.shown {
-        spans.push(Span::styled(
-            format!(" 7 Alerts {} ", app.views.alerts.active.len()),
-            app.theme.style(Tone::Selected),
-        ));
-        spans.push(Span::raw(" "));
-    }
-    if app.deliveries.shown {
-        spans.push(Span::styled(
-            format!(" 8 Deliveries {} ", app.views.provider.attempts.len()),
-            app.theme.style(Tone::Selected),
-        ));
-        spans.push(Span::raw(" "));
-    }
-    if app.inbox.shown || app.thread.is_some() {
-        let tone = if app.thread.is_some() {
-            Tone::Dim
-        } else {
-            Tone::Selected
-        };
-        spans.push(Span::styled(
-            format!(" 6 Inbox {} ", app.inbox.view.waiting),
-            app.theme.style(tone),
-        ));
-        spans.push(Span::raw(" "));
-    }
-    if app.thread.is_some() {
-        spans.push(Span::styled(
-            " Conversation ",
-            app.theme.style(Tone::Selected),
-        ));
-        spans.push(Span::raw(" "));
-    }
     let full_screen_pane = !(app.overview.shown
         || app.latency
         || app.alerts.shown
         || app.deliveries.shown
         || app.inbox.shown
         || app.thread.is_some());
+    let v = &app.views;
+    // (text, shown, how readily it gives way: higher first)
+    let mut tabs: Vec<(String, bool, u8)> = vec![("0 Overview".into(), app.overview.shown, 1)];
     for (i, pane) in Pane::ALL.iter().enumerate() {
-        let tone = if *pane == app.pane && full_screen_pane {
-            Tone::Selected
-        } else {
-            Tone::Dim
-        };
-        spans.push(Span::styled(
-            format!(" {} {} {} ", i + 1, pane.title(), app.views.len(*pane)),
-            app.theme.style(tone),
+        let shown = *pane == app.pane && full_screen_pane;
+        tabs.push((
+            format!("{} {} {}", i + 1, pane.title(), v.len(*pane)),
+            shown,
+            0,
         ));
+    }
+    let inbox = app.inbox.shown && app.thread.is_none();
+    tabs.extend([
+        ("5 Latency".to_owned(), app.latency, 3),
+        // Dim beside an open conversation, where it came from (and `6` goes back).
+        (
+            format!("6 Inbox {}", app.inbox.view.waiting),
+            inbox,
+            if app.thread.is_some() { 0 } else { 2 },
+        ),
+        (
+            format!("7 Alerts {}", v.alerts.active.len()),
+            app.alerts.shown,
+            2,
+        ),
+        (
+            format!("8 Deliveries {}", v.provider.attempts.len()),
+            app.deliveries.shown,
+            3,
+        ),
+    ]);
+    if app.thread.is_some() {
+        tabs.push(("Conversation".into(), true, 0));
+    }
+    let width = |tabs: &[(String, bool, u8)]| -> usize {
+        tabs.iter()
+            .map(|(t, ..)| Span::raw(t.as_str()).width() + 3)
+            .sum()
+    };
+    for level in [3, 2, 1] {
+        if width(&tabs) <= usize::from(area.width) {
+            break;
+        }
+        tabs.retain(|(_, shown, give)| *shown || *give < level);
+    }
+    let mut spans = Vec::new();
+    for (text, shown, _) in tabs {
+        let tone = if shown { Tone::Selected } else { Tone::Dim };
+        spans.push(Span::styled(format!(" {text} "), app.theme.style(tone)));
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A filter that leaves a pane empty says so, rather than showing a blank table.
+fn render_no_match(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let query = crate::sanitize::line(app.filter.query(), 60);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::default(),
+            Line::styled(
+                format!("nothing in {} matches {query}", app.pane.title()),
+                t.style(Tone::Title),
+            ),
+            Line::styled("Esc clears the filter · / changes it", t.style(Tone::Dim)),
+        ])
+        .centered(),
+        area,
+    );
 }
 
 fn render_waiting(frame: &mut Frame, area: Rect, app: &App) {

@@ -38,8 +38,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             crate::sanitize::line(app.filter.query(), 40),
             t.style(Tone::Accent),
         ));
+        // The full-screen views list what they list: the filter narrows the panes.
+        let unfiltered = match () {
+            _ if app.deliveries.shown => Some("Deliveries"),
+            _ if app.alerts.shown => Some("Alerts"),
+            _ if app.inbox.shown => Some("the Inbox"),
+            _ if app.latency => Some("Latency"),
+            _ => None,
+        };
         let ignored = app.filter.ignored(app.pane);
-        if !ignored.is_empty() {
+        if let Some(view) = unfiltered {
+            spans.push(Span::styled(
+                format!(" (not for {view}: it narrows 1–4)"),
+                t.style(Tone::Dim),
+            ));
+        } else if !ignored.is_empty() {
             let terms = crate::sanitize::line(&ignored.join(" "), 30);
             spans.push(Span::styled(
                 format!(" ({terms}: not for {})", app.pane.title()),
