@@ -333,3 +333,30 @@ fn end_and_page_down_in_a_detail_stop_at_the_last_screenful() {
     key(&mut app, &store, KeyCode::End, KeyModifiers::NONE);
     assert_eq!(scroll(&app).0, max);
 }
+
+/// The status line keeps `? help` and `q quit` whatever it says before them: the other hints give way
+/// to a filter or a notice (they are the same on every screen; a notice is news).
+#[test]
+fn the_status_line_keeps_help_beside_a_long_notice() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "1");
+    app.notice =
+        Some("exported to /tmp/ux/pilotwatch-export-20261129-233000.ndjson: 3 rows".into());
+    let s = screen(&mut app, &store, 120, 24);
+    let status = s.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        status.contains("pilotwatch-export-20261129-233000.ndjson"),
+        "{status}"
+    );
+    assert!(status.ends_with("? help  q quit"), "{status}");
+    assert!(!status.contains("f follow"), "{status}");
+    // With room, every hint.
+    app.notice = None;
+    let s = screen(&mut app, &store, 200, 24);
+    let status = s.lines().last().unwrap_or_default().to_owned();
+    assert!(
+        status.contains("f follow") && status.contains("? help"),
+        "{status}"
+    );
+}

@@ -384,8 +384,9 @@ fn carry_out(effect: Effect, app: &mut App, source: &Source) -> Result<Option<Ex
             app.notice = Some(match write_export(Path::new(""), Utc::now(), &lines) {
                 Ok(name) => {
                     let path = std::fs::canonicalize(&name).unwrap_or(name);
+                    // The path first: on a narrow screen it is what must be read.
                     format!(
-                        "exported {rows} rows ({records} records) to {}",
+                        "exported to {}: {rows} rows, {records} records",
                         clean(&path.display().to_string(), 120)
                     )
                 }

@@ -73,11 +73,30 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 Command::Reply | Command::Retry | Command::Replay | Command::Follow
             ))
     };
-    for b in BINDINGS.iter().filter(|b| works(b.command)) {
-        if let Some(hint) = b.hint {
-            spans.push(Span::styled(describe(&b.keys[0]), t.style(Tone::Accent)));
-            spans.push(Span::styled(format!(" {hint}  "), t.style(Tone::Dim)));
+    // As many hints as fit after what the line says, `? help` and `q quit` always among
+    // them: the hints are the same on every screen, a notice is news.
+    let hints: Vec<(String, &str, Command)> = (BINDINGS.iter())
+        .filter(|b| works(b.command))
+        .filter_map(|b| Some((describe(&b.keys[0]), b.hint?, b.command)))
+        .collect();
+    let width = |key: &str, hint: &str| Span::raw(key).width() + Span::raw(hint).width() + 3;
+    let always = |c: &Command| matches!(c, Command::Help | Command::Quit);
+    let mut room = usize::from(area.width)
+        .saturating_sub(spans.iter().map(Span::width).sum::<usize>())
+        .saturating_sub(
+            (hints.iter().filter(|h| always(&h.2)))
+                .map(|(k, h, _)| width(k, h))
+                .sum(),
+        );
+    for (key, hint, command) in &hints {
+        let w = width(key, hint);
+        if !always(command) && w <= room {
+            room -= w;
+        } else if !always(command) {
+            continue;
         }
+        spans.push(Span::styled(key.clone(), t.style(Tone::Accent)));
+        spans.push(Span::styled(format!(" {hint}  "), t.style(Tone::Dim)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
