@@ -149,10 +149,14 @@ fn seven_shows_the_alerts_pane_at_two_sizes() {
         let s = screen(&mut app, &store, w, h);
         assert!(s.contains("firing for 3m"), "{s}");
         assert!(s.contains("pending 20s"), "{s}");
-        assert!(s.contains("resolved 13m ago after 12m"), "{s}");
+        assert!(s.contains("resolved 13m ago "), "{s}");
         // The number by its name, not its id.
         assert!(s.contains("Main store"), "{s}");
         snapshot!(format!("alerts_{w}x{h}"), s);
+        // The selected one's whole story below the list: how long it fired.
+        press(&mut app, &store, "G");
+        let s = screen(&mut app, &store, w, h);
+        assert!(s.contains("resolved 13m ago after 12m · notified:"), "{s}");
     }
 }
 

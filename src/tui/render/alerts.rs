@@ -131,7 +131,7 @@ fn cells(app: &App, l: &AlertLine) -> [(String, Tone); 6] {
         None => ("-".into(), Tone::Dim),
     };
     [
-        (age(app, l), state_tone(l)),
+        (short_age(app, l), state_tone(l)),
         (l.severity.as_str().into(), severity),
         (l.name.clone(), Tone::Plain),
         (number(app, l).into(), Tone::Plain),
@@ -152,7 +152,10 @@ fn about_lines<'a>(app: &App, l: &'a AlertLine) -> Vec<Line<'a>> {
         title.push(Span::styled(format!(" · {number}"), t.style(Tone::Title)));
     }
     title.push(Span::raw(format!(": {}", l.summary)));
-    let mut notified = vec![Span::styled("  notified: ", t.style(Tone::Dim))];
+    let mut notified = vec![Span::styled(
+        format!("  {} · notified: ", age(app, l)),
+        t.style(Tone::Dim),
+    )];
     if l.outcomes.is_empty() {
         let why = if l.state == AlertState::Pending || !l.fired {
             "no (not firing)"
@@ -184,6 +187,19 @@ fn about_lines<'a>(app: &App, l: &'a AlertLine) -> Vec<Line<'a>> {
         notified.push(Span::styled(format!(" · {to}"), t.style(Tone::Accent)));
     }
     vec![Line::default(), Line::from(title), Line::from(notified)]
+}
+
+/// The list's state column: `firing 3m`, `pending 20s`, `resolved 5m ago`, `ended 5m
+/// ago` (how long it fired, or that it never did, is said below for the selected one).
+fn short_age(app: &App, l: &AlertLine) -> String {
+    let since = |at: chrono::DateTime<chrono::Utc>| ago((app.now - at).num_seconds());
+    match (l.state, l.ended_at) {
+        (AlertState::Firing, _) => format!("firing {}", since(l.starts_at)),
+        (AlertState::Pending, _) => format!("pending {}", since(l.starts_at)),
+        (AlertState::Resolved, Some(end)) if l.fired => format!("resolved {} ago", since(end)),
+        (AlertState::Resolved, Some(end)) => format!("ended {} ago", since(end)),
+        (AlertState::Resolved, None) => "resolved".into(),
+    }
 }
 
 /// `firing for 3m`, `pending 20s`, `resolved 5m ago after 12m`.
