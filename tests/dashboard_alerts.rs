@@ -235,7 +235,7 @@ fn enter_on_a_message_alert_opens_the_message() {
 fn enter_in_attention_goes_to_the_cause_and_a_lost_one_is_said() {
     let store = with_alerts();
     let mut app = app();
-    press(&mut app, &store, "\t\t\t");
+    press(&mut app, &store, "\t\t\t\t");
     assert_eq!(app.overview.focus, Panel::Attention);
     press(&mut app, &store, "\n");
     assert_eq!(app.pane, Pane::Numbers);

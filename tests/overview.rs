@@ -54,8 +54,11 @@ fn tab_moves_the_focus_and_the_keys_follow_it() {
     press(&mut app, &store, "\t");
     assert_eq!(app.overview.focus, Panel::Calls);
     assert_eq!(app.pane, Pane::Calls);
-    press(&mut app, &store, "\t\t\t");
+    // In the order they read on screen: Calls, Activity, Fleet, Attention, Flow.
+    press(&mut app, &store, "\t");
     assert_eq!(app.overview.focus, Panel::Activity);
+    press(&mut app, &store, "\t\t");
+    assert_eq!(app.overview.focus, Panel::Attention);
     press(&mut app, &store, "\t");
     assert_eq!(app.overview.focus, Panel::Flow);
     assert_eq!(app.pane, Pane::Messages);
@@ -111,7 +114,7 @@ fn z_zooms_the_focused_panel_and_back() {
 fn enter_on_a_number_shows_its_messages_full_screen() {
     let store = traffic();
     let mut app = app();
-    press(&mut app, &store, "\t\tj\n");
+    press(&mut app, &store, "\t\t\tj\n");
     assert_eq!(app.overview.focus, Panel::Fleet);
     assert!(!app.overview.shown);
     assert_eq!(app.pane, Pane::Messages);

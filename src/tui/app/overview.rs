@@ -17,13 +17,14 @@ pub enum Panel {
 }
 
 impl Panel {
-    /// Focus order (`Tab`).
+    /// Focus order (`Tab`): the order they read on screen (Fleet, Attention, Flow,
+    /// Calls, Activity), from the Flow, which has the focus first.
     pub const ALL: [Panel; 5] = [
         Panel::Flow,
         Panel::Calls,
+        Panel::Activity,
         Panel::Fleet,
         Panel::Attention,
-        Panel::Activity,
     ];
 
     pub fn title(self) -> &'static str {
