@@ -152,6 +152,9 @@ fn the_inbox_lists_who_waits_oldest_first_and_enter_opens_the_thread() {
     let (carla, bruno) = (s.find("Carla").unwrap(), s.find("Bruno").unwrap());
     assert!(carla < bruno, "oldest wait first:\n{s}");
     assert!(s.contains("waiting 1h") && s.contains("waiting 3m"), "{s}");
+    // Narrow, the message keeps its room; the number goes, the window shrinks.
+    let narrow = screen(&mut app, &w.store, 60, 12);
+    assert!(narrow.contains("Qual o horário?"), "{narrow}");
     assert!(!s.contains("Ana"), "answered: not waiting");
     press(&mut app, &w.store, "j\n");
     let t = &app.thread.as_ref().expect("a thread").thread;

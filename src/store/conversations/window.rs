@@ -51,6 +51,15 @@ impl Window {
 
     /// `window open: 22 h 29 m left`, `closed 3 h ago: only templates`.
     pub fn describe(self) -> String {
+        match self {
+            Self::Open { .. } => format!("window {}", self.short()),
+            _ => self.short(),
+        }
+    }
+
+    /// Beside a `window` label or under a `window` header: `open: 22 h 29 m left`,
+    /// `closed 3 h ago: only templates`.
+    pub fn short(self) -> String {
         let hm = |d: Duration| {
             let m = d.num_minutes().max(0);
             if m >= 60 {
@@ -62,7 +71,7 @@ impl Window {
         match self {
             Self::NotMeta => String::new(),
             Self::Never => "no window: the contact never wrote; only templates".into(),
-            Self::Open { left } => format!("window open: {} left", hm(left)),
+            Self::Open { left } => format!("open: {} left", hm(left)),
             Self::Closed { ago } => format!("closed {} ago: only templates", hm(ago)),
         }
     }

@@ -33,7 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, c: &Composer) {
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<10} ", "Window"), t.style(Tone::Dim)),
-            Span::styled(window.describe(), t.style(tone)),
+            Span::styled(window.short(), t.style(tone)),
         ]));
     }
     let mut rows = lines.len() as u16;

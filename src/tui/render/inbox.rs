@@ -2,11 +2,12 @@
 //! row WhatsApp's 24-hour window (on Meta numbers). Enter opens the thread.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::ago;
+use super::columns::{self, Col, width};
 use crate::store::conversations::window::Window;
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
@@ -32,63 +33,63 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let height = area.height.saturating_sub(1) as usize;
-    let rows: Vec<Row> = pane
-        .view
-        .lines
-        .iter()
-        .enumerate()
+    let lines: Vec<_> = (pane.view.lines.iter().enumerate())
         .skip(pane.offset)
         .take(height)
-        .map(|(i, l)| {
-            let waited = (app.now - l.waiting_since).num_seconds();
-            let window = Window::at(app.now, l.opened, l.meta);
-            let tone = if window.is_closed() {
-                Tone::Bad
-            } else if window.is_closing() {
-                Tone::Warn
-            } else {
-                Tone::Dim
-            };
-            let wait_tone = if waited >= 15 * 60 {
-                Tone::Warn
-            } else {
-                Tone::Plain
-            };
-            let row = Row::new([
-                Cell::from(Span::styled(
-                    format!("waiting {}", ago(waited)),
-                    t.style(wait_tone),
-                )),
-                Cell::from(l.contact.as_str()),
-                Cell::from(Span::styled(l.number.as_str(), t.style(Tone::Dim))),
-                Cell::from(l.snippet.as_str()),
-                Cell::from(Span::styled(window.describe(), t.style(tone))),
-            ]);
-            if i == pane.selected {
-                row.style(t.style(Tone::Selected))
-            } else {
-                row
-            }
-        })
         .collect();
-    // Contact, number and window as wide as what they show; the message the rest.
-    let shown = pane.view.lines.iter().skip(pane.offset).take(height);
-    let (mut contact, mut number, mut window) = (7u16, 6u16, 6u16);
-    for l in shown {
-        contact = contact.max(Span::raw(l.contact.as_str()).width() as u16);
-        number = number.max(Span::raw(l.number.as_str()).width() as u16);
-        let w = Window::at(app.now, l.opened, l.meta).describe();
-        window = window.max(Span::raw(w).width() as u16);
-    }
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(contact.min(area.width / 4)),
-        Constraint::Length(number.min(area.width / 6)),
-        Constraint::Fill(1),
-        Constraint::Length(window.min(area.width / 3)),
+    // Contact, number and window as wide as what they show; the message the rest, at
+    // least 16. Narrow, the number goes first, then the window and the contact shrink.
+    let mut cols = [
+        Col::fixed(12),
+        Col::new(HEADER[1], 7, 30),
+        Col::new(HEADER[2], 6, 24).whole(),
+        Col::new(HEADER[3], 16, 16),
+        Col::new(HEADER[4], 8, 32),
     ];
-    let table = Table::new(rows, widths)
-        .header(Row::new(HEADER).style(t.style(Tone::Dim)))
-        .column_spacing(1);
+    let mut text = 16;
+    for (_, l) in &lines {
+        text = text.max(width(&l.snippet));
+        cols[1].fit(width(&l.contact));
+        cols[2].fit(width(&l.number));
+        cols[4].fit(width(&Window::at(app.now, l.opened, l.meta).short()));
+    }
+    let mut widths = columns::fit(&cols, &[2, 4, 1, 3], Some(3), area.width);
+    // Room past the longest message stays blank at the right.
+    widths[3] = widths[3].min(text);
+    let rows = lines.into_iter().map(|(i, l)| {
+        let waited = (app.now - l.waiting_since).num_seconds();
+        let window = Window::at(app.now, l.opened, l.meta);
+        let tone = if window.is_closed() {
+            Tone::Bad
+        } else if window.is_closing() {
+            Tone::Warn
+        } else {
+            Tone::Dim
+        };
+        let wait_tone = if waited >= 15 * 60 {
+            Tone::Warn
+        } else {
+            Tone::Plain
+        };
+        let cells = [
+            Cell::from(Span::styled(
+                format!("waiting {}", ago(waited)),
+                t.style(wait_tone),
+            )),
+            Cell::from(l.contact.as_str()),
+            Cell::from(Span::styled(l.number.as_str(), t.style(Tone::Dim))),
+            Cell::from(l.snippet.as_str()),
+            Cell::from(Span::styled(window.short(), t.style(tone))),
+        ];
+        let row = Row::new(columns::shown(&widths, cells));
+        if i == pane.selected {
+            row.style(t.style(Tone::Selected))
+        } else {
+            row
+        }
+    });
+    let table = Table::new(rows, columns::constraints(&widths))
+        .header(Row::new(columns::shown(&widths, HEADER)).style(t.style(Tone::Dim)))
+        .column_spacing(columns::SPACING);
     frame.render_widget(table, area);
 }
