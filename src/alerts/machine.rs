@@ -132,9 +132,15 @@ impl Machine {
 /// [`SUMMARY_EVERY`], so dashboards and `/metrics` do not show the moment it fired.
 fn updated(c: &Condition, a: &Active, now: DateTime<Utc>, rules: &Rules) -> Option<AlertRecord> {
     let every = chrono::Duration::from_std(SUMMARY_EVERY).unwrap_or_default();
-    let changed = c.summary != a.alert.summary || c.cause != a.alert.cause;
-    (changed && now - a.summarized >= every)
-        .then(|| AlertRecord::Updated(alert(c, a.alert.state, a.alert.starts_at, rules)))
+    if now - a.summarized < every {
+        return None;
+    }
+    // Compared as the store keeps it (sanitised, cut): raw text it changed in folding
+    // would otherwise read as news every minute.
+    let next = alert(c, a.alert.state, a.alert.starts_at, rules);
+    let kept = next.clone().sanitised();
+    (kept.summary != a.alert.summary || kept.cause != a.alert.cause)
+        .then_some(AlertRecord::Updated(next))
 }
 
 fn alert(c: &Condition, state: AlertState, starts_at: DateTime<Utc>, rules: &Rules) -> Alert {

@@ -130,7 +130,7 @@ async fn run(
             if journal(&ingest, r).await {
                 wrote = true;
             } else {
-                hold(&mut held, r, now);
+                hold(&mut held, r, now, &active);
             }
             if let Some((alert, repeat)) = machine::notifiable(r) {
                 notifiers.send(&Notice {
@@ -162,7 +162,12 @@ async fn journal(ingest: &Ingest, r: &AlertRecord) -> bool {
 }
 
 /// Keep in memory what the journal would not take.
-fn hold(held: &mut BTreeMap<AlertKey, Active>, r: &AlertRecord, now: DateTime<Utc>) {
+fn hold(
+    held: &mut BTreeMap<AlertKey, Active>,
+    r: &AlertRecord,
+    now: DateTime<Utc>,
+    active: &BTreeMap<AlertKey, Active>,
+) {
     match r {
         AlertRecord::Transition(a) => {
             let last_notified = (a.state == AlertState::Firing).then_some(now);
@@ -191,12 +196,18 @@ fn hold(held: &mut BTreeMap<AlertKey, Active>, r: &AlertRecord, now: DateTime<Ut
                 );
             }
         }
+        // Held as it was active, with what it says now: not written again each tick.
         AlertRecord::Updated(a) => {
-            if let Some(h) = held.get_mut(&a.key()) {
-                h.alert.summary.clone_from(&a.summary);
-                h.alert.cause.clone_from(&a.cause);
-                h.summarized = now;
-            }
+            let h = match held.entry(a.key()) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => match active.get(&a.key()) {
+                    Some(was) => e.insert(was.clone()),
+                    None => return,
+                },
+            };
+            h.alert.summary.clone_from(&a.summary);
+            h.alert.cause.clone_from(&a.cause);
+            h.summarized = now;
         }
         AlertRecord::Notified(_) => {}
     }

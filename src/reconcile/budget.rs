@@ -68,14 +68,19 @@ impl Budget {
         hold.max(full)
     }
 
-    /// Take a place for a request now if there is one (zero), else how long to wait;
-    /// `low`: only outside the [`Budget::reserve`].
-    pub fn try_take(&mut self, now: Instant, low: bool) -> Duration {
-        let wait = if low {
+    /// [`Budget::wait`], or [`Budget::wait_low`] for a request of low priority.
+    pub fn wait_as(&mut self, now: Instant, low: bool) -> Duration {
+        if low {
             self.wait_low(now)
         } else {
             self.wait(now)
-        };
+        }
+    }
+
+    /// Take a place for a request now if there is one (zero), else how long to wait;
+    /// `low`: only outside the [`Budget::reserve`].
+    pub fn try_take(&mut self, now: Instant, low: bool) -> Duration {
+        let wait = self.wait_as(now, low);
         if wait.is_zero() {
             self.take(now);
         }

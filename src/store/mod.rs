@@ -250,8 +250,6 @@ impl Store {
         self.feed.iter()
     }
 
-    /// A delivery by seq, if it is still in memory. Seqs in the feed are increasing, so
-    /// this is a binary search.
     /// When the newest record it holds was journaled (a delivery, an alert, what the
     /// API said): the time a journal read from a file is "as of".
     pub fn newest_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -261,6 +259,8 @@ impl Store {
         [feed, alerts, api].into_iter().flatten().max()
     }
 
+    /// A delivery by seq, if it is still in memory. Seqs in the feed are increasing, so
+    /// this is a binary search.
     pub fn record(&self, seq: u64) -> Option<&Record> {
         let i = self.feed.binary_search_by_key(&seq, |r| r.seq).ok()?;
         self.feed.get(i)

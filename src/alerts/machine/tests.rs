@@ -259,3 +259,18 @@ fn a_changed_summary_is_written_again_at_most_once_a_minute() {
         (AlertState::Resolved, "6 stuck")
     );
 }
+
+/// A summary the store keeps sanitised (a bidi mark in a number's name) is the same
+/// summary: no update a minute later when nothing changed.
+#[test]
+fn a_summary_sanitised_in_the_store_is_not_news() {
+    let mut h = Harness::new();
+    h.rules.get_mut(Rule::StuckMessage).hold = Duration::ZERO;
+    let odd = |h: &Harness| Condition {
+        summary: "Loja\u{200f} 3 stuck".into(),
+        ..h.stuck("n1")
+    };
+    assert_eq!(states(&h.tick(0, vec![odd(&h)])), ["stuck_message/n1 firing"]);
+    assert!(h.tick(60, vec![odd(&h)]).is_empty());
+    assert!(h.tick(180, vec![odd(&h)]).is_empty());
+}

@@ -44,10 +44,13 @@ pub fn fit(line: &Line<'_>, width: u16, rows: usize, indent: u16) -> Vec<Line<'s
             row.push(('…', style));
             rest = &[];
         } else {
-            // Break after the last space that fits; a word longer than the row is split.
+            // Break after the last space that fits (one with something before it); a
+            // word longer than the row is split, by at least one character (a wide
+            // one in a single column) so every row moves on.
+            let words = |at: &usize| rest[..*at].iter().any(|(c, _)| *c != ' ');
             let cut = (rest[..fits].iter().rposition(|(c, _)| *c == ' '))
-                .filter(|&at| at > 0)
-                .map_or(fits, |at| at + 1);
+                .filter(words)
+                .map_or(fits.max(1), |at| at + 1);
             row.extend(rest[..cut].iter().copied());
             while row.last().is_some_and(|(c, _)| *c == ' ') {
                 row.pop();
@@ -129,6 +132,16 @@ mod tests {
         assert_eq!(
             text(&fit(&l, 16, 2, 2)),
             ["Main store is", "  disconnected…"]
+        );
+    }
+
+    #[test]
+    fn every_row_moves_on() {
+        // A wide character in a one-column row, leading spaces before a long word.
+        assert_eq!(text(&fit(&Line::from("🚚🚚"), 1, 3, 0)), ["🚚", "🚚"]);
+        assert_eq!(
+            text(&fit(&Line::from("  Supercalifragilistic"), 10, 3, 2)),
+            ["  Supercal", "  ifragili", "  stic"]
         );
     }
 

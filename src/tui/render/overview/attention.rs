@@ -57,7 +57,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     for alert in &alerts {
         let extra = spare.min(MAX_ROWS - 1);
         let rows = wrap::fit(alert, area.width, 1 + extra, 2);
-        spare -= rows.len() - 1;
+        spare -= rows.len().saturating_sub(1);
         lines.extend(rows);
     }
     let rest = essential.into_iter().chain(newest_failures(app));
