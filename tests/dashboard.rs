@@ -51,6 +51,21 @@ fn calls_pane() {
     snapshot!("calls", screen(&mut app, &store, 120, 12));
 }
 
+/// Narrow, the Feed keeps the event whole: the signature column goes first.
+#[test]
+fn a_narrow_feed_keeps_the_event_whole() {
+    let store = store(&[]);
+    let mut app = app();
+    press(&mut app, &store, "4");
+    let s = screen(&mut app, &store, 60, 15);
+    assert!(s.contains(" number.health_degraded "), "{s}");
+    let header = s
+        .lines()
+        .find(|l| l.starts_with("received"))
+        .unwrap_or_default();
+    assert!(!header.contains("signature"), "{s}");
+}
+
 #[test]
 fn feed_pane() {
     let store = store(&["not json at all"]);

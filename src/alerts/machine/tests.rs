@@ -270,7 +270,10 @@ fn a_summary_sanitised_in_the_store_is_not_news() {
         summary: "Loja\u{200f} 3 stuck".into(),
         ..h.stuck("n1")
     };
-    assert_eq!(states(&h.tick(0, vec![odd(&h)])), ["stuck_message/n1 firing"]);
+    assert_eq!(
+        states(&h.tick(0, vec![odd(&h)])),
+        ["stuck_message/n1 firing"]
+    );
     assert!(h.tick(60, vec![odd(&h)]).is_empty());
     assert!(h.tick(180, vec![odd(&h)]).is_empty());
 }

@@ -20,6 +20,7 @@ const HEADER: [&str; 7] = [
     "summary",
 ];
 const EVENT: usize = 2;
+const SIGNATURE: usize = 4;
 const APP: usize = 5;
 const SUMMARY: usize = 6;
 
@@ -42,7 +43,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         Col::new(HEADER[1], 3, 9),
         Col::new(HEADER[EVENT], 5, 32),
         Col::new(HEADER[3], 5, 16),
-        Col::new(HEADER[4], 5, 10),
+        // The signature goes whole when narrow (the detail says it): the event first.
+        Col::new(HEADER[SIGNATURE], 5, 10).whole(),
         Col::new(HEADER[APP], 3, 20),
         // The free text: 20 wanted before others give way, 12 at the least.
         Col::new(HEADER[SUMMARY], 12, 20),
@@ -56,7 +58,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if !forwarding {
         cols[APP] = Col::fixed(0);
     }
-    let widths = columns::fit(&cols, &[SUMMARY, EVENT], Some(SUMMARY), area.width);
+    let widths = columns::fit(
+        &cols,
+        &[SIGNATURE, SUMMARY, EVENT],
+        Some(SUMMARY),
+        area.width,
+    );
     let rows = cells.into_iter().map(|(i, row, summary)| {
         let mut row: Vec<Cell> = row.into_iter().map(Cell::from).collect();
         row.push(Cell::from(summary));
