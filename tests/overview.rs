@@ -245,3 +245,48 @@ fn quiet_seconds_leave_the_activity_chart_empty() {
         "{blocks} blocks on the zero row:\n{s}"
     );
 }
+
+/// The minute labels sit under the seconds they name: a burst a minute ago is drawn
+/// under `-1m`, one two minutes ago under `-2m` (ratatui would space them by a sixth
+/// of the width, not by their minutes).
+#[test]
+fn the_activity_charts_minutes_sit_under_their_seconds() {
+    let mut store = Store::new(1_000);
+    let now = app().now;
+    let mut seq = 0;
+    for ago in [60, 120, 240] {
+        for n in 0..3 {
+            seq += 1;
+            let body = number_event("number.connected", &format!("n{n}"));
+            store.apply(record_at(
+                seq,
+                now - chrono::Duration::seconds(ago),
+                body.as_bytes(),
+            ));
+        }
+    }
+    for (w, h) in [(200, 50), (120, 40)] {
+        let s = screen(&mut app(), &store, w, h);
+        let grid: Vec<Vec<char>> = s.lines().map(|l| l.chars().collect()).collect();
+        let zero = (grid.iter())
+            .position(|l| l.iter().collect::<String>().contains("│0  │"))
+            .unwrap_or_else(|| panic!("no chart:\n{s}"));
+        let labels = (grid.iter().skip(zero))
+            .find(|l| l.iter().collect::<String>().contains("now"))
+            .unwrap_or_else(|| panic!("no labels:\n{s}"));
+        let bars: Vec<usize> = (0..grid[zero].len())
+            .filter(|x| grid[zero][*x] == '█')
+            .collect();
+        for minutes in ["-1m", "-2m", "-4m"] {
+            let text: String = labels.iter().collect();
+            let at = text
+                .find(minutes)
+                .map(|b| text[..b].chars().count() + 1)
+                .unwrap_or_else(|| panic!("no {minutes} at {w}×{h}:\n{s}"));
+            assert!(
+                bars.iter().any(|b| b.abs_diff(at) <= 1),
+                "{minutes} at column {at}, bars at {bars:?} ({w}×{h}):\n{s}"
+            );
+        }
+    }
+}
