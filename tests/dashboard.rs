@@ -428,3 +428,29 @@ fn the_header_counts_one_in_the_singular() {
     assert!(counts.contains(" 2 deliveries "), "{counts}");
     assert!(counts.contains("· 1 retry "), "{counts}");
 }
+
+/// The tab line keeps the view shown, whatever the width: the others give way one at a
+/// time, then their counts, then their names.
+#[test]
+fn the_tab_line_keeps_the_view_shown_on_a_narrow_screen() {
+    let store = store(&[]);
+    let mut app = app();
+    let tabs = |s: &str| s.lines().nth(2).unwrap_or_default().to_owned();
+    press(&mut app, &store, "7");
+    for w in [200, 120, 80, 60, 40] {
+        let line = tabs(&screen(&mut app, &store, w, 24));
+        assert!(line.contains(" 7 Alerts 0"), "{w}: {line}");
+    }
+    // With room, only what does not fit goes: at 110 columns, Deliveries first.
+    press(&mut app, &store, "1");
+    let line = tabs(&screen(&mut app, &store, 110, 24));
+    assert!(
+        line.contains(" 5 Latency ") && !line.contains("Deliveries"),
+        "{line}"
+    );
+    let line = tabs(&screen(&mut app, &store, 40, 24));
+    assert!(
+        line.contains(" 1 Messages 6 ") && line.contains(" 2 "),
+        "{line}"
+    );
+}

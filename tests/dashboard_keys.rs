@@ -351,6 +351,10 @@ fn the_status_line_keeps_help_beside_a_long_notice() {
     );
     assert!(status.ends_with("? help  q quit"), "{status}");
     assert!(!status.contains("f follow"), "{status}");
+    // Too long for the line: cut with `…` before the two are.
+    let s = screen(&mut app, &store, 80, 24);
+    let status = s.lines().last().unwrap_or_default().to_owned();
+    assert!(status.ends_with("…  ? help  q quit"), "{status}");
     // With room, every hint.
     app.notice = None;
     let s = screen(&mut app, &store, 200, 24);

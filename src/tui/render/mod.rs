@@ -108,52 +108,73 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         || app.inbox.shown
         || app.thread.is_some());
     let v = &app.views;
-    // (text, shown, how readily it gives way: higher first)
-    let mut tabs: Vec<(String, bool, u8)> = vec![("0 Overview".into(), app.overview.shown, 1)];
+    // (key and name, count, shown, the order in which it gives way: higher first)
+    let mut tabs: Vec<(String, String, bool, u8)> =
+        vec![("0 Overview".into(), String::new(), app.overview.shown, 1)];
     for (i, pane) in Pane::ALL.iter().enumerate() {
         let shown = *pane == app.pane && full_screen_pane;
-        tabs.push((
-            format!("{} {} {}", i + 1, pane.title(), v.len(*pane)),
-            shown,
-            0,
-        ));
+        let count = v.len(*pane).to_string();
+        tabs.push((format!("{} {}", i + 1, pane.title()), count, shown, 0));
     }
     let inbox = app.inbox.shown && app.thread.is_none();
     tabs.extend([
-        ("5 Latency".to_owned(), app.latency, 3),
-        // Dim beside an open conversation, where it came from (and `6` goes back).
+        ("5 Latency".to_owned(), String::new(), app.latency, 4),
+        // Beside an open conversation, where it came from (and `6` goes back).
         (
-            format!("6 Inbox {}", app.inbox.view.waiting),
+            "6 Inbox".to_owned(),
+            app.inbox.view.waiting.to_string(),
             inbox,
             if app.thread.is_some() { 0 } else { 2 },
         ),
         (
-            format!("7 Alerts {}", v.alerts.active.len()),
+            "7 Alerts".to_owned(),
+            v.alerts.active.len().to_string(),
             app.alerts.shown,
-            2,
+            3,
         ),
         (
-            format!("8 Deliveries {}", v.provider.attempts.len()),
+            "8 Deliveries".to_owned(),
+            v.provider.attempts.len().to_string(),
             app.deliveries.shown,
-            3,
+            5,
         ),
     ]);
     if app.thread.is_some() {
-        tabs.push(("Conversation".into(), true, 0));
+        tabs.push(("Conversation".into(), String::new(), true, 0));
     }
-    let width = |tabs: &[(String, bool, u8)]| -> usize {
-        tabs.iter()
-            .map(|(t, ..)| Span::raw(t.as_str()).width() + 3)
-            .sum()
+    let text = |(name, count, ..): &(String, String, bool, u8)| match count.is_empty() {
+        true => name.clone(),
+        false => format!("{name} {count}"),
     };
-    for level in [3, 2, 1] {
-        if width(&tabs) <= usize::from(area.width) {
-            break;
+    let fits = |tabs: &[(String, String, bool, u8)]| {
+        let width: usize = tabs.iter().map(|t| Span::raw(text(t)).width() + 3).sum();
+        width <= usize::from(area.width)
+    };
+    // One view at a time, the most readily given first; then the counts of the tabs
+    // not shown; then their names (the key stays).
+    while !fits(&tabs) {
+        let most = (tabs.iter().enumerate())
+            .filter(|(_, t)| !t.2 && t.3 > 0)
+            .max_by_key(|(_, t)| t.3)
+            .map(|(i, _)| i);
+        match most {
+            Some(i) => {
+                tabs.remove(i);
+            }
+            None => break,
         }
-        tabs.retain(|(_, shown, give)| *shown || *give < level);
     }
+    if !fits(&tabs) {
+        tabs.iter_mut().filter(|t| !t.2).for_each(|t| t.1.clear());
+    }
+    if !fits(&tabs) {
+        for t in tabs.iter_mut().filter(|t| !t.2) {
+            t.0.truncate(1);
+        }
+    }
+    let tabs: Vec<(String, bool)> = tabs.iter().map(|t| (text(t), t.2)).collect();
     let mut spans = Vec::new();
-    for (text, shown, _) in tabs {
+    for (text, shown) in tabs {
         let tone = if shown { Tone::Selected } else { Tone::Dim };
         spans.push(Span::styled(format!(" {text} "), app.theme.style(tone)));
         spans.push(Span::raw(" "));

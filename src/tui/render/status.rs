@@ -64,7 +64,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(n) = &app.notice {
         spans.push(Span::styled(format!("  {n}"), t.style(Tone::Info)));
     }
-    spans.push(Span::raw("  "));
     // A file takes no replies and nothing arrives to follow: offer only what works.
     let works = |c: Command| {
         !(app.info.read_only
@@ -81,13 +80,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .collect();
     let width = |key: &str, hint: &str| Span::raw(key).width() + Span::raw(hint).width() + 3;
     let always = |c: &Command| matches!(c, Command::Help | Command::Quit);
+    let kept: usize = (hints.iter().filter(|h| always(&h.2)))
+        .map(|(k, h, _)| width(k, h))
+        .sum();
+    // What the line says is cut (with `…`) before those two are.
+    let said = Line::from(std::mem::take(&mut spans));
+    let padded = said.spans.last().is_some_and(|s| s.content.ends_with(' '));
+    let room_for_said = usize::from(area.width).saturating_sub(kept).max(1) as u16;
+    spans = (super::wrap::fit(&said, room_for_said, 1, 0).into_iter())
+        .flat_map(|l| l.spans)
+        .collect();
+    // The space a mode's badge ends with is its own (fitting trimmed it).
+    spans.push(Span::raw(if padded { "   " } else { "  " }));
     let mut room = usize::from(area.width)
         .saturating_sub(spans.iter().map(Span::width).sum::<usize>())
-        .saturating_sub(
-            (hints.iter().filter(|h| always(&h.2)))
-                .map(|(k, h, _)| width(k, h))
-                .sum(),
-        );
+        .saturating_sub(kept);
     for (key, hint, command) in &hints {
         let w = width(key, hint);
         if !always(command) && w <= room {
