@@ -209,6 +209,12 @@ fn enter_on_a_number_alert_selects_the_number() {
     assert_eq!(app.pane, Pane::Numbers);
     let selected = &app.views.numbers[app.list().selected];
     assert_eq!(&*selected.raw_id, NUMBER);
+    // Esc goes back to the Alerts pane, following as it did.
+    press(&mut app, &store, "\x1b");
+    assert!(app.alerts.shown && app.follow);
+    // Once another view is chosen, Esc stays where it is.
+    press(&mut app, &store, "\n3\x1b");
+    assert!(!app.alerts.shown && app.pane == Pane::Calls);
 }
 
 #[test]

@@ -214,9 +214,9 @@ pub struct App {
     pub alerts: AlertsPane,
     /// The Deliveries view (`8`): the provider's attempts beside ours.
     pub deliveries: DeliveriesPane,
-    /// The view a detail was opened from by `Enter` on an alert or an attempt: where
-    /// closing that detail goes back to.
-    pub back_to: Option<Origin>,
+    /// The view `Enter` on an alert or an attempt left for its cause (a detail, or a
+    /// row of a pane), and whether it followed: where `Esc` goes back to.
+    pub back_to: Option<(Origin, bool)>,
     /// The Inbox (`6`): who waits for an answer.
     pub inbox: InboxPane,
     /// The conversation open (`c`), over whatever was shown.

@@ -172,6 +172,8 @@ impl App {
         } else {
             self.overview.shown.then_some(super::Origin::Overview)
         };
+        // Esc comes back here, following again if it was.
+        self.back_to = origin.map(|o| (o, self.follow));
         self.alerts.shown = false;
         self.deliveries.shown = false;
         self.overview.shown = false;
@@ -193,19 +195,27 @@ impl App {
             // Reading a row: the list stays on it (as `Enter` on the list does).
             self.follow = false;
             self.mode = super::Mode::Detail(Box::new(d));
-            self.back_to = origin;
         }
     }
 
     /// A detail opened from a view closes back to that view.
     pub(super) fn close_detail(&mut self) {
         self.mode = super::Mode::Normal;
-        match self.back_to.take() {
-            Some(super::Origin::Alerts) => self.alerts.shown = true,
-            Some(super::Origin::Deliveries) => self.deliveries.shown = true,
-            Some(super::Origin::Overview) => self.overview.shown = true,
-            None => {}
+        self.go_back();
+    }
+
+    /// Back to the view `Enter` on an alert or an attempt left (`false`: none).
+    pub(super) fn go_back(&mut self) -> bool {
+        let Some((origin, follow)) = self.back_to.take() else {
+            return false;
+        };
+        match origin {
+            super::Origin::Alerts => self.alerts.shown = true,
+            super::Origin::Deliveries => self.deliveries.shown = true,
+            super::Origin::Overview => self.overview.shown = true,
         }
+        self.follow = follow;
+        true
     }
 
     /// Where the row `key` of `pane` is listed, clearing a filter that hides it and

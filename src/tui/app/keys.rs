@@ -165,6 +165,24 @@ impl App {
         if self.deliveries.shown && self.deliveries_key(command, store) {
             return None;
         }
+        // Another view chosen: Esc no longer goes back to where an alert led from.
+        if matches!(
+            command,
+            Command::Overview
+                | Command::Latency
+                | Command::Alerts
+                | Command::Inbox
+                | Command::Deliveries
+                | Command::Messages
+                | Command::Numbers
+                | Command::Calls
+                | Command::Feed
+                | Command::NextPane
+                | Command::PrevPane
+                | Command::Conversation
+        ) {
+            self.back_to = None;
+        }
         let len = self.views.len(self.pane);
         let page = self.page.max(1);
         match command {
@@ -256,6 +274,9 @@ impl App {
                 if !self.filter.is_empty() {
                     self.input.clear();
                     self.refilter();
+                } else {
+                    // On the row an alert or an attempt led to: back to that view.
+                    self.go_back();
                 }
             }
             Command::Open if self.overview.shown => return self.open_panel(store),
