@@ -52,8 +52,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         );
         return;
     }
-    // The selected alert in full below the list, where there is room for it.
-    let about = if area.height >= 8 { 3 } else { 0 };
+    // The selected alert in full below the list (wrapped), where there is room for it.
+    let story: Vec<Line> = match lines.get(app.alerts.selected) {
+        Some(l) if area.height >= 8 => (about_lines(app, l).iter())
+            .flat_map(|line| super::wrap::fit(line, area.width, 3, 2))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let about = (story.len() as u16).min(area.height / 3);
     let [list, foot] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(about)]).areas(area);
     // Only the rows that can show: the selection's screenful.
@@ -111,10 +117,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         list,
         &mut state,
     );
-    if about > 0
-        && let Some(l) = lines.get(selected)
-    {
-        frame.render_widget(Paragraph::new(about_lines(app, l)), foot);
+    if about > 0 {
+        frame.render_widget(Paragraph::new(story), foot);
     }
 }
 

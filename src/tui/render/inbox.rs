@@ -38,10 +38,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .take(height)
         .collect();
     // Contact, number and window as wide as what they show; the message the rest, at
-    // least 16. Narrow, the number goes first, then the window and the contact shrink.
+    // least 16.
     let mut cols = [
         Col::fixed(12),
-        Col::new(HEADER[1], 7, 30),
+        Col::new(HEADER[1], 12, 30),
         Col::new(HEADER[2], 6, 24).whole(),
         Col::new(HEADER[3], 16, 16),
         Col::new(HEADER[4], 8, 32),
@@ -53,7 +53,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         cols[2].fit(width(&l.number));
         cols[4].fit(width(&Window::at(app.now, l.opened, l.meta).short()));
     }
-    let mut widths = columns::fit(&cols, &[2, 4, 1, 3], Some(3), area.width);
+    // Narrow: the contact loses its phone first (its name stays), then the window
+    // shrinks, then the number goes (whole).
+    let mut widths = columns::fit(&cols, &[1, 4, 2, 3], Some(3), area.width);
     // Room past the longest message stays blank at the right.
     widths[3] = widths[3].min(text);
     let rows = lines.into_iter().map(|(i, l)| {

@@ -53,12 +53,25 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let essential = essentials(app, hidden);
     // Rows left over let a long alert wrap (first ones first) rather than be cut.
     let mut spare = height.saturating_sub(alerts.len() + essential.len());
+    // Shared out a row at a time, so each alert gets its second row before any its
+    // third.
+    let needed: Vec<usize> = (alerts.iter())
+        .map(|a| wrap::fit(a, area.width, MAX_ROWS, 2).len())
+        .collect();
+    let mut rows = vec![1; alerts.len()];
+    while spare > 0 {
+        let Some(i) = (0..alerts.len())
+            .filter(|i| rows[*i] < needed[*i])
+            .min_by_key(|i| rows[*i])
+        else {
+            break;
+        };
+        rows[i] += 1;
+        spare -= 1;
+    }
     let mut lines = Vec::with_capacity(height);
-    for alert in &alerts {
-        let extra = spare.min(MAX_ROWS - 1);
-        let rows = wrap::fit(alert, area.width, 1 + extra, 2);
-        spare -= rows.len().saturating_sub(1);
-        lines.extend(rows);
+    for (alert, rows) in alerts.iter().zip(rows) {
+        lines.extend(wrap::fit(alert, area.width, rows, 2));
     }
     let rest = essential.into_iter().chain(newest_failures(app));
     for line in rest.take(height.saturating_sub(lines.len())) {
@@ -210,7 +223,7 @@ fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
         let state = if l.state == AlertState::Firing {
             format!("⚠ firing {since} ")
         } else {
-            format!("… pending {since} ")
+            format!("◷ pending {since} ")
         };
         // Its severity is in the colour here (a panel is narrow), in words on `7`.
         let mut spans = vec![Span::styled(state, t.style(state_tone(l)))];
@@ -288,7 +301,9 @@ fn provider_lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::styled(format!("✗ {} {what} lost", p.lost), t.style(Tone::Bad)),
             Span::styled(
-                format!(" (the provider sent {them}, the journal never got {them}: 8)"),
+                format!(
+                    " (the provider sent {them}, the journal never got {them}; 8 lists {them})"
+                ),
                 t.style(Tone::Dim),
             ),
         ]));

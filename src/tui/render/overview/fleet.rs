@@ -68,7 +68,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let rows: Vec<([(String, Tone); 10], Tone)> = (listed.iter())
         .filter_map(|i| Some((*i, app.views.numbers.get(*i)?)))
         .map(|(i, n)| {
-            let [mut name, _, state, api, health, since, ..] = cells(app, n);
+            let [mut name, _, state, mut api, health, since, ..] = cells(app, n);
+            // Under its `api` header, without saying `api:` on every row.
+            api.0 = api.0.replacen("api: ", "", 1);
             // No profile part (the first to go in a panel), and a number with no name
             // yet goes by its phone or id, where a `-` would not tell it apart.
             name.0 = n.label().to_owned();
@@ -116,11 +118,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         } else {
             Col::fixed(0)
         },
-        // Beside what the API says, the health goes whole when there is no room.
-        match Col::new(HEADER[HEALTH], 8, 40) {
-            health if has_api => health.whole(),
-            health => health,
-        },
+        Col::new(HEADER[HEALTH], 8, 40),
         Col::new(HEADER[4], 8, 9),
         Col::new(HEADER[5], 5, 11),
         Col::new(HEADER[6], 1, 5),
