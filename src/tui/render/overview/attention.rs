@@ -223,7 +223,7 @@ fn alert_lines(app: &App, height: usize) -> (Vec<Line<'static>>, usize) {
         let state = if l.state == AlertState::Firing {
             format!("⚠ firing {since} ")
         } else {
-            format!("◷ pending {since} ")
+            format!("○ pending {since} ")
         };
         // Its severity is in the colour here (a panel is narrow), in words on `7`.
         let mut spans = vec![Span::styled(state, t.style(state_tone(l)))];
