@@ -42,11 +42,27 @@ pub struct ConversationKey {
 }
 
 impl ConversationKey {
-    /// The conversation a message belongs to: its number and the other side.
+    /// The conversation a message belongs to: its number and the other side, which for
+    /// a message in a group or a channel is the group or the channel, not the member
+    /// who wrote it (their direct thread is another conversation).
     pub fn of(row: &MessageRow) -> Self {
-        let other = match row.direction {
-            Direction::In => row.from().unwrap_or(row.to()),
-            Direction::Out => row.to(),
+        use crate::model::event::MessageExtra;
+        let other = match (row.extra(), row.direction) {
+            (
+                MessageExtra::Group {
+                    group_id: Some(g), ..
+                },
+                _,
+            ) => &**g,
+            (
+                MessageExtra::Newsletter {
+                    newsletter_id: Some(n),
+                    ..
+                },
+                _,
+            ) => &**n,
+            (_, Direction::In) => row.from().unwrap_or(row.to()),
+            (_, Direction::Out) => row.to(),
         };
         Self {
             // Few numbers, many messages: shared rather than copied for each.
@@ -167,13 +183,23 @@ impl Conversations {
         match row.direction {
             Direction::In => {
                 c.last_inbound = c.last_inbound.max(Some(at));
-                if let Some(name) = row.participant_name() {
+                // A group goes by its name (not its last writer's); a channel is read,
+                // not answered: it never waits in the inbox.
+                use crate::model::event::MessageExtra;
+                let (name, answered) = match row.extra() {
+                    MessageExtra::Group { group_name, .. } => (group_name.as_deref(), true),
+                    MessageExtra::Newsletter {
+                        newsletter_name, ..
+                    } => (newsletter_name.as_deref(), false),
+                    _ => (row.participant_name(), true),
+                };
+                if let Some(name) = name {
                     let name = crate::sanitize::line_cow(name, 60);
                     if c.name.as_deref() != Some(&*name) {
                         c.name = Some(name.into());
                     }
                 }
-                if c.waiting_since.is_none() {
+                if answered && c.waiting_since.is_none() {
                     c.waiting_since = Some(at);
                     self.inbox.insert((at, key));
                 }

@@ -232,3 +232,43 @@ fn keys_are_shared_between_the_indexes_also_when_read_back() {
     assert!(shared(&read));
     assert_eq!(&read, w.store.conversations());
 }
+
+/// A member's message in a group belongs to the group's conversation (named for the
+/// group), not to the member's direct thread; a channel's is read, never waiting.
+#[test]
+fn group_and_channel_messages_are_their_own_conversations() {
+    let mut w = World::new(1000);
+    w.inbound(0, "+5511999990001", "direct");
+    let group = "120363000000000001@g.us";
+    w.post(
+        10,
+        format!(
+            r#"{{"event":"message.group","data":{{"to":"+5511888888888","from":"+5511999990001","numberId":"n1","messageId":"wa-g1","id":"g1","type":"text","fromMe":false,"content":"team","createdAt":"{}","participantName":"Ana","groupId":"{group}","groupName":"Equipe Loja"}}}}"#,
+            t(10).to_rfc3339()
+        ),
+    );
+    let channel = "120363000000000002@newsletter";
+    w.post(
+        20,
+        format!(
+            r#"{{"event":"message.newsletter","data":{{"to":"+5511888888888","from":"+5511999990002","numberId":"n1","messageId":"wa-n1","id":"nl1","type":"text","fromMe":false,"content":"offer","createdAt":"{}","participantName":"Shop","newsletterId":"{channel}","newsletterName":"Ofertas"}}}}"#,
+            t(20).to_rfc3339()
+        ),
+    );
+    assert_eq!(
+        w.conv("+5511999990001").messages.len(),
+        1,
+        "the direct thread"
+    );
+    let g = w.conv(group);
+    assert_eq!(
+        (g.messages.len(), g.name.as_deref()),
+        (1, Some("Equipe Loja"))
+    );
+    assert!(g.waiting_since.is_some());
+    assert!(
+        w.conv(channel).waiting_since.is_none(),
+        "a channel waits for no answer"
+    );
+    assert_eq!(w.store.conversations().waiting(), 2);
+}
