@@ -36,7 +36,8 @@ const MAGIC: &[u8; 8] = b"PWSNAP\0\x01";
 /// a snapshot from another build is ignored rather than misread.
 /// 2: the Feed's bodies packed, the signature header as 32 bytes (2026-11-29).
 /// 3: an alert row says when its summary was last written (2026-11-29).
-const FORMAT: u32 = 3;
+/// 4: a group's messages in the group's conversation, not the member's (2026-11-30).
+const FORMAT: u32 = 4;
 
 /// What the snapshot is of: checked before its body is trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
