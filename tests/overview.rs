@@ -290,3 +290,13 @@ fn the_activity_charts_minutes_sit_under_their_seconds() {
         }
     }
 }
+
+/// A filter that leaves the Flow empty says so, as the Messages pane does.
+#[test]
+fn a_filter_matching_no_message_says_so_in_the_flow() {
+    let store = traffic();
+    let mut app = app();
+    press(&mut app, &store, "/zzqx\n");
+    let s = screen(&mut app, &store, 120, 40);
+    assert!(s.contains("no message matches zzqx (Esc clears it)"), "{s}");
+}

@@ -22,6 +22,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .filter_map(|(i, ord)| Some((i, app.views.message_line(ord)?)))
         .map(|(i, l)| (i, l, status_spans(app, l)))
         .collect();
+    // A filter that leaves no message says so (as the Messages pane does).
+    if lines.is_empty() && !app.filter.is_empty() && !app.scanning {
+        let query = crate::sanitize::line(app.filter.query(), 60);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(Span::styled(
+                format!("no message matches {query} (Esc clears it)"),
+                t.style(Tone::Dim),
+            )),
+            area,
+        );
+        return;
+    }
     // Each column as wide as its widest cell shown. Narrow: the number goes first,
     // then the contact and the text shrink; the status (`✗ DELIVER_NOT_CONFIRMED`)
     // is what the panel is for. Room past the longest text stays blank at the right.
