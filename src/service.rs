@@ -178,6 +178,10 @@ impl Service {
                 .as_deref()
                 .map(crate::forward::display_url),
             startup_note: replay_note(&replay),
+            alert_targets: settings.alerts.enabled.then(|| {
+                let t = &settings.alerts.targets;
+                (t.exec.len() + t.webhooks.len()) as u32
+            }),
         };
         Ok(Self {
             replier,

@@ -26,6 +26,7 @@ fn app() -> App {
         api_key: None,
         forward_to: None,
         read_only: false,
+        alert_targets: None,
     };
     let mut app = App::new(info, Theme::new(false));
     app.now = started;

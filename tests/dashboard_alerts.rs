@@ -345,3 +345,23 @@ fn history_loading_when_attached_rings_nothing() {
     screen(&mut app, &store, 80, 24);
     assert!(!app.take_bell());
 }
+
+/// A firing alert with no outcome says why when the service sends alerts nowhere but
+/// to dashboards (not "no outcome yet", which reads as a notification on its way).
+#[test]
+fn an_alert_with_nowhere_to_go_says_so() {
+    let store = with_alerts();
+    let mut app = app();
+    app.info.alert_targets = Some(0);
+    // The one that fired and resolved, no outcome recorded.
+    press(&mut app, &store, "7G");
+    let s = screen(&mut app, &store, 200, 30);
+    assert!(
+        s.contains("notified: no (no --alert-exec or --alert-webhook: dashboards only)"),
+        "{s}"
+    );
+    // Where the targets are not known (attached over NATS), it says what it knows.
+    app.info.alert_targets = None;
+    let s = screen(&mut app, &store, 200, 30);
+    assert!(s.contains("notified: no outcome yet"), "{s}");
+}

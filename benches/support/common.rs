@@ -133,6 +133,7 @@ pub fn info() -> Info {
         api_key: None,
         forward_to: None,
         read_only: false,
+        alert_targets: None,
     }
 }
 

@@ -128,6 +128,7 @@ impl Client {
             api_key: None,
             forward_to: None,
             startup_note: note,
+            alert_targets: None,
         };
         let endpoint = Endpoint::Nats(target.display());
         let store = Store::shared(capacity);

@@ -129,6 +129,10 @@ pub struct ServiceInfo {
     pub forward_to: Option<String>,
     /// What the service's journal replay found worth saying.
     pub startup_note: Option<String>,
+    /// Where its alerts are sent (`--alert-exec`s and `--alert-webhook`s): `Some(0)`,
+    /// to none (dashboards only); `None`: not known, or no alerts evaluated.
+    #[serde(default)]
+    pub alert_targets: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -52,6 +52,8 @@ pub struct Info {
     pub forward_to: Option<String>,
     /// Read-only over a journal file (`pilotwatch open`): no receiver, no replies.
     pub read_only: bool,
+    /// Where the service sends its alerts: `Some(0)`, nowhere but dashboards.
+    pub alert_targets: Option<u32>,
 }
 
 impl Info {
@@ -68,6 +70,7 @@ impl Info {
             api_key: s.api_key.as_deref().map(|k| clean(k, 40)),
             forward_to: s.forward_to.as_deref().map(|u| clean(u, 120)),
             read_only: false,
+            alert_targets: s.alert_targets,
         }
     }
 }

@@ -162,6 +162,7 @@ pub async fn open(path: &Path, settings: &Settings) -> Result<()> {
         api_key: None,
         forward_to: None,
         read_only: true,
+        alert_targets: None,
     };
     let source = Source {
         store,

@@ -54,6 +54,7 @@ fn feed(store: &Store, forward_to: Option<String>) -> String {
         api_key: None,
         forward_to,
         read_only: false,
+        alert_targets: None,
     };
     let mut app = App::new(info, pilotwatch::tui::theme::Theme::new(false));
     let (width, height) = (160, 12);

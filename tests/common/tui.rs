@@ -68,6 +68,7 @@ pub fn app() -> App {
         api_key: Some("ps_…abcd".into()),
         forward_to: None,
         read_only: false,
+        alert_targets: None,
     };
     let mut app = App::new(info, Theme::new(false));
     app.now = at(NOW);

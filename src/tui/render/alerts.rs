@@ -163,6 +163,8 @@ fn about_lines<'a>(app: &App, l: &'a AlertLine) -> Vec<Line<'a>> {
     if l.outcomes.is_empty() {
         let why = if l.state == AlertState::Pending || !l.fired {
             "no (not firing)"
+        } else if app.info.alert_targets == Some(0) {
+            "no (no --alert-exec or --alert-webhook: dashboards only)"
         } else {
             "no outcome yet"
         };
