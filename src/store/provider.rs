@@ -153,8 +153,9 @@ impl Provider {
             self.count(&row, 1);
             // In the order they were made: one settled late (matched, or past its grace)
             // goes among those of its time, not on top.
-            let key = |r: &AttemptRow| (r.attempt.created_at, r.attempt.id.clone());
-            let at = self.attempts.partition_point(|r| key(r) <= key(&row));
+            let new = (row.attempt.created_at, row.attempt.id.as_str());
+            let at = (self.attempts)
+                .partition_point(|r| (r.attempt.created_at, r.attempt.id.as_str()) <= new);
             self.attempts.insert(at, row);
             while self.attempts.len() > ATTEMPTS {
                 if let Some(old) = self.attempts.pop_front() {

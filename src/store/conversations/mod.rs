@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 
+use crate::model::event::MessageExtra;
 use crate::model::provider::HistoryMessage;
 use crate::store::HashMap;
 use crate::store::calls::CallRow;
@@ -46,7 +47,6 @@ impl ConversationKey {
     /// a message in a group or a channel is the group or the channel, not the member
     /// who wrote it (their direct thread is another conversation).
     pub fn of(row: &MessageRow) -> Self {
-        use crate::model::event::MessageExtra;
         let other = match (row.extra(), row.direction) {
             (
                 MessageExtra::Group {
@@ -185,7 +185,6 @@ impl Conversations {
                 c.last_inbound = c.last_inbound.max(Some(at));
                 // A group goes by its name (not its last writer's); a channel is read,
                 // not answered: it never waits in the inbox.
-                use crate::model::event::MessageExtra;
                 let (name, answered) = match row.extra() {
                     MessageExtra::Group { group_name, .. } => (group_name.as_deref(), true),
                     MessageExtra::Newsletter {

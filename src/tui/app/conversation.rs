@@ -27,7 +27,7 @@ pub struct ThreadView {
 }
 
 /// Commands that leave the thread and the inbox for another screen.
-fn leaves(c: Command) -> bool {
+pub(super) fn leaves(c: Command) -> bool {
     matches!(
         c,
         Command::Overview

@@ -166,21 +166,9 @@ impl App {
             return None;
         }
         // Another view chosen: Esc no longer goes back to where an alert led from.
-        if matches!(
-            command,
-            Command::Overview
-                | Command::Latency
-                | Command::Alerts
-                | Command::Inbox
-                | Command::Deliveries
-                | Command::Messages
-                | Command::Numbers
-                | Command::Calls
-                | Command::Feed
-                | Command::NextPane
-                | Command::PrevPane
-                | Command::Conversation
-        ) {
+        if super::conversation::leaves(command)
+            || matches!(command, Command::Inbox | Command::Conversation)
+        {
             self.back_to = None;
         }
         let len = self.views.len(self.pane);

@@ -96,10 +96,39 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// One tab: its key and name, a count (empty: none), whether its view is shown, and
+/// how readily it gives way on a narrow screen (higher first; 0 never).
+struct Tab {
+    name: String,
+    count: String,
+    shown: bool,
+    give: u8,
+}
+
+impl Tab {
+    fn new(name: &str, count: Option<usize>, shown: bool, give: u8) -> Self {
+        let count = count.map(|n| n.to_string()).unwrap_or_default();
+        Self {
+            name: name.to_owned(),
+            count,
+            shown,
+            give,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self.count.is_empty() {
+            true => self.name.clone(),
+            false => format!("{} {}", self.name, self.count),
+        }
+    }
+}
+
 /// Every view by its key, the one shown highlighted: `0` the overview, `1`–`4` the
 /// panes, `5`–`8` the full-screen views, and an open conversation. Where the width is
-/// short, the views not shown give way: the latency and deliveries first, then the
-/// inbox and alerts, then the overview; the panes stay.
+/// short, the views not shown give way one at a time (deliveries, latency, alerts,
+/// inbox, the overview), then the counts of the tabs not shown, then their names; the
+/// one shown stays whole.
 fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let full_screen_pane = !(app.overview.shown
         || app.latency
@@ -108,75 +137,61 @@ fn render_tabs(frame: &mut Frame, area: Rect, app: &App) {
         || app.inbox.shown
         || app.thread.is_some());
     let v = &app.views;
-    // (key and name, count, shown, the order in which it gives way: higher first)
-    let mut tabs: Vec<(String, String, bool, u8)> =
-        vec![("0 Overview".into(), String::new(), app.overview.shown, 1)];
+    let mut tabs = vec![Tab::new("0 Overview", None, app.overview.shown, 1)];
     for (i, pane) in Pane::ALL.iter().enumerate() {
         let shown = *pane == app.pane && full_screen_pane;
-        let count = v.len(*pane).to_string();
-        tabs.push((format!("{} {}", i + 1, pane.title()), count, shown, 0));
+        let name = format!("{} {}", i + 1, pane.title());
+        tabs.push(Tab::new(&name, Some(v.len(*pane)), shown, 0));
     }
-    let inbox = app.inbox.shown && app.thread.is_none();
+    let thread = app.thread.is_some();
     tabs.extend([
-        ("5 Latency".to_owned(), String::new(), app.latency, 4),
-        // Beside an open conversation, where it came from (and `6` goes back).
-        (
-            "6 Inbox".to_owned(),
-            app.inbox.view.waiting.to_string(),
-            inbox,
-            if app.thread.is_some() { 0 } else { 2 },
+        Tab::new("5 Latency", None, app.latency, 4),
+        // Kept beside an open conversation, where it came from (and `6` goes back).
+        Tab::new(
+            "6 Inbox",
+            Some(app.inbox.view.waiting),
+            app.inbox.shown && !thread,
+            if thread { 0 } else { 2 },
         ),
-        (
-            "7 Alerts".to_owned(),
-            v.alerts.active.len().to_string(),
-            app.alerts.shown,
-            3,
-        ),
-        (
-            "8 Deliveries".to_owned(),
-            v.provider.attempts.len().to_string(),
+        Tab::new("7 Alerts", Some(v.alerts.active.len()), app.alerts.shown, 3),
+        Tab::new(
+            "8 Deliveries",
+            Some(v.provider.attempts.len()),
             app.deliveries.shown,
             5,
         ),
     ]);
-    if app.thread.is_some() {
-        tabs.push(("Conversation".into(), String::new(), true, 0));
+    if thread {
+        tabs.push(Tab::new("Conversation", None, true, 0));
     }
-    let text = |(name, count, ..): &(String, String, bool, u8)| match count.is_empty() {
-        true => name.clone(),
-        false => format!("{name} {count}"),
-    };
-    let fits = |tabs: &[(String, String, bool, u8)]| {
-        let width: usize = tabs.iter().map(|t| Span::raw(text(t)).width() + 3).sum();
+    let fits = |tabs: &[Tab]| {
+        let width: usize = tabs.iter().map(|t| Span::raw(t.text()).width() + 3).sum();
         width <= usize::from(area.width)
     };
-    // One view at a time, the most readily given first; then the counts of the tabs
-    // not shown; then their names (the key stays).
     while !fits(&tabs) {
         let most = (tabs.iter().enumerate())
-            .filter(|(_, t)| !t.2 && t.3 > 0)
-            .max_by_key(|(_, t)| t.3)
-            .map(|(i, _)| i);
-        match most {
-            Some(i) => {
-                tabs.remove(i);
-            }
-            None => break,
-        }
+            .filter(|(_, t)| !t.shown && t.give > 0)
+            .max_by_key(|(_, t)| t.give);
+        let Some((i, _)) = most else { break };
+        tabs.remove(i);
     }
     if !fits(&tabs) {
-        tabs.iter_mut().filter(|t| !t.2).for_each(|t| t.1.clear());
+        tabs.iter_mut()
+            .filter(|t| !t.shown)
+            .for_each(|t| t.count.clear());
     }
     if !fits(&tabs) {
-        for t in tabs.iter_mut().filter(|t| !t.2) {
-            t.0.truncate(1);
-        }
+        tabs.iter_mut()
+            .filter(|t| !t.shown)
+            .for_each(|t| t.name.truncate(1));
     }
-    let tabs: Vec<(String, bool)> = tabs.iter().map(|t| (text(t), t.2)).collect();
     let mut spans = Vec::new();
-    for (text, shown) in tabs {
-        let tone = if shown { Tone::Selected } else { Tone::Dim };
-        spans.push(Span::styled(format!(" {text} "), app.theme.style(tone)));
+    for tab in &tabs {
+        let tone = if tab.shown { Tone::Selected } else { Tone::Dim };
+        spans.push(Span::styled(
+            format!(" {} ", tab.text()),
+            app.theme.style(tone),
+        ));
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

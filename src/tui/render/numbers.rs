@@ -128,7 +128,7 @@ pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 10] {
         (n.name.clone(), Tone::Plain),
         (n.phone.clone(), Tone::Plain),
         (state_text, state),
-        api(app, n),
+        api(app, n, true),
         health,
         (ago((app.now - n.changed_at).num_seconds()), Tone::Plain),
         (n.messages_in.to_string(), Tone::Plain),
@@ -140,19 +140,21 @@ pub(super) fn cells(app: &App, n: &NumberLine) -> [(String, Tone); 10] {
 
 /// What the API says of it: `api: connected (stale) 2m ago`, how old the reading is;
 /// once it has disagreed with the webhooks past the grace period, flagged:
-/// `≠ api: disconnected 3m` (for how long).
-pub(super) fn api(app: &App, n: &NumberLine) -> (String, Tone) {
+/// `≠ api: disconnected 3m` (for how long). Without the `api:` where its column's
+/// header says it on every row (the overview's Fleet).
+pub(super) fn api(app: &App, n: &NumberLine, labelled: bool) -> (String, Tone) {
+    let label = if labelled { "api: " } else { "" };
     let Some(api) = &n.api else {
         return ("-".into(), Tone::Dim);
     };
     if let Some(since) = api.flagged(app.now) {
         let age = ago((app.now - since).num_seconds());
-        return (format!("≠ {} {age}", api.word()), Tone::Warn);
+        return (format!("≠ {label}{} {age}", api.word()), Tone::Warn);
     }
     let age = api
         .checked_at
         .map(|at| format!(" {} ago", ago((app.now - at).num_seconds())))
         .unwrap_or_default();
     let tone = if api.connected { Tone::Dim } else { Tone::Warn };
-    (format!("{}{age}", api.word()), tone)
+    (format!("{label}{}{age}", api.word()), tone)
 }

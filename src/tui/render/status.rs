@@ -96,11 +96,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         .saturating_sub(spans.iter().map(Span::width).sum::<usize>())
         .saturating_sub(kept);
     for (key, hint, command) in &hints {
-        let w = width(key, hint);
-        if !always(command) && w <= room {
+        if !always(command) {
+            let w = width(key, hint);
+            if w > room {
+                continue;
+            }
             room -= w;
-        } else if !always(command) {
-            continue;
         }
         spans.push(Span::styled(key.clone(), t.style(Tone::Accent)));
         spans.push(Span::styled(format!(" {hint}  "), t.style(Tone::Dim)));

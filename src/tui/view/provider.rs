@@ -51,10 +51,10 @@ impl NumberApi {
         })
     }
 
-    /// `api: disconnected`, `api: connected (stale)`.
+    /// `disconnected`, `connected (stale)`.
     pub fn word(&self) -> String {
         let stale = if self.stale { " (stale)" } else { "" };
-        format!("api: {}{stale}", self.state)
+        format!("{}{stale}", self.state)
     }
 
     /// The disagreement, once it has lasted past the grace period: since when.

@@ -51,10 +51,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let height = usize::from(area.height);
     let (alerts, hidden) = alert_lines(app, height);
     let essential = essentials(app, hidden);
-    // Rows left over let a long alert wrap (first ones first) rather than be cut.
+    // Rows left over let a long alert wrap rather than be cut, shared out a row at a
+    // time: each alert gets its second row before any gets its third.
     let mut spare = height.saturating_sub(alerts.len() + essential.len());
-    // Shared out a row at a time, so each alert gets its second row before any its
-    // third.
     let needed: Vec<usize> = (alerts.iter())
         .map(|a| wrap::fit(a, area.width, MAX_ROWS, 2).len())
         .collect();

@@ -7,12 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row, Table};
 
+use super::super::ago;
 use super::super::columns::{self, Col, width};
-use super::super::{ago, numbers::cells};
+use super::super::numbers::{api, cells};
 use crate::tui::app::App;
 use crate::tui::theme::Tone;
 use crate::tui::view::Pane;
-use crate::tui::view::alerts::AlertLine;
 use crate::tui::view::figures::{NumberFigures, Quantiles};
 
 /// The numbers the panel has room for, in the Numbers pane's order. Focused, it scrolls
@@ -30,20 +30,20 @@ fn listed(app: &App, room: usize, focused: bool) -> Vec<usize> {
         return (0..numbers.len()).collect();
     }
     // As many as fit, the most in trouble first, put back in order.
-    let alerting = |i: &usize| {
-        let id = numbers.get(*i).map(|n| &*n.raw_id);
-        let about = |l: &&AlertLine| l.number_id.as_deref() == id;
-        !app.views.alerts.active.iter().any(|l| about(&l))
-    };
-    let down = app.views.numbers_down.len();
-    let by_trouble = &app.views.numbers_by_trouble;
-    let mut rest = by_trouble[down.min(by_trouble.len())..].to_vec();
-    // Stable: among those alerted for (and the others), the trouble order stays.
-    rest.sort_by_key(alerting);
-    let mut listed: Vec<usize> = (by_trouble[..down.min(by_trouble.len())].iter().copied())
-        .chain(rest)
-        .take(room)
+    let alerted: std::collections::HashSet<&str> = (app.views.alerts.active.iter())
+        .filter_map(|l| l.number_id.as_deref())
         .collect();
+    let quiet = |i: &usize| {
+        numbers
+            .get(*i)
+            .is_none_or(|n| !alerted.contains(&*n.raw_id))
+    };
+    let by_trouble = &app.views.numbers_by_trouble;
+    let (down, rest) = by_trouble.split_at(app.views.numbers_down.len().min(by_trouble.len()));
+    let mut rest = rest.to_vec();
+    // Stable: among those alerted for (and the others), the trouble order stays.
+    rest.sort_by_key(quiet);
+    let mut listed: Vec<usize> = down.iter().copied().chain(rest).take(room).collect();
     listed.sort_unstable();
     listed
 }
@@ -68,9 +68,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let rows: Vec<([(String, Tone); 10], Tone)> = (listed.iter())
         .filter_map(|i| Some((*i, app.views.numbers.get(*i)?)))
         .map(|(i, n)| {
-            let [mut name, _, state, mut api, health, since, ..] = cells(app, n);
-            // Under its `api` header, without saying `api:` on every row.
-            api.0 = api.0.replacen("api: ", "", 1);
+            let [mut name, _, state, _, health, since, ..] = cells(app, n);
+            let api = api(app, n, false);
             // No profile part (the first to go in a panel), and a number with no name
             // yet goes by its phone or id, where a `-` would not tell it apart.
             name.0 = n.label().to_owned();
