@@ -15,6 +15,10 @@ use parking_lot::Mutex;
 use pilotwatch::journal::replay::read_all;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
+/// The two timed tests take turns: each measures how fast one process stops, and on
+/// CI's two cores the other's load generator would be measured with it.
+static TIMED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn body(w: usize, i: usize) -> String {
     format!(
         r#"{{"event":"message.received","data":{{"from":"+5511999999999","to":"+5511888888888","numberId":"n1","messageId":"w-{w}-{i}","id":"life-{w}-{i}","type":"text","fromMe":false,"content":"load {w}/{i}","createdAt":"2026-01-01T00:00:00Z"}}}}"#
@@ -23,6 +27,7 @@ fn body(w: usize, i: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_under_load_drains_syncs_and_exits_0_within_5_s() {
+    let _turn = TIMED.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
     let (mut child, addr, stderr) = spawn(&journal, &[]).await;
@@ -114,6 +119,7 @@ async fn an_unwritable_journal_path_is_a_clear_error_at_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_terminal_ends_the_dashboard_within_2_s_and_the_journal_is_intact() {
+    let _turn = TIMED.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal.jsonl");
     let addr = free_addr();
